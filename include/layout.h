@@ -60,6 +60,8 @@
 #define BOUNCE_SIZE             0x10000
 
 /* ---- the kernel ---- */
+/* Path of the kernel on the FAT partition (disk/mkimage.py puts it there). */
+#define KERNEL_PATH             "/boot/kernel.elf"
 #define KERNEL_PHYS_BASE        0x200000
 #define KERNEL_VIRT_OFFSET      0xFFFFFFFF80000000
 /* Largest kernel image the loader accepts (segments + bss). */

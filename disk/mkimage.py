@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""mkimage.py - build pagelab's raw disk image without root or loop mounts.
+
+Layout (LBA = 512-byte sector):
+  LBA 0              stage1 (MBR): code, the stage2 locator this script
+                     writes at MBR_LOCATOR_OFFSET (u32 LBA, u16 sectors),
+                     disk signature, partition table, 0x55AA
+  LBA 1 ..           stage2, in the gap before the first partition
+  LBA PART_START ..  partition 1: FAT12/16/32 made by mkfs.fat, holding
+                     KERNEL_PATH, filled with mtools
+This script is the single source of where things are on disk: stage1 reads
+the locator, stage2 reads the partition table. Offsets and the kernel path
+come from include/layout.h. The output is written to a temporary file and
+renamed, so a failed build never leaves a half-written image behind.
+"""
+import argparse
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+SECTOR = 512
+PART_START = 2048               # 1 MiB: the usual alignment, and room for stage2
+FAT_TYPES = {12: 0x01, 16: 0x0E, 32: 0x0C}   # MBR type bytes (FAT16/32 with LBA)
+BOCHS_MIN_BYTES = 16 * 63 * SECTOR            # Bochs refuses disks below one cylinder
+DEFAULT_MIB = {12: 4, 16: 32, 32: 64}
+
+
+def layout_constants(path):
+    consts = {}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r'#define\s+([A-Z0-9_]+)\s+("[^"]*"|0x[0-9A-Fa-f]+|\d+)\b', line)
+            if m:
+                v = m.group(2)
+                consts[m.group(1)] = v.strip('"') if v.startswith('"') else int(v, 0)
+    return consts
+
+
+def fail(msg):
+    sys.stderr.write("mkimage: error: %s\n" % msg)
+    sys.exit(1)
+
+
+def run(*cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        fail("%s failed: %s" % (" ".join(cmd), r.stderr.strip()))
+
+
+def chs(lba, heads=255, spt=63):
+    """CHS triple for a partition entry; LBA-only marker past cylinder 1023."""
+    cyl, rem = divmod(lba, heads * spt)
+    head, sec = divmod(rem, spt)
+    if cyl > 1023:
+        return bytes([0xFE, 0xFF, 0xFF])
+    return bytes([head, ((cyl >> 2) & 0xC0) | (sec + 1), cyl & 0xFF])
+
+
+def make_fat(path, fat_bits, mib, kernel, kernel_path):
+    run("mkfs.fat", "-C", "-F", str(fat_bits), "-S", str(SECTOR), "-n", "PAGELAB",
+        path, str(mib * 1024))
+    parts = kernel_path.strip("/").split("/")
+    for i in range(1, len(parts)):
+        run("mmd", "-i", path, "::/" + "/".join(parts[:i]))
+    run("mcopy", "-i", path, kernel, "::" + kernel_path)
+
+
+def make_mbr(stage1, c, stage2_sectors, part_sectors, fat_bits):
+    mbr = bytearray(stage1)
+    if len(mbr) != SECTOR or mbr[510:512] != b"\x55\xaa":
+        fail("stage1 is not a 512-byte boot sector")
+    struct.pack_into("<IH", mbr, c["MBR_LOCATOR_OFFSET"], 1, stage2_sectors)
+    struct.pack_into("<I", mbr, 0x1B8, 0x504C4142)          # disk signature "BALP"
+    entry = bytes([0x80]) + chs(PART_START) + bytes([FAT_TYPES[fat_bits]]) \
+        + chs(PART_START + part_sectors - 1) + struct.pack("<II", PART_START, part_sectors)
+    mbr[c["MBR_PART_TABLE_OFFSET"]:c["MBR_PART_TABLE_OFFSET"] + 16] = entry
+    return mbr
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--layout", required=True, help="include/layout.h")
+    ap.add_argument("--stage1", required=True)
+    ap.add_argument("--stage2", required=True)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--fat", type=int, choices=(12, 16, 32), default=16)
+    ap.add_argument("--size-mib", type=int, help="FAT partition size (default by FAT type)")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    c = layout_constants(a.layout)
+    stage1 = open(a.stage1, "rb").read()
+    stage2 = open(a.stage2, "rb").read()
+    if struct.unpack_from("<I", stage2, 0)[0] != c["STAGE2_MAGIC"]:
+        fail("%s does not start with the stage2 signature" % a.stage2)
+    stage2_sectors = (len(stage2) + SECTOR - 1) // SECTOR
+    if 1 + stage2_sectors > PART_START:
+        fail("stage2 (%d sectors) does not fit before LBA %d" % (stage2_sectors, PART_START))
+    mib = a.size_mib or DEFAULT_MIB[a.fat]
+    part_sectors = mib * 1024 * 1024 // SECTOR
+    out_dir = os.path.dirname(os.path.abspath(a.out))
+    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        part = os.path.join(tmp, "part.img")
+        make_fat(part, a.fat, mib, a.kernel, c["KERNEL_PATH"])
+        img = os.path.join(tmp, "disk.img")
+        with open(img, "wb") as f:
+            f.write(make_mbr(stage1, c, stage2_sectors, part_sectors, a.fat))
+            f.write(stage2.ljust(stage2_sectors * SECTOR, b"\0"))
+            f.seek(PART_START * SECTOR)
+            f.write(open(part, "rb").read())
+            if f.tell() < BOCHS_MIN_BYTES:
+                f.truncate(BOCHS_MIN_BYTES)
+        os.replace(img, a.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+/*
+ * x86.h - architectural register bits used by more than one stage.
+ * Intel SDM Vol. 3A, 2.5 "Control Registers" and 2.2.1 "Extended Feature
+ * Enable Register". Plain #defines only: NASM includes the generated
+ * build/gen/x86.inc.
+ */
+#ifndef PAGELAB_X86_H
+#define PAGELAB_X86_H
+
+#define CR0_PE          0x00000001  /* protection enable */
+#define CR0_WP          0x00010000  /* write protect: supervisor honours R/W (SDM 4.6) */
+#define CR0_PG          0x80000000  /* paging */
+#define CR4_PSE         0x00000010
+#define CR4_PAE         0x00000020  /* required for long mode (SDM 9.8.5) */
+#define CR4_PGE         0x00000080  /* global pages */
+#define CR4_SMEP        0x00100000
+#define CR4_SMAP        0x00200000
+#define MSR_EFER        0xC0000080
+#define EFER_LME        0x00000100  /* long mode enable */
+#define EFER_LMA        0x00000400  /* long mode active (read only) */
+#define EFER_NXE        0x00000800  /* execute-disable bit enable */
+
+/* stage2 GDT selectors (stage2/entry.asm builds the table) */
+#define SEL_CODE32      0x08
+#define SEL_DATA32      0x10
+#define SEL_CODE16      0x18
+#define SEL_DATA16      0x20
+#define SEL_CODE64      0x28
+
+#endif

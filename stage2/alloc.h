@@ -1,0 +1,23 @@
+/*
+ * alloc.h - stage2's frame allocator: a bump pointer over the sanitised
+ * memory map, below 4 GiB (stage2 runs with 32-bit pointers and paging off).
+ * Every allocation is zeroed and recorded in BootInfo's loader_ranges so the
+ * kernel never hands those frames out. Nothing is ever freed here.
+ */
+#ifndef STAGE2_ALLOC_H
+#define STAGE2_ALLOC_H
+
+#include <stdint.h>
+#include "../include/bootinfo.h"
+
+/* Start allocating at the first usable page at or above `start`. */
+void alloc_init(struct boot_info *bi, uint64_t start);
+/* `pages` contiguous zeroed frames; dies with a named error when memory
+ * below 4 GiB runs out. Returns the physical address. */
+uint64_t alloc_pages(uint32_t pages, enum loader_range_kind kind);
+/* Note a range the loader uses that did not come from alloc_pages. */
+void alloc_record(uint64_t base, uint64_t pages, enum loader_range_kind kind);
+/* True when [base, base+len) lies inside one usable region of the map. */
+int alloc_is_usable(uint64_t base, uint64_t len);
+
+#endif

@@ -1,0 +1,50 @@
+; longmode.asm - the jump from 32-bit protected mode into the 64-bit kernel.
+;
+; enter_long_mode(const struct lm_handoff *h), never returns. Follows Intel
+; SDM Vol. 3A 10.8.5 "Initializing IA-32e Mode": CR4.PAE, CR3, EFER.LME
+; (+NXE), then CR0.PG (with CR0.WP) activates IA-32e mode; a far jump to a
+; 64-bit code segment leaves compatibility mode. The kernel is entered with
+; RDI = BootInfo, RSP = its stack top (16-byte aligned), RBP = 0, IF = 0.
+; This code lives in its own page (.trampoline): the only stage2 page the
+; page tables map executable, as it runs after paging is on.
+
+%include "x86.inc"
+
+global enter_long_mode
+
+; struct lm_handoff offsets (stage2/longmode.h)
+%define H_CR3 0
+%define H_CR4 4
+%define H_EFER 8
+%define H_ENTRY 16
+%define H_STACK 24
+%define H_BOOTINFO 32
+
+section .trampoline progbits alloc exec nowrite
+bits 32
+enter_long_mode:
+    mov esi, [esp + 4]
+    mov eax, [esi + H_CR4]
+    mov cr4, eax
+    mov eax, [esi + H_CR3]
+    mov cr3, eax
+    mov ecx, MSR_EFER
+    rdmsr
+    or eax, [esi + H_EFER]
+    wrmsr
+    mov eax, cr0
+    or eax, CR0_PG | CR0_WP
+    mov cr0, eax                    ; IA-32e mode active, compatibility mode
+    jmp SEL_CODE64:.long
+bits 64
+.long:
+    mov ax, SEL_DATA32
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov esi, esi                    ; upper halves are undefined after the switch (SDM 10.8.5.4)
+    mov rdi, [rsi + H_BOOTINFO]
+    mov rsp, [rsi + H_STACK]
+    mov rax, [rsi + H_ENTRY]
+    xor ebp, ebp
+    jmp rax

@@ -1,0 +1,97 @@
+/*
+ * main.c - stage2's sequence: console, A20, CPU checks, memory map, kernel
+ * load, page tables, long mode. Each step either succeeds or stops the boot
+ * with a named error (die()). See NOTES.md "Boot sequence".
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include "stage2.h"
+#include "alloc.h"
+#include "longmode.h"
+#include "lib.h"
+#include "../common/console.h"
+#include "../common/io.h"
+#include "../include/layout.h"
+#include "../include/x86.h"
+
+#ifndef PAGELAB_STRATEGY
+#error "build with -DPAGELAB_STRATEGY=STRATEGY_<name> (the Makefile does)"
+#endif
+
+#define LOADER_IMAGE_START (STAGE1_ADDR & ~(PAGE_SIZE - 1))
+#define LOADER_IMAGE_END   (BOUNCE_ADDR + BOUNCE_SIZE)
+
+extern uint64_t stage2_tsc;
+static struct boot_info boot_info __attribute__((aligned(PAGE_SIZE)));
+static struct lm_handoff handoff;
+
+void progress(const char *fmt, ...)
+{
+    va_list ap;
+    console_write("pagelab stage2: ");
+    va_start(ap, fmt);
+    kvprintf(fmt, ap);
+    va_end(ap);
+    console_write("\n");
+}
+
+void die(const char *fmt, ...)
+{
+    va_list ap;
+    console_write("pagelab stage2: error: ");
+    va_start(ap, fmt);
+    kvprintf(fmt, ap);
+    va_end(ap);
+    console_write("\npagelab stage2: boot stopped\n");
+    halt_forever();
+}
+
+static void boot_info_init(struct boot_info *bi, uint8_t drive)
+{
+    bi->magic = BOOT_INFO_MAGIC;
+    bi->version = BOOT_INFO_VERSION;
+    bi->size = sizeof(*bi);
+    bi->strategy = PAGELAB_STRATEGY;
+    bi->boot_drive = drive;
+    bi->tsc_stage1 = *(volatile uint64_t *)STAGE1_TSC_ADDR;
+    bi->tsc_stage2 = stage2_tsc;
+}
+
+static void record_loader_memory(struct boot_info *bi)
+{
+    alloc_init(bi, 0);
+    alloc_record(LOADER_IMAGE_START, (LOADER_IMAGE_END - LOADER_IMAGE_START) / PAGE_SIZE,
+                 LOADER_RANGE_IMAGE);
+    alloc_record((uintptr_t)bi, (sizeof(*bi) + PAGE_SIZE - 1) / PAGE_SIZE,
+                 LOADER_RANGE_BOOT_INFO);
+}
+
+static void jump_to_kernel(struct boot_info *bi)
+{
+    handoff.cr3 = (uint32_t)bi->pml4_phys;
+    handoff.cr4 = CR4_PAE;
+    handoff.efer = EFER_LME | (cpu_has(bi, CPU_NX) ? EFER_NXE : 0);
+    handoff.entry = bi->kernel_entry;
+    handoff.stack = bi->stack_top;
+    handoff.boot_info = (uintptr_t)bi;
+    progress("entering long mode: kernel entry 0x%llx, BootInfo at 0x%x",
+             (unsigned long long)bi->kernel_entry, (unsigned)(uintptr_t)bi);
+    bi->tsc_kernel_jump = rdtsc();
+    enter_long_mode(&handoff);
+}
+
+void stage2_main(uint32_t drive)
+{
+    struct boot_info *bi = &boot_info;
+    console_init();
+    progress("started from drive 0x%x, strategy %s", drive, PAGELAB_STRATEGY_NAME);
+    boot_info_init(bi, (uint8_t)drive);
+    a20_enable();
+    cpu_detect(bi);
+    memmap_detect(bi);
+    record_loader_memory(bi);
+    disk_init((uint8_t)drive);
+    kernel_load(bi);
+    paging_build(bi);
+    jump_to_kernel(bi);
+}
