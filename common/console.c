@@ -84,12 +84,31 @@ static void vga_putc(char c)
         vga_scroll();
 }
 
-void console_init(void)
+static int vga_row_blank(unsigned row)
+{
+    for (unsigned c = 0; c < VGA_COLS; c++)
+        if ((vga[row * VGA_COLS + c] & 0xFF) != ' ' && (vga[row * VGA_COLS + c] & 0xFF) != 0)
+            return 0;
+    return 1;
+}
+
+void console_init(enum console_screen screen)
 {
     uart_init();
+    vga_row = vga_col = 0;
+    if (screen == CONSOLE_CONTINUE) {
+        /* the previous stage left no cursor: continue below its last line */
+        for (unsigned r = VGA_ROWS; r > 0; r--)
+            if (!vga_row_blank(r - 1)) {
+                vga_row = r;
+                break;
+            }
+        if (vga_row == VGA_ROWS)
+            vga_scroll();
+        return;
+    }
     for (unsigned i = 0; i < VGA_COLS * VGA_ROWS; i++)
         vga[i] = (VGA_ATTR << 8) | ' ';
-    vga_row = vga_col = 0;
 }
 
 void console_enable_e9(void)

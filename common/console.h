@@ -9,9 +9,15 @@
 
 #include <stdarg.h>
 
-/* Program COM1 for 115200 8N1 and clear the screen. Safe without a UART:
+/* What console_init does with the text already on the VGA screen. */
+enum console_screen {
+    CONSOLE_CLEAR,      /* stage2: wipe the BIOS's messages */
+    CONSOLE_CONTINUE,   /* kernel: keep stage2's lines, write below them */
+};
+
+/* Program COM1 for 115200 8N1 and set up the screen. Safe without a UART:
  * every wait on the UART is bounded. */
-void console_init(void);
+void console_init(enum console_screen screen);
 void console_putc(char c);
 void console_write(const char *s);
 /* printf subset: %s %c %d %u %x %lx %lu %ld %llx %llu %lld %p %%, field

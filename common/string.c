@@ -5,6 +5,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include "mem.h"
 
 void *memcpy(void *dst, const void *src, size_t n)
 {

@@ -32,7 +32,7 @@ def layout_constants(path):
     consts = {}
     with open(path) as f:
         for line in f:
-            m = re.match(r'#define\s+([A-Z0-9_]+)\s+("[^"]*"|0x[0-9A-Fa-f]+|\d+)\b', line)
+            m = re.match(r'#define\s+([A-Z0-9_]+)\s+("[^"]*"|0x[0-9A-Fa-f]+\b|\d+\b)', line)
             if m:
                 v = m.group(2)
                 consts[m.group(1)] = v.strip('"') if v.startswith('"') else int(v, 0)

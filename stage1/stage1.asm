@@ -7,7 +7,7 @@
 ;   DL = boot drive, CS = DS = ES = SS = 0, SP just below 0x7C00,
 ;   the MBR (with its partition table) still at 0000:7C00,
 ;   the TSC at stage1 entry stored at STAGE1_TSC_ADDR (8 bytes).
-; Errors print "pagelab stage1: <what>" on VGA (INT 10h AH=0Eh) and COM1,
+; Errors print "stage1: <what>" on VGA (INT 10h AH=0Eh) and COM1,
 ; then halt: no silent hang, no reboot.
 
 %include "layout.inc"
@@ -38,14 +38,14 @@ normalise:
     mov sp, STAGE1_ADDR
     sti
     cld
-    rdtsc                           ; boot-time stamp for BootInfo
-    mov [STAGE1_TSC_ADDR], eax
-    mov [STAGE1_TSC_ADDR + 4], edx
     test dl, 0x80                   ; a hard-disk number has bit 7 set
     jnz .drive_ok
     mov dl, 0x80                    ; broken BIOS: assume the first hard disk
 .drive_ok:
     mov [drive], dl
+    rdtsc                           ; boot-time stamp for BootInfo (clobbers EDX)
+    mov [STAGE1_TSC_ADDR], eax
+    mov [STAGE1_TSC_ADDR + 4], edx
 
     ; Phoenix EDD: AH=41h, BX=55AAh -> CF clear, BX=AA55h, CX bit 0 = DAP access
     mov ah, DISK_EXT_CHECK
@@ -76,7 +76,8 @@ normalise:
 .load:
     mov si, msg_locator
     mov cx, [STAGE1_ADDR + MBR_LOCATOR_OFFSET + 4]  ; sectors to read
-    jcxz fail                                       ; the builder never patched us
+    test cx, cx
+    jz fail                                         ; the builder never patched us
     cmp cx, STAGE2_MAX_SECTORS
     ja fail
     mov ax, [STAGE1_ADDR + MBR_LOCATOR_OFFSET]      ; LBA (stage2 sits in the first 64K sectors)
@@ -144,7 +145,7 @@ read_chunk:
     mov ax, bp
     mov ah, DISK_READ_CHS           ; AL = count
 .call:
-    mov [esp_count], bp             ; sectors this call really reads
+    mov [chunk_count], bp             ; sectors this call really reads
     mov dl, [drive]
     int BIOS_DISK
     popa
@@ -159,14 +160,14 @@ read_chunk:
     mov si, msg_read
     jmp fail
 .done:
-    mov bp, [esp_count]
+    mov bp, [chunk_count]
     add ax, bp
     sub cx, bp
     shl bp, 5
     add bx, bp
     ret
 
-; fail - print "pagelab stage1: " and the string at SI, then halt for good.
+; fail - print "stage1: " and the string at SI, then halt for good.
 fail:
     push si
     mov si, msg_prefix
@@ -194,15 +195,15 @@ print:
 .end:
     ret
 
-msg_prefix:    db 13, 10, "pagelab stage1: ", 0
-msg_geometry:  db "no disk geometry", 0
-msg_locator:   db "no stage2 locator", 0
-msg_read:      db "disk read error", 0
-msg_signature: db "bad stage2 signature", 0
+msg_prefix:    db 13, 10, "stage1: ", 0
+msg_geometry:  db "no geometry", 0   ; INT 13h AH=08h failed (no extensions either)
+msg_locator:   db "no locator", 0    ; image not made by disk/mkimage.py
+msg_read:      db "read error", 0    ; INT 13h read failed 3 times
+msg_signature: db "bad stage2", 0    ; stage2's first dword is not STAGE2_MAGIC
 
 drive:     db 0
 use_lba:   db 0
-esp_count: dw 0
+chunk_count: dw 0
 spt:       dw 0
 heads:     dw 0
 

@@ -12,7 +12,7 @@
 
 extern stage2_main
 extern __bss_start, __bss_end
-global stage2_boot_drive, stage2_tsc, gdt_descriptor
+global stage2_start, stage2_boot_drive, stage2_tsc, gdt_descriptor
 
 section .header
     dd STAGE2_MAGIC                 ; stage1 checks this before jumping
@@ -25,10 +25,10 @@ stage2_start:                       ; == STAGE2_ENTRY
     mov es, ax
     mov ss, ax
     mov sp, STAGE1_ADDR
+    mov [stage2_boot_drive], dl     ; before RDTSC, which overwrites EDX
     rdtsc
     mov [stage2_tsc], eax
     mov [stage2_tsc + 4], edx
-    mov [stage2_boot_drive], dl
     lgdt [gdt_descriptor]
     mov eax, cr0
     or eax, CR0_PE

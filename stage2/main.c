@@ -22,6 +22,7 @@
 #define LOADER_IMAGE_END   (BOUNCE_ADDR + BOUNCE_SIZE)
 
 extern uint64_t stage2_tsc;
+void stage2_main(uint32_t drive);
 static struct boot_info boot_info __attribute__((aligned(PAGE_SIZE)));
 static struct lm_handoff handoff;
 
@@ -53,7 +54,9 @@ static void boot_info_init(struct boot_info *bi, uint8_t drive)
     bi->size = sizeof(*bi);
     bi->strategy = PAGELAB_STRATEGY;
     bi->boot_drive = drive;
-    bi->tsc_stage1 = *(volatile uint64_t *)STAGE1_TSC_ADDR;
+    const volatile uint64_t *stamp;
+    __asm__("" : "=r"(stamp) : "0"(STAGE1_TSC_ADDR)); /* a low address gcc must not judge */
+    bi->tsc_stage1 = *stamp;
     bi->tsc_stage2 = stage2_tsc;
 }
 
@@ -83,7 +86,7 @@ static void jump_to_kernel(struct boot_info *bi)
 void stage2_main(uint32_t drive)
 {
     struct boot_info *bi = &boot_info;
-    console_init();
+    console_init(CONSOLE_CLEAR);
     progress("started from drive 0x%x, strategy %s", drive, PAGELAB_STRATEGY_NAME);
     boot_info_init(bi, (uint8_t)drive);
     a20_enable();

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include "stage2.h"
 #include "alloc.h"
+#include "e820.h"
 #include "elf.h"
 #include "lib.h"
 #include "../include/layout.h"

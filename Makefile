@@ -1,0 +1,136 @@
+# pagelab - one non-recursive Makefile. `make help` lists the targets.
+#
+# Every image is built per strategy into build/<strategy>/; the strategy
+# reaches stage2 and the kernel as -DPAGELAB_STRATEGY=STRATEGY_<NAME>, and
+# picks the kernel/strategy_<name>.c that is linked.
+
+STRATEGIES := identity table-offset offset temporary recursive
+STRATEGY   ?= offset
+ifeq ($(filter $(STRATEGY),$(STRATEGIES)),)
+$(error unknown STRATEGY '$(STRATEGY)': choose one of $(STRATEGIES))
+endif
+MEM        ?= 512M
+CPU        ?= max
+QEMU_EXTRA ?=
+FAT        ?= 16
+
+CC      := gcc
+LD      := ld
+NASM    := nasm
+PYTHON  := python3
+QEMU    := qemu-system-x86_64
+GEN     := build/gen
+# V=1 shows the full commands
+Q       := $(if $(V),,@)
+
+WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+COMMON_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+                 -fno-asynchronous-unwind-tables -fno-builtin -mgeneral-regs-only \
+                 -MMD -MP $(WARN) -Iinclude -Icommon
+STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i686 -Os -Istage2
+KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -Ikernel
+NASMFLAGS     := -I$(GEN)/ -Werror
+
+upper = $(shell echo $(1) | tr 'a-z-' 'A-Z_')
+under = $(subst -,_,$(1))
+
+STAGE2_C   := $(wildcard stage2/*.c)
+STAGE2_ASM := $(wildcard stage2/*.asm)
+COMMON_C   := $(wildcard common/*.c)
+KERNEL_C   := $(filter-out kernel/strategy_%.c,$(wildcard kernel/*.c))
+KERNEL_ASM := $(wildcard kernel/*.asm)
+
+.PHONY: all image run bochs gdb test bench clean help images
+all: image
+
+# keep generated includes: they are inputs of many objects
+.SECONDARY:
+
+$(GEN)/%.inc: include/%.h tools/h2inc.sh
+	@mkdir -p $(@D)
+	tools/h2inc.sh $< > $@
+
+build/stage1.bin: stage1/stage1.asm $(GEN)/layout.inc
+	$(NASM) $(NASMFLAGS) -f bin -l build/stage1.lst -o $@ $<
+	@test $$(stat -c %s $@) -eq 512 || { echo "stage1 is not 512 bytes"; exit 1; }
+
+# strategy_rules(name): the stage2, kernel and image of one strategy.
+define strategy_rules
+$(1)_DEFS := -DPAGELAB_STRATEGY=STRATEGY_$(call upper,$(1)) -DPAGELAB_STRATEGY_NAME='"$(1)"'
+$(1)_S2_OBJ := $(patsubst %,build/$(1)/s2/%.o,$(STAGE2_C) $(STAGE2_ASM) $(COMMON_C))
+$(1)_K_OBJ  := $(patsubst %,build/$(1)/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_C) \
+                 kernel/strategy_$(call under,$(1)).c)
+
+build/$(1)/s2/%.c.o: %.c
+	@mkdir -p $$(@D)
+	@echo "  CC32  $$@"
+	$$(Q)$$(CC) $$(STAGE2_CFLAGS) $$($(1)_DEFS) -c $$< -o $$@
+build/$(1)/s2/%.asm.o: %.asm $(GEN)/layout.inc $(GEN)/x86.inc
+	@mkdir -p $$(@D)
+	@echo "  NASM  $$@"
+	$$(Q)$$(NASM) $$(NASMFLAGS) -f elf32 -o $$@ $$<
+build/$(1)/k/%.c.o: %.c
+	@mkdir -p $$(@D)
+	@echo "  CC64  $$@"
+	$$(Q)$$(CC) $$(KERNEL_CFLAGS) $$($(1)_DEFS) -c $$< -o $$@
+build/$(1)/k/%.asm.o: %.asm $(GEN)/layout.inc $(GEN)/x86.inc
+	@mkdir -p $$(@D)
+	@echo "  NASM  $$@"
+	$$(Q)$$(NASM) $$(NASMFLAGS) -f elf64 -g -o $$@ $$<
+
+build/$(1)/stage2.ld: stage2/stage2.ld include/layout.h
+	@mkdir -p $$(@D)
+	$$(CC) -E -P -x c -Iinclude $$< -o $$@
+build/$(1)/kernel.ld: kernel/kernel.ld include/layout.h
+	@mkdir -p $$(@D)
+	$$(CC) -E -P -x c -Iinclude $$< -o $$@
+build/$(1)/stage2.elf: $$($(1)_S2_OBJ) build/$(1)/stage2.ld
+	$$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T build/$(1)/stage2.ld -o $$@ $$($(1)_S2_OBJ)
+build/$(1)/stage2.bin: build/$(1)/stage2.elf
+	objcopy -O binary $$< $$@
+build/$(1)/kernel.elf: $$($(1)_K_OBJ) build/$(1)/kernel.ld
+	$$(LD) -m elf_x86_64 -nostdlib -z noexecstack -z max-page-size=0x1000 -T build/$(1)/kernel.ld -o $$@ $$($(1)_K_OBJ)
+build/$(1)/disk.img: build/stage1.bin build/$(1)/stage2.bin build/$(1)/kernel.elf disk/mkimage.py include/layout.h
+	$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
+	    --stage2 build/$(1)/stage2.bin --kernel build/$(1)/kernel.elf --fat $$(FAT) --out $$@
+-include $$($(1)_S2_OBJ:.o=.d) $$($(1)_K_OBJ:.o=.d)
+endef
+$(foreach s,$(STRATEGIES),$(eval $(call strategy_rules,$(s))))
+
+IMAGE := build/$(STRATEGY)/disk.img
+QEMU_BASE := -drive file=$(IMAGE),format=raw,if=ide -m $(MEM) -cpu $(CPU) -no-reboot
+image: deps-build $(IMAGE)
+images: deps-build $(foreach s,$(STRATEGIES),build/$(s)/disk.img)
+
+# Debian packages: `make deps` installs what is missing (needs root or sudo).
+deps deps-build deps-run deps-test:
+	@tools/deps.sh $@
+
+run: deps-run image
+	$(QEMU) $(QEMU_BASE) -serial stdio $(QEMU_EXTRA)
+
+bochs: deps-run image
+	bochs -q -f bochsrc 'ata0-master: type=disk, path="$(IMAGE)", mode=flat' $(BOCHS_EXTRA)
+
+gdb: deps-run image
+	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x tools/gdbinit"
+	$(QEMU) $(QEMU_BASE) -serial stdio -S -s $(QEMU_EXTRA)
+
+HOST_TESTS :=
+-include tests/host/loader.mk
+-include tests/host/paging.mk
+
+test: deps-test images $(HOST_TESTS)
+	@$(PYTHON) tests/run_tests.py --host $(HOST_TESTS) --strategies $(STRATEGIES)
+
+clean:
+	rm -rf build
+
+help:
+	@echo "make image  [STRATEGY=name]   build build/<name>/disk.img (default strategy: offset)"
+	@echo "make run    [STRATEGY= MEM= CPU= QEMU_EXTRA=]   boot it in QEMU, serial on the terminal"
+	@echo "make bochs  [STRATEGY=]       boot it in Bochs with its debugger"
+	@echo "make gdb    [STRATEGY=]       QEMU paused with its gdb stub (gdb -x tools/gdbinit)"
+	@echo "make test                     host tests + boot tests of all strategies"
+	@echo "make clean                    remove build/"
+	@echo "strategies: $(STRATEGIES)"

@@ -1,0 +1,145 @@
+/*
+ * experiments.c - what every strategy's boot shows (see experiments.h).
+ */
+#include <stdint.h>
+#include "experiments.h"
+#include "console.h"
+#include "pt.h"
+#include "strategy.h"
+#include "trap.h"
+#include "layout.h"
+
+#define VGA_FRAME        0xB8000
+#define DEADBEAF_PAGE    0xDEADBEAF000ULL
+#define NEW_OFFSET_WORDS 400                     /* blog_os writes at page_ptr.offset(400) */
+#define NEW_IN_VGA       0xF021F077F065F04EULL   /* "New!" white on red */
+#define SURELY_UNMAPPED  0x0000555500000000ULL   /* nothing is ever mapped in this PML4 slot */
+#define NON_CANONICAL    0x0000800000000000ULL   /* bit 47 set, 63:48 clear */
+
+void kmain(const struct boot_info *bi);
+
+/* A pointer the compiler cannot see is NULL, so that writing through
+ * virtual page 0 (mapped on purpose) is not treated as undefined. */
+static volatile uint64_t *opaque_ptr(uint64_t va)
+{
+    volatile uint64_t *p;
+    __asm__("" : "=r"(p) : "0"(va));
+    return p;
+}
+
+static void show_translation(const char *what, uint64_t va)
+{
+    struct pt_translation t;
+    enum pt_status st = pt_translate(vaddr(va), &t);
+    if (st == PT_OK)
+        kprintf("  %-34s 0x%016llx -> 0x%016llx\n", what, (unsigned long long)va,
+                (unsigned long long)t.pa.pa);
+    else
+        kprintf("  %-34s 0x%016llx -> %s\n", what, (unsigned long long)va, pt_status_name(st));
+}
+
+static void experiment_page0(void)
+{
+    kprintf("experiment: map page 0 -> 0x%x with an allocator that has no frames\n", VGA_FRAME);
+    enum pt_status st = pt_map(vaddr(0), paddr(VGA_FRAME), PAGE_SIZE, PT_PROT_WRITE,
+                               &pt_no_frames);
+    kprintf("  pt_map(0x0): %s\n", pt_status_name(st));
+    if (st != PT_OK)
+        return;
+    opaque_ptr(0)[NEW_OFFSET_WORDS] = NEW_IN_VGA;
+    uint64_t seen = opaque_ptr(VGA_FRAME)[NEW_OFFSET_WORDS];
+    kprintf("  wrote \"New!\" through page 0; read back through 0x%x: %s\n", VGA_FRAME,
+            seen == NEW_IN_VGA ? "New! (same frame)" : "different (BUG)");
+}
+
+static void experiment_deadbeaf(void)
+{
+    kprintf("experiment: map 0x%llx -> 0x%x\n", DEADBEAF_PAGE, VGA_FRAME);
+    enum pt_status st = pt_map(vaddr(DEADBEAF_PAGE), paddr(VGA_FRAME), PAGE_SIZE,
+                               PT_PROT_WRITE, &pt_no_frames);
+    kprintf("  with no frames: %s\n", pt_status_name(st));
+    st = pt_map(vaddr(DEADBEAF_PAGE), paddr(VGA_FRAME), PAGE_SIZE, PT_PROT_WRITE, 0);
+    kprintf("  with the frame allocator: %s\n", pt_status_name(st));
+    if (st == PT_OK)
+        kprintf("  0x%llx reads the same VGA word as page 0: %s\n", DEADBEAF_PAGE,
+                opaque_ptr(DEADBEAF_PAGE)[NEW_OFFSET_WORDS] == NEW_IN_VGA ? "yes" : "no (BUG)");
+}
+
+static void experiment_write_code(void)
+{
+    volatile uint8_t *code = (volatile uint8_t *)(uintptr_t)kmain;
+    kprintf("experiment: write to kernel code at %p\n", (void *)(uintptr_t)code);
+    if (!probe_write(code, *code)) {
+        kprintf("  the write went through: kernel code is writable (BUG)\n");
+        return;
+    }
+    const struct probe_fault *f = probe_last_fault();
+    char why[96];
+    pf_decode(f->error_code, why, sizeof(why));
+    kprintf("  caught: vector %llu at 0x%llx: %s; boot continues\n",
+            (unsigned long long)f->vector, (unsigned long long)f->cr2, why);
+}
+
+void experiments_run(const struct boot_info *bi)
+{
+    kprintf("page tables (levels 4 and 3):\n");
+    pt_dump_raw(3);
+    kprintf("translations:\n");
+    uint64_t stack_var = 0;
+    show_translation("VGA buffer (identity)", VGA_FRAME);
+    show_translation("kernel code (kmain)", (uint64_t)(uintptr_t)kmain);
+    show_translation("kernel stack", (uint64_t)(uintptr_t)&stack_var);
+    show_translation("window base", bi->phys_window_base);
+    show_translation("window: highest usable frame", bi->phys_window_base + bi->max_phys - PAGE_SIZE);
+    show_translation("surely unmapped", SURELY_UNMAPPED);
+    experiment_page0();
+    experiment_deadbeaf();
+    experiment_write_code();
+    kprintf("mapped ranges (info tab style):\n");
+    pt_dump_ranges();
+}
+
+static const char *size_name(uint64_t size)
+{
+    return size == PAGE_SIZE_1G ? "1G" : size == PAGE_SIZE_2M ? "2M" : "4K";
+}
+
+static void final_line(const char *what, uint64_t va)
+{
+    struct pt_translation t;
+    enum pt_status st = pt_translate(vaddr(va), &t);
+    if (st != PT_OK) {
+        kprintf("0x%016llx -> unmapped (%s) %s\n", (unsigned long long)va, pt_status_name(st),
+                what);
+        return;
+    }
+    kprintf("0x%016llx -> 0x%016llx %s %c%c%c %s\n", (unsigned long long)va,
+            (unsigned long long)t.pa.pa, size_name(t.page_size), 'r',
+            t.prot & PT_PROT_WRITE ? 'w' : '-', t.prot & PT_PROT_EXEC ? 'x' : '-', what);
+}
+
+void final_translations(const struct boot_info *bi)
+{
+    uint64_t stack_var = 0;
+    struct pt_region own = strategy_reserved();
+    const struct { const char *what; uint64_t va; } lines[] = {
+        { "page 0 (mapped to VGA)", 0 },
+        { "page 0 + 0xc80 (New!)", NEW_OFFSET_WORDS * 8 },
+        { "VGA buffer", VGA_FRAME },
+        { "kernel code", (uint64_t)(uintptr_t)kmain },
+        { "kernel stack", (uint64_t)(uintptr_t)&stack_var },
+        { "stack guard page", bi->stack_bottom - PAGE_SIZE },
+        { "0xdeadbeaf000 (mapped to VGA)", DEADBEAF_PAGE + 0x123 },
+        { "window base", bi->phys_window_base },
+        { "window: highest usable frame", bi->phys_window_base + bi->max_phys - PAGE_SIZE },
+        { "window: 1 GiB + 0x12345", bi->phys_window_base + PAGE_SIZE_1G + 0x12345 },
+        { "frame bitmap", bi->pmm_bitmap_virt },
+        { "strategy region start", own.base.va },
+        { "strategy region + 0x1000", own.base.va + PAGE_SIZE },
+        { "surely unmapped", SURELY_UNMAPPED },
+        { "non-canonical", NON_CANONICAL },
+    };
+    kprintf("pagelab: final translations\n");
+    for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        final_line(lines[i].what, lines[i].va);
+}

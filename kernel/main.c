@@ -1,0 +1,49 @@
+/*
+ * main.c - kmain: the kernel's boot flow, in order.
+ *   console -> BootInfo check -> GDT/TSS/IDT -> boot report -> frame
+ *   allocator -> strategy (tears down what it must not have) -> paging core
+ *   -> experiments -> final translations -> halt with the tables live.
+ */
+#include <stdint.h>
+#include "console.h"
+#include "experiments.h"
+#include "pmm.h"
+#include "pt.h"
+#include "report.h"
+#include "strategy.h"
+#include "trap.h"
+#include "../common/io.h"
+
+void kmain(const struct boot_info *bi);
+
+static void paging_setup(const struct boot_info *bi)
+{
+    enum pmm_status ps = pmm_init(bi, (uint64_t *)(uintptr_t)bi->pmm_bitmap_virt,
+                                  bi->pmm_bitmap_bytes);
+    if (ps != PMM_OK)
+        kpanic("paging_setup: frame allocator: %s", pmm_status_name(ps));
+    enum pt_status st = strategy_init(bi);
+    if (st != PT_OK)
+        kpanic("paging_setup: strategy %s: %s", strategy_name(), pt_status_name(st));
+    st = pt_init(bi);
+    if (st != PT_OK)
+        kpanic("paging_setup: pt_init: %s", pt_status_name(st));
+    struct pmm_counters c;
+    pmm_get_counters(PMM_ZONE_GENERAL, &c);
+    kprintf("frame allocator: %llu frames free of %llu; strategy %s\n",
+            (unsigned long long)c.free, (unsigned long long)c.total, strategy_name());
+}
+
+void kmain(const struct boot_info *bi)
+{
+    console_init(CONSOLE_CONTINUE);
+    kprintf("pagelab kernel: started, strategy %s\n", PAGELAB_STRATEGY_NAME);
+    report_check_boot_info(bi);
+    trap_init();
+    report_boot(bi);
+    paging_setup(bi);
+    experiments_run(bi);
+    final_translations(bi);
+    kprintf("pagelab: halted\n");
+    halt_forever();
+}

@@ -1,0 +1,125 @@
+/*
+ * report.c - the boot report (see report.h). Timestamps are TSC values
+ * from stage1, stage2 and the jump to the kernel; the TSC rate is measured
+ * against the PIT (8254, channel 2, gate through port 0x61) so the report
+ * can say milliseconds.
+ */
+#include <stdint.h>
+#include "report.h"
+#include "console.h"
+#include "../common/io.h"
+#include "layout.h"
+
+#define PIT_HZ          1193182       /* 8254 input clock */
+#define PIT_CH2_DATA    0x42
+#define PIT_COMMAND     0x43
+#define PIT_CH2_MODE0   0xB0          /* channel 2, lo/hi byte, mode 0, binary */
+#define PORT_B          0x61          /* bit 0: channel 2 gate, bit 5: channel 2 output */
+#define CALIBRATE_TICKS 11932         /* 10 ms of PIT input clock */
+#define SPIN_LIMIT      100000000ULL
+
+static const char *const type_names[] = {
+    [MEM_USABLE] = "usable", [MEM_RESERVED] = "reserved", [MEM_ACPI_RECLAIM] = "ACPI reclaim",
+    [MEM_ACPI_NVS] = "ACPI NVS", [MEM_BAD] = "bad", [6] = "type 6", [MEM_PERSISTENT] = "persistent",
+};
+static const char *const strategy_names[] = {
+    [STRATEGY_IDENTITY] = "identity", [STRATEGY_TABLE_OFFSET] = "table-offset",
+    [STRATEGY_OFFSET] = "offset", [STRATEGY_TEMPORARY] = "temporary",
+    [STRATEGY_RECURSIVE] = "recursive",
+};
+
+static void stop(const char *why)
+{
+    kprintf("pagelab kernel: error: %s\npagelab: halted\n", why);
+    halt_forever();
+}
+
+void report_check_boot_info(const struct boot_info *bi)
+{
+    if (bi->magic != BOOT_INFO_MAGIC)
+        stop("BootInfo has the wrong magic: this kernel was not started by pagelab's stage2");
+    if (bi->version != BOOT_INFO_VERSION || bi->size != sizeof(*bi)) {
+        kprintf("pagelab kernel: BootInfo version %u size %u, kernel expects version %u size %u\n",
+                bi->version, bi->size, BOOT_INFO_VERSION, (unsigned)sizeof(*bi));
+        stop("BootInfo version mismatch: rebuild the loader and the kernel together");
+    }
+    if (bi->strategy != PAGELAB_STRATEGY)
+        stop("the loader built page tables for another strategy than this kernel's: "
+             "rebuild the image with one STRATEGY=");
+}
+
+static uint64_t tsc_per_ms(void)
+{
+    /* One-shot count of 10 ms on channel 2; its output goes high at zero. */
+    outb(PORT_B, (uint8_t)((inb(PORT_B) & ~0x02) | 0x01));
+    outb(PIT_COMMAND, PIT_CH2_MODE0);
+    outb(PIT_CH2_DATA, CALIBRATE_TICKS & 0xFF);
+    outb(PIT_CH2_DATA, CALIBRATE_TICKS >> 8);
+    uint64_t start = rdtsc();
+    for (uint64_t i = 0; i < SPIN_LIMIT && !(inb(PORT_B) & 0x20); i++)
+        ;
+    uint64_t per_ms = (rdtsc() - start) * PIT_HZ / CALIBRATE_TICKS / 1000;
+    return per_ms ? per_ms : 1;
+}
+
+static void report_map(const struct boot_info *bi)
+{
+    uint64_t totals[8] = { 0 };
+    kprintf("memory map (sanitised, %u entries; raw: %u):\n", bi->map_count, bi->raw_count);
+    kprintf("  %-18s %-18s %10s  %s\n", "start", "end", "KiB", "type");
+    for (uint32_t i = 0; i < bi->map_count; i++) {
+        const struct mem_region *m = &bi->map[i];
+        const char *name = m->type < 8 && type_names[m->type] ? type_names[m->type] : "unknown";
+        kprintf("  0x%016llx 0x%016llx %10llu  %s\n", (unsigned long long)m->base,
+                (unsigned long long)(m->base + m->length), (unsigned long long)(m->length >> 10),
+                name);
+        totals[m->type < 8 ? m->type : MEM_RESERVED] += m->length;
+    }
+    kprintf("  total usable %llu KiB, reserved %llu KiB, ACPI %llu KiB\n",
+            (unsigned long long)(totals[MEM_USABLE] >> 10),
+            (unsigned long long)(totals[MEM_RESERVED] >> 10),
+            (unsigned long long)((totals[MEM_ACPI_RECLAIM] + totals[MEM_ACPI_NVS]) >> 10));
+}
+
+static void report_cpu(const struct boot_info *bi)
+{
+    static const char *const names[] = { "NX", "1GiB-pages", "PGE", "LA57", "SMEP", "SMAP",
+                                         "PAE", "LM", "TSC" };
+    kprintf("CPU features:");
+    for (unsigned f = 0; f < sizeof(names) / sizeof(names[0]); f++)
+        kprintf(" %s%s", (bi->cpu_features >> f) & 1 ? "+" : "-", names[f]);
+    kprintf("; %u-bit physical, %u-bit linear addresses\n", bi->phys_addr_bits,
+            bi->linear_addr_bits);
+}
+
+static void report_times(const struct boot_info *bi)
+{
+    uint64_t now = rdtsc(), per_ms = tsc_per_ms();
+    kprintf("boot time (TSC %llu kHz): stage1->stage2 %llu us, stage2 %llu us, "
+            "kernel to report %llu us\n", (unsigned long long)per_ms,
+            (unsigned long long)((bi->tsc_stage2 - bi->tsc_stage1) * 1000 / per_ms),
+            (unsigned long long)((bi->tsc_kernel_jump - bi->tsc_stage2) * 1000 / per_ms),
+            (unsigned long long)((now - bi->tsc_kernel_jump) * 1000 / per_ms));
+}
+
+void report_boot(const struct boot_info *bi)
+{
+    kprintf("BootInfo v%u (%u bytes) at %p: strategy %s, boot drive 0x%x\n", bi->version,
+            bi->size, (const void *)bi, strategy_names[bi->strategy], bi->boot_drive);
+    kprintf("  PML4 0x%llx; identity map 0x1000-0x%llx; window 0x%llx, %llu GiB in %s pages "
+            "(%u tables)\n", (unsigned long long)bi->pml4_phys,
+            (unsigned long long)bi->identity_size, (unsigned long long)bi->phys_window_base,
+            (unsigned long long)(bi->phys_window_size >> 30),
+            bi->window_page_size == PAGE_SIZE_1G ? "1 GiB" : "2 MiB", bi->window_table_frames);
+    kprintf("  kernel phys 0x%llx-0x%llx virt 0x%llx-0x%llx; stack 0x%llx-0x%llx "
+            "(guard page below)\n",
+            (unsigned long long)bi->kernel_phys_start, (unsigned long long)bi->kernel_phys_end,
+            (unsigned long long)bi->kernel_virt_start, (unsigned long long)bi->kernel_virt_end,
+            (unsigned long long)bi->stack_bottom, (unsigned long long)bi->stack_top);
+    kprintf("  loader used %u ranges; frame bitmap %llu KiB at 0x%llx\n",
+            bi->loader_range_count, (unsigned long long)(bi->pmm_bitmap_bytes >> 10),
+            (unsigned long long)bi->pmm_bitmap_virt);
+    report_map(bi);
+    report_cpu(bi);
+    report_times(bi);
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""run_tests.py - pagelab's `make test`: host tests, then boot tests.
+
+Host tests are programs that print one line per test, "PASS: ..." or
+"FAIL: ...". Boot tests boot each strategy's image under QEMU/TCG with
+several memory sizes and check, from serial and from QEMU's monitor:
+the loader's progress, the kernel's boot report, the blog experiments, and
+that every final-translation line agrees with QEMU's own page walk
+(gva2gpa) and with what the line must be by construction (page 0 and
+0xdeadbeaf000 were mapped to the VGA frame, the guard page is not mapped,
+...). Ends with "N passed, N failed"; exit status 1 on any failure.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu  # noqa: E402
+
+VGA = 0xB8000
+BOOT_MEMS = ["32M", "512M", "6G"]
+results = {"pass": 0, "fail": 0}
+
+
+def record(ok, name, why=""):
+    results["pass" if ok else "fail"] += 1
+    print(("PASS: %s" % name) if ok else ("FAIL: %s: %s" % (name, why)), flush=True)
+    return ok
+
+
+def run_host(binaries):
+    for b in binaries:
+        p = subprocess.run([b], capture_output=True, text=True)
+        lines = p.stdout.splitlines()
+        n = 0
+        for l in lines:
+            if l.startswith("PASS: ") or l.startswith("FAIL: "):
+                n += 1
+                results["pass" if l.startswith("PASS") else "fail"] += 1
+                print(l)
+        if p.returncode != 0 and not any(l.startswith("FAIL: ") for l in lines):
+            record(False, "host/%s" % os.path.basename(b),
+                   "exited with %d: %s" % (p.returncode, (p.stderr or "")[-400:]))
+        elif n == 0:
+            record(False, "host/%s" % os.path.basename(b), "printed no test results")
+
+
+def expect_line(finals, label, want, strategy):
+    for va, pa, rest in finals:
+        if rest.endswith(label):
+            return pa == want, "0x%x -> %s, want %s" % (
+                va, "unmapped" if pa is None else "0x%x" % pa,
+                "unmapped" if want is None else "0x%x" % want)
+    return False, "no final-translation line for '%s'" % label
+
+
+def check_boot(name, image, strategy, mem, cpu="max", extra=()):
+    b = qemu.Boot(image, mem=mem, cpu=cpu, extra=extra)
+    try:
+        halted = b.wait_for(qemu.HALTED)
+        out = b.serial()
+        if not record(halted, name + ": boots to 'pagelab: halted'",
+                      "serial ends with: " + out[-600:].replace("\n", " | ")):
+            return
+        for text in ["pagelab stage2: started", "pagelab stage2: memory map:",
+                     "pagelab stage2: kernel:", "pagelab stage2: entering long mode",
+                     "pagelab kernel: started", "memory map (sanitised", "CPU features:",
+                     "boot time"]:
+            record(text in out, name + ": shows '%s'" % text, "missing")
+        bad = [w for w in ["PANIC", "exception", "error:", "BUG"] if w in out]
+        record(not bad, name + ": no error, panic or exception", ", ".join(bad))
+        record("with no frames: PT_ERR_NO_FRAMES" in out and "with the frame allocator: PT_OK"
+               in out, name + ": 0xdeadbeaf000 fails without frames, maps with them", "")
+        record(re.search(r"caught: vector 14 .*protection violation, write", out) is not None,
+               name + ": write to kernel code is caught as a protection-violation write", "")
+        m = re.search(r"window (\d+) GiB", out)
+        want_gib = int(mem[:-1]) if mem.endswith("G") else 0
+        record(m is not None and int(m.group(1)) >= max(4, want_gib),
+               name + ": window covers all RAM and at least 4 GiB", m and m.group(0))
+        finals = qemu.final_translations(out)
+        if not record(bool(finals), name + ": final translations well formed", "unparsable"):
+            return
+        wrong = []
+        for va, pa, rest in finals:
+            hw = b.gva2gpa(va)
+            if hw != pa:
+                wrong.append("0x%x: kernel %s, QEMU %s" % (
+                    va, pa and hex(pa), hw and hex(hw)))
+        record(not wrong, name + ": %d final translations agree with QEMU's gva2gpa"
+               % len(finals), "; ".join(wrong[:5]))
+        for label, want in [("page 0 (mapped to VGA)", VGA), ("VGA buffer", VGA),
+                            ("0xdeadbeaf000 (mapped to VGA)", VGA + 0x123),
+                            ("stack guard page", None), ("surely unmapped", None),
+                            ("non-canonical", None),
+                            ("window base", 0 if strategy == "offset" else None)]:
+            ok, why = expect_line(finals, label, want, strategy)
+            record(ok, name + ": '%s' translates as it must" % label, why)
+    finally:
+        b.close()
+
+
+def fat_variant(bits):
+    out = "build/test/fat%d.img" % bits
+    os.makedirs("build/test", exist_ok=True)
+    subprocess.run([sys.executable, "disk/mkimage.py", "--layout", "include/layout.h",
+                    "--stage1", "build/stage1.bin", "--stage2", "build/offset/stage2.bin",
+                    "--kernel", "build/offset/kernel.elf", "--fat", str(bits), "--out", out],
+                   check=True)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", nargs="*", default=[])
+    ap.add_argument("--strategies", nargs="*", default=[])
+    ap.add_argument("--mems", nargs="*", default=BOOT_MEMS)
+    a = ap.parse_args()
+    run_host(a.host)
+    for s in a.strategies:
+        for mem in a.mems:
+            check_boot("boot/%s/%s" % (s, mem), "build/%s/disk.img" % s, s, mem)
+    if "offset" in a.strategies:
+        for bits in (12, 32):
+            check_boot("boot/offset/fat%d" % bits, fat_variant(bits), "offset", "512M")
+        check_boot("boot/offset/2M-window", "build/offset/disk.img", "offset", "6G",
+                   cpu="qemu64,-pdpe1gb")
+    print("%d passed, %d failed" % (results["pass"], results["fail"]))
+    sys.exit(1 if results["fail"] else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+#!/bin/sh
+# deps.sh - install the Debian packages a make target needs, if missing.
+# Usage: tools/deps.sh deps|deps-build|deps-run|deps-test
+# As root it runs apt-get itself; otherwise it prints the exact command.
+set -eu
+build="nasm gcc binutils make python3 dosfstools mtools"
+run="$build qemu-system-x86 bochs bochsbios vgabios bochs-x"
+test_pkgs="$build qemu-system-x86"
+case "${1:-deps}" in
+    deps-build) want=$build ;;
+    deps-run) want=$run ;;
+    deps-test) want=$test_pkgs ;;
+    *) want="$run $test_pkgs" ;;
+esac
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "pagelab: missing Debian packages:$missing"
+if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+else
+    echo "pagelab: run as root:  apt-get install -y$missing"
+    exit 1
+fi
