@@ -1,0 +1,273 @@
+/*
+ * pt.h - the paging core: translate, map, unmap and protect on the active
+ * 4-level hierarchy (levels 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT), single
+ * pages and ranges, all three page sizes; dumps; operation counters.
+ *
+ * The core reaches page-table frames only through kernel/strategy.h (one
+ * strategy linked per build) and knows nothing else about them. TLB
+ * maintenance follows the single rule written at the top of kernel/pt.c.
+ * Used by the kernel's boot flow, its tests and benchmarks, and the host
+ * tests (with the offset strategy over a simulated physical memory).
+ *
+ * One rule decides "mapped": an entry is in use when its P bit is set. A
+ * non-present entry is empty whatever its other bits say (they are never
+ * read, SDM Vol. 3A 4.5.4: with P = 0 the rest is ignored).
+ */
+#ifndef KERNEL_PT_H
+#define KERNEL_PT_H
+
+#include <stdint.h>
+
+#include "addr.h"
+#include "bootinfo.h"
+#include "pte.h"
+
+/* ---- the caller's vocabulary (prot); hardware bits are chosen in one
+ * place, pt.c's prot_to_pte ---- */
+#define PT_PROT_READ    0u        /* every mapping is readable */
+#define PT_PROT_WRITE   (1u << 0) /* W at the leaf */
+#define PT_PROT_EXEC    (1u << 1) /* no NX at the leaf (NX only if the CPU has it) */
+#define PT_PROT_USER    (1u << 2) /* U at the leaf (and at every level above) */
+#define PT_PROT_GLOBAL  (1u << 3) /* G: survives a CR3 reload when CR4.PGE is on */
+#define PT_PROT_NOCACHE (1u << 4) /* PCD|PWT: uncached (PAT entry 3 at reset) */
+#define PT_PROT_ALL     0x1Fu
+
+/* ---- range options (opts) ---- */
+#define PT_RANGE_4K_ONLY    0u
+#define PT_RANGE_ALLOW_HUGE (1u << 0) /* 2 MiB / 1 GiB leaves where aligned */
+
+/* More invalidations than this in one operation: one full flush instead
+ * (the rule at the top of pt.c). */
+#define PT_FLUSH_THRESHOLD 32
+
+/*
+ * The core's bookkeeping: entry 0 of every table it manages carries the
+ * number of present entries of that table (0..512, 10 bits) in bits
+ * 52-58 (low 7) and 9-11 (high 3), which the CPU ignores in every kind of
+ * entry, present or not (SDM 4.5.4, tables 4-15 to 4-20). pt_translate
+ * and the dumps hide these bits.
+ */
+#define PT_COUNT_LO_SHIFT 52
+#define PT_COUNT_HI_SHIFT 9
+#define PT_COUNT_MASK     ((0x7FULL << PT_COUNT_LO_SHIFT) | (0x7ULL << PT_COUNT_HI_SHIFT))
+
+enum pt_status {
+    PT_OK = 0,
+    PT_ERR_NONCANONICAL,     /* va (or va + len - 1) not canonical */
+    PT_ERR_UNMAPPED,         /* no present leaf for va */
+    PT_ERR_ALREADY_MAPPED,   /* a present leaf is where the new one goes */
+    PT_ERR_HUGE_IN_WAY,      /* a bigger leaf covers (part of) the target */
+    PT_ERR_TABLE_IN_WAY,     /* a huge leaf's entry points to a smaller-page table */
+    PT_ERR_NO_FRAMES,        /* the frame source had no frame for a table */
+    PT_ERR_MISALIGNED,       /* va, pa or len not aligned to the page size */
+    PT_ERR_NOT_LEAF_OF_SIZE, /* va is mapped, but not by a leaf of that size */
+    PT_ERR_BAD_SIZE,         /* size not 4 KiB / 2 MiB / 1 GiB, or 1 GiB unsupported */
+    PT_ERR_BAD_PROT,         /* prot or opts has unknown bits */
+    PT_ERR_BAD_PHYS,         /* pa beyond the CPU's physical address width */
+    PT_ERR_BAD_RANGE,        /* len zero, or the range wraps */
+    PT_ERR_RESERVED_RANGE,   /* touches the strategy's own virtual range */
+    PT_ERR_PS_AT_L4,         /* a PML4 entry has PS set (reserved, SDM 4.5.4) */
+    PT_ERR_BOOT_INFO,        /* BootInfo lacks what the strategy needs */
+    PT_STATUS_COUNT
+};
+
+/* What pt_translate found. On PT_ERR_UNMAPPED, level and entry describe
+ * the non-present entry that ended the walk; on PT_ERR_PS_AT_L4, the
+ * offending PML4 entry. */
+struct pt_translation {
+    paddr_t pa;          /* physical address of va */
+    paddr_t frame;       /* start of the page holding va */
+    uint64_t page_size;  /* PAGE_SIZE, PAGE_SIZE_2M or PAGE_SIZE_1G */
+    unsigned level;      /* level of the entry below (1, 2 or 3 for a leaf) */
+    pte_t entry;         /* that entry, bookkeeping bits hidden */
+    uint32_t prot;       /* effective PT_PROT_*: WRITE/USER only if every
+                            level allows, EXEC unless any level sets NX;
+                            GLOBAL/NOCACHE from the leaf */
+};
+
+/* Where new page-table frames come from. NULL means the strategy's own
+ * allocator (strategy_table_alloc). A source must hand out frames the
+ * strategy can reach (identity/table-offset: pool frames). Tables freed
+ * later by pt_unmap* go to the strategy's allocator; only a failed map
+ * gives its frames back to the source it took them from. */
+struct pt_frame_source {
+    enum pt_status (*alloc)(void *ctx, paddr_t *out); /* PT_OK or PT_ERR_NO_FRAMES */
+    void (*free)(void *ctx, paddr_t frame);
+    void *ctx;
+};
+
+/* A source that never has a frame (blog_os's EmptyFrameAllocator). */
+extern const struct pt_frame_source pt_no_frames;
+
+struct pt_region {
+    vaddr_t base;
+    uint64_t size;  /* bytes; 0 = none */
+};
+
+/* ---- counters for the benchmark (plain increments) ---- */
+enum pt_op {
+    PT_OP_TRANSLATE = 0,
+    PT_OP_MAP,
+    PT_OP_UNMAP,
+    PT_OP_PROTECT,
+    PT_OP_MAP_RANGE,
+    PT_OP_UNMAP_RANGE,
+    PT_OP_PROTECT_RANGE,
+    PT_OP_DUMP,
+    PT_OP_OTHER,      /* pt_init, pt_drop_pml4_entry */
+    PT_OP_COUNT
+};
+
+struct pt_op_stats {
+    uint64_t calls;
+    uint64_t pte_reads;
+    uint64_t pte_writes;    /* zeroing a new table counts 512 */
+    uint64_t table_visits;  /* strategy_table_get calls */
+    uint64_t invlpgs;
+    uint64_t full_flushes;
+    uint64_t tables_allocated;
+    uint64_t tables_freed;
+};
+
+struct pt_stats {
+    struct pt_op_stats op[PT_OP_COUNT];
+};
+
+/*
+ * Records the CPU's paging features (NX, 1 GiB pages, physical address
+ * width) and the strategy's reserved range, then writes the used-entry
+ * count into every table reachable from CR3 outside that range (the loader
+ * does not keep counts). Call after pmm_init and strategy_init, and again
+ * after editing tables by hand. Does not flush (only ignored bits change).
+ * Returns PT_OK, or PT_ERR_PS_AT_L4 if the hierarchy has one.
+ */
+enum pt_status pt_init(const struct boot_info *bi);
+
+/*
+ * Walks the active hierarchy for va. PT_OK fills every field of *out;
+ * PT_ERR_NONCANONICAL touches nothing; PT_ERR_UNMAPPED and PT_ERR_PS_AT_L4
+ * fill level and entry. Never panics, never writes an entry, never flushes.
+ */
+enum pt_status pt_translate(vaddr_t va, struct pt_translation *out);
+
+/*
+ * Maps the page of `size` (PAGE_SIZE, PAGE_SIZE_2M, PAGE_SIZE_1G) at va to
+ * pa; both must be aligned to size. Missing tables are taken from src
+ * (NULL: the strategy's), zeroed and linked P|W (|U for a user leaf); an
+ * existing table entry gains U for a user leaf and is otherwise left as it
+ * is (permissions are decided at the leaf). On any error nothing is left
+ * behind: tables made by this call are unlinked, invalidated and given
+ * back to src. A new leaf needs no flush; adding U to an existing entry
+ * costs one invlpg.
+ */
+enum pt_status pt_map(vaddr_t va, paddr_t pa, uint64_t size, uint32_t prot,
+                      const struct pt_frame_source *src);
+
+/*
+ * Removes the leaf that starts at va, whatever its size; returns its frame
+ * and size (either pointer may be NULL). PT_ERR_MISALIGNED if va is inside
+ * a leaf but not at its start. Order: clear the entry, invlpg, then free
+ * every table that became empty (unhook, invalidate, free). Does not free
+ * the frame itself (the caller owns it).
+ */
+enum pt_status pt_unmap(vaddr_t va, paddr_t *frame, uint64_t *size);
+
+/*
+ * Replaces the permission bits (W, U, NX, G, PCD/PWT) of the leaf of
+ * exactly `size` at va, keeping its address, PAT, A and D bits.
+ * PT_ERR_NOT_LEAF_OF_SIZE if va is mapped by a leaf of another size or the
+ * entry at that level points to a table. One invlpg.
+ */
+enum pt_status pt_protect(vaddr_t va, uint64_t size, uint32_t prot);
+
+/*
+ * Maps [va, va + len) to [pa, pa + len): va, pa and len 4 KiB aligned.
+ * With PT_RANGE_ALLOW_HUGE, 1 GiB (if the CPU has them) and 2 MiB leaves
+ * are used wherever va and pa are both aligned and the rest of the range
+ * covers the page. Each table on the way is fetched once and its entries
+ * written in one loop. Every page must be unmapped before
+ * (PT_ERR_ALREADY_MAPPED / _HUGE_IN_WAY / _TABLE_IN_WAY otherwise). On
+ * error the part already mapped is unmapped again and its new tables
+ * freed (a U bit added to a pre-existing table entry stays: harmless, the
+ * leaves below still decide). No flush on success.
+ */
+enum pt_status pt_map_range(vaddr_t va, paddr_t pa, uint64_t len, uint32_t prot,
+                            uint32_t opts, const struct pt_frame_source *src);
+
+/*
+ * Removes every leaf inside [va, va + len) (4 KiB aligned); holes are
+ * skipped. PT_ERR_HUGE_IN_WAY, before any change, if a huge leaf straddles
+ * either end (pagelab does not split huge pages). Invalidation: one invlpg
+ * per leaf, or one full flush above PT_FLUSH_THRESHOLD; emptied tables are
+ * freed after it. Frames of the leaves are not freed.
+ */
+enum pt_status pt_unmap_range(vaddr_t va, uint64_t len);
+
+/*
+ * pt_protect for every leaf inside [va, va + len), any size; holes are
+ * skipped; PT_ERR_HUGE_IN_WAY (no change) if a huge leaf straddles an end.
+ * Invalidation as pt_unmap_range; entries whose value does not change are
+ * neither written nor invalidated.
+ */
+enum pt_status pt_protect_range(vaddr_t va, uint64_t len, uint32_t prot);
+
+/*
+ * For strategy_init's window teardown: clears PML4 entry `index` through
+ * the strategy and flushes everything (the entry may cover 512 GiB).
+ * Does not free the tables below it (the loader listed them, the caller
+ * gives them back). Works before pt_init.
+ */
+void pt_drop_pml4_entry(unsigned index);
+
+/* invlpg va, counted in the current operation's stats: for strategies
+ * (temporary slot remaps, recursive-window invalidation). */
+void pt_invlpg(vaddr_t va);
+
+/* Present entries of the level-`level` table on va's path (1..4), or -1 if
+ * the walk does not reach such a table. For tests and assertions. */
+int pt_table_used(unsigned level, vaddr_t va);
+
+/* One entry seen by pt_visit. */
+enum pt_visit_kind {
+    PT_VISIT_TABLE = 1,   /* present, points to a table (visited next) */
+    PT_VISIT_LEAF,        /* present leaf: 4 KiB, 2 MiB or 1 GiB page */
+    PT_VISIT_NOT_PRESENT, /* P = 0 but other bits set */
+    PT_VISIT_RESERVED,    /* covers the strategy's range: not descended */
+    PT_VISIT_BAD,         /* PS in a PML4 entry: not descended */
+};
+
+struct pt_visit_entry {
+    enum pt_visit_kind kind;
+    unsigned level;     /* 4 (PML4) .. 1 (PT) */
+    unsigned index;     /* 0..511 in its table */
+    vaddr_t va;         /* first address the entry translates */
+    uint64_t span;      /* bytes it translates: PT_LEVEL_SPAN(level) */
+    pte_t entry;        /* bookkeeping bits hidden */
+    paddr_t phys;       /* frame or table address, decoded for the level */
+    uint32_t prot;      /* effective PT_PROT_* down to this entry */
+    unsigned used;      /* TABLE: present entries in the child table */
+};
+
+typedef void (*pt_visit_fn)(const struct pt_visit_entry *e, void *ctx);
+
+/* Calls fn for every non-empty entry of levels 4 down to lowest_level, in
+ * address order, each table entry before the entries of its table.
+ * Counted as PT_OP_DUMP. Reads only. */
+void pt_visit(unsigned lowest_level, pt_visit_fn fn, void *ctx);
+
+/* Raw listing, blog_os style: every non-empty entry of levels 4 down to
+ * max_level_detail (4 = PML4 only, 1 = everything), one line each,
+ * indented by depth. The strategy's reserved range is one summary line. */
+void pt_dump_raw(int max_level_detail);
+
+/* Merged listing, Bochs `info tab` style: "virt-range -> phys-range flags"
+ * where consecutive leaves continue both ranges with equal effective
+ * flags (sizes may differ). */
+void pt_dump_ranges(void);
+
+void pt_stats_get(struct pt_stats *out);
+void pt_stats_reset(void);
+const char *pt_status_name(enum pt_status status);
+const char *pt_op_name(enum pt_op op);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * strategy.h - how the paging core reaches page-table frames.
+ *
+ * Exactly one kernel/strategy_<name>.c is linked (make STRATEGY=<name>).
+ * The core (kernel/pt.c) asks for "the level-L table on the path of va"
+ * rather than "the pointer for frame F", so the recursive strategy, which
+ * can only name a table by the address it translates, fits the same
+ * interface as the pointer-arithmetic ones. Levels: 4 = PML4 ... 1 = PT.
+ */
+#ifndef KERNEL_STRATEGY_H
+#define KERNEL_STRATEGY_H
+
+#include "addr.h"
+#include "bootinfo.h"
+#include "pt.h"
+#include "pte.h"
+
+/* How a freshly allocated (not yet zeroed) table becomes a linked one. */
+enum strategy_link_order {
+    /* The frame is reachable on its own: zero it, then link it, so the
+     * hardware never sees garbage entries. */
+    STRATEGY_ZERO_THEN_LINK = 1,
+    /* The frame is reachable only once linked (recursive): link, zero,
+     * then the core flushes what garbage may have let the CPU cache
+     * (see the rule at the top of pt.c). */
+    STRATEGY_LINK_THEN_ZERO,
+};
+
+/*
+ * Once, after pmm_init and before pt_init: sets up the strategy's access
+ * path and, in every strategy but offset, tears the loader's physical
+ * window down (pt_drop_pml4_entry, then its table frames go back to the
+ * general zone). PT_ERR_BOOT_INFO if the loader built for another
+ * strategy or left out what this one needs.
+ */
+enum pt_status strategy_init(const struct boot_info *bi);
+
+/* Short name as given to make STRATEGY=. */
+const char *strategy_name(void);
+
+/* The virtual range the strategy reserves for itself (the window, the
+ * table-offset region, the slots, the recursive slot). The core refuses
+ * to map, unmap or protect in it and the dumps summarise it. */
+struct pt_region strategy_reserved(void);
+
+enum strategy_link_order strategy_link_order(void);
+
+/*
+ * A pointer to the level-`level` table on va's path, whose frame is
+ * `frame` (the address from the parent entry; CR3 for level 4). Valid
+ * until strategy_table_put(level, ...) or the next get at the same level:
+ * the core holds at most one table per level at a time. The identity,
+ * table-offset and offset strategies compute it from frame; temporary maps
+ * frame into its slot for `level` (kept until another frame is needed
+ * there); recursive computes it from va and only checks frame. Panics
+ * (broken invariant) if the frame cannot be reached.
+ */
+pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame);
+
+/* Ends the use of a pointer from strategy_table_get. Nothing to undo in
+ * the current strategies; kept so a stack-of-slots strategy fits. */
+void strategy_table_put(unsigned level, pte_t *table);
+
+/* A frame for a new page table, reachable by this strategy (the pool in
+ * identity/table-offset, the general zone elsewhere). Not zeroed.
+ * PT_ERR_NO_FRAMES when exhausted. */
+enum pt_status strategy_table_alloc(paddr_t *out);
+
+/* Gives a table frame back to strategy_table_alloc's allocator. The core
+ * calls it only after unhook + invalidate + strategy_table_retire. */
+void strategy_table_free(paddr_t frame);
+
+/*
+ * The level-`level` table on va's path, frame `frame`, was unhooked and its
+ * translations invalidated: drop every view the strategy still has of it
+ * (temporary: clear its slot + invlpg; recursive: invlpg its address in
+ * the recursive window). Called before the frame is freed to any source.
+ */
+void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame);
+
+#endif
