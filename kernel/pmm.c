@@ -155,6 +155,16 @@ static void bits_set(uint64_t *words, uint64_t from, uint64_t to)
     }
 }
 
+/* Set bits of x; no libgcc in the kernel (__builtin_popcountll calls it
+ * without -mpopcnt). Only pmm_verify needs it. */
+static uint64_t popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (x * 0x0101010101010101ULL) >> 56;
+}
+
 static uint64_t bits_count(const uint64_t *words, uint64_t from, uint64_t to)
 {
     uint64_t count = 0;
@@ -163,7 +173,7 @@ static uint64_t bits_count(const uint64_t *words, uint64_t from, uint64_t to)
         if (n > to - b)
             n = to - b;
         uint64_t mask = (n == 64) ? ~0ULL : (((1ULL << n) - 1) << off);
-        count += (uint64_t)__builtin_popcountll(words[b >> 6] & mask);
+        count += popcount64(words[b >> 6] & mask);
         b += n;
     }
     return count;

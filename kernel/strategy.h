@@ -78,4 +78,16 @@ void strategy_table_free(paddr_t frame);
  */
 void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame);
 
+/* ---- helpers one strategy exports for the boot report's final
+ * translations; defined only in that strategy's file ---- */
+
+/* recursive: the address through PML4[RECURSIVE_INDEX] at which the
+ * level-`level` table on va's path appears (level 4: the PML4 itself).
+ * Pure arithmetic: the table need not exist. */
+vaddr_t recursive_table_addr(unsigned level, vaddr_t va);
+
+/* temporary: the virtual address of the slot used for level-`level`
+ * tables (TEMP_SLOTS_BASE + level pages). */
+vaddr_t temporary_slot_addr(unsigned level);
+
 #endif

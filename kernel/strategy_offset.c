@@ -1,0 +1,71 @@
+/*
+ * strategy_offset.c - the default strategy: every physical frame is
+ * reachable at boot_info->phys_window_base + phys, through the loader's
+ * window (1 GiB or 2 MiB pages, PML4 slot PHYS_WINDOW_PML4_INDEX).
+ *
+ * A table frame is a pointer away, and new tables come from the general
+ * zone: any frame will do. The window is kept (it is the access path) and
+ * reserved: the core refuses to change it. The host tests link this file
+ * with the window base set to a simulated memory arena.
+ */
+#include "console.h"
+#include "pmm.h"
+#include "strategy.h"
+
+static uint64_t window_base; /* virtual address of physical 0 */
+static uint64_t window_size;
+
+enum pt_status strategy_init(const struct boot_info *bi)
+{
+    if (bi->strategy != STRATEGY_OFFSET || bi->phys_window_size == 0)
+        return PT_ERR_BOOT_INFO;
+    window_base = bi->phys_window_base;
+    window_size = bi->phys_window_size;
+    return PT_OK;
+}
+
+const char *strategy_name(void) { return "offset"; }
+
+struct pt_region strategy_reserved(void)
+{
+    struct pt_region r = { vaddr(window_base), window_size };
+    return r;
+}
+
+enum strategy_link_order strategy_link_order(void) { return STRATEGY_ZERO_THEN_LINK; }
+
+pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
+{
+    (void)va;
+    if (frame.pa >= window_size)
+        kpanic("strategy_table_get: level %u table 0x%lx outside the window",
+               level, frame.pa);
+    return (pte_t *)(uintptr_t)(window_base + frame.pa);
+}
+
+void strategy_table_put(unsigned level, pte_t *table)
+{
+    (void)level;
+    (void)table;
+}
+
+enum pt_status strategy_table_alloc(paddr_t *out)
+{
+    return pmm_alloc(PMM_ZONE_GENERAL, out) == PMM_OK ? PT_OK : PT_ERR_NO_FRAMES;
+}
+
+void strategy_table_free(paddr_t frame)
+{
+    enum pmm_status st = pmm_free(PMM_ZONE_GENERAL, frame);
+    if (st != PMM_OK)
+        kpanic("strategy_table_free: 0x%lx: %s", frame.pa, pmm_status_name(st));
+}
+
+/* The window maps every frame for good: there is no per-table view to
+ * drop, and a freed table is reachable like any other frame. */
+void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
+{
+    (void)level;
+    (void)va;
+    (void)frame;
+}

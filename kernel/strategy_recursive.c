@@ -1,0 +1,104 @@
+/*
+ * strategy_recursive.c - PML4 entry RECURSIVE_INDEX points at the PML4
+ * itself, so walking through it k times turns the hierarchy into data:
+ * every table on a path appears at an address computed from the path
+ * (recursive_table_addr), and no frame needs a mapping of its own.
+ *
+ * The price: a table is reachable only once it is linked (the core links,
+ * zeroes, then flushes: STRATEGY_LINK_THEN_ZERO and rule 5 in pt.c), only
+ * the active hierarchy can be reached, and 512 GiB of virtual space go to
+ * the window. A retired table leaves a 4 KiB translation of its window
+ * address in the TLB: it is invalidated before the frame is freed (the
+ * x86_64 crate's RecursivePageTable never does). RECURSIVE_INDEX is 510,
+ * not 511: at 511 the window's last page is 0xFFFFFFFFFFFFF000 and end
+ * pointers overflow (x86_64 #424).
+ */
+#include "console.h"
+#include "layout.h"
+#include "pmm.h"
+#include "strategy.h"
+#include "tlb.h"
+
+/* Index bits 47:12 of a virtual address. */
+#define VA_INDEX_BITS 0x0000FFFFFFFFF000ULL
+
+/*
+ * The level-L table on va's path: go round the recursive entry
+ * PT_LEVELS + 1 - L times, then follow va's top indices. Level 1 (PT):
+ * r, i4, i3, i2; level 3 (PDPT): r, r, r, i4; level 4: r, r, r, r.
+ */
+vaddr_t recursive_table_addr(unsigned level, vaddr_t va)
+{
+    unsigned loops = PT_LEVELS + 1 - level;
+    uint64_t a = ((va.va & VA_INDEX_BITS) >> (9 * loops)) & VA_INDEX_BITS;
+    for (unsigned k = 0; k < loops; k++)
+        a |= (uint64_t)RECURSIVE_INDEX << PT_LEVEL_SHIFT(PT_LEVELS - k);
+    return vaddr(va_canonicalize(a));
+}
+
+static pte_t *table_at(unsigned level, vaddr_t va)
+{
+    return (pte_t *)(uintptr_t)recursive_table_addr(level, va).va;
+}
+
+enum pt_status strategy_init(const struct boot_info *bi)
+{
+    if (bi->strategy != STRATEGY_RECURSIVE)
+        return PT_ERR_BOOT_INFO;
+    pte_t self = table_at(PT_LEVELS, vaddr(0))[RECURSIVE_INDEX];
+    if (!(self & PTE_P) || (self & PTE_ADDR_MASK) != cpu_read_cr3().pa)
+        return PT_ERR_BOOT_INFO;
+    pt_drop_pml4_entry(PHYS_WINDOW_PML4_INDEX);
+    if (pmm_release_loader_ranges(bi, LOADER_RANGE_WINDOW_TABLES) != PMM_OK)
+        return PT_ERR_BOOT_INFO;
+    return PT_OK;
+}
+
+const char *strategy_name(void) { return "recursive"; }
+
+struct pt_region strategy_reserved(void)
+{
+    struct pt_region r = { recursive_table_addr(1, vaddr(0)), PT_LEVEL_SPAN(PT_LEVELS) };
+    return r;
+}
+
+enum strategy_link_order strategy_link_order(void) { return STRATEGY_LINK_THEN_ZERO; }
+
+/* The address comes from va alone; frame only checks that the parent
+ * entry (or CR3) really points there — a mismatch is a core bug. */
+pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
+{
+    uint64_t want = cpu_read_cr3().pa;
+    if (level < PT_LEVELS)
+        want = table_at(level + 1, va)[PT_INDEX(va.va, level + 1)] & PTE_ADDR_MASK;
+    if (want != frame.pa)
+        kpanic("strategy_table_get: level %u table of 0x%lx is 0x%lx, not 0x%lx",
+               level, va.va, want, frame.pa);
+    return table_at(level, va);
+}
+
+void strategy_table_put(unsigned level, pte_t *table)
+{
+    (void)level;
+    (void)table;
+}
+
+enum pt_status strategy_table_alloc(paddr_t *out)
+{
+    return pmm_alloc(PMM_ZONE_GENERAL, out) == PMM_OK ? PT_OK : PT_ERR_NO_FRAMES;
+}
+
+void strategy_table_free(paddr_t frame)
+{
+    enum pmm_status st = pmm_free(PMM_ZONE_GENERAL, frame);
+    if (st != PMM_OK)
+        kpanic("strategy_table_free: 0x%lx: %s", frame.pa, pmm_status_name(st));
+}
+
+/* Rule 4: the window address of the table was a 4 KiB translation through
+ * the parent entry just cleared; the core's invlpg covered another page. */
+void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
+{
+    (void)frame;
+    pt_invlpg(recursive_table_addr(level, va));
+}

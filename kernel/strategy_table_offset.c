@@ -1,0 +1,74 @@
+/*
+ * strategy_table_offset.c - page-table frames (only they) are mapped at
+ * TABLE_OFFSET_BASE + phys.
+ *
+ * The loader maps the table pool there (and every non-window loader table
+ * is in the pool, as are the tables of that mapping), so new tables come
+ * from the pool zone and are reachable before they are linked. Unlike
+ * identity, the tables' virtual range does not collide with low memory;
+ * unlike offset, the rest of RAM is not mapped at all. The window is torn
+ * down at init; the pool's range at TABLE_OFFSET_BASE is reserved.
+ */
+#include "console.h"
+#include "layout.h"
+#include "pmm.h"
+#include "strategy.h"
+
+static uint64_t pool_start, pool_end; /* physical */
+
+enum pt_status strategy_init(const struct boot_info *bi)
+{
+    if (bi->strategy != STRATEGY_TABLE_OFFSET || bi->table_pool_pages == 0)
+        return PT_ERR_BOOT_INFO;
+    pool_start = bi->table_pool_phys;
+    pool_end = pool_start + bi->table_pool_pages * PAGE_SIZE;
+    pt_drop_pml4_entry(PHYS_WINDOW_PML4_INDEX);
+    if (pmm_release_loader_ranges(bi, LOADER_RANGE_WINDOW_TABLES) != PMM_OK)
+        return PT_ERR_BOOT_INFO;
+    return PT_OK;
+}
+
+const char *strategy_name(void) { return "table-offset"; }
+
+struct pt_region strategy_reserved(void)
+{
+    struct pt_region r = { vaddr(TABLE_OFFSET_BASE + pool_start), pool_end - pool_start };
+    return r;
+}
+
+enum strategy_link_order strategy_link_order(void) { return STRATEGY_ZERO_THEN_LINK; }
+
+pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
+{
+    (void)va;
+    if (frame.pa < pool_start || frame.pa >= pool_end)
+        kpanic("strategy_table_get: level %u table 0x%lx outside the mapped pool",
+               level, frame.pa);
+    return (pte_t *)(uintptr_t)(TABLE_OFFSET_BASE + frame.pa);
+}
+
+void strategy_table_put(unsigned level, pte_t *table)
+{
+    (void)level;
+    (void)table;
+}
+
+enum pt_status strategy_table_alloc(paddr_t *out)
+{
+    return pmm_alloc(PMM_ZONE_TABLE_POOL, out) == PMM_OK ? PT_OK : PT_ERR_NO_FRAMES;
+}
+
+void strategy_table_free(paddr_t frame)
+{
+    enum pmm_status st = pmm_free(PMM_ZONE_TABLE_POOL, frame);
+    if (st != PMM_OK)
+        kpanic("strategy_table_free: 0x%lx: %s", frame.pa, pmm_status_name(st));
+}
+
+/* The pool stays mapped at the offset for good: no view to drop. */
+void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
+{
+    (void)level;
+    (void)va;
+    (void)frame;
+}

@@ -1,0 +1,100 @@
+/*
+ * strategy_temporary.c - page-table frames are mapped only while the core
+ * uses them, through slots: the entries of one identity-mapped level-1
+ * table (boot_info->temp_l1_phys) that translate TEMP_SLOTS_BASE +
+ * n * PAGE_SIZE.
+ *
+ * One slot per level (slot n for level n; slot 0 stays unused), as the
+ * core holds at most one table per level. A slot keeps its frame after
+ * put: the next walk of the same path finds it mapped and costs neither a
+ * write nor an invlpg (Linux's kmap_local discipline, without the unmap).
+ * TLB (the rule in pt.c): filling an empty slot needs no flush (rule 1);
+ * pointing a used slot at another frame needs an invlpg of the slot
+ * (rule 2; SerenityOS #3885 is what skipping it costs); a retired table's
+ * slot is cleared and invalidated before the frame is freed (rule 4).
+ */
+#include "console.h"
+#include "layout.h"
+#include "pmm.h"
+#include "strategy.h"
+
+static volatile pte_t *slot_table;   /* the slot PT, identity-mapped */
+static uint64_t held[PT_LEVELS + 1]; /* frame in each level's slot; 0 = empty */
+static pte_t slot_bits;              /* P|W, NX if the CPU has it */
+
+vaddr_t temporary_slot_addr(unsigned level)
+{
+    return vaddr(TEMP_SLOTS_BASE + (uint64_t)level * PAGE_SIZE);
+}
+
+enum pt_status strategy_init(const struct boot_info *bi)
+{
+    if (bi->strategy != STRATEGY_TEMPORARY || bi->temp_l1_phys == 0)
+        return PT_ERR_BOOT_INFO;
+    slot_table = (volatile pte_t *)(uintptr_t)bi->temp_l1_phys;
+    slot_bits = PTE_P | PTE_W;
+    if (bi->cpu_features & (1u << CPU_NX))
+        slot_bits |= PTE_NX;
+    for (unsigned l = 0; l <= PT_LEVELS; l++)
+        held[l] = 0;
+    pt_drop_pml4_entry(PHYS_WINDOW_PML4_INDEX);
+    if (pmm_release_loader_ranges(bi, LOADER_RANGE_WINDOW_TABLES) != PMM_OK)
+        return PT_ERR_BOOT_INFO;
+    return PT_OK;
+}
+
+const char *strategy_name(void) { return "temporary"; }
+
+struct pt_region strategy_reserved(void)
+{
+    struct pt_region r = { vaddr(TEMP_SLOTS_BASE), (uint64_t)TEMP_SLOT_COUNT * PAGE_SIZE };
+    return r;
+}
+
+enum strategy_link_order strategy_link_order(void) { return STRATEGY_ZERO_THEN_LINK; }
+
+pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
+{
+    (void)va;
+    vaddr_t slot = temporary_slot_addr(level);
+    if (level < 1 || level > PT_LEVELS || frame.pa == 0)
+        kpanic("strategy_table_get: level %u frame 0x%lx", level, frame.pa);
+    if (held[level] == frame.pa)
+        return (pte_t *)(uintptr_t)slot.va; /* still mapped: free */
+    uint64_t old = held[level];
+    slot_table[level] = frame.pa | slot_bits;
+    held[level] = frame.pa;
+    if (old != 0)
+        pt_invlpg(slot); /* rule 2: the slot pointed elsewhere */
+    return (pte_t *)(uintptr_t)slot.va;
+}
+
+/* The slot stays mapped until its level needs another frame. */
+void strategy_table_put(unsigned level, pte_t *table)
+{
+    (void)level;
+    (void)table;
+}
+
+enum pt_status strategy_table_alloc(paddr_t *out)
+{
+    return pmm_alloc(PMM_ZONE_GENERAL, out) == PMM_OK ? PT_OK : PT_ERR_NO_FRAMES;
+}
+
+void strategy_table_free(paddr_t frame)
+{
+    enum pmm_status st = pmm_free(PMM_ZONE_GENERAL, frame);
+    if (st != PMM_OK)
+        kpanic("strategy_table_free: 0x%lx: %s", frame.pa, pmm_status_name(st));
+}
+
+/* A freed frame must not stay writable through a slot (rule 4). */
+void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
+{
+    (void)va;
+    if (level > PT_LEVELS || held[level] != frame.pa)
+        return;
+    slot_table[level] = 0;
+    held[level] = 0;
+    pt_invlpg(temporary_slot_addr(level));
+}
