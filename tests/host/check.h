@@ -9,8 +9,9 @@
  *     PASS: <suite>: <name>
  *     FAIL: <suite>: <name>: <file>:<line>: <first failure> (+N more)
  *
- * Every failure (not only the first) is also printed to stderr. The program
- * exits 1 when any test failed. Header-only, host libc, one test at a time.
+ * Every failure (not only the first) is also printed to stderr. A test
+ * that hangs is reported as FAIL after CHECK_TIMEOUT_SECONDS. The program
+ * exits 1 when any test failed. Header-only, POSIX host, one test at a time.
  *
  *     static void test_empty_map_gives_nothing(void)
  *     {
@@ -24,10 +25,12 @@
 #ifndef TESTS_HOST_CHECK_H
 #define TESTS_HOST_CHECK_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CHECK_REASON_MAX 512
 
@@ -71,12 +74,51 @@ static bool check_record(bool cond, const char *file, int line,
 /* CHECK(cond, fmt, ...): an expression, true when cond holds. */
 #define CHECK(cond, ...) check_record(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
-/* Equality of two integers, printing both values on failure. */
+/* Equality of two integers, printing both values (signed decimal and hex)
+ * on failure. Each argument is evaluated once (a GNU statement expression),
+ * so CHECK_EQ(fat_read(...), 0) reads once. */
 #define CHECK_EQ(got, want)                                                 \
-    CHECK((unsigned long long)(got) == (unsigned long long)(want),          \
-          "%s == %llu (0x%llx), want %s == %llu (0x%llx)", #got,            \
-          (unsigned long long)(got), (unsigned long long)(got), #want,      \
-          (unsigned long long)(want), (unsigned long long)(want))
+    ({                                                                      \
+        unsigned long long check_got_ = (unsigned long long)(got);          \
+        unsigned long long check_want_ = (unsigned long long)(want);        \
+        CHECK(check_got_ == check_want_,                                    \
+              "%s == %lld (0x%llx), want %s == %lld (0x%llx)", #got,        \
+              (long long)check_got_, check_got_, #want,                     \
+              (long long)check_want_, check_want_);                         \
+    })
+
+/* A test that runs longer than this has hung (a loop the code under test
+ * failed to bound): it is reported as failed and the program exits. */
+#define CHECK_TIMEOUT_SECONDS 60
+
+/* The FAIL line to print if the running test times out, built beforehand
+ * because a signal handler may only write(). */
+static char check_timeout_line[CHECK_REASON_MAX];
+
+__attribute__((unused))
+static void check_on_timeout(int sig)
+{
+    (void)sig;
+    ssize_t ignored = write(STDOUT_FILENO, check_timeout_line,
+                            strlen(check_timeout_line));
+    (void)ignored;
+    _exit(1);
+}
+
+/* Prints the result line of one finished test; returns true if it passed. */
+__attribute__((unused))
+static bool check_report(const char *suite, const char *name)
+{
+    if (check_current.failures == 0) {
+        printf("PASS: %s: %s\n", suite, name);
+        return true;
+    }
+    printf("FAIL: %s: %s: %s", suite, name, check_current.reason);
+    if (check_current.failures > 1)
+        printf(" (+%u more)", check_current.failures - 1);
+    printf("\n");
+    return false;
+}
 
 /* Runs the table; prints one line per test; returns the exit status. */
 __attribute__((unused))
@@ -85,23 +127,21 @@ static int check_main(const char *suite, const struct check_test *tests,
 {
     unsigned failed = 0;
     size_t prefix = strlen(CHECK_NAME_PREFIX);
+    signal(SIGALRM, check_on_timeout);
     for (size_t i = 0; i < count; i++) {
         const char *name = tests[i].name;
         if (strncmp(name, CHECK_NAME_PREFIX, prefix) == 0)
             name += prefix;
         check_current.failures = 0;
         check_current.reason[0] = '\0';
+        snprintf(check_timeout_line, sizeof(check_timeout_line),
+                 "FAIL: %s: %.200s: timed out after %d s\n", suite, name,
+                 CHECK_TIMEOUT_SECONDS);
         fflush(stdout);
+        alarm(CHECK_TIMEOUT_SECONDS);
         tests[i].fn();
-        if (check_current.failures == 0) {
-            printf("PASS: %s: %s\n", suite, name);
-            continue;
-        }
-        failed++;
-        printf("FAIL: %s: %s: %s", suite, name, check_current.reason);
-        if (check_current.failures > 1)
-            printf(" (+%u more)", check_current.failures - 1);
-        printf("\n");
+        alarm(0);
+        failed += !check_report(suite, name);
     }
     fflush(stdout);
     return failed == 0 ? 0 : 1;

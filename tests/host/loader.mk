@@ -51,3 +51,17 @@ $(LOADER_TEST_ELF): tests/host/test_elf.c stage2/elf.c stage2/elf.h \
                     $(LOADER_TEST_HEADERS) $(LOADER_ELF_SAMPLES)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(LOADER_TEST_CFLAGS) -o $@ tests/host/test_elf.c stage2/elf.c
+
+# ---- FAT: images from mkfs.fat + mtools, then the test program ----
+LOADER_FAT_STAMP := $(LOADER_TEST_DIR)/fat/.stamp
+LOADER_TEST_FAT := $(LOADER_TEST_DIR)/test_fat
+HOST_TESTS += $(LOADER_TEST_FAT)
+
+$(LOADER_FAT_STAMP): tests/host/mkfatimg.sh
+	sh tests/host/mkfatimg.sh $(@D)
+	@touch $@
+
+$(LOADER_TEST_FAT): tests/host/test_fat.c stage2/fat.c stage2/fat.h \
+                    $(LOADER_TEST_HEADERS) $(LOADER_FAT_STAMP)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(LOADER_TEST_CFLAGS) -o $@ tests/host/test_fat.c stage2/fat.c

@@ -1,0 +1,115 @@
+#!/bin/sh
+# mkfatimg.sh OUTDIR - build the FAT images test_fat reads, without root:
+# mkfs.fat makes the file system in a plain file, mtools fills it.
+#
+# OUTDIR/src/      the files, as the host sees them (test_fat compares every
+#                  byte it reads from an image with these)
+# OUTDIR/fat12.img 4 MiB,  FAT12, 4 sectors per cluster (2036 clusters, so
+#                  a 1.5 MiB file crosses the FAT12 entries that straddle
+#                  FAT sectors: 341, 682, ...)
+# OUTDIR/fat16.img 32 MiB, FAT16, 4 sectors per cluster
+# OUTDIR/fat32.img 64 MiB, FAT32, 1 sector per cluster (directories and
+#                  files span many clusters)
+# OUTDIR/fat16-part.img  FAT16 starting 1 MiB into the file, like a
+#                  partition: test_fat mounts it at LBA 2048
+#
+# Each image holds the same tree, including a file made fragmented on
+# purpose (checked here with mshowfat). Content is random: regenerating the
+# images regenerates src/ with them.
+set -eu
+
+out=$1
+src=$out/src
+# The images have no real disk geometry; mtools must not insist on one.
+export MTOOLS_SKIP_CHECK=1
+
+LONG5="an extremely long file name that needs five or more long entries.bin"
+MANY_FILES=48        # x 3 directory entries each: several sectors/clusters
+PAD_FILES=10
+PAD_BYTES=8192
+PART_OFFSET_SECTORS=2048
+
+make_content() {
+    rm -rf "$out"
+    mkdir -p "$src/boot" "$src/many" "$src/pad"
+    printf 'hello from the root directory\n' > "$src/hello.txt"
+    : > "$src/empty.txt"
+    head -c 102407 /dev/urandom > "$src/boot/kernel.elf"
+    head -c 5000 /dev/urandom > "$src/boot/A Very Long Kernel Name.elf"
+    head -c 3000 /dev/urandom > "$src/boot/$LONG5"
+    head -c 1573197 /dev/urandom > "$src/big.bin"      # 1.5 MiB + 333
+    head -c 60000 /dev/urandom > "$src/frag.bin"
+    i=0
+    while [ $i -lt $MANY_FILES ]; do
+        printf 'entry %02d\n' $i > "$src/many/entry $(printf %02d $i) with a long name.txt"
+        i=$((i + 1))
+    done
+    i=0
+    while [ $i -lt $PAD_FILES ]; do
+        head -c $PAD_BYTES /dev/urandom > "$src/pad/p$i"
+        i=$((i + 1))
+    done
+}
+
+# forget_next_free IMAGE: on FAT32, mtools allocates after FSInfo's
+# FSI_Nxt_Free hint (fatgen103, "FAT32 FSInfo Sector Structure") and would
+# never reuse the holes; point the hint back at cluster 2.
+forget_next_free() {
+    fsinfo=$(od -An -tu2 -j 48 -N 2 "$1" | tr -d ' ')   # BPB_FSInfo
+    printf '\002\000\000\000' |
+        dd of="$1" bs=1 seek=$((fsinfo * 512 + 492)) conv=notrunc 2>/dev/null
+}
+
+# fill IMAGE_SPEC FAT_BITS: copy the tree in; pad files are written, the
+# even ones deleted, then frag.bin is written into the holes they leave.
+fill() {
+    img=$1
+    mmd -i "$img" ::/boot ::/many ::/pad
+    mcopy -i "$img" "$src/hello.txt" "$src/empty.txt" "$src/big.bin" ::/
+    mcopy -i "$img" "$src/boot/kernel.elf" "$src/boot/A Very Long Kernel Name.elf" \
+        "$src/boot/$LONG5" ::/boot/
+    for f in "$src"/many/*; do
+        mcopy -i "$img" "$f" ::/many/
+    done
+    i=0
+    while [ $i -lt $PAD_FILES ]; do
+        mcopy -i "$img" "$src/pad/p$i" ::/pad/
+        i=$((i + 1))
+    done
+    i=0
+    while [ $i -lt $PAD_FILES ]; do
+        mdel -i "$img" ::/pad/p$i
+        i=$((i + 2))
+    done
+    if [ "$2" = 32 ]; then
+        forget_next_free "$img"
+    fi
+    mcopy -i "$img" "$src/frag.bin" ::/
+    runs=$(mshowfat -i "$img" ::/frag.bin | grep -o '<' | wc -l)
+    if [ "$runs" -lt 2 ]; then
+        echo "mkfatimg.sh: frag.bin in $img is not fragmented" >&2
+        exit 1
+    fi
+}
+
+# image NAME FAT_BITS SIZE_MIB SECTORS_PER_CLUSTER
+image() {
+    img=$out/$1
+    mkfs.fat -C -F "$2" -S 512 -s "$4" -n PAGELAB "$img" $(($3 * 1024)) >/dev/null
+    fill "$img" "$2"
+    fsck.fat -n "$img" >/dev/null
+}
+
+# A FAT16 volume 1 MiB into the file, as a partition would be.
+part_image() {
+    img=$out/fat16-part.img
+    truncate -s $((32 * 1024 * 1024 + PART_OFFSET_SECTORS * 512)) "$img"
+    mkfs.fat -F 16 -S 512 -s 4 --offset $PART_OFFSET_SECTORS "$img" $((32 * 1024)) >/dev/null
+    fill "$img@@$((PART_OFFSET_SECTORS * 512))" 16
+}
+
+make_content
+image fat12.img 12 4 4
+image fat16.img 16 32 4
+image fat32.img 32 64 1
+part_image

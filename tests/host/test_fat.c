@@ -1,0 +1,884 @@
+/*
+ * test_fat.c - host unit tests for stage2/fat.c (read-only FAT12/16/32).
+ *
+ * Reads the images tests/host/mkfatimg.sh builds with mkfs.fat and mtools
+ * (HOST_BUILD_DIR/fat/fat*.img) through a pread callback, and compares every
+ * byte with the files they were filled from (HOST_BUILD_DIR/fat/src). The
+ * damaged-image tests patch a copy of a good image; the FAT and directory
+ * entries to patch are found with the small independent parser below, not
+ * with the code under test.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fat.h"
+
+#define FAT_DIR HOST_BUILD_DIR "/fat"
+#define COUNT(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
+#define SECTOR 512u
+#define RANDOM_READS 300
+#define MAX_DIR_CLUSTERS 1000
+
+/* ---- the disk: an image file read with pread ---- */
+
+struct disk {
+    int fd;
+    uint64_t sectors;
+    unsigned calls;        /* callback invocations */
+    unsigned bulk_calls;   /* of which for more than one sector */
+    bool fail;             /* make every read fail */
+};
+
+static int disk_read(void *ctx, uint64_t lba, uint32_t count, void *dst)
+{
+    struct disk *d = ctx;
+    d->calls++;
+    d->bulk_calls += count > 1;
+    if (d->fail || lba + count > d->sectors)
+        return -1;
+    size_t bytes = (size_t)count * SECTOR;
+    return pread(d->fd, dst, bytes, (off_t)(lba * SECTOR)) == (ssize_t)bytes ? 0 : -1;
+}
+
+static bool disk_open(struct disk *d, const char *path)
+{
+    struct stat st;
+    memset(d, 0, sizeof(*d));
+    d->fd = open(path, O_RDONLY);
+    if (!CHECK(d->fd >= 0 && fstat(d->fd, &st) == 0,
+               "cannot open %s (built by tests/host/mkfatimg.sh)", path))
+        return false;
+    d->sectors = (uint64_t)st.st_size / SECTOR;
+    return true;
+}
+
+static void disk_close(struct disk *d)
+{
+    if (d->fd >= 0)
+        close(d->fd);
+}
+
+/* Opens and mounts a whole-file image (partition at LBA 0). */
+static bool mount_image(struct fat_volume *v, struct disk *d, const char *path)
+{
+    if (!disk_open(d, path))
+        return false;
+    int err = fat_mount(v, disk_read, d, 0, d->sectors);
+    return CHECK(err == 0, "%s: mount: %s", path, fat_strerror(err));
+}
+
+/* The three good images and the type mkfs.fat was asked for. */
+static const struct {
+    const char *path;
+    int type;
+} images[] = {
+    { FAT_DIR "/fat12.img", 12 },
+    { FAT_DIR "/fat16.img", 16 },
+    { FAT_DIR "/fat32.img", 32 },
+};
+
+/* ---- the host copy of a file ---- */
+
+static uint8_t *src_load(const char *rel, uint32_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof(path), FAT_DIR "/src%s", rel);
+    FILE *f = fopen(path, "rb");
+    if (!CHECK(f != NULL, "cannot open %s", path))
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = (uint32_t)ftell(f);
+    rewind(f);
+    uint8_t *buf = malloc(*len + 1);
+    if (buf && fread(buf, 1, *len, f) != *len) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    CHECK(buf != NULL, "cannot read %s", path);
+    return buf;
+}
+
+static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
+
+static uint32_t rng_below(uint32_t bound)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return bound == 0 ? 0 : (uint32_t)(rng_state % bound);
+}
+
+/* Reads [off, off + len) of f and compares with want. */
+static bool read_matches(struct fat_volume *v, struct fat_file *f, uint32_t off,
+                         uint32_t len, const uint8_t *want, const char *what)
+{
+    uint8_t *got = malloc(len + 1);
+    int err = fat_read(v, f, off, got, len);
+    bool ok = CHECK(err == 0, "%s: read %u at %u: %s", what, len, off, fat_strerror(err)) &&
+              CHECK(memcmp(got, want + off, len) == 0, "%s: bytes differ in [%u, %u)",
+                    what, off, off + len);
+    free(got);
+    return ok;
+}
+
+/* Opens path on v and compares it with src/path: in one read, in odd
+ * sequential pieces, and at random offsets and lengths. */
+static void expect_same_as_src(struct fat_volume *v, const char *path,
+                               const char *img)
+{
+    struct fat_file f;
+    uint32_t len = 0;
+    int err = fat_open(v, path, &f);
+    if (!CHECK(err == 0, "%s: open %s: %s", img, path, fat_strerror(err)))
+        return;
+    uint8_t *want = src_load(path, &len);
+    if (want == NULL || !CHECK_EQ(fat_file_size(&f), len)) {
+        free(want);
+        return;
+    }
+    bool ok = read_matches(v, &f, 0, len, want, img);
+    for (uint32_t off = 0, step = 1; ok && off < len; off += step, step = step * 3 + 7) {
+        uint32_t n = step < len - off ? step : len - off;
+        ok = read_matches(v, &f, off, n, want, img);
+    }
+    for (int i = 0; ok && i < RANDOM_READS; i++) {
+        uint32_t off = rng_below(len + 1);
+        ok = read_matches(v, &f, off, rng_below(len - off + 1), want, img);
+    }
+    free(want);
+}
+
+/* Runs expect_same_as_src for path on every image. */
+static void expect_same_on_all_images(const char *path)
+{
+    for (uint32_t i = 0; i < COUNT(images); i++) {
+        struct fat_volume v;
+        struct disk d;
+        if (mount_image(&v, &d, images[i].path))
+            expect_same_as_src(&v, path, images[i].path);
+        disk_close(&d);
+    }
+}
+
+/* fat_open's result on every image must be want (0: success). */
+static void expect_open_on_all_images(const char *path, int want)
+{
+    for (uint32_t i = 0; i < COUNT(images); i++) {
+        struct fat_volume v;
+        struct disk d;
+        struct fat_file f;
+        if (mount_image(&v, &d, images[i].path)) {
+            int got = fat_open(&v, path, &f);
+            CHECK(got == want, "%s: open \"%s\": got %d (%s), want %d (%s)",
+                  images[i].path, path, got, fat_strerror(got), want,
+                  fat_strerror(want));
+        }
+        disk_close(&d);
+    }
+}
+
+/* ---- an independent view of the on-disk format, to find and damage
+ *      FAT entries (fatgen103 offsets) ---- */
+
+struct image {
+    uint8_t *bytes;
+    size_t size;
+    int type;
+};
+
+static uint32_t le16_at(const uint8_t *p)
+{
+    return p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t le32_at(const uint8_t *p)
+{
+    return le16_at(p) | le16_at(p + 2) << 16;
+}
+
+static void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v);
+    put16(p + 2, v >> 16);
+}
+
+static bool image_load(struct image *im, uint32_t index)
+{
+    FILE *f = fopen(images[index].path, "rb");
+    im->bytes = NULL;
+    im->type = images[index].type;
+    if (!CHECK(f != NULL, "cannot open %s", images[index].path))
+        return false;
+    fseek(f, 0, SEEK_END);
+    im->size = (size_t)ftell(f);
+    rewind(f);
+    im->bytes = malloc(im->size);
+    bool ok = im->bytes && fread(im->bytes, 1, im->size, f) == im->size;
+    fclose(f);
+    return CHECK(ok, "cannot read %s", images[index].path);
+}
+
+/* Byte offset of FAT copy k (boot sector fields at fatgen103 offsets). */
+static size_t image_fat_offset(const struct image *im, uint32_t k)
+{
+    uint32_t fat_size = le16_at(im->bytes + 22) ? le16_at(im->bytes + 22)
+                                                : le32_at(im->bytes + 36);
+    return (le16_at(im->bytes + 14) + (size_t)k * fat_size) * SECTOR;
+}
+
+static uint32_t image_get_fat(const struct image *im, uint32_t cluster)
+{
+    const uint8_t *fat = im->bytes + image_fat_offset(im, 0);
+    if (im->type == 16)
+        return le16_at(fat + cluster * 2);
+    if (im->type == 32)
+        return le32_at(fat + cluster * 4) & 0x0FFFFFFF;
+    uint32_t pair = le16_at(fat + cluster + cluster / 2);
+    return cluster & 1 ? pair >> 4 : pair & 0xFFF;
+}
+
+/* Writes value into every FAT copy. */
+static void image_set_fat(struct image *im, uint32_t cluster, uint32_t value)
+{
+    for (uint32_t k = 0; k < im->bytes[16]; k++) {
+        uint8_t *fat = im->bytes + image_fat_offset(im, k);
+        if (im->type == 16) {
+            put16(fat + cluster * 2, value);
+        } else if (im->type == 32) {
+            put32(fat + cluster * 4, value);
+        } else {
+            uint8_t *p = fat + cluster + cluster / 2;
+            uint32_t pair = le16_at(p);
+            pair = cluster & 1 ? (pair & 0x000F) | value << 4
+                               : (pair & 0xF000) | (value & 0xFFF);
+            put16(p, pair);
+        }
+    }
+}
+
+/* Last cluster of the chain from first, following at most limit links. */
+static uint32_t image_chain_last(const struct image *im, uint32_t first,
+                                 uint32_t limit)
+{
+    uint32_t c = first;
+    static const uint32_t eoc[] = { [12 / 4] = 0xFF8, [16 / 4] = 0xFFF8,
+                                    [32 / 4] = 0x0FFFFFF8 };
+    for (uint32_t i = 0; i < limit && image_get_fat(im, c) < eoc[im->type / 4]; i++)
+        c = image_get_fat(im, c);
+    return c;
+}
+
+/* Byte offset of a cluster's first sector: after the reserved sectors,
+ * the FATs and the fixed root directory. */
+static size_t image_cluster_offset(const struct image *im, uint32_t cluster)
+{
+    size_t root = image_fat_offset(im, im->bytes[16]);
+    size_t root_bytes = (le16_at(im->bytes + 17) * 32 + SECTOR - 1) / SECTOR * SECTOR;
+    return root + root_bytes + (size_t)(cluster - 2) * im->bytes[13] * SECTOR;
+}
+
+/* Number of runs of consecutive clusters in a chain of count clusters. */
+static uint32_t image_chain_runs(const struct image *im, uint32_t first,
+                                 uint32_t count)
+{
+    uint32_t runs = 1;
+    for (uint32_t c = first, k = 0; k + 1 < count; k++) {
+        uint32_t next = image_get_fat(im, c);
+        runs += next != c + 1;
+        c = next;
+    }
+    return runs;
+}
+
+/* Writes im to a scratch file and mounts it; returns the mount result. */
+static int image_mount(const struct image *im, const char *name,
+                       struct fat_volume *v, struct disk *d)
+{
+    char path[256];
+    snprintf(path, sizeof(path), FAT_DIR "/damaged-%s.img", name);
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(im->bytes, 1, im->size, f) == im->size;
+    if (f)
+        fclose(f);
+    d->fd = -1;
+    if (!CHECK(ok, "cannot write %s", path) || !disk_open(d, path))
+        return 1;
+    return fat_mount(v, disk_read, d, 0, d->sectors);
+}
+
+/* Opens path on a good image to learn its first cluster and cluster count. */
+static bool file_clusters(uint32_t index, const char *path, uint32_t *first,
+                          uint32_t *count)
+{
+    struct fat_volume v;
+    struct disk d;
+    struct fat_file f;
+    bool ok = mount_image(&v, &d, images[index].path) &&
+              CHECK_EQ(fat_open(&v, path, &f), 0);
+    if (ok) {
+        *first = f.first_cluster;
+        *count = f.clusters;
+    }
+    disk_close(&d);
+    return ok;
+}
+
+/* ---- good images ---- */
+
+static void test_mkfs_images_mount_with_the_type_their_cluster_count_gives(void)
+{
+    for (uint32_t i = 0; i < COUNT(images); i++) {
+        struct fat_volume v;
+        struct disk d;
+        if (mount_image(&v, &d, images[i].path))
+            CHECK(fat_type(&v) == images[i].type, "%s: type %d, want %d",
+                  images[i].path, fat_type(&v), images[i].type);
+        disk_close(&d);
+    }
+}
+
+static void test_file_in_root_reads_back(void)
+{
+    expect_same_on_all_images("/hello.txt");
+}
+
+static void test_kernel_in_subdirectory_reads_back(void)
+{
+    expect_same_on_all_images("/boot/kernel.elf");
+}
+
+static void test_long_file_name_with_spaces_is_found(void)
+{
+    expect_same_on_all_images("/boot/A Very Long Kernel Name.elf");
+}
+
+static void test_name_needing_six_long_entries_is_found(void)
+{
+    expect_same_on_all_images(
+        "/boot/an extremely long file name that needs five or more long entries.bin");
+}
+
+static void test_multi_cluster_file_matches_every_byte(void)
+{
+    /* On FAT12 it spans clusters 341 and 682, whose entries straddle
+     * FAT sectors. */
+    expect_same_on_all_images("/big.bin");
+}
+
+static void test_fragmented_file_matches_every_byte(void)
+{
+    expect_same_on_all_images("/frag.bin");
+}
+
+static void test_file_after_deleted_entries_is_found(void)
+{
+    expect_same_on_all_images("/pad/p9");
+    expect_open_on_all_images("/pad/p0", FAT_ERR_NOT_FOUND);
+}
+
+static void test_directory_spanning_several_clusters_is_searched_to_its_end(void)
+{
+    expect_same_on_all_images("/many/entry 00 with a long name.txt");
+    expect_same_on_all_images("/many/entry 47 with a long name.txt");
+}
+
+static void test_lookup_ignores_case_in_long_and_short_names(void)
+{
+    expect_open_on_all_images("/BOOT/KERNEL.ELF", 0);
+    expect_open_on_all_images("/Boot/a very long kernel NAME.ELF", 0);
+    expect_open_on_all_images("/BIG.bin", 0);
+}
+
+static void test_short_alias_of_a_long_name_is_found(void)
+{
+    expect_open_on_all_images("/boot/AVERYL~1.ELF", 0);
+    expect_open_on_all_images("/boot/averyl~1.elf", 0);
+}
+
+static void test_dot_and_dotdot_components_resolve(void)
+{
+    expect_open_on_all_images("/boot/../hello.txt", 0);
+    expect_open_on_all_images("/boot/./kernel.elf", 0);
+    expect_open_on_all_images("//boot//kernel.elf", 0);
+}
+
+static void test_empty_file_has_size_zero_and_reads_nothing(void)
+{
+    for (uint32_t i = 0; i < COUNT(images); i++) {
+        struct fat_volume v;
+        struct disk d;
+        struct fat_file f;
+        uint8_t byte;
+        if (mount_image(&v, &d, images[i].path) &&
+            CHECK_EQ(fat_open(&v, "/empty.txt", &f), 0)) {
+            CHECK_EQ(fat_file_size(&f), 0);
+            CHECK_EQ(fat_read(&v, &f, 0, &byte, 0), 0);
+            CHECK_EQ(fat_read(&v, &f, 0, &byte, 1), FAT_ERR_EOF);
+        }
+        disk_close(&d);
+    }
+}
+
+static void test_missing_file_is_not_found(void)
+{
+    expect_open_on_all_images("/nope.txt", FAT_ERR_NOT_FOUND);
+    expect_open_on_all_images("/boot/kernel.el", FAT_ERR_NOT_FOUND);
+    expect_open_on_all_images("/boot/kernel.elf2", FAT_ERR_NOT_FOUND);
+    expect_open_on_all_images("/boot/A Very Long Kernel Name", FAT_ERR_NOT_FOUND);
+    expect_open_on_all_images("/nodir/kernel.elf", FAT_ERR_NOT_FOUND);
+    expect_open_on_all_images("/PAGELAB", FAT_ERR_NOT_FOUND);   /* volume label */
+}
+
+static void test_path_through_a_file_is_not_a_directory(void)
+{
+    expect_open_on_all_images("/hello.txt/kernel.elf", FAT_ERR_NOT_DIR);
+    expect_open_on_all_images("/boot/kernel.elf/", FAT_ERR_NOT_DIR);
+}
+
+static void test_directory_as_target_is_refused(void)
+{
+    expect_open_on_all_images("/boot", FAT_ERR_IS_DIR);
+    expect_open_on_all_images("/boot/", FAT_ERR_IS_DIR);
+    expect_open_on_all_images("/", FAT_ERR_IS_DIR);
+}
+
+static void test_relative_or_overlong_path_is_refused(void)
+{
+    char name[300];
+    memset(name, 'a', sizeof(name));
+    name[0] = '/';
+    name[sizeof(name) - 1] = '\0';
+    expect_open_on_all_images("boot/kernel.elf", FAT_ERR_BAD_PATH);
+    expect_open_on_all_images("", FAT_ERR_BAD_PATH);
+    expect_open_on_all_images(name, FAT_ERR_BAD_PATH);
+}
+
+static void test_reading_past_end_of_file_is_refused(void)
+{
+    struct fat_volume v;
+    struct disk d;
+    struct fat_file f;
+    uint8_t buf[64];
+    if (mount_image(&v, &d, images[1].path) &&
+        CHECK_EQ(fat_open(&v, "/hello.txt", &f), 0)) {
+        uint32_t size = fat_file_size(&f);
+        CHECK_EQ(fat_read(&v, &f, size, buf, 0), 0);
+        CHECK_EQ(fat_read(&v, &f, size - 1, buf, 1), 0);
+        CHECK_EQ(fat_read(&v, &f, size - 1, buf, 2), FAT_ERR_EOF);
+        CHECK_EQ(fat_read(&v, &f, size + 1, buf, 0), FAT_ERR_EOF);
+        CHECK_EQ(fat_read(&v, &f, 0, buf, size + 1), FAT_ERR_EOF);
+        CHECK_EQ(fat_read(&v, &f, 10, buf, UINT32_MAX), FAT_ERR_EOF);
+    }
+    disk_close(&d);
+}
+
+/* Reads a whole file after open and counts multi-sector callbacks. */
+static unsigned bulk_calls_for_whole_read(const char *img, const char *path)
+{
+    struct fat_volume v;
+    struct disk d;
+    struct fat_file f;
+    unsigned calls = 0;
+    if (mount_image(&v, &d, img) && CHECK_EQ(fat_open(&v, path, &f), 0)) {
+        uint8_t *buf = malloc(fat_file_size(&f));
+        d.bulk_calls = 0;
+        CHECK_EQ(fat_read(&v, &f, 0, buf, fat_file_size(&f)), 0);
+        calls = d.bulk_calls;
+        free(buf);
+    }
+    disk_close(&d);
+    return calls;
+}
+
+static void test_contiguous_runs_are_read_in_one_callback_each(void)
+{
+    static const char *const paths[] = { "/big.bin", "/frag.bin", "/boot/kernel.elf" };
+    for (uint32_t i = 0; i < COUNT(images); i++) {
+        for (uint32_t k = 0; k < COUNT(paths); k++) {
+            struct image im = { NULL, 0, 0 };
+            uint32_t first, count;
+            if (file_clusters(i, paths[k], &first, &count) && image_load(&im, i)) {
+                unsigned calls = bulk_calls_for_whole_read(images[i].path, paths[k]);
+                uint32_t runs = image_chain_runs(&im, first, count);
+                CHECK(calls == runs, "%s %s: %u multi-sector callbacks for %u runs",
+                      images[i].path, paths[k], calls, runs);
+            }
+            free(im.bytes);
+        }
+    }
+}
+
+static void test_volume_at_a_partition_offset_reads_back(void)
+{
+    struct fat_volume v;
+    struct disk d;
+    const uint64_t part_lba = 2048, part_sectors = 32 * 2048;
+    if (disk_open(&d, FAT_DIR "/fat16-part.img")) {
+        int err = fat_mount(&v, disk_read, &d, part_lba, part_sectors);
+        if (CHECK(err == 0, "mount: %s", fat_strerror(err)))
+            expect_same_as_src(&v, "/boot/kernel.elf", "fat16-part.img");
+        CHECK_EQ(fat_mount(&v, disk_read, &d, part_lba, part_sectors - 1),
+                 FAT_ERR_TOTAL_SECTORS);
+        CHECK_EQ(fat_mount(&v, disk_read, &d, 0, d.sectors), FAT_ERR_SIGNATURE);
+    }
+    disk_close(&d);
+}
+
+static void test_callback_failure_is_an_io_error(void)
+{
+    struct fat_volume v;
+    struct disk d;
+    struct fat_file f;
+    uint8_t buf[SECTOR];
+    if (mount_image(&v, &d, images[0].path) &&
+        CHECK_EQ(fat_open(&v, "/big.bin", &f), 0)) {
+        d.fail = true;
+        CHECK_EQ(fat_read(&v, &f, 100000, buf, sizeof(buf)), FAT_ERR_IO);
+        CHECK_EQ(fat_open(&v, "/boot/kernel.elf", &f), FAT_ERR_IO);
+        CHECK_EQ(fat_mount(&v, disk_read, &d, 0, d.sectors), FAT_ERR_IO);
+    }
+    disk_close(&d);
+}
+
+/* ---- damaged images ---- */
+
+/* Patches a width-byte little-endian field at offset of the boot sector of
+ * image index; expects fat_mount to fail with want. */
+static void expect_boot_patch_error(uint32_t index, uint32_t offset, uint32_t width,
+                                    uint32_t value, int want, const char *name)
+{
+    struct image im;
+    struct fat_volume v;
+    struct disk d;
+    if (image_load(&im, index)) {
+        for (uint32_t i = 0; i < width; i++)
+            im.bytes[offset + i] = (uint8_t)(value >> (8 * i));
+        int got = image_mount(&im, name, &v, &d);
+        CHECK(got == want, "%s: got %d (%s), want %d (%s)", name, got,
+              fat_strerror(got), want, fat_strerror(want));
+        disk_close(&d);
+    }
+    free(im.bytes);
+}
+
+enum { IMG12, IMG16, IMG32 };   /* indices into images[] */
+
+static void test_missing_boot_signature_is_refused(void)
+{
+    expect_boot_patch_error(IMG16, 510, 1, 0x00, FAT_ERR_SIGNATURE, "signature");
+    expect_boot_patch_error(IMG32, 511, 1, 0x55, FAT_ERR_SIGNATURE, "signature2");
+}
+
+static void test_1024_byte_sectors_are_refused_by_name(void)
+{
+    expect_boot_patch_error(IMG16, 11, 2, 1024, FAT_ERR_SECTOR_SIZE, "bps1024");
+    CHECK(strcmp(fat_strerror(FAT_ERR_SECTOR_SIZE),
+                 "only 512-byte sectors supported") == 0, "message");
+}
+
+static void test_three_sectors_per_cluster_is_refused(void)
+{
+    expect_boot_patch_error(IMG16, 13, 1, 3, FAT_ERR_CLUSTER_SIZE, "spc3");
+    expect_boot_patch_error(IMG12, 13, 1, 0, FAT_ERR_CLUSTER_SIZE, "spc0");
+}
+
+static void test_other_impossible_bpb_fields_are_refused(void)
+{
+    /* offsets: fatgen103 BPB_RsvdSecCnt, NumFATs, TotSec16, FATSz32,
+     * FATSz16, RootEntCnt */
+    expect_boot_patch_error(IMG16, 14, 2, 0, FAT_ERR_RESERVED, "rsvd0");
+    expect_boot_patch_error(IMG16, 16, 1, 0, FAT_ERR_NUM_FATS, "nfats0");
+    expect_boot_patch_error(IMG12, 19, 2, 0x4000, FAT_ERR_TOTAL_SECTORS, "totsec-big");
+    expect_boot_patch_error(IMG32, 36, 4, 0, FAT_ERR_FAT_SIZE, "fatsz0");
+    /* A FAT of 1 sector (256 entries) cannot map ~16000 clusters. */
+    expect_boot_patch_error(IMG16, 22, 2, 1, FAT_ERR_CLUSTER_COUNT, "fatsz1");
+    expect_boot_patch_error(IMG16, 17, 2, 0, FAT_ERR_ROOT, "rootent0");
+    expect_boot_patch_error(IMG32, 17, 2, 512, FAT_ERR_ROOT, "fat32-rootent");
+}
+
+static void test_fat_type_comes_from_cluster_count_only(void)
+{
+    /* 64 sectors per cluster leaves ~1000 clusters: FAT12, whatever the
+     * BS_FilSysType label ("FAT16   ") and mkfs.fat said. */
+    struct image im;
+    struct fat_volume v;
+    struct disk d;
+    if (image_load(&im, IMG16)) {
+        im.bytes[13] = 64;
+        if (CHECK_EQ(image_mount(&im, "spc64", &v, &d), 0))
+            CHECK_EQ(fat_type(&v), 12);
+        disk_close(&d);
+    }
+    free(im.bytes);
+}
+
+static void test_fat32_root_cluster_out_of_range_is_refused(void)
+{
+    struct image im;
+    struct fat_volume v;
+    struct disk d;
+    if (image_load(&im, IMG32)) {
+        put32(im.bytes + 44, 0);   /* BPB_RootClus */
+        CHECK_EQ(image_mount(&im, "rootclus0", &v, &d), FAT_ERR_ROOT);
+        disk_close(&d);
+    }
+    free(im.bytes);
+}
+
+/* Loads image index, lets patch() damage the chain of path, and expects
+ * fat_open(path) on the result to fail with want. */
+static void expect_chain_patch_error(uint32_t index, const char *path,
+                                     void (*patch)(struct image *, uint32_t, uint32_t),
+                                     int want, const char *name)
+{
+    struct image im;
+    struct fat_volume v;
+    struct disk d;
+    struct fat_file f;
+    uint32_t first, count;
+    im.bytes = NULL;
+    if (!file_clusters(index, path, &first, &count) || !image_load(&im, index)) {
+        free(im.bytes);
+        return;
+    }
+    patch(&im, first, count);
+    if (CHECK_EQ(image_mount(&im, name, &v, &d), 0)) {
+        int got = fat_open(&v, path, &f);
+        CHECK(got == want, "%s (FAT%d): got %d (%s), want %d (%s)", name, im.type,
+              got, fat_strerror(got), want, fat_strerror(want));
+    }
+    disk_close(&d);
+    free(im.bytes);
+}
+
+static void patch_last_links_to_first(struct image *im, uint32_t first, uint32_t count)
+{
+    image_set_fat(im, image_chain_last(im, first, count), first);
+}
+
+static void patch_first_links_to_itself(struct image *im, uint32_t first, uint32_t count)
+{
+    (void)count;
+    image_set_fat(im, first, first);
+}
+
+static void patch_first_links_past_cluster_count(struct image *im, uint32_t first,
+                                                 uint32_t count)
+{
+    (void)count;
+    uint32_t past_end = im->type == 12 ? 0xFF0 : im->type == 16 ? 0xFFF0 : 0x0FFFFFF0;
+    image_set_fat(im, first, past_end);
+}
+
+static void patch_first_is_bad_cluster(struct image *im, uint32_t first, uint32_t count)
+{
+    (void)count;
+    image_set_fat(im, first, im->type == 12 ? 0xFF7 : im->type == 16 ? 0xFFF7 : 0x0FFFFFF7);
+}
+
+static void patch_first_is_free(struct image *im, uint32_t first, uint32_t count)
+{
+    (void)count;
+    image_set_fat(im, first, 0);
+}
+
+static void patch_first_ends_chain(struct image *im, uint32_t first, uint32_t count)
+{
+    (void)count;
+    image_set_fat(im, first, im->type == 12 ? 0xFFF : im->type == 16 ? 0xFFFF : 0x0FFFFFFF);
+}
+
+static void test_chain_looping_back_is_a_loop_error(void)
+{
+    for (uint32_t i = 0; i < COUNT(images); i++) {
+        expect_chain_patch_error(i, "/big.bin", patch_last_links_to_first,
+                                 FAT_ERR_LOOP, "loop-to-first");
+        expect_chain_patch_error(i, "/frag.bin", patch_last_links_to_first,
+                                 FAT_ERR_LOOP, "frag-loop");
+        expect_chain_patch_error(i, "/boot/kernel.elf", patch_first_links_to_itself,
+                                 FAT_ERR_LOOP, "self-loop");
+    }
+}
+
+static void test_chain_pointing_outside_is_reported_as_outside(void)
+{
+    for (uint32_t i = 0; i < COUNT(images); i++) {
+        expect_chain_patch_error(i, "/big.bin", patch_first_links_past_cluster_count,
+                                 FAT_ERR_CLUSTER_RANGE, "past-end");
+        expect_chain_patch_error(i, "/big.bin", patch_first_is_bad_cluster,
+                                 FAT_ERR_CLUSTER_RANGE, "bad-cluster");
+        expect_chain_patch_error(i, "/big.bin", patch_first_is_free,
+                                 FAT_ERR_CLUSTER_RANGE, "free-cluster");
+    }
+    CHECK(strcmp(fat_strerror(FAT_ERR_CLUSTER_RANGE),
+                 "cluster chain points outside the partition") == 0, "message");
+}
+
+static void test_chain_ending_before_the_size_is_short(void)
+{
+    for (uint32_t i = 0; i < COUNT(images); i++)
+        expect_chain_patch_error(i, "/big.bin", patch_first_ends_chain,
+                                 FAT_ERR_CHAIN_SHORT, "short");
+}
+
+/* The first cluster of root directory entry `name11` (FAT12/16 only). */
+static uint32_t image_root_entry_cluster(const struct image *im, const char *name11)
+{
+    const uint8_t *bs = im->bytes;
+    size_t root = image_fat_offset(im, bs[16]);
+    for (uint32_t i = 0; i < le16_at(bs + 17); i++) {
+        const uint8_t *e = im->bytes + root + i * 32;
+        if (memcmp(e, name11, 11) == 0)
+            return le16_at(e + 26);
+    }
+    return 0;
+}
+
+static void test_directory_chain_loop_ends_the_lookup_with_a_loop_error(void)
+{
+    for (uint32_t i = IMG12; i <= IMG16; i++) {   /* fixed root directory */
+        struct image im;
+        struct fat_volume v;
+        struct disk d;
+        struct fat_file f;
+        if (!image_load(&im, i)) {
+            free(im.bytes);
+            continue;
+        }
+        uint32_t first = image_root_entry_cluster(&im, "MANY       ");
+        if (CHECK(first >= 2, "no /many in %s", images[i].path)) {
+            /* Free entries instead of the end mark, so the lookup must
+             * follow the last cluster's link, which now loops. */
+            uint32_t last = image_chain_last(&im, first, MAX_DIR_CLUSTERS);
+            uint8_t *e = im.bytes + image_cluster_offset(&im, last);
+            for (uint32_t k = 0; k < im.bytes[13] * SECTOR / 32; k++)
+                if (e[k * 32] == 0x00)
+                    e[k * 32] = 0xE5;
+            image_set_fat(&im, last, first);
+            if (CHECK_EQ(image_mount(&im, "dirloop", &v, &d), 0))
+                CHECK_EQ(fat_open(&v, "/many/absent.txt", &f), FAT_ERR_LOOP);
+            disk_close(&d);
+        }
+        free(im.bytes);
+    }
+}
+
+/* Finds the 11-byte short name in the first cluster of /boot (FAT16). */
+static uint8_t *image_boot_entry(struct image *im, const char *name11)
+{
+    uint32_t boot = image_root_entry_cluster(im, "BOOT       ");
+    uint8_t *dir = im->bytes + image_cluster_offset(im, boot);
+    for (uint32_t k = 0; boot >= 2 && k < im->bytes[13] * SECTOR / 32; k++)
+        if (memcmp(dir + k * 32, name11, 11) == 0)
+            return dir + k * 32;
+    return NULL;
+}
+
+static void test_long_name_whose_checksum_mismatches_is_ignored(void)
+{
+    /* Renaming the short entry breaks the long entries' checksum: the
+     * long name must no longer be found, the new short name must. */
+    struct image im;
+    struct fat_volume v;
+    struct disk d;
+    struct fat_file f;
+    if (!image_load(&im, IMG16)) {
+        free(im.bytes);
+        return;
+    }
+    uint8_t *e = image_boot_entry(&im, "AVERYL~1ELF");
+    if (CHECK(e != NULL, "no AVERYL~1.ELF in /boot")) {
+        e[7] = '2';
+        if (CHECK_EQ(image_mount(&im, "lfn-checksum", &v, &d), 0)) {
+            CHECK_EQ(fat_open(&v, "/boot/A Very Long Kernel Name.elf", &f),
+                     FAT_ERR_NOT_FOUND);
+            CHECK_EQ(fat_open(&v, "/boot/AVERYL~2.ELF", &f), 0);
+            CHECK_EQ(fat_open(&v, "/boot/an extremely long file name that needs "
+                              "five or more long entries.bin", &f), 0);
+        }
+        disk_close(&d);
+    }
+    free(im.bytes);
+}
+
+static void test_fat32_ignores_the_top_four_bits_of_entries(void)
+{
+    struct image im;
+    struct fat_volume v;
+    struct disk d;
+    uint32_t first, count;
+    im.bytes = NULL;
+    if (!file_clusters(IMG32, "/big.bin", &first, &count) || !image_load(&im, IMG32)) {
+        free(im.bytes);
+        return;
+    }
+    for (uint32_t c = first, k = 0; k + 1 < count; k++, c = image_get_fat(&im, c))
+        image_set_fat(&im, c, image_get_fat(&im, c) | 0xF0000000);
+    if (CHECK_EQ(image_mount(&im, "fat32-top-bits", &v, &d), 0))
+        expect_same_as_src(&v, "/big.bin", "fat32-top-bits");
+    disk_close(&d);
+    free(im.bytes);
+}
+
+static void test_every_error_has_its_own_message(void)
+{
+    for (int a = FAT_ERR_EOF; a <= FAT_ERR_IO; a++) {
+        CHECK(strcmp(fat_strerror(a), "unknown error") != 0, "code %d", a);
+        for (int b = a + 1; b <= FAT_ERR_IO; b++)
+            CHECK(strcmp(fat_strerror(a), fat_strerror(b)) != 0,
+                  "codes %d and %d share a message", a, b);
+    }
+}
+
+static const struct check_test tests[] = {
+    CHECK_TEST(test_mkfs_images_mount_with_the_type_their_cluster_count_gives),
+    CHECK_TEST(test_file_in_root_reads_back),
+    CHECK_TEST(test_kernel_in_subdirectory_reads_back),
+    CHECK_TEST(test_long_file_name_with_spaces_is_found),
+    CHECK_TEST(test_name_needing_six_long_entries_is_found),
+    CHECK_TEST(test_multi_cluster_file_matches_every_byte),
+    CHECK_TEST(test_fragmented_file_matches_every_byte),
+    CHECK_TEST(test_file_after_deleted_entries_is_found),
+    CHECK_TEST(test_directory_spanning_several_clusters_is_searched_to_its_end),
+    CHECK_TEST(test_lookup_ignores_case_in_long_and_short_names),
+    CHECK_TEST(test_short_alias_of_a_long_name_is_found),
+    CHECK_TEST(test_dot_and_dotdot_components_resolve),
+    CHECK_TEST(test_empty_file_has_size_zero_and_reads_nothing),
+    CHECK_TEST(test_missing_file_is_not_found),
+    CHECK_TEST(test_path_through_a_file_is_not_a_directory),
+    CHECK_TEST(test_directory_as_target_is_refused),
+    CHECK_TEST(test_relative_or_overlong_path_is_refused),
+    CHECK_TEST(test_reading_past_end_of_file_is_refused),
+    CHECK_TEST(test_contiguous_runs_are_read_in_one_callback_each),
+    CHECK_TEST(test_volume_at_a_partition_offset_reads_back),
+    CHECK_TEST(test_callback_failure_is_an_io_error),
+    CHECK_TEST(test_missing_boot_signature_is_refused),
+    CHECK_TEST(test_1024_byte_sectors_are_refused_by_name),
+    CHECK_TEST(test_three_sectors_per_cluster_is_refused),
+    CHECK_TEST(test_other_impossible_bpb_fields_are_refused),
+    CHECK_TEST(test_fat_type_comes_from_cluster_count_only),
+    CHECK_TEST(test_fat32_root_cluster_out_of_range_is_refused),
+    CHECK_TEST(test_chain_looping_back_is_a_loop_error),
+    CHECK_TEST(test_chain_pointing_outside_is_reported_as_outside),
+    CHECK_TEST(test_chain_ending_before_the_size_is_short),
+    CHECK_TEST(test_directory_chain_loop_ends_the_lookup_with_a_loop_error),
+    CHECK_TEST(test_long_name_whose_checksum_mismatches_is_ignored),
+    CHECK_TEST(test_fat32_ignores_the_top_four_bits_of_entries),
+    CHECK_TEST(test_every_error_has_its_own_message),
+};
+
+int main(void)
+{
+    return check_main("fat", tests, CHECK_COUNT(tests));
+}
