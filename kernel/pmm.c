@@ -326,7 +326,10 @@ static enum pmm_status zone_fill(struct zone *z, const struct boot_info *bi,
     if (st != PMM_OK)
         return st;
     uint64_t frames = z->usable.n ? z->usable.e[z->usable.n - 1].end - base : 0;
-    if (pmm_meta_bytes(frames) > meta_bytes)
+    uint64_t words = 0;
+    for (unsigned l = 0; l < PMM_LEVELS; l++)
+        words += pmm_level_words(frames, l);
+    if (words * sizeof(uint64_t) > meta_bytes) /* pmm_meta_bytes rounds up to pages */
         return PMM_ERR_META_TOO_SMALL;
     zone_layout(z, meta, base, frames);
     for (uint32_t i = 0; i < scratch.n; i++)

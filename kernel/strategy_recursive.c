@@ -23,13 +23,14 @@
 #define VA_INDEX_BITS 0x0000FFFFFFFFF000ULL
 
 /*
- * The level-L table on va's path: go round the recursive entry
- * PT_LEVELS + 1 - L times, then follow va's top indices. Level 1 (PT):
+ * The level-L table on va's path: go round the recursive entry L times,
+ * then follow va's top indices; each loop stops the walk one level
+ * higher, so the table is read as the final 4 KiB page. Level 1 (PT):
  * r, i4, i3, i2; level 3 (PDPT): r, r, r, i4; level 4: r, r, r, r.
  */
 vaddr_t recursive_table_addr(unsigned level, vaddr_t va)
 {
-    unsigned loops = PT_LEVELS + 1 - level;
+    unsigned loops = level;
     uint64_t a = ((va.va & VA_INDEX_BITS) >> (9 * loops)) & VA_INDEX_BITS;
     for (unsigned k = 0; k < loops; k++)
         a |= (uint64_t)RECURSIVE_INDEX << PT_LEVEL_SHIFT(PT_LEVELS - k);
