@@ -14,7 +14,8 @@
 #                  partition: test_fat mounts it at LBA 2048
 #
 # Each image holds the same tree, including a file made fragmented on
-# purpose (checked here with mshowfat). Content is random: regenerating the
+# purpose (checked here with mshowfat); fat32.img also holds high.bin,
+# placed after a 34 MiB filler so that its first cluster is above 0xFFFF. Content is random: regenerating the
 # images regenerates src/ with them.
 set -eu
 
@@ -24,6 +25,8 @@ src=$out/src
 export MTOOLS_SKIP_CHECK=1
 
 LONG5="an extremely long file name that needs five or more long entries.bin"
+EXACT26="exactly-26-characters-long"   # fills two long entries, no terminator
+FILLER_MIB=34        # FAT32 only: pushes high.bin past cluster 65535
 MANY_FILES=48        # x 3 directory entries each: several sectors/clusters
 PAD_FILES=10
 PAD_BYTES=8192
@@ -37,6 +40,9 @@ make_content() {
     head -c 102407 /dev/urandom > "$src/boot/kernel.elf"
     head -c 5000 /dev/urandom > "$src/boot/A Very Long Kernel Name.elf"
     head -c 3000 /dev/urandom > "$src/boot/$LONG5"
+    head -c 700 /dev/urandom > "$src/boot/$EXACT26"
+    head -c $((FILLER_MIB * 1024 * 1024)) /dev/zero > "$src/filler.bin"
+    head -c 5000 /dev/urandom > "$src/high.bin"
     head -c 1573197 /dev/urandom > "$src/big.bin"      # 1.5 MiB + 333
     head -c 60000 /dev/urandom > "$src/frag.bin"
     i=0
@@ -67,7 +73,7 @@ fill() {
     mmd -i "$img" ::/boot ::/many ::/pad
     mcopy -i "$img" "$src/hello.txt" "$src/empty.txt" "$src/big.bin" ::/
     mcopy -i "$img" "$src/boot/kernel.elf" "$src/boot/A Very Long Kernel Name.elf" \
-        "$src/boot/$LONG5" ::/boot/
+        "$src/boot/$LONG5" "$src/boot/$EXACT26" ::/boot/
     for f in "$src"/many/*; do
         mcopy -i "$img" "$f" ::/many/
     done
@@ -97,6 +103,10 @@ image() {
     img=$out/$1
     mkfs.fat -C -F "$2" -S 512 -s "$4" -n PAGELAB "$img" $(($3 * 1024)) >/dev/null
     fill "$img" "$2"
+    if [ "$2" = 32 ]; then
+        # a first cluster above 0xFFFF needs DIR_FstClusHI
+        mcopy -i "$img" "$src/filler.bin" "$src/high.bin" ::/
+    fi
     fsck.fat -n "$img" >/dev/null
 }
 

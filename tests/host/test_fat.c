@@ -81,6 +81,8 @@ static const struct {
     { FAT_DIR "/fat32.img", 32 },
 };
 
+enum { IMG12, IMG16, IMG32 };   /* indices into images[] */
+
 /* ---- the host copy of a file ---- */
 
 static uint8_t *src_load(const char *rel, uint32_t *len)
@@ -248,23 +250,29 @@ static uint32_t image_get_fat(const struct image *im, uint32_t cluster)
     return cluster & 1 ? pair >> 4 : pair & 0xFFF;
 }
 
+/* Writes value into FAT copy k. */
+static void image_set_fat_copy(struct image *im, uint32_t k, uint32_t cluster,
+                               uint32_t value)
+{
+    uint8_t *fat = im->bytes + image_fat_offset(im, k);
+    if (im->type == 16) {
+        put16(fat + cluster * 2, value);
+    } else if (im->type == 32) {
+        put32(fat + cluster * 4, value);
+    } else {
+        uint8_t *p = fat + cluster + cluster / 2;
+        uint32_t pair = le16_at(p);
+        pair = cluster & 1 ? (pair & 0x000F) | value << 4
+                           : (pair & 0xF000) | (value & 0xFFF);
+        put16(p, pair);
+    }
+}
+
 /* Writes value into every FAT copy. */
 static void image_set_fat(struct image *im, uint32_t cluster, uint32_t value)
 {
-    for (uint32_t k = 0; k < im->bytes[16]; k++) {
-        uint8_t *fat = im->bytes + image_fat_offset(im, k);
-        if (im->type == 16) {
-            put16(fat + cluster * 2, value);
-        } else if (im->type == 32) {
-            put32(fat + cluster * 4, value);
-        } else {
-            uint8_t *p = fat + cluster + cluster / 2;
-            uint32_t pair = le16_at(p);
-            pair = cluster & 1 ? (pair & 0x000F) | value << 4
-                               : (pair & 0xF000) | (value & 0xFFF);
-            put16(p, pair);
-        }
-    }
+    for (uint32_t k = 0; k < im->bytes[16]; k++)
+        image_set_fat_copy(im, k, cluster, value);
 }
 
 /* Last cluster of the chain from first, following at most limit links. */
@@ -400,6 +408,27 @@ static void test_lookup_ignores_case_in_long_and_short_names(void)
     expect_open_on_all_images("/BIG.bin", 0);
 }
 
+static void test_long_name_filling_whole_entries_matches_only_its_length(void)
+{
+    expect_same_on_all_images("/boot/exactly-26-characters-long");
+    expect_open_on_all_images("/boot/exactly-26-characters-longer", FAT_ERR_NOT_FOUND);
+    expect_open_on_all_images("/boot/exactly-26-characters-lon", FAT_ERR_NOT_FOUND);
+}
+
+static void test_fat32_first_cluster_above_0xffff_uses_the_high_word(void)
+{
+    struct fat_volume v;
+    struct disk d;
+    struct fat_file f;
+    if (mount_image(&v, &d, images[IMG32].path) &&
+        CHECK_EQ(fat_open(&v, "/high.bin", &f), 0)) {
+        CHECK(f.first_cluster > 0xFFFF, "high.bin starts at cluster %u",
+              f.first_cluster);
+        expect_same_as_src(&v, "/high.bin", images[IMG32].path);
+    }
+    disk_close(&d);
+}
+
 static void test_short_alias_of_a_long_name_is_found(void)
 {
     expect_open_on_all_images("/boot/AVERYL~1.ELF", 0);
@@ -519,6 +548,45 @@ static void test_contiguous_runs_are_read_in_one_callback_each(void)
     }
 }
 
+static void test_sequential_sector_reads_cost_one_callback_each_plus_the_fat(void)
+{
+    /* Reading sector by sector must follow the chain from the cursor:
+     * one data callback per sector, and each FAT sector read about once
+     * (a walk from the first cluster every time would reread them). */
+    struct fat_volume v;
+    struct disk d;
+    struct fat_file f;
+    uint8_t sector[SECTOR];
+    if (mount_image(&v, &d, images[IMG32].path) &&
+        CHECK_EQ(fat_open(&v, "/big.bin", &f), 0)) {
+        uint32_t size = fat_file_size(&f), sectors = size / SECTOR;
+        uint32_t fat_sectors = f.clusters * 4 / SECTOR + 2;
+        d.calls = 0;
+        for (uint32_t s = 0; s < sectors; s++)
+            if (!CHECK_EQ(fat_read(&v, &f, s * SECTOR, sector, SECTOR), 0))
+                break;
+        CHECK(d.calls <= sectors + fat_sectors, "%u callbacks for %u sectors",
+              d.calls, sectors);
+    }
+    disk_close(&d);
+}
+
+static void test_small_reads_in_one_sector_reuse_the_sector_buffer(void)
+{
+    struct fat_volume v;
+    struct disk d;
+    struct fat_file f;
+    uint8_t byte;
+    if (mount_image(&v, &d, images[IMG16].path) &&
+        CHECK_EQ(fat_open(&v, "/hello.txt", &f), 0)) {
+        d.calls = 0;
+        for (uint32_t i = 0; i < fat_file_size(&f); i++)
+            CHECK_EQ(fat_read(&v, &f, i, &byte, 1), 0);
+        CHECK_EQ(d.calls, 1);
+    }
+    disk_close(&d);
+}
+
 static void test_volume_at_a_partition_offset_reads_back(void)
 {
     struct fat_volume v;
@@ -571,8 +639,6 @@ static void expect_boot_patch_error(uint32_t index, uint32_t offset, uint32_t wi
     }
     free(im.bytes);
 }
-
-enum { IMG12, IMG16, IMG32 };   /* indices into images[] */
 
 static void test_missing_boot_signature_is_refused(void)
 {
@@ -812,6 +878,58 @@ static void test_long_name_whose_checksum_mismatches_is_ignored(void)
     free(im.bytes);
 }
 
+static void test_short_name_starting_with_0x05_stands_for_0xe5(void)
+{
+    struct image im;
+    struct fat_volume v;
+    struct disk d;
+    struct fat_file f;
+    if (!image_load(&im, IMG16)) {
+        free(im.bytes);
+        return;
+    }
+    uint8_t *e = image_boot_entry(&im, "KERNEL  ELF");
+    if (CHECK(e != NULL, "no KERNEL.ELF in /boot")) {
+        e[0] = 0x05;   /* fatgen103: DIR_Name[0] == 0x05 means 0xE5 */
+        if (CHECK_EQ(image_mount(&im, "kanji", &v, &d), 0))
+            CHECK_EQ(fat_open(&v, "/boot/\xE5" "ERNEL.ELF", &f), 0);
+        disk_close(&d);
+    }
+    free(im.bytes);
+}
+
+/* Sets FAT32 BPB_ExtFlags of a copy of fat32.img, breaks big.bin's chain
+ * in FAT copy `broken`, and returns fat_open's result for /big.bin. */
+static int open_with_ext_flags(uint32_t ext_flags, uint32_t broken, const char *name)
+{
+    struct image im;
+    struct fat_volume v;
+    struct disk d;
+    struct fat_file f;
+    uint32_t first, count;
+    int result = 1;
+    im.bytes = NULL;
+    if (file_clusters(IMG32, "/big.bin", &first, &count) && image_load(&im, IMG32)) {
+        put16(im.bytes + 40, ext_flags);
+        image_set_fat_copy(&im, broken, first, first);
+        result = image_mount(&im, name, &v, &d);
+        if (result == 0)
+            result = fat_open(&v, "/big.bin", &f);
+        disk_close(&d);
+    }
+    free(im.bytes);
+    return result;
+}
+
+static void test_fat32_reads_the_active_fat_when_mirroring_is_off(void)
+{
+    /* BPB_ExtFlags bit 7: only the FAT numbered in bits 0-3 is in use. */
+    CHECK_EQ(open_with_ext_flags(0x81, 0, "active-fat1"), 0);
+    CHECK_EQ(open_with_ext_flags(0x80, 1, "active-fat0"), 0);
+    CHECK_EQ(open_with_ext_flags(0x00, 0, "mirrored"), FAT_ERR_LOOP);
+    CHECK_EQ(open_with_ext_flags(0x82, 0, "active-fat2"), FAT_ERR_NUM_FATS);
+}
+
 static void test_fat32_ignores_the_top_four_bits_of_entries(void)
 {
     struct image im;
@@ -852,6 +970,8 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_file_after_deleted_entries_is_found),
     CHECK_TEST(test_directory_spanning_several_clusters_is_searched_to_its_end),
     CHECK_TEST(test_lookup_ignores_case_in_long_and_short_names),
+    CHECK_TEST(test_long_name_filling_whole_entries_matches_only_its_length),
+    CHECK_TEST(test_fat32_first_cluster_above_0xffff_uses_the_high_word),
     CHECK_TEST(test_short_alias_of_a_long_name_is_found),
     CHECK_TEST(test_dot_and_dotdot_components_resolve),
     CHECK_TEST(test_empty_file_has_size_zero_and_reads_nothing),
@@ -861,6 +981,8 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_relative_or_overlong_path_is_refused),
     CHECK_TEST(test_reading_past_end_of_file_is_refused),
     CHECK_TEST(test_contiguous_runs_are_read_in_one_callback_each),
+    CHECK_TEST(test_sequential_sector_reads_cost_one_callback_each_plus_the_fat),
+    CHECK_TEST(test_small_reads_in_one_sector_reuse_the_sector_buffer),
     CHECK_TEST(test_volume_at_a_partition_offset_reads_back),
     CHECK_TEST(test_callback_failure_is_an_io_error),
     CHECK_TEST(test_missing_boot_signature_is_refused),
@@ -874,6 +996,8 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_chain_ending_before_the_size_is_short),
     CHECK_TEST(test_directory_chain_loop_ends_the_lookup_with_a_loop_error),
     CHECK_TEST(test_long_name_whose_checksum_mismatches_is_ignored),
+    CHECK_TEST(test_short_name_starting_with_0x05_stands_for_0xe5),
+    CHECK_TEST(test_fat32_reads_the_active_fat_when_mirroring_is_off),
     CHECK_TEST(test_fat32_ignores_the_top_four_bits_of_entries),
     CHECK_TEST(test_every_error_has_its_own_message),
 };
