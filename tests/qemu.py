@@ -84,8 +84,8 @@ class Boot:
     def gva2gpa(self, va):
         """QEMU's walk of the current CR3: physical address, or None if unmapped."""
         out = self.hmp("gva2gpa 0x%x" % va)
-        m = re.search(r"gpa:\s*(0x[0-9a-fA-F]+)", out)
-        return int(m.group(1), 16) if m else None
+        m = re.search(r"gpa:\s*(0x[0-9a-fA-F]+|0)\b", out)   # printf %#x prints 0 as "0"
+        return int(m.group(1), 0) if m else None
 
     def close(self):
         if self.mon:

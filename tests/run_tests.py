@@ -64,15 +64,15 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=()):
         if not record(halted, name + ": boots to 'pagelab: halted'",
                       "serial ends with: " + out[-600:].replace("\n", " | ")):
             return
-        for text in ["pagelab stage2: started", "pagelab stage2: memory map:",
+        for text in ["pagelab stage2: started", "read back through 0xb8000: New! (same frame)", "pagelab stage2: memory map:",
                      "pagelab stage2: kernel:", "pagelab stage2: entering long mode",
                      "pagelab kernel: started", "memory map (sanitised", "CPU features:",
                      "boot time"]:
             record(text in out, name + ": shows '%s'" % text, "missing")
         bad = [w for w in ["PANIC", "exception", "error:", "BUG"] if w in out]
         record(not bad, name + ": no error, panic or exception", ", ".join(bad))
-        record("with no frames: PT_ERR_NO_FRAMES" in out and "with the frame allocator: PT_OK"
-               in out, name + ": 0xdeadbeaf000 fails without frames, maps with them", "")
+        record("with no frames: out of frames" in out and "with the frame allocator: ok"
+               in out and "through 0xdeadbeaf000; read back through 0xb8000: New!" in out, name + ": 0xdeadbeaf000 fails without frames, maps with them", "")
         record(re.search(r"caught: vector 14 .*protection violation, write", out) is not None,
                name + ": write to kernel code is caught as a protection-violation write", "")
         m = re.search(r"window (\d+) GiB", out)
