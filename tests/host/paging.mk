@@ -1,0 +1,35 @@
+# tests/host/paging.mk - host unit tests of the paging core and the frame
+# allocator. Included by the top-level Makefile from the repo root; adds its
+# programs to HOST_TESTS (run from the repo root by `make test`). Defines no
+# test/all/clean targets.
+#
+# The real kernel/pt.c, pt_dump.c, pmm.c and strategy_offset.c are compiled
+# with the host compiler, sanitizers on, against tests/host/fake_cpu.c: an
+# arena plays physical memory and is the offset strategy's window.
+
+HOST_CC ?= cc
+PAGING_HOST_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+                      -Wall -Wextra -Werror -std=gnu11 -Iinclude -Ikernel
+PAGING_TEST_DIR := build/host
+
+PAGING_CORE_SRC := kernel/pt.c kernel/pt_dump.c kernel/pmm.c kernel/strategy_offset.c \
+                   tests/host/fake_cpu.c
+PAGING_DEPS := $(PAGING_CORE_SRC) tests/host/fake_cpu.h tests/host/check.h \
+               kernel/pt.h kernel/pmm.h kernel/strategy.h kernel/tlb.h \
+               include/pte.h include/addr.h include/layout.h include/bootinfo.h \
+               include/pmm_meta.h
+
+HOST_TESTS += $(PAGING_TEST_DIR)/test_pt $(PAGING_TEST_DIR)/test_pt_model \
+              $(PAGING_TEST_DIR)/test_pmm
+
+$(PAGING_TEST_DIR)/test_pt: tests/host/test_pt.c $(PAGING_DEPS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(PAGING_HOST_CFLAGS) -o $@ tests/host/test_pt.c $(PAGING_CORE_SRC)
+
+$(PAGING_TEST_DIR)/test_pt_model: tests/host/test_pt_model.c $(PAGING_DEPS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(PAGING_HOST_CFLAGS) -o $@ tests/host/test_pt_model.c $(PAGING_CORE_SRC)
+
+$(PAGING_TEST_DIR)/test_pmm: tests/host/test_pmm.c $(PAGING_DEPS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(PAGING_HOST_CFLAGS) -o $@ tests/host/test_pmm.c $(PAGING_CORE_SRC)
