@@ -220,6 +220,8 @@ static void test_unaligned_usable_is_shrunk_to_pages_and_tiny_one_dropped(void)
         R(0x10800, 0xC00, MEM_USABLE),      /* inside one page: dropped */
         R(0x20800, 0x1000, MEM_USABLE),     /* straddles two pages: dropped */
         R(0x30100, 0x100, MEM_RESERVED),    /* not usable: kept as is */
+        R(0x0, 0x800, MEM_USABLE),          /* start of page 0: dropped */
+        R(0x40200, 0x800, MEM_USABLE),      /* middle of a page: dropped */
     };
     const struct mem_region want[] = {
         R(0x2000, 0x4000, MEM_USABLE),
