@@ -39,7 +39,7 @@ static const char *size_name(uint64_t span)
 
 static void raw_line(const struct pt_visit_entry *x, void *ctx)
 {
-    static const char spaces[] = "        "; /* 2 per level below 4 */
+    static const char spaces[] = "      "; /* 2 per level below 4 */
     char flags[48];
     (void)ctx;
     kprintf("%sL%u Entry %u: 0x%016lx ", spaces + 2 * (x->level - 1), x->level,

@@ -1,0 +1,620 @@
+/*
+ * test_pt.c - host tests of the paging core (kernel/pt.c, pt_dump.c) with
+ * the offset strategy over the simulated machine of fake_cpu.c: every
+ * operation at every page size and prot, every error path with rollback,
+ * table creation and freeing, effective permissions, range operations with
+ * exact costs, the TLB rule, and the dumps.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fake_cpu.h"
+#include "layout.h"
+#include "pmm.h"
+#include "pt.h"
+
+#define KIB4 0x1000ULL
+#define MIB2 0x200000ULL
+#define GIB 0x40000000ULL
+#define SLOT (1ULL << 39)          /* bytes one PML4 entry translates */
+#define BASE (32 * SLOT)           /* test addresses: fresh PML4 slots */
+#define FEATURES ((1u << CPU_NX) | (1u << CPU_PAGE1GB))
+
+static const uint64_t sizes[] = { KIB4, MIB2, GIB };
+
+static void boot(void) { fake_boot(FEATURES); }
+
+static uint64_t used_frames(void)
+{
+    struct pmm_counters c;
+    pmm_get_counters(PMM_ZONE_GENERAL, &c);
+    return c.used;
+}
+
+static struct pt_op_stats op_stats(enum pt_op op)
+{
+    struct pt_stats s;
+    pt_stats_get(&s);
+    return s.op[op];
+}
+
+/* ---- snapshots: every non-empty entry, to prove "no trace left" ---- */
+
+struct snap {
+    unsigned n;
+    struct pt_visit_entry e[1024];
+};
+
+static void snap_add(const struct pt_visit_entry *x, void *ctx)
+{
+    struct snap *s = ctx;
+    if (s->n < 1024)
+        s->e[s->n++] = *x;
+}
+
+static void snap_take(struct snap *s)
+{
+    s->n = 0;
+    pt_visit(1, snap_add, s);
+}
+
+static int snap_equal(const struct snap *a, const struct snap *b)
+{
+    return a->n == b->n && memcmp(a->e, b->e, a->n * sizeof(a->e[0])) == 0;
+}
+
+/* ---- a frame source with a limit, for out-of-frames paths ---- */
+
+struct limited {
+    int left;      /* frames it will still hand out */
+    int allocated; /* handed out and not given back */
+};
+
+static enum pt_status lim_alloc(void *ctx, paddr_t *out)
+{
+    struct limited *l = ctx;
+    if (l->left == 0 || pmm_alloc(PMM_ZONE_GENERAL, out) != PMM_OK)
+        return PT_ERR_NO_FRAMES;
+    l->left--;
+    l->allocated++;
+    return PT_OK;
+}
+
+static void lim_free(void *ctx, paddr_t frame)
+{
+    struct limited *l = ctx;
+    l->allocated--;
+    pmm_free(PMM_ZONE_GENERAL, frame);
+}
+
+static uint32_t expected_pte_prot_bits(uint32_t prot)
+{
+    return (uint32_t)(((prot & PT_PROT_WRITE) ? PTE_W : 0) | ((prot & PT_PROT_USER) ? PTE_U : 0) |
+                      ((prot & PT_PROT_GLOBAL) ? PTE_G : 0) |
+                      ((prot & PT_PROT_NOCACHE) ? (PTE_PCD | PTE_PWT) : 0));
+}
+
+/* ---- translate ---- */
+
+static void test_translate_tells_unmapped_from_noncanonical(void)
+{
+    boot();
+    struct pt_translation t;
+    CHECK_EQ(pt_translate(vaddr(BASE), &t), PT_ERR_UNMAPPED);
+    CHECK_EQ(t.level, 4);
+    CHECK_EQ(pt_translate(vaddr(0x0000800000000000ULL), &t), PT_ERR_NONCANONICAL);
+    CHECK_EQ(pt_translate(vaddr(0xFFFF7FFFFFFFFFFFULL), &t), PT_ERR_NONCANONICAL);
+}
+
+static void test_every_size_and_prot_maps_translates_and_unmaps(void)
+{
+    boot();
+    uint64_t base_used = used_frames(), k = 0;
+    for (unsigned s = 0; s < 3; s++) {
+        for (uint32_t prot = 0; prot <= PT_PROT_ALL; prot++, k++) {
+            uint64_t va = BASE + k * GIB, pa = (k + 1) * GIB, size = sizes[s];
+            CHECK_EQ(pt_map(vaddr(va), paddr(pa), size, prot, NULL), PT_OK);
+            struct pt_translation t;
+            uint64_t off = size / 2 + 0x123;
+            if (!CHECK_EQ(pt_translate(vaddr(va + off), &t), PT_OK))
+                continue;
+            CHECK(t.pa.pa == pa + off && t.frame.pa == pa && t.page_size == size &&
+                  t.level == s + 1 && t.prot == prot,
+                  "size 0x%llx prot 0x%x: got pa 0x%llx size 0x%llx level %u prot 0x%x",
+                  (unsigned long long)size, prot, (unsigned long long)t.pa.pa,
+                  (unsigned long long)t.page_size, t.level, t.prot);
+            pte_t want = pa | PTE_P | expected_pte_prot_bits(prot) | (s ? PTE_PS : 0) |
+                         ((prot & PT_PROT_EXEC) ? 0 : PTE_NX);
+            CHECK(t.entry == want, "entry 0x%llx, want 0x%llx", (unsigned long long)t.entry,
+                  (unsigned long long)want);
+            paddr_t frame;
+            uint64_t got_size;
+            CHECK_EQ(pt_unmap(vaddr(va), &frame, &got_size), PT_OK);
+            CHECK(frame.pa == pa && got_size == size, "unmap gave 0x%llx/0x%llx",
+                  (unsigned long long)frame.pa, (unsigned long long)got_size);
+            CHECK_EQ(pt_translate(vaddr(va + off), &t), PT_ERR_UNMAPPED);
+        }
+    }
+    CHECK_EQ(used_frames(), base_used);
+}
+
+static void test_without_nx_no_mapping_gets_bit_63(void)
+{
+    fake_boot(1u << CPU_PAGE1GB);
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(0x5000), KIB4, PT_PROT_READ, NULL), PT_OK);
+    struct pt_translation t;
+    CHECK_EQ(pt_translate(vaddr(BASE), &t), PT_OK);
+    CHECK_EQ(t.entry & PTE_NX, 0);
+    CHECK_EQ(t.prot, PT_PROT_EXEC);
+}
+
+static void test_without_1g_pages_1g_is_refused_and_ranges_use_2m(void)
+{
+    fake_boot(1u << CPU_NX);
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(GIB), GIB, PT_PROT_WRITE, NULL), PT_ERR_BAD_SIZE);
+    CHECK_EQ(pt_map_range(vaddr(BASE), paddr(GIB), GIB, PT_PROT_WRITE, PT_RANGE_ALLOW_HUGE,
+                          NULL), PT_OK);
+    struct pt_translation t;
+    CHECK_EQ(pt_translate(vaddr(BASE + GIB - 1), &t), PT_OK);
+    CHECK_EQ(t.page_size, MIB2);
+}
+
+/* ---- map errors ---- */
+
+static void test_mapping_twice_is_already_mapped_at_every_size(void)
+{
+    boot();
+    for (unsigned s = 0; s < 3; s++) {
+        uint64_t va = BASE + s * SLOT;
+        CHECK_EQ(pt_map(vaddr(va), paddr(GIB), sizes[s], PT_PROT_WRITE, NULL), PT_OK);
+        uint64_t used = used_frames();
+        pt_stats_reset();
+        CHECK_EQ(pt_map(vaddr(va), paddr(2 * GIB), sizes[s], 0, NULL), PT_ERR_ALREADY_MAPPED);
+        CHECK_EQ(used_frames(), used);
+        CHECK_EQ(op_stats(PT_OP_MAP).tables_allocated, 0);
+        CHECK_EQ(op_stats(PT_OP_MAP).pte_writes, 0);
+    }
+}
+
+static void test_huge_page_in_the_way_at_both_levels(void)
+{
+    boot();
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(GIB), MIB2, 0, NULL), PT_OK);
+    CHECK_EQ(pt_map(vaddr(BASE + GIB), paddr(GIB), GIB, 0, NULL), PT_OK);
+    uint64_t used = used_frames();
+    CHECK_EQ(pt_map(vaddr(BASE + KIB4), paddr(0), KIB4, 0, NULL), PT_ERR_HUGE_IN_WAY);
+    CHECK_EQ(pt_map(vaddr(BASE + GIB + 5 * KIB4), paddr(0), KIB4, 0, NULL), PT_ERR_HUGE_IN_WAY);
+    CHECK_EQ(pt_map(vaddr(BASE + GIB + MIB2), paddr(0), MIB2, 0, NULL), PT_ERR_HUGE_IN_WAY);
+    CHECK_EQ(used_frames(), used);
+}
+
+static void test_table_in_the_way_of_a_huge_page(void)
+{
+    boot();
+    CHECK_EQ(pt_map(vaddr(BASE + 3 * KIB4), paddr(0x7000), KIB4, 0, NULL), PT_OK);
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(GIB), MIB2, 0, NULL), PT_ERR_TABLE_IN_WAY);
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(GIB), GIB, 0, NULL), PT_ERR_TABLE_IN_WAY);
+}
+
+/* Needs 3 tables (PDPT, PD, PT) or 2 (PD, PT): every shortfall rolls back. */
+static void test_out_of_frames_at_each_level_leaves_no_trace(void)
+{
+    boot();
+    CHECK_EQ(pt_map(vaddr(BASE + 5 * GIB), paddr(0), KIB4, 0, NULL), PT_OK); /* PDPT exists */
+    const struct { uint64_t va; int need; } cases[] = { { BASE + SLOT, 3 }, { BASE, 2 } };
+    for (unsigned c = 0; c < 2; c++) {
+        for (int limit = 0; limit < cases[c].need; limit++) {
+            struct snap before, after;
+            snap_take(&before);
+            uint64_t used = used_frames(), inv = fake_cpu.invlpgs;
+            struct limited lim = { limit, 0 };
+            struct pt_frame_source src = { lim_alloc, lim_free, &lim };
+            CHECK_EQ(pt_map(vaddr(cases[c].va), paddr(0), KIB4, 0, &src), PT_ERR_NO_FRAMES);
+            snap_take(&after);
+            CHECK(snap_equal(&before, &after), "tables changed (limit %d)", limit);
+            CHECK_EQ(used_frames(), used);
+            CHECK_EQ(lim.allocated, 0);
+            CHECK_EQ(fake_cpu.invlpgs - inv, limit > 0 ? 1 : 0); /* rule 4 */
+        }
+        CHECK_EQ(pt_map(vaddr(cases[c].va), paddr(0), KIB4, 0, &pt_no_frames), PT_ERR_NO_FRAMES);
+    }
+}
+
+static void test_misaligned_va_and_pa_for_each_size(void)
+{
+    boot();
+    for (unsigned s = 0; s < 3; s++) {
+        uint64_t size = sizes[s], odd = s ? KIB4 : 0x10;
+        CHECK_EQ(pt_map(vaddr(BASE + odd), paddr(GIB), size, 0, NULL), PT_ERR_MISALIGNED);
+        CHECK_EQ(pt_map(vaddr(BASE), paddr(GIB + odd), size, 0, NULL), PT_ERR_MISALIGNED);
+        CHECK_EQ(pt_protect(vaddr(BASE + odd), size, 0), PT_ERR_MISALIGNED);
+    }
+    CHECK_EQ(pt_map_range(vaddr(BASE + 8), paddr(0), KIB4, 0, 0, NULL), PT_ERR_MISALIGNED);
+    CHECK_EQ(pt_unmap_range(vaddr(BASE), 100), PT_ERR_MISALIGNED);
+}
+
+static void test_bad_arguments_get_their_own_status(void)
+{
+    boot();
+    uint64_t arena = fake_bi.phys_window_base;
+    CHECK_EQ(pt_map(vaddr(0x0000800000000000ULL), paddr(0), KIB4, 0, NULL), PT_ERR_NONCANONICAL);
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(0), KIB4, 0x20, NULL), PT_ERR_BAD_PROT);
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(0), 0x2000, 0, NULL), PT_ERR_BAD_SIZE);
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(1ULL << 46), KIB4, 0, NULL), PT_ERR_BAD_PHYS);
+    CHECK_EQ(pt_map(vaddr(arena), paddr(0), KIB4, 0, NULL), PT_ERR_RESERVED_RANGE);
+    CHECK_EQ(pt_unmap_range(vaddr(arena - KIB4), 2 * KIB4), PT_ERR_RESERVED_RANGE);
+    CHECK_EQ(pt_map_range(vaddr(BASE), paddr(0), 0, 0, 0, NULL), PT_ERR_BAD_RANGE);
+    CHECK_EQ(pt_map_range(vaddr(BASE), paddr(0), KIB4, 0, 2, NULL), PT_ERR_BAD_PROT);
+    CHECK_EQ(pt_unmap(vaddr(BASE), NULL, NULL), PT_ERR_UNMAPPED);
+    CHECK_EQ(pt_protect(vaddr(BASE), KIB4, 0), PT_ERR_UNMAPPED);
+}
+
+/* ---- tables ---- */
+
+static void test_tables_are_created_and_freed_exactly(void)
+{
+    boot();
+    uint64_t used = used_frames();
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(0x9000), KIB4, 0, NULL), PT_OK);
+    CHECK_EQ(op_stats(PT_OP_MAP).tables_allocated, 3);
+    CHECK_EQ(used_frames(), used + 3);
+    CHECK_EQ(pt_map(vaddr(BASE + KIB4), paddr(0xA000), KIB4, 0, NULL), PT_OK);
+    CHECK_EQ(op_stats(PT_OP_MAP).tables_allocated, 3);
+    CHECK_EQ(pt_table_used(1, vaddr(BASE)), 2);
+    CHECK_EQ(pt_table_used(2, vaddr(BASE)), 1);
+    CHECK_EQ(pt_table_used(3, vaddr(BASE)), 1);
+    CHECK_EQ(pt_table_used(4, vaddr(BASE)), 1);
+    CHECK_EQ(pt_unmap(vaddr(BASE), NULL, NULL), PT_OK);
+    CHECK_EQ(op_stats(PT_OP_UNMAP).tables_freed, 0);
+    CHECK_EQ(pt_unmap(vaddr(BASE + KIB4), NULL, NULL), PT_OK);
+    CHECK_EQ(op_stats(PT_OP_UNMAP).tables_freed, 3);
+    CHECK_EQ(used_frames(), used);
+    CHECK_EQ(pt_table_used(3, vaddr(BASE)), -1);
+    CHECK_EQ(pt_table_used(4, vaddr(BASE)), 0);
+}
+
+/* ---- effective permissions ---- */
+
+static void test_effective_permissions_need_every_level(void)
+{
+    boot();
+    uint64_t va = BASE + 3 * GIB + 5 * MIB2 + 7 * KIB4;
+    uint32_t all = PT_PROT_WRITE | PT_PROT_USER | PT_PROT_EXEC;
+    CHECK_EQ(pt_map(vaddr(va), paddr(0x9000), KIB4, all, NULL), PT_OK);
+    const struct { unsigned level; pte_t clear, set; uint32_t lost; } cases[] = {
+        { 4, PTE_W, 0, PT_PROT_WRITE }, { 3, PTE_W, 0, PT_PROT_WRITE },
+        { 2, PTE_W, 0, PT_PROT_WRITE }, { 4, PTE_U, 0, PT_PROT_USER },
+        { 3, PTE_U, 0, PT_PROT_USER },  { 2, PTE_U, 0, PT_PROT_USER },
+        { 4, 0, PTE_NX, PT_PROT_EXEC }, { 3, 0, PTE_NX, PT_PROT_EXEC },
+        { 2, 0, PTE_NX, PT_PROT_EXEC },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        pte_t *e = fake_entry(cases[i].level, va), old = *e;
+        *e = (old & ~cases[i].clear) | cases[i].set;
+        struct pt_translation t;
+        CHECK_EQ(pt_translate(vaddr(va), &t), PT_OK);
+        CHECK(t.prot == (all & ~cases[i].lost), "case %u: prot 0x%x", i, t.prot);
+        *e = old;
+    }
+}
+
+static void test_non_present_entry_with_bits_is_unmapped(void)
+{
+    boot();
+    CHECK_EQ(pt_map(vaddr(BASE + 9 * KIB4), paddr(0x9000), KIB4, PT_PROT_WRITE, NULL), PT_OK);
+    pte_t *e = fake_entry(1, BASE + 9 * KIB4), old = *e;
+    *e = old & ~PTE_P;
+    struct pt_translation t;
+    CHECK_EQ(pt_translate(vaddr(BASE + 9 * KIB4), &t), PT_ERR_UNMAPPED);
+    CHECK(t.level == 1 && t.entry == (old & ~PTE_P), "level %u entry 0x%llx", t.level,
+          (unsigned long long)t.entry);
+    CHECK_EQ(pt_map(vaddr(BASE + 9 * KIB4), paddr(0xA000), KIB4, 0, NULL), PT_OK);
+}
+
+static void test_ps_in_a_pml4_entry_is_a_status_not_a_panic(void)
+{
+    boot();
+    pte_t *e = fake_entry(4, BASE + 40 * SLOT);
+    *e = 0x1000 | PTE_P | PTE_PS;
+    struct pt_translation t;
+    CHECK_EQ(pt_translate(vaddr(BASE + 40 * SLOT + 0x1234), &t), PT_ERR_PS_AT_L4);
+    CHECK_EQ(t.level, 4);
+    CHECK_EQ(pt_map(vaddr(BASE + 40 * SLOT), paddr(0), KIB4, 0, NULL), PT_ERR_PS_AT_L4);
+    CHECK_EQ(pt_unmap_range(vaddr(BASE + 40 * SLOT), KIB4), PT_ERR_PS_AT_L4);
+    *e = 0;
+}
+
+/* ---- protect ---- */
+
+static void test_protect_every_size_and_prot_keeps_address_and_ad_bits(void)
+{
+    boot();
+    for (unsigned s = 0; s < 3; s++) {
+        uint64_t va = BASE + s * SLOT + GIB, pa = 3 * GIB;
+        CHECK_EQ(pt_map(vaddr(va), paddr(pa), sizes[s], 0, NULL), PT_OK);
+        *fake_entry(s + 1, va) |= PTE_A | PTE_D;
+        uint32_t prev = 0;
+        for (uint32_t prot = 0; prot <= PT_PROT_ALL; prot++) {
+            uint64_t inv = fake_cpu.invlpgs;
+            CHECK_EQ(pt_protect(vaddr(va), sizes[s], prot), PT_OK);
+            struct pt_translation t;
+            pt_translate(vaddr(va), &t);
+            CHECK(t.prot == prot && t.frame.pa == pa && (t.entry & (PTE_A | PTE_D)) == (PTE_A | PTE_D),
+                  "size %u prot 0x%x: prot 0x%x entry 0x%llx", s, prot, t.prot,
+                  (unsigned long long)t.entry);
+            CHECK_EQ(fake_cpu.invlpgs - inv, prot != prev ? 1 : 0);
+            prev = prot;
+        }
+    }
+}
+
+/* The x86_64 crate's update_flags turns a table pointer into a huge page. */
+static void test_protect_refuses_an_entry_that_is_not_a_leaf_of_that_size(void)
+{
+    boot();
+    CHECK_EQ(pt_map(vaddr(BASE + KIB4), paddr(0x9000), KIB4, 0, NULL), PT_OK);
+    CHECK_EQ(pt_map(vaddr(BASE + GIB), paddr(GIB), MIB2, 0, NULL), PT_OK);
+    CHECK_EQ(pt_map(vaddr(BASE + SLOT), paddr(GIB), GIB, 0, NULL), PT_OK);
+    struct snap before, after;
+    snap_take(&before);
+    CHECK_EQ(pt_protect(vaddr(BASE), MIB2, PT_PROT_WRITE), PT_ERR_NOT_LEAF_OF_SIZE);
+    CHECK_EQ(pt_protect(vaddr(BASE), GIB, PT_PROT_WRITE), PT_ERR_NOT_LEAF_OF_SIZE);
+    CHECK_EQ(pt_protect(vaddr(BASE + GIB + KIB4), KIB4, PT_PROT_WRITE), PT_ERR_NOT_LEAF_OF_SIZE);
+    CHECK_EQ(pt_protect(vaddr(BASE + SLOT + MIB2), MIB2, PT_PROT_WRITE), PT_ERR_NOT_LEAF_OF_SIZE);
+    CHECK_EQ(pt_protect(vaddr(BASE + GIB), GIB, PT_PROT_WRITE), PT_ERR_NOT_LEAF_OF_SIZE);
+    CHECK_EQ(pt_protect(vaddr(BASE + 2 * MIB2), MIB2, PT_PROT_WRITE), PT_ERR_UNMAPPED);
+    snap_take(&after);
+    CHECK(snap_equal(&before, &after), "a refused protect changed the tables");
+}
+
+static void test_unmap_inside_a_huge_page_is_misaligned(void)
+{
+    boot();
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(GIB), MIB2, 0, NULL), PT_OK);
+    CHECK_EQ(pt_unmap(vaddr(BASE + KIB4), NULL, NULL), PT_ERR_MISALIGNED);
+    struct pt_translation t;
+    CHECK_EQ(pt_translate(vaddr(BASE + KIB4), &t), PT_OK);
+}
+
+/* ---- the TLB rule ---- */
+
+static void test_tlb_rule_new_map_0_unmap_1_protect_1_big_range_1_flush(void)
+{
+    boot();
+    struct fake_cpu c0 = fake_cpu;
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(0x9000), KIB4, PT_PROT_WRITE, NULL), PT_OK);
+    CHECK(fake_cpu.invlpgs == c0.invlpgs && fake_cpu.flushes == c0.flushes, "map flushed");
+    CHECK_EQ(pt_protect(vaddr(BASE), KIB4, 0), PT_OK);
+    CHECK_EQ(fake_cpu.invlpgs - c0.invlpgs, 1);
+    CHECK_EQ(fake_cpu.last_invlpg, BASE);
+    CHECK_EQ(pt_unmap(vaddr(BASE), NULL, NULL), PT_OK); /* and 3 tables freed */
+    CHECK_EQ(fake_cpu.invlpgs - c0.invlpgs, 2);
+    CHECK_EQ(pt_map_range(vaddr(BASE), paddr(0), 64 * KIB4, 0, 0, NULL), PT_OK);
+    CHECK_EQ(fake_cpu.invlpgs - c0.invlpgs, 2);
+    CHECK_EQ(pt_unmap_range(vaddr(BASE), PT_FLUSH_THRESHOLD * KIB4), PT_OK);
+    CHECK_EQ(fake_cpu.invlpgs - c0.invlpgs, 2 + PT_FLUSH_THRESHOLD);
+    CHECK_EQ(fake_cpu.flushes, c0.flushes);
+    CHECK_EQ(pt_map_range(vaddr(BASE), paddr(0), PT_FLUSH_THRESHOLD * KIB4, 0, 0, NULL), PT_OK);
+    CHECK_EQ(pt_unmap_range(vaddr(BASE), 64 * KIB4), PT_OK); /* 64 > threshold */
+    CHECK_EQ(fake_cpu.invlpgs - c0.invlpgs, 2 + PT_FLUSH_THRESHOLD);
+    CHECK_EQ(fake_cpu.flushes - c0.flushes, 1);
+}
+
+/* ---- ranges ---- */
+
+/* 1 GiB of 4 KiB pages: every cost counted, one visit per table. */
+static void test_range_of_1g_in_4k_pages_costs_exactly(void)
+{
+    boot();
+    uint64_t used = used_frames();
+    CHECK_EQ(pt_map_range(vaddr(BASE), paddr(2 * GIB), GIB, PT_PROT_WRITE, 0, NULL), PT_OK);
+    struct pt_op_stats s = op_stats(PT_OP_MAP_RANGE);
+    uint64_t tables = 2 + 512, leaves = 512 * 512;
+    CHECK_EQ(s.tables_allocated, tables);
+    CHECK_EQ(s.table_visits, tables + 1);
+    CHECK_EQ(s.pte_writes, leaves + tables * 512 + tables + (tables + 1));
+    CHECK_EQ(s.pte_reads, 2 * (tables + 1) + 1 + 1 + 512 + leaves);
+    CHECK(s.invlpgs == 0 && s.full_flushes == 0, "map flushed");
+    CHECK_EQ(used_frames(), used + tables);
+    struct pt_translation t;
+    CHECK_EQ(pt_translate(vaddr(BASE + GIB - KIB4), &t), PT_OK);
+    CHECK_EQ(t.pa.pa, 3 * GIB - KIB4);
+    CHECK_EQ(pt_unmap_range(vaddr(BASE), GIB), PT_OK);
+    s = op_stats(PT_OP_UNMAP_RANGE);
+    CHECK_EQ(s.tables_freed, tables);
+    /* A forced flush per 64 deferred tables (8), then the PD and PDPT:
+     * one INVLPG for the paging-structure caches (rule 4). */
+    CHECK_EQ(s.full_flushes, 8);
+    CHECK_EQ(s.invlpgs, 1);
+    CHECK_EQ(used_frames(), used);
+}
+
+static void test_range_uses_huge_pages_where_aligned_and_asked(void)
+{
+    boot();
+    uint64_t len = 2 * GIB + MIB2 + KIB4;
+    CHECK_EQ(pt_map_range(vaddr(BASE), paddr(4 * GIB), len, 0, PT_RANGE_ALLOW_HUGE, NULL), PT_OK);
+    CHECK_EQ(op_stats(PT_OP_MAP_RANGE).tables_allocated, 3);
+    const struct { uint64_t off, size; } want[] = {
+        { 0, GIB }, { GIB, GIB }, { 2 * GIB, MIB2 }, { 2 * GIB + MIB2, KIB4 },
+    };
+    for (unsigned i = 0; i < 4; i++) {
+        struct pt_translation t;
+        CHECK_EQ(pt_translate(vaddr(BASE + want[i].off), &t), PT_OK);
+        CHECK(t.page_size == want[i].size && t.pa.pa == 4 * GIB + want[i].off,
+              "piece %u: size 0x%llx", i, (unsigned long long)t.page_size);
+    }
+    CHECK_EQ(pt_map_range(vaddr(BASE + SLOT), paddr(MIB2), 4 * MIB2, 0, PT_RANGE_4K_ONLY, NULL),
+             PT_OK);
+    CHECK_EQ(op_stats(PT_OP_MAP_RANGE).tables_allocated, 3 + 2 + 4);
+    CHECK_EQ(pt_unmap_range(vaddr(BASE), len), PT_OK);
+    CHECK_EQ(op_stats(PT_OP_UNMAP_RANGE).tables_freed, 3);
+}
+
+static void test_range_map_conflict_rolls_back_everything(void)
+{
+    boot();
+    CHECK_EQ(pt_map(vaddr(BASE + SLOT + 10 * KIB4), paddr(0), KIB4, 0, NULL), PT_OK);
+    CHECK_EQ(pt_map(vaddr(BASE + 2 * MIB2), paddr(0), MIB2, 0, NULL), PT_OK);
+    struct snap before, after;
+    snap_take(&before);
+    uint64_t used = used_frames();
+    CHECK_EQ(pt_map_range(vaddr(BASE + SLOT), paddr(0), 20 * KIB4, 0, 0, NULL),
+             PT_ERR_ALREADY_MAPPED);
+    CHECK_EQ(pt_map_range(vaddr(BASE), paddr(0), 4 * MIB2, 0, PT_RANGE_ALLOW_HUGE, NULL),
+             PT_ERR_ALREADY_MAPPED);
+    CHECK_EQ(pt_map_range(vaddr(BASE + MIB2), paddr(0), 2 * MIB2, 0, 0, NULL),
+             PT_ERR_HUGE_IN_WAY);
+    snap_take(&after);
+    CHECK(snap_equal(&before, &after), "a failed range map left entries behind");
+    CHECK_EQ(used_frames(), used);
+}
+
+static void test_range_map_out_of_frames_rolls_back_to_the_source(void)
+{
+    boot();
+    struct snap before, after;
+    snap_take(&before);
+    uint64_t used = used_frames();
+    struct limited lim = { 3, 0 }; /* PDPT, PD, first PT; the second PT fails */
+    struct pt_frame_source src = { lim_alloc, lim_free, &lim };
+    CHECK_EQ(pt_map_range(vaddr(BASE), paddr(0), 3 * MIB2, 0, 0, &src), PT_ERR_NO_FRAMES);
+    snap_take(&after);
+    CHECK(snap_equal(&before, &after), "tables left behind");
+    CHECK_EQ(lim.allocated, 0);
+    CHECK_EQ(used_frames(), used);
+}
+
+static void test_range_edit_refuses_to_split_a_huge_page(void)
+{
+    boot();
+    CHECK_EQ(pt_map(vaddr(BASE + MIB2), paddr(GIB), MIB2, 0, NULL), PT_OK);
+    struct snap before, after;
+    snap_take(&before);
+    CHECK_EQ(pt_unmap_range(vaddr(BASE + MIB2 + KIB4), MIB2), PT_ERR_HUGE_IN_WAY);
+    CHECK_EQ(pt_unmap_range(vaddr(BASE + MIB2 - KIB4), 2 * KIB4), PT_ERR_HUGE_IN_WAY);
+    CHECK_EQ(pt_protect_range(vaddr(BASE), MIB2 + KIB4, 0), PT_ERR_HUGE_IN_WAY);
+    snap_take(&after);
+    CHECK(snap_equal(&before, &after), "a refused range edit changed the tables");
+    CHECK_EQ(pt_unmap_range(vaddr(BASE), 4 * MIB2), PT_OK);
+    struct pt_translation t;
+    CHECK_EQ(pt_translate(vaddr(BASE + MIB2), &t), PT_ERR_UNMAPPED);
+}
+
+static void test_protect_range_writes_only_what_changes(void)
+{
+    boot();
+    CHECK_EQ(pt_map_range(vaddr(BASE), paddr(0), 8 * KIB4, PT_PROT_WRITE, 0, NULL), PT_OK);
+    pt_stats_reset();
+    CHECK_EQ(pt_protect_range(vaddr(BASE), 8 * KIB4, PT_PROT_WRITE), PT_OK);
+    CHECK_EQ(op_stats(PT_OP_PROTECT_RANGE).pte_writes, 0);
+    CHECK_EQ(op_stats(PT_OP_PROTECT_RANGE).invlpgs, 0);
+    CHECK_EQ(pt_protect_range(vaddr(BASE + 2 * KIB4), 4 * KIB4, PT_PROT_EXEC), PT_OK);
+    CHECK_EQ(op_stats(PT_OP_PROTECT_RANGE).pte_writes, 4);
+    CHECK_EQ(op_stats(PT_OP_PROTECT_RANGE).invlpgs, 4);
+    struct pt_translation t;
+    pt_translate(vaddr(BASE + KIB4), &t);
+    CHECK_EQ(t.prot, PT_PROT_WRITE);
+    pt_translate(vaddr(BASE + 2 * KIB4), &t);
+    CHECK_EQ(t.prot, PT_PROT_EXEC);
+}
+
+/* x86_64 #468: crossing the canonical hole; the top page of the space. */
+static void test_canonical_hole_and_the_last_page(void)
+{
+    boot();
+    uint64_t used = used_frames(), low_top = 0x00007FFFFFFFF000ULL, top = 0xFFFFFFFFFFFFF000ULL;
+    CHECK_EQ(pt_map_range(vaddr(low_top), paddr(0), KIB4, 0, 0, NULL), PT_OK);
+    CHECK_EQ(pt_map_range(vaddr(low_top), paddr(0), 2 * KIB4, 0, 0, NULL), PT_ERR_NONCANONICAL);
+    CHECK_EQ(pt_unmap_range(vaddr(low_top - KIB4), 2 * KIB4), PT_OK);
+    CHECK_EQ(pt_map(vaddr(top), paddr(0x5000), KIB4, 0, NULL), PT_OK);
+    CHECK_EQ(pt_map_range(vaddr(top), paddr(0), 2 * KIB4, 0, 0, NULL), PT_ERR_BAD_RANGE);
+    struct pt_translation t;
+    CHECK_EQ(pt_translate(vaddr(top + 0xFFF), &t), PT_OK);
+    CHECK_EQ(t.pa.pa, 0x5FFF);
+    CHECK_EQ(pt_unmap_range(vaddr(top), KIB4), PT_OK);
+    CHECK_EQ(pt_translate(vaddr(top), &t), PT_ERR_UNMAPPED);
+    CHECK_EQ(used_frames(), used);
+}
+
+/* ---- dumps ---- */
+
+/* PML4 0x100000 (first frame); the calls below take 0x101000.. in order. */
+static void build_small_hierarchy(void)
+{
+    boot();
+    pt_map(vaddr(0x400000), paddr(0xABC000), KIB4, PT_PROT_WRITE, NULL);
+    pt_map(vaddr(0x401000), paddr(0xABD000), KIB4, PT_PROT_WRITE, NULL);
+    pt_map(vaddr(0x402000), paddr(0xABE000), KIB4, PT_PROT_READ, NULL);
+    *fake_entry(1, 0x405000) = 0x200; /* not present, a software bit set */
+}
+
+static void test_raw_dump_lists_every_level(void)
+{
+    build_small_hierarchy();
+    fake_capture_start();
+    pt_dump_raw(1);
+    const char *got = fake_capture_end();
+    const char *want =
+        "L4 Entry 0: 0x0000000000101003 table 0x101000 (1 used) va 0x0000000000000000 W\n"
+        "  L3 Entry 0: 0x0000000000102003 table 0x102000 (1 used) va 0x0000000000000000 W\n"
+        "    L2 Entry 2: 0x0000000000103003 table 0x103000 (3 used) va 0x0000000000400000 W\n"
+        "      L1 Entry 0: 0x8000000000abc003 4K page 0xabc000 va 0x0000000000400000 W NX\n"
+        "      L1 Entry 1: 0x8000000000abd003 4K page 0xabd000 va 0x0000000000401000 W NX\n"
+        "      L1 Entry 2: 0x8000000000abe001 4K page 0xabe000 va 0x0000000000402000 NX\n"
+        "      L1 Entry 5: 0x0000000000000200 not present va 0x0000000000405000\n";
+    CHECK(strcmp(got, want) == 0, "got:\n%s", got);
+    fake_capture_start();
+    pt_dump_raw(3);
+    got = fake_capture_end();
+    CHECK(strncmp(got, want, strlen(got)) == 0 && strchr(got, '\n') &&
+          strstr(got, "L2") == NULL, "levels 4-3 only, got:\n%s", got);
+}
+
+static void test_range_dump_merges_contiguous_equal_leaves(void)
+{
+    build_small_hierarchy();
+    fake_capture_start();
+    pt_dump_ranges();
+    const char *got = fake_capture_end();
+    const char *want =
+        "0x0000000000400000-0x0000000000401fff -> 0x0000000abc000-0x0000000abdfff rw- kernel\n"
+        "0x0000000000402000-0x0000000000402fff -> 0x0000000abe000-0x0000000abefff r-- kernel\n";
+    CHECK(strcmp(got, want) == 0, "got:\n%s", got);
+}
+
+static const struct check_test tests[] = {
+    CHECK_TEST(test_translate_tells_unmapped_from_noncanonical),
+    CHECK_TEST(test_every_size_and_prot_maps_translates_and_unmaps),
+    CHECK_TEST(test_without_nx_no_mapping_gets_bit_63),
+    CHECK_TEST(test_without_1g_pages_1g_is_refused_and_ranges_use_2m),
+    CHECK_TEST(test_mapping_twice_is_already_mapped_at_every_size),
+    CHECK_TEST(test_huge_page_in_the_way_at_both_levels),
+    CHECK_TEST(test_table_in_the_way_of_a_huge_page),
+    CHECK_TEST(test_out_of_frames_at_each_level_leaves_no_trace),
+    CHECK_TEST(test_misaligned_va_and_pa_for_each_size),
+    CHECK_TEST(test_bad_arguments_get_their_own_status),
+    CHECK_TEST(test_tables_are_created_and_freed_exactly),
+    CHECK_TEST(test_effective_permissions_need_every_level),
+    CHECK_TEST(test_non_present_entry_with_bits_is_unmapped),
+    CHECK_TEST(test_ps_in_a_pml4_entry_is_a_status_not_a_panic),
+    CHECK_TEST(test_protect_every_size_and_prot_keeps_address_and_ad_bits),
+    CHECK_TEST(test_protect_refuses_an_entry_that_is_not_a_leaf_of_that_size),
+    CHECK_TEST(test_unmap_inside_a_huge_page_is_misaligned),
+    CHECK_TEST(test_tlb_rule_new_map_0_unmap_1_protect_1_big_range_1_flush),
+    CHECK_TEST(test_range_of_1g_in_4k_pages_costs_exactly),
+    CHECK_TEST(test_range_uses_huge_pages_where_aligned_and_asked),
+    CHECK_TEST(test_range_map_conflict_rolls_back_everything),
+    CHECK_TEST(test_range_map_out_of_frames_rolls_back_to_the_source),
+    CHECK_TEST(test_range_edit_refuses_to_split_a_huge_page),
+    CHECK_TEST(test_protect_range_writes_only_what_changes),
+    CHECK_TEST(test_canonical_hole_and_the_last_page),
+    CHECK_TEST(test_raw_dump_lists_every_level),
+    CHECK_TEST(test_range_dump_merges_contiguous_equal_leaves),
+};
+
+int main(void)
+{
+    return check_main("pt", tests, CHECK_COUNT(tests));
+}
