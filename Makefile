@@ -30,6 +30,7 @@ COMMON_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
 STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i686 -Os -Istage2
 KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -Ikernel
 NASMFLAGS     := -I$(GEN)/ -Werror
+KERNEL_LDFLAGS := -m elf_x86_64 -nostdlib -z noexecstack -z max-page-size=0x1000
 
 upper = $(shell echo $(1) | tr 'a-z-' 'A-Z_')
 under = $(subst -,_,$(1))
@@ -37,10 +38,11 @@ under = $(subst -,_,$(1))
 STAGE2_C   := $(wildcard stage2/*.c)
 STAGE2_ASM := $(wildcard stage2/*.asm)
 COMMON_C   := $(wildcard common/*.c)
-KERNEL_C   := $(filter-out kernel/strategy_%.c,$(wildcard kernel/*.c))
+# strategy_<name>.c: one per build; selftest.c only in test kernels
+KERNEL_C   := $(filter-out kernel/strategy_%.c kernel/selftest%.c,$(wildcard kernel/*.c))
 KERNEL_ASM := $(wildcard kernel/*.asm)
 
-.PHONY: all image run bochs gdb test bench clean help images
+.PHONY: all image run bochs gdb test bench clean help images test-images deps deps-build deps-run deps-test
 all: image
 
 # keep generated includes: they are inputs of many objects
@@ -60,6 +62,8 @@ $(1)_DEFS := -DPAGELAB_STRATEGY=STRATEGY_$(call upper,$(1)) -DPAGELAB_STRATEGY_N
 $(1)_S2_OBJ := $(patsubst %,build/$(1)/s2/%.o,$(STAGE2_C) $(STAGE2_ASM) $(COMMON_C))
 $(1)_K_OBJ  := $(patsubst %,build/$(1)/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_C) \
                  kernel/strategy_$(call under,$(1)).c)
+$(1)_K_NORMAL := build/$(1)/k/kernel/selftest_none.c.o
+$(1)_K_TEST   := build/$(1)/k/kernel/selftest.c.o
 
 build/$(1)/s2/%.c.o: %.c
 	@mkdir -p $$(@D)
@@ -85,15 +89,25 @@ build/$(1)/kernel.ld: kernel/kernel.ld include/layout.h
 	@mkdir -p $$(@D)
 	$$(CC) -E -P -x c -Iinclude $$< -o $$@
 build/$(1)/stage2.elf: $$($(1)_S2_OBJ) build/$(1)/stage2.ld
-	$$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T build/$(1)/stage2.ld -o $$@ $$($(1)_S2_OBJ)
+	@echo "  LD    $$@"
+	$$(Q)$$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T build/$(1)/stage2.ld -o $$@ $$($(1)_S2_OBJ)
 build/$(1)/stage2.bin: build/$(1)/stage2.elf
 	objcopy -O binary $$< $$@
-build/$(1)/kernel.elf: $$($(1)_K_OBJ) build/$(1)/kernel.ld
-	$$(LD) -m elf_x86_64 -nostdlib -z noexecstack -z max-page-size=0x1000 -T build/$(1)/kernel.ld -o $$@ $$($(1)_K_OBJ)
+build/$(1)/kernel.elf: $$($(1)_K_OBJ) $$($(1)_K_NORMAL) build/$(1)/kernel.ld
+	@echo "  LD    $$@"
+	$$(Q)$$(LD) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_K_OBJ) $$($(1)_K_NORMAL)
+build/$(1)/kernel-test.elf: $$($(1)_K_OBJ) $$($(1)_K_TEST) build/$(1)/kernel.ld
+	@echo "  LD    $$@"
+	$$(Q)$$(LD) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_K_OBJ) $$($(1)_K_TEST)
 build/$(1)/disk.img: build/stage1.bin build/$(1)/stage2.bin build/$(1)/kernel.elf disk/mkimage.py include/layout.h
-	$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
+	@echo "  IMAGE $$@"
+	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
 	    --stage2 build/$(1)/stage2.bin --kernel build/$(1)/kernel.elf --fat $$(FAT) --out $$@
--include $$($(1)_S2_OBJ:.o=.d) $$($(1)_K_OBJ:.o=.d)
+build/$(1)/test.img: build/stage1.bin build/$(1)/stage2.bin build/$(1)/kernel-test.elf disk/mkimage.py include/layout.h
+	@echo "  IMAGE $$@"
+	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
+	    --stage2 build/$(1)/stage2.bin --kernel build/$(1)/kernel-test.elf --fat $$(FAT) --out $$@
+-include $$($(1)_S2_OBJ:.o=.d) $$($(1)_K_OBJ:.o=.d) $$($(1)_K_TEST:.o=.d) $$($(1)_K_NORMAL:.o=.d)
 endef
 $(foreach s,$(STRATEGIES),$(eval $(call strategy_rules,$(s))))
 
@@ -101,6 +115,7 @@ IMAGE := build/$(STRATEGY)/disk.img
 QEMU_BASE := -drive file=$(IMAGE),format=raw,if=ide -m $(MEM) -cpu $(CPU) -no-reboot
 image: deps-build $(IMAGE)
 images: deps-build $(foreach s,$(STRATEGIES),build/$(s)/disk.img)
+test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img)
 
 # Debian packages: `make deps` installs what is missing (needs root or sudo).
 deps deps-build deps-run deps-test:
@@ -120,7 +135,7 @@ HOST_TESTS :=
 -include tests/host/loader.mk
 -include tests/host/paging.mk
 
-test: deps-test images $(HOST_TESTS)
+test: deps-test images test-images $(HOST_TESTS)
 	@$(PYTHON) tests/run_tests.py --host $(HOST_TESTS) --strategies $(STRATEGIES)
 
 clean:

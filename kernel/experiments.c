@@ -5,6 +5,7 @@
 #include "experiments.h"
 #include "console.h"
 #include "pt.h"
+#include "selftest.h"
 #include "strategy.h"
 #include "trap.h"
 #include "layout.h"
@@ -15,6 +16,7 @@
 #define NEW_IN_VGA       0xF021F077F065F04EULL   /* "New!" white on red */
 #define SURELY_UNMAPPED  0x0000555500000000ULL   /* nothing is ever mapped in this PML4 slot */
 #define NON_CANONICAL    0x0000800000000000ULL   /* bit 47 set, 63:48 clear */
+#define ORACLE_LINES     320
 
 void kmain(const struct boot_info *bi);
 
@@ -142,7 +144,11 @@ void final_translations(const struct boot_info *bi)
         { "surely unmapped", SURELY_UNMAPPED },
         { "non-canonical", NON_CANONICAL },
     };
+    static uint64_t extra[ORACLE_LINES];
+    unsigned n = selftest_oracle_addresses(extra, ORACLE_LINES);
     kprintf("pagelab: final translations\n");
     for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         final_line(lines[i].what, lines[i].va);
+    for (unsigned i = 0; i < n; i++)
+        final_line("oracle", extra[i]);
 }

@@ -56,7 +56,7 @@ def expect_line(finals, label, want, strategy):
     return False, "no final-translation line for '%s'" % label
 
 
-def check_boot(name, image, strategy, mem, cpu="max", extra=()):
+def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True):
     b = qemu.Boot(image, mem=mem, cpu=cpu, extra=extra)
     try:
         halted = b.wait_for(qemu.HALTED)
@@ -79,6 +79,13 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=()):
         want_gib = int(mem[:-1]) if mem.endswith("G") else 0
         record(m is not None and int(m.group(1)) >= max(4, want_gib),
                name + ": window covers all RAM and at least 4 GiB", m and m.group(0))
+        guest = [l for l in out.splitlines() if l.startswith(("PASS: guest/", "FAIL: guest/"))]
+        for l in guest:
+            record(l.startswith("PASS"), name + ": " + l.split(": ", 1)[1].split("/", 1)[1],
+                   l.split(": ", 3)[-1])
+        if test_image:
+            record(len(guest) >= 20 and "selftest: done" in out,
+                   name + ": the in-guest suite ran to the end", "%d results" % len(guest))
         finals = qemu.final_translations(out)
         if not record(bool(finals), name + ": final translations well formed", "unparsable"):
             return
@@ -119,12 +126,15 @@ def main():
     a = ap.parse_args()
     run_host(a.host)
     for s in a.strategies:
+        check_boot("boot/%s/disk.img" % s, "build/%s/disk.img" % s, s, "512M", test_image=False)
         for mem in a.mems:
-            check_boot("boot/%s/%s" % (s, mem), "build/%s/disk.img" % s, s, mem)
+            check_boot("boot/%s/%s" % (s, mem), "build/%s/test.img" % s, s, mem)
     if "offset" in a.strategies:
         for bits in (12, 32):
-            check_boot("boot/offset/fat%d" % bits, fat_variant(bits), "offset", "512M")
-        check_boot("boot/offset/2M-window", "build/offset/disk.img", "offset", "6G",
+            check_boot("boot/offset/fat%d" % bits, fat_variant(bits), "offset", "512M",
+                       test_image=False)
+    for s in a.strategies:
+        check_boot("boot/%s/no-1g-pages" % s, "build/%s/test.img" % s, s, "6G",
                    cpu="qemu64,-pdpe1gb")
     print("%d passed, %d failed" % (results["pass"], results["fail"]))
     sys.exit(1 if results["fail"] else 0)

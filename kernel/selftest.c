@@ -1,0 +1,445 @@
+/*
+ * selftest.c - the in-guest suite (see selftest.h): the paging library on
+ * the real CPU, with the build's strategy, checked against what must hold
+ * by construction (a frame written through one mapping reads back through
+ * another; a fault has the error code the SDM says) rather than against
+ * the library's own output.
+ *
+ * Scratch mappings live in PML4 slot 32 (TEST_BASE), where nothing else
+ * is, so every table there is created by the suite and must be freed by
+ * it; the oracle mappings that stay for the final translations live in
+ * slot 64 (ORACLE_BASE).
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include "selftest.h"
+#include "console.h"
+#include "layout.h"
+#include "pmm.h"
+#include "pt.h"
+#include "strategy.h"
+#include "trap.h"
+
+#define TEST_BASE      0x0000100000000000ULL   /* PML4 slot 32 */
+#define ORACLE_BASE    0x0000200000000000ULL   /* PML4 slot 64 */
+#define NON_CANONICAL  0x0000800000000000ULL
+#define PMM_SAMPLE     2000
+#define ORACLE_MAX     320
+#define ORACLE_4K      64
+#define ORACLE_2M      16
+#define ORACLE_1G      2
+#define RET_OPCODE     0xC3
+#define PATTERN        0x5A17C0DE0BADF00DULL
+
+void kmain(const struct boot_info *bi);
+
+static const struct boot_info *info;
+static const char *const rodata_probe = "read-only data";
+static uint64_t oracle[ORACLE_MAX];
+static unsigned oracle_count;
+static uint64_t sample[PMM_SAMPLE];
+
+static void result(int ok, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void result(int ok, const char *name, const char *fmt, ...)
+{
+    kprintf("%s: guest/%s: %s", ok ? "PASS" : "FAIL", strategy_name(), name);
+    if (!ok) {
+        va_list ap;
+        kprintf(": ");
+        va_start(ap, fmt);
+        kvprintf(fmt, ap);
+        va_end(ap);
+    }
+    kprintf("\n");
+}
+
+static int has(enum cpu_feature_bit f)
+{
+    return (info->cpu_features >> f) & 1;
+}
+
+static volatile uint64_t *ptr(uint64_t va)
+{
+    volatile uint64_t *p;
+    __asm__("" : "=r"(p) : "0"(va));
+    return p;
+}
+
+/* Page-table frames in use right now, counted by the core. */
+static int64_t tables_live(void)
+{
+    struct pt_stats s;
+    int64_t n = 0;
+    pt_stats_get(&s);
+    for (unsigned op = 0; op < PT_OP_COUNT; op++)
+        n += (int64_t)s.op[op].tables_allocated - (int64_t)s.op[op].tables_freed;
+    return n;
+}
+
+static uint64_t general_free(void)
+{
+    struct pmm_counters c;
+    pmm_get_counters(PMM_ZONE_GENERAL, &c);
+    return c.free;
+}
+
+static void test_translate_known(void)
+{
+    struct pt_translation t;
+    enum pt_status st = pt_translate(vaddr(0xB8000), &t);
+    result(st == PT_OK && t.pa.pa == 0xB8000 && t.page_size == PAGE_SIZE &&
+           (t.prot & PT_PROT_WRITE), "translate: VGA buffer is identity-mapped, 4 KiB, writable",
+           "%s pa 0x%llx", pt_status_name(st), (unsigned long long)t.pa.pa);
+    uint64_t code = (uint64_t)(uintptr_t)kmain;
+    st = pt_translate(vaddr(code), &t);
+    result(st == PT_OK && t.pa.pa == code - KERNEL_VIRT_OFFSET && (t.prot & PT_PROT_EXEC) &&
+           !(t.prot & PT_PROT_WRITE), "translate: kernel code is at virt - offset, r-x",
+           "%s pa 0x%llx prot 0x%x", pt_status_name(st), (unsigned long long)t.pa.pa, t.prot);
+    st = pt_translate(vaddr((uint64_t)(uintptr_t)rodata_probe), &t);
+    result(st == PT_OK && !(t.prot & PT_PROT_WRITE) &&
+           (!has(CPU_NX) || !(t.prot & PT_PROT_EXEC)),
+           "translate: kernel rodata is read-only and (with NX) not executable", "prot 0x%x",
+           t.prot);
+    uint64_t local = 0;
+    st = pt_translate(vaddr((uint64_t)(uintptr_t)&local), &t);
+    result(st == PT_OK && (t.prot & PT_PROT_WRITE) && (!has(CPU_NX) || !(t.prot & PT_PROT_EXEC)),
+           "translate: kernel stack is rw, not executable", "%s", pt_status_name(st));
+    st = pt_translate(vaddr(info->stack_bottom - PAGE_SIZE), &t);
+    result(st == PT_ERR_UNMAPPED, "translate: the stack guard page is unmapped", "%s",
+           pt_status_name(st));
+    st = pt_translate(vaddr(NON_CANONICAL), &t);
+    result(st == PT_ERR_NONCANONICAL, "translate: a non-canonical address says so", "%s",
+           pt_status_name(st));
+    st = pt_translate(vaddr(info->phys_window_base + 0x1234), &t);
+    if (info->strategy == STRATEGY_OFFSET)
+        result(st == PT_OK && t.pa.pa == 0x1234 && t.page_size == info->window_page_size,
+               "translate: window base + x -> x, in the loader's page size", "%s",
+               pt_status_name(st));
+    else
+        result(st == PT_ERR_UNMAPPED, "translate: the window was torn down at start", "%s",
+               pt_status_name(st));
+}
+
+/* Expected new tables for a leaf at `size` in an empty PML4 slot. */
+static int64_t tables_for(uint64_t size)
+{
+    return size == PAGE_SIZE ? 3 : size == PAGE_SIZE_2M ? 2 : 1;
+}
+
+static int content_ok(uint64_t va, uint64_t pa, uint64_t size)
+{
+    if (size == PAGE_SIZE) {
+        *ptr(va + 8) = PATTERN ^ pa;
+        return *ptr(va + 8) == (PATTERN ^ pa);
+    }
+    /* 2 MiB at the kernel's physical base, 1 GiB at 0: compare with the
+     * kernel's own view of the same bytes. */
+    uint64_t off = size == PAGE_SIZE_2M ? (uint64_t)(uintptr_t)kmain - KERNEL_VIRT_OFFSET - pa
+                                        : (uint64_t)(uintptr_t)info;
+    uint64_t other = size == PAGE_SIZE_2M ? (uint64_t)(uintptr_t)kmain : (uint64_t)(uintptr_t)info;
+    return *ptr(va + off) == *ptr(other);
+}
+
+static void test_round_trip(uint64_t size, const char *name)
+{
+    uint64_t va = TEST_BASE + 3 * size, pa = size == PAGE_SIZE_2M ? KERNEL_PHYS_BASE : 0;
+    paddr_t frame = paddr(0);
+    if (size == PAGE_SIZE && pmm_alloc(PMM_ZONE_GENERAL, &frame) != PMM_OK) {
+        result(0, name, "no frame");
+        return;
+    }
+    if (size == PAGE_SIZE)
+        pa = frame.pa;
+    uint32_t prot = size == PAGE_SIZE ? PT_PROT_WRITE : PT_PROT_READ;
+    int64_t before = tables_live();
+    enum pt_status st = pt_map(vaddr(va), paddr(pa), size, prot, 0);
+    if (size == PAGE_SIZE_1G && !has(CPU_PAGE1GB)) {
+        result(st == PT_ERR_BAD_SIZE, name, "without 1 GiB pages: %s", pt_status_name(st));
+        return;
+    }
+    struct pt_translation t;
+    enum pt_status tr = pt_translate(vaddr(va + 0x123), &t);
+    int mapped = st == PT_OK && tr == PT_OK && t.pa.pa == pa + 0x123 && t.page_size == size &&
+                 !!(t.prot & PT_PROT_WRITE) == !!(prot & PT_PROT_WRITE);
+    int content = mapped && content_ok(va, pa, size);
+    enum pt_status again = pt_map(vaddr(va), paddr(pa), size, prot, 0);
+    int64_t made = tables_live() - before;
+    paddr_t got = paddr(1);
+    uint64_t got_size = 0;
+    enum pt_status un = pt_unmap(vaddr(va), &got, &got_size);
+    enum pt_status gone = pt_translate(vaddr(va), &t);
+    result(mapped && content && again == PT_ERR_ALREADY_MAPPED && made == tables_for(size) &&
+           un == PT_OK && got.pa == pa && got_size == size && gone == PT_ERR_UNMAPPED &&
+           tables_live() == before, name,
+           "map %s translate %s content %d again %s tables +%lld unmap %s (0x%llx, 0x%llx) "
+           "after %s, tables left %lld", pt_status_name(st), pt_status_name(tr), content,
+           pt_status_name(again), (long long)made, pt_status_name(un),
+           (unsigned long long)got.pa, (unsigned long long)got_size, pt_status_name(gone),
+           (long long)(tables_live() - before));
+    if (size == PAGE_SIZE)
+        pmm_free(PMM_ZONE_GENERAL, frame);
+}
+
+static int fault_is(uint64_t vector, uint64_t must, uint64_t mustnt)
+{
+    const struct probe_fault *f = probe_last_fault();
+    return f->vector == vector && (f->error_code & must) == must && !(f->error_code & mustnt);
+}
+
+static void test_faults(void)
+{
+    volatile uint8_t *ro = (volatile uint8_t *)(uintptr_t)rodata_probe;
+    int r = probe_write(ro, *ro);
+    result(r == 1 && fault_is(14, PF_ERR_PRESENT | PF_ERR_WRITE, PF_ERR_FETCH) &&
+           probe_last_fault()->cr2 == (uint64_t)(uintptr_t)ro,
+           "fault: a write to read-only data is a present+write page fault at that address",
+           "probe %d vector %llu error 0x%llx", r, (unsigned long long)probe_last_fault()->vector,
+           (unsigned long long)probe_last_fault()->error_code);
+    r = probe_read(ptr(TEST_BASE + 0x1000));
+    result(r == 1 && fault_is(14, 0, PF_ERR_PRESENT | PF_ERR_WRITE),
+           "fault: a read of an unmapped page is a not-present read fault", "probe %d error 0x%llx",
+           r, (unsigned long long)probe_last_fault()->error_code);
+    r = probe_read(ptr(NON_CANONICAL));
+    result(r == 1 && probe_last_fault()->vector == 13,
+           "fault: a non-canonical address is a general-protection fault", "probe %d vector %llu",
+           r, (unsigned long long)probe_last_fault()->vector);
+
+    paddr_t frame;
+    pmm_alloc(PMM_ZONE_GENERAL, &frame);
+    uint64_t va = TEST_BASE;
+    pt_map(vaddr(va), frame, PAGE_SIZE, PT_PROT_WRITE, 0);
+    *(volatile uint8_t *)ptr(va) = RET_OPCODE;
+    r = probe_exec((const void *)ptr(va));
+    if (has(CPU_NX))
+        result(r == 1 && fault_is(14, PF_ERR_PRESENT | PF_ERR_FETCH, PF_ERR_WRITE),
+               "fault: fetching from a no-execute page is a present+fetch fault",
+               "probe %d error 0x%llx", r, (unsigned long long)probe_last_fault()->error_code);
+    else
+        result(r == 0, "fault: without NX a data page executes (no NX bit exists)", "%d", r);
+    enum pt_status st = pt_protect(vaddr(va), PAGE_SIZE, PT_PROT_EXEC);
+    r = probe_exec((const void *)ptr(va));
+    int w = probe_write((volatile uint8_t *)ptr(va), RET_OPCODE);
+    result(st == PT_OK && r == 0 && w == 1 && fault_is(14, PF_ERR_PRESENT | PF_ERR_WRITE, 0),
+           "protect: r-x makes the page executable and no longer writable",
+           "protect %s exec %d write %d", pt_status_name(st), r, w);
+    st = pt_protect(vaddr(va), PAGE_SIZE, PT_PROT_WRITE);
+    w = probe_write((volatile uint8_t *)ptr(va), RET_OPCODE);
+    enum pt_status wrong = pt_protect(vaddr(va), PAGE_SIZE_2M, PT_PROT_WRITE);
+    result(st == PT_OK && w == 0 && wrong == PT_ERR_NOT_LEAF_OF_SIZE,
+           "protect: rw again writes; a 2 MiB protect of a 4 KiB leaf is refused",
+           "%s %d %s", pt_status_name(st), w, pt_status_name(wrong));
+    pt_unmap(vaddr(va), 0, 0);
+    pmm_free(PMM_ZONE_GENERAL, frame);
+}
+
+/* A frame source that hands out `left` frames from the strategy, then fails. */
+struct limited { unsigned left, given, taken_back; };
+
+static enum pt_status limited_alloc(void *ctx, paddr_t *out)
+{
+    struct limited *l = ctx;
+    if (!l->left)
+        return PT_ERR_NO_FRAMES;
+    enum pt_status st = strategy_table_alloc(out);
+    if (st == PT_OK) {
+        l->left--;
+        l->given++;
+    }
+    return st;
+}
+
+static void limited_free(void *ctx, paddr_t frame)
+{
+    struct limited *l = ctx;
+    l->taken_back++;
+    strategy_table_free(frame);
+}
+
+static void test_errors(void)
+{
+    enum pt_status a = pt_map(vaddr(TEST_BASE + 0x800), paddr(0x1000), PAGE_SIZE, 0, 0);
+    enum pt_status b = pt_map(vaddr(TEST_BASE), paddr(0x1000), PAGE_SIZE_2M, 0, 0);
+    enum pt_status c = pt_map(vaddr(NON_CANONICAL), paddr(0x1000), PAGE_SIZE, 0, 0);
+    enum pt_status d = pt_map(vaddr(TEST_BASE), paddr(0x1000), 0x3000, 0, 0);
+    result(a == PT_ERR_MISALIGNED && b == PT_ERR_MISALIGNED && c == PT_ERR_NONCANONICAL &&
+           d == PT_ERR_BAD_SIZE, "map: misaligned va/pa, non-canonical, bad size are refused",
+           "%s %s %s %s", pt_status_name(a), pt_status_name(b), pt_status_name(c),
+           pt_status_name(d));
+
+    uint64_t va = TEST_BASE + PAGE_SIZE_1G;
+    pt_map(vaddr(va), paddr(KERNEL_PHYS_BASE), PAGE_SIZE_2M, 0, 0);
+    a = pt_map(vaddr(va + PAGE_SIZE), paddr(0x1000), PAGE_SIZE, 0, 0);
+    pt_unmap(vaddr(va), 0, 0);
+    result(a == PT_ERR_HUGE_IN_WAY, "map: a 4 KiB page inside a 2 MiB leaf is refused", "%s",
+           pt_status_name(a));
+
+    int64_t before = tables_live();
+    uint64_t free_before = general_free();
+    a = pt_map(vaddr(TEST_BASE), paddr(0x1000), PAGE_SIZE, 0, &pt_no_frames);
+    struct limited lim = { 1, 0, 0 };
+    struct pt_frame_source one = { limited_alloc, limited_free, &lim };
+    b = pt_map(vaddr(TEST_BASE), paddr(0x1000), PAGE_SIZE, 0, &one);
+    result(a == PT_ERR_NO_FRAMES && b == PT_ERR_NO_FRAMES && lim.given == 1 &&
+           lim.taken_back == 1 && tables_live() == before && general_free() == free_before,
+           "map: out of frames at any level leaves no trace (tables given back)",
+           "%s %s given %u back %u tables %lld", pt_status_name(a), pt_status_name(b), lim.given,
+           lim.taken_back, (long long)(tables_live() - before));
+}
+
+static void test_ranges(void)
+{
+    uint64_t va = TEST_BASE + 2ULL * PAGE_SIZE_1G;
+    int64_t before = tables_live();
+    enum pt_status st = pt_map_range(vaddr(va), paddr(KERNEL_PHYS_BASE), 2 * PAGE_SIZE_2M, 0,
+                                     PT_RANGE_ALLOW_HUGE, 0);
+    struct pt_translation t0, t1;
+    pt_translate(vaddr(va), &t0);
+    pt_translate(vaddr(va + PAGE_SIZE_2M + 5), &t1);
+    enum pt_status un = pt_unmap_range(vaddr(va), 2 * PAGE_SIZE_2M);
+    result(st == PT_OK && t0.page_size == PAGE_SIZE_2M && t1.pa.pa == KERNEL_PHYS_BASE +
+           PAGE_SIZE_2M + 5 && un == PT_OK && tables_live() == before,
+           "range: 4 MiB with huge pages allowed is two 2 MiB leaves, then gone",
+           "%s size 0x%llx %s", pt_status_name(st), (unsigned long long)t0.page_size,
+           pt_status_name(un));
+    st = pt_map_range(vaddr(va), paddr(KERNEL_PHYS_BASE), 16 * PAGE_SIZE, 0, PT_RANGE_4K_ONLY, 0);
+    int used = pt_table_used(1, vaddr(va));
+    pt_translate(vaddr(va + 15 * PAGE_SIZE), &t1);
+    un = pt_unmap_range(vaddr(va), 16 * PAGE_SIZE);
+    result(st == PT_OK && used == 16 && t1.pa.pa == KERNEL_PHYS_BASE + 15 * PAGE_SIZE &&
+           t1.page_size == PAGE_SIZE && un == PT_OK && tables_live() == before,
+           "range: 16 pages of 4 KiB fill 16 entries of one table, freed after",
+           "%s used %d %s", pt_status_name(st), used, pt_status_name(un));
+}
+
+static int in_usable(uint64_t pa)
+{
+    for (uint32_t i = 0; i < info->map_count; i++)
+        if (info->map[i].type == MEM_USABLE && pa >= info->map[i].base &&
+            pa + PAGE_SIZE <= info->map[i].base + info->map[i].length)
+            return 1;
+    return 0;
+}
+
+static int in_loader_range(uint64_t pa)
+{
+    for (uint32_t i = 0; i < info->loader_range_count; i++) {
+        const struct loader_range *r = &info->loader_ranges[i];
+        if (r->kind != LOADER_RANGE_WINDOW_TABLES && r->kind != LOADER_RANGE_TABLE_POOL &&
+            r->kind != LOADER_RANGE_PAGE_TABLES && pa >= r->base &&
+            pa < r->base + r->pages * PAGE_SIZE)
+            return 1;
+    }
+    return 0;
+}
+
+static void sort_u64(uint64_t *a, unsigned n)
+{
+    for (unsigned gap = n / 2; gap; gap /= 2)
+        for (unsigned i = gap; i < n; i++)
+            for (unsigned j = i; j >= gap && a[j - gap] > a[j]; j -= gap) {
+                uint64_t x = a[j];
+                a[j] = a[j - gap];
+                a[j - gap] = x;
+            }
+}
+
+static void test_pmm(void)
+{
+    uint64_t free_before = general_free();
+    unsigned n = 0, bad = 0;
+    paddr_t f;
+    while (n < PMM_SAMPLE && pmm_alloc(PMM_ZONE_GENERAL, &f) == PMM_OK) {
+        sample[n++] = f.pa;
+        if ((f.pa & (PAGE_SIZE - 1)) || f.pa < 0x100000 || !in_usable(f.pa) ||
+            in_loader_range(f.pa) || pmm_frame_state(PMM_ZONE_GENERAL, f) != PMM_FRAME_USED)
+            bad++;
+    }
+    sort_u64(sample, n);
+    unsigned dups = 0;
+    for (unsigned i = 1; i < n; i++)
+        dups += sample[i] == sample[i - 1];
+    result(n == PMM_SAMPLE && !bad && !dups,
+           "pmm: 2000 frames, each usable, above 1 MiB, not the loader's, none twice",
+           "got %u, %u bad, %u duplicates", n, bad, dups);
+    for (unsigned i = 0; i < n; i++)
+        pmm_free(PMM_ZONE_GENERAL, paddr(sample[i]));
+    enum pmm_status twice = pmm_free(PMM_ZONE_GENERAL, paddr(sample[0]));
+    enum pmm_status never = pmm_free(PMM_ZONE_GENERAL, paddr(0));
+    result(general_free() == free_before && twice == PMM_ERR_DOUBLE_FREE &&
+           never == PMM_ERR_NOT_USABLE && pmm_verify(PMM_ZONE_GENERAL) == PMM_OK,
+           "pmm: all given back, double free and frame 0 refused, invariants hold",
+           "free %llu vs %llu, %s, %s", (unsigned long long)general_free(),
+           (unsigned long long)free_before, pmm_status_name(twice), pmm_status_name(never));
+}
+
+static void oracle_add(uint64_t va)
+{
+    if (oracle_count < ORACLE_MAX)
+        oracle[oracle_count++] = va;
+}
+
+/* Mappings that stay: 4 KiB pages with holes, 2 MiB and 1 GiB leaves, and
+ * samples of the kernel image and the strategy's own region. */
+static void oracle_layout(void)
+{
+    enum pt_status worst = PT_OK;
+    for (unsigned i = 0; i < ORACLE_4K; i++) {
+        uint64_t va = ORACLE_BASE + i * PAGE_SIZE;
+        if (i % 5 != 4) {
+            enum pt_status st = pt_map(vaddr(va), paddr(KERNEL_PHYS_BASE + i * PAGE_SIZE),
+                                       PAGE_SIZE, PT_PROT_READ, 0);
+            worst = st != PT_OK ? st : worst;
+        }
+        oracle_add(va + i * 8);
+    }
+    for (unsigned i = 0; i < ORACLE_2M; i++) {
+        uint64_t va = ORACLE_BASE + PAGE_SIZE_1G + i * PAGE_SIZE_2M;
+        if (i % 2 == 0) {
+            enum pt_status st = pt_map(vaddr(va), paddr(i * PAGE_SIZE_2M), PAGE_SIZE_2M,
+                                       PT_PROT_READ, 0);
+            worst = st != PT_OK ? st : worst;
+        }
+        oracle_add(va + 0x1000 * i + 0x10);
+    }
+    for (unsigned i = 0; i < ORACLE_1G && has(CPU_PAGE1GB); i++) {
+        uint64_t va = ORACLE_BASE + (4ULL + i) * PAGE_SIZE_1G;
+        enum pt_status st = pt_map(vaddr(va), paddr((uint64_t)i * PAGE_SIZE_1G), PAGE_SIZE_1G, PT_PROT_READ, 0);
+        worst = st != PT_OK ? st : worst;
+        oracle_add(va + 0x12345678);
+        oracle_add(va + PAGE_SIZE_1G - 8);
+    }
+    for (uint64_t va = info->kernel_virt_start; va < info->kernel_virt_end; va += PAGE_SIZE)
+        oracle_add(va + 0x40);
+    struct pt_region own = strategy_reserved();
+    for (unsigned i = 0; own.size && i < 48; i++)
+        oracle_add(own.base.va + (own.size / 48) * i + 8 * i);
+    for (unsigned i = 0; i < 32; i++)
+        oracle_add(info->phys_window_base + (info->max_phys / 32) * i);
+    result(worst == PT_OK, "oracle: mappings of all three sizes in place", "%s",
+           pt_status_name(worst));
+}
+
+void selftest_run(const struct boot_info *bi)
+{
+    info = bi;
+    kprintf("selftest: start\n");
+    test_translate_known();
+    test_round_trip(PAGE_SIZE, "map/unmap 4 KiB: translate, write/read, tables made and freed");
+    test_round_trip(PAGE_SIZE_2M, "map/unmap 2 MiB: translate, same bytes as the kernel");
+    test_round_trip(PAGE_SIZE_1G, "map/unmap 1 GiB: translate, same bytes as low memory");
+    test_faults();
+    test_errors();
+    test_ranges();
+    test_pmm();
+    oracle_layout();
+    kprintf("selftest: done\n");
+}
+
+unsigned selftest_oracle_addresses(uint64_t *out, unsigned cap)
+{
+    unsigned n = oracle_count < cap ? oracle_count : cap;
+    for (unsigned i = 0; i < n; i++)
+        out[i] = oracle[i];
+    return n;
+}
