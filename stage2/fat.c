@@ -101,28 +101,33 @@ static uint32_t fat_le32(const uint8_t *p)
     return fat_le16(p) | fat_le16(p + 2) << 16;
 }
 
+/* Makes the one-sector cache (data, *held) hold absolute sector lba; on
+ * failure the cache holds nothing. */
+static int fat_cache_sector(struct fat_volume *v, uint8_t *data, uint64_t *held,
+                            uint64_t lba)
+{
+    if (*held == lba)
+        return 0;
+    *held = FAT_NO_SECTOR;
+    if (v->read(v->ctx, lba, 1, data) != 0)
+        return FAT_ERR_IO;
+    *held = lba;
+    return 0;
+}
+
 /* Makes v->buf hold absolute sector lba. */
 static int fat_load_buf(struct fat_volume *v, uint64_t lba)
 {
-    if (v->buf_lba == lba)
-        return 0;
-    v->buf_lba = FAT_NO_SECTOR;
-    if (v->read(v->ctx, lba, 1, v->buf) != 0)
-        return FAT_ERR_IO;
-    v->buf_lba = lba;
-    return 0;
+    return fat_cache_sector(v, v->buf, &v->buf_lba, lba);
 }
 
 /* Byte `offset` of the FAT in use, through the one-sector FAT cache. */
 static int fat_table_byte(struct fat_volume *v, uint32_t offset, uint8_t *byte)
 {
     uint64_t lba = v->part_lba + v->fat_start + (offset >> SECTOR_SHIFT);
-    if (v->fat_cache_lba != lba) {
-        v->fat_cache_lba = FAT_NO_SECTOR;
-        if (v->read(v->ctx, lba, 1, v->fat_cache) != 0)
-            return FAT_ERR_IO;
-        v->fat_cache_lba = lba;
-    }
+    int err = fat_cache_sector(v, v->fat_cache, &v->fat_cache_lba, lba);
+    if (err < 0)
+        return err;
     *byte = v->fat_cache[offset & SECTOR_MASK];
     return 0;
 }

@@ -12,6 +12,9 @@
  * Every failure (not only the first) is also printed to stderr. A test
  * that hangs is reported as FAIL after CHECK_TIMEOUT_SECONDS. The program
  * exits 1 when any test failed. Header-only, POSIX host, one test at a time.
+ * Table-driven tests use CHECK_CASE: one function, one argument per row,
+ * still one result line per row. check_random and check_read_file are
+ * small helpers most suites need.
  *
  *     static void test_empty_map_gives_nothing(void)
  *     {
@@ -28,7 +31,9 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,12 +41,16 @@
 
 struct check_test {
     const char *name;   /* one-sentence intent, printed in the result line */
-    void (*fn)(void);
+    void (*fn)(void);                    /* either this... */
+    void (*fn_arg)(const void *arg);     /* ...or this, called with arg */
+    const void *arg;
 };
 
 /* A table entry named after the function; check_main drops a "test_"
  * prefix when printing. */
-#define CHECK_TEST(fn) { #fn, fn }
+#define CHECK_TEST(fn) { #fn, fn, NULL, NULL }
+/* A table-driven entry: fn(arg), printed as name. */
+#define CHECK_CASE(name, fn, arg) { name, NULL, fn, arg }
 #define CHECK_NAME_PREFIX "test_"
 #define CHECK_COUNT(table) (sizeof(table) / sizeof((table)[0]))
 
@@ -86,6 +95,55 @@ static bool check_record(bool cond, const char *file, int line,
               (long long)check_got_, check_got_, #want,                     \
               (long long)check_want_, check_want_);                         \
     })
+
+/* A deterministic pseudo-random number below bound (xorshift64, fixed
+ * seed), so that a failing randomised test fails the same way again. */
+__attribute__((unused))
+static uint32_t check_random(uint32_t bound)
+{
+    static uint64_t state = 0x9E3779B97F4A7C15ULL;
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return bound == 0 ? 0 : (uint32_t)(state % bound);
+}
+
+/* Reads a whole file into a malloc'd buffer (one spare byte at the end);
+ * records a failure and returns NULL when it cannot. */
+__attribute__((unused))
+static uint8_t *check_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!CHECK(f != NULL, "cannot open %s", path))
+        return NULL;
+    uint8_t *buf = NULL;
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (size >= 0 && fseek(f, 0, SEEK_SET) == 0)
+        buf = malloc((size_t)size + 1);
+    if (buf != NULL && fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (!CHECK(buf != NULL, "cannot read %s", path))
+        return NULL;
+    *len = (size_t)size;
+    return buf;
+}
+
+/* Checks that every error code in [lo, hi] has a message of its own:
+ * none is the strerror function's "unknown error" fallback, no two agree. */
+__attribute__((unused))
+static void check_distinct_messages(const char *(*strerror_fn)(int), int lo,
+                                    int hi, const char *unknown)
+{
+    for (int a = lo; a <= hi; a++) {
+        CHECK(strcmp(strerror_fn(a), unknown) != 0, "code %d has no message", a);
+        for (int b = a + 1; b <= hi; b++)
+            CHECK(strcmp(strerror_fn(a), strerror_fn(b)) != 0,
+                  "codes %d and %d share a message", a, b);
+    }
+}
 
 /* A test that runs longer than this has hung (a loop the code under test
  * failed to bound): it is reported as failed and the program exits. */
@@ -139,7 +197,10 @@ static int check_main(const char *suite, const struct check_test *tests,
                  CHECK_TIMEOUT_SECONDS);
         fflush(stdout);
         alarm(CHECK_TIMEOUT_SECONDS);
-        tests[i].fn();
+        if (tests[i].fn != NULL)
+            tests[i].fn();
+        else
+            tests[i].fn_arg(tests[i].arg);
         alarm(0);
         failed += !check_report(suite, name);
     }

@@ -343,45 +343,22 @@ static void test_address_plus_size_wrapping_is_an_overflow(void)
 
 static void test_every_error_has_its_own_message(void)
 {
-    for (int a = ELF_ERR_ADDR_OVERFLOW; a <= ELF_ERR_TOO_SMALL; a++) {
-        CHECK(strcmp(elf_strerror(a), "unknown error") != 0, "code %d", a);
-        for (int b = a + 1; b <= ELF_ERR_TOO_SMALL; b++)
-            CHECK(strcmp(elf_strerror(a), elf_strerror(b)) != 0,
-                  "codes %d and %d share a message", a, b);
-    }
+    check_distinct_messages(elf_strerror, ELF_ERR_ADDR_OVERFLOW,
+                            ELF_ERR_TOO_SMALL, "unknown error");
     CHECK(strcmp(elf_strerror(0), "unknown error") == 0, "0 is no error");
 }
 
 /* ---- real files from the host linker ---- */
 
-/* Reads a whole file; NULL on failure (with a CHECK failure recorded). */
-static unsigned char *read_file(const char *path, uint64_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!CHECK(f != NULL, "cannot open %s (built by tests/host/loader.mk)", path))
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    rewind(f);
-    unsigned char *buf = malloc((size_t)len);
-    size_t got = buf ? fread(buf, 1, (size_t)len, f) : 0;
-    fclose(f);
-    if (!CHECK(buf != NULL && got == (size_t)len, "cannot read %s", path)) {
-        free(buf);
-        return NULL;
-    }
-    *size = (uint64_t)len;
-    return buf;
-}
-
 /* Header + segments + entry of a real file, with the given forbidden range. */
 static int real_load_all(const char *path, const struct elf_range *forbidden,
                          uint32_t nforbidden, uint32_t *nsegs)
 {
-    uint64_t size = 0, phoff, entry;
+    size_t size = 0;
+    uint64_t phoff, entry;
     uint32_t phnum;
     struct elf_segment segs[SEG_CAP];
-    unsigned char *file = read_file(path, &size);
+    uint8_t *file = check_read_file(path, &size);
     if (file == NULL)
         return 1;
     int err = elf_check_header(file, (uint32_t)size, size, &phoff, &phnum, &entry);

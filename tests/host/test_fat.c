@@ -85,34 +85,15 @@ enum { IMG12, IMG16, IMG32 };   /* indices into images[] */
 
 /* ---- the host copy of a file ---- */
 
+/* The host copy of an image's file (FAT_DIR/src + path). */
 static uint8_t *src_load(const char *rel, uint32_t *len)
 {
     char path[512];
+    size_t size = 0;
     snprintf(path, sizeof(path), FAT_DIR "/src%s", rel);
-    FILE *f = fopen(path, "rb");
-    if (!CHECK(f != NULL, "cannot open %s", path))
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    *len = (uint32_t)ftell(f);
-    rewind(f);
-    uint8_t *buf = malloc(*len + 1);
-    if (buf && fread(buf, 1, *len, f) != *len) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    CHECK(buf != NULL, "cannot read %s", path);
+    uint8_t *buf = check_read_file(path, &size);
+    *len = (uint32_t)size;
     return buf;
-}
-
-static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
-
-static uint32_t rng_below(uint32_t bound)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return bound == 0 ? 0 : (uint32_t)(rng_state % bound);
 }
 
 /* Reads [off, off + len) of f and compares with want. */
@@ -149,8 +130,8 @@ static void expect_same_as_src(struct fat_volume *v, const char *path,
         ok = read_matches(v, &f, off, n, want, img);
     }
     for (int i = 0; ok && i < RANDOM_READS; i++) {
-        uint32_t off = rng_below(len + 1);
-        ok = read_matches(v, &f, off, rng_below(len - off + 1), want, img);
+        uint32_t off = check_random(len + 1);
+        ok = read_matches(v, &f, off, check_random(len - off + 1), want, img);
     }
     free(want);
 }
@@ -217,18 +198,9 @@ static void put32(uint8_t *p, uint32_t v)
 
 static bool image_load(struct image *im, uint32_t index)
 {
-    FILE *f = fopen(images[index].path, "rb");
-    im->bytes = NULL;
     im->type = images[index].type;
-    if (!CHECK(f != NULL, "cannot open %s", images[index].path))
-        return false;
-    fseek(f, 0, SEEK_END);
-    im->size = (size_t)ftell(f);
-    rewind(f);
-    im->bytes = malloc(im->size);
-    bool ok = im->bytes && fread(im->bytes, 1, im->size, f) == im->size;
-    fclose(f);
-    return CHECK(ok, "cannot read %s", images[index].path);
+    im->bytes = check_read_file(images[index].path, &im->size);
+    return im->bytes != NULL;
 }
 
 /* Byte offset of FAT copy k (boot sector fields at fatgen103 offsets). */
@@ -309,20 +281,40 @@ static uint32_t image_chain_runs(const struct image *im, uint32_t first,
     return runs;
 }
 
-/* Writes im to a scratch file and mounts it; returns the mount result. */
-static int image_mount(const struct image *im, const char *name,
-                       struct fat_volume *v, struct disk *d)
+/* A copy of a good image being damaged: patched_load, change im.bytes,
+ * patched_mount, test, patched_done. */
+struct patched {
+    struct image im;
+    struct fat_volume v;
+    struct disk d;
+};
+
+static bool patched_load(struct patched *p, uint32_t index)
+{
+    memset(p, 0, sizeof(*p));
+    p->d.fd = -1;
+    return image_load(&p->im, index);
+}
+
+/* Writes the bytes to FAT_DIR/damaged-<name>.img and mounts that; returns
+ * fat_mount's result (1 if the file could not be written). */
+static int patched_mount(struct patched *p, const char *name)
 {
     char path[256];
     snprintf(path, sizeof(path), FAT_DIR "/damaged-%s.img", name);
     FILE *f = fopen(path, "wb");
-    bool ok = f && fwrite(im->bytes, 1, im->size, f) == im->size;
+    bool ok = f && fwrite(p->im.bytes, 1, p->im.size, f) == p->im.size;
     if (f)
         fclose(f);
-    d->fd = -1;
-    if (!CHECK(ok, "cannot write %s", path) || !disk_open(d, path))
+    if (!CHECK(ok, "cannot write %s", path) || !disk_open(&p->d, path))
         return 1;
-    return fat_mount(v, disk_read, d, 0, d->sectors);
+    return fat_mount(&p->v, disk_read, &p->d, 0, p->d.sectors);
+}
+
+static void patched_done(struct patched *p)
+{
+    disk_close(&p->d);
+    free(p->im.bytes);
 }
 
 /* Opens path on a good image to learn its first cluster and cluster count. */
@@ -621,111 +613,87 @@ static void test_callback_failure_is_an_io_error(void)
 
 /* ---- damaged images ---- */
 
-/* Patches a width-byte little-endian field at offset of the boot sector of
- * image index; expects fat_mount to fail with want. */
-static void expect_boot_patch_error(uint32_t index, uint32_t offset, uint32_t width,
-                                    uint32_t value, int want, const char *name)
+/* One damaged boot-sector field and the mount error it must give. */
+struct boot_patch {
+    uint32_t image;    /* IMG12, IMG16 or IMG32 */
+    uint32_t offset;   /* fatgen103 field offset */
+    uint32_t width;    /* bytes, little-endian */
+    uint32_t value;
+    int want;
+};
+
+static void expect_boot_patch(const void *arg)
 {
-    struct image im;
-    struct fat_volume v;
-    struct disk d;
-    if (image_load(&im, index)) {
-        for (uint32_t i = 0; i < width; i++)
-            im.bytes[offset + i] = (uint8_t)(value >> (8 * i));
-        int got = image_mount(&im, name, &v, &d);
-        CHECK(got == want, "%s: got %d (%s), want %d (%s)", name, got,
-              fat_strerror(got), want, fat_strerror(want));
-        disk_close(&d);
+    const struct boot_patch *b = arg;
+    struct patched p;
+    if (patched_load(&p, b->image)) {
+        for (uint32_t i = 0; i < b->width; i++)
+            p.im.bytes[b->offset + i] = (uint8_t)(b->value >> (8 * i));
+        int got = patched_mount(&p, "boot-patch");
+        CHECK(got == b->want, "got %d (%s), want %d (%s)", got, fat_strerror(got),
+              b->want, fat_strerror(b->want));
     }
-    free(im.bytes);
+    patched_done(&p);
 }
 
-static void test_missing_boot_signature_is_refused(void)
-{
-    expect_boot_patch_error(IMG16, 510, 1, 0x00, FAT_ERR_SIGNATURE, "signature");
-    expect_boot_patch_error(IMG32, 511, 1, 0x55, FAT_ERR_SIGNATURE, "signature2");
-}
-
-static void test_1024_byte_sectors_are_refused_by_name(void)
-{
-    expect_boot_patch_error(IMG16, 11, 2, 1024, FAT_ERR_SECTOR_SIZE, "bps1024");
-    CHECK(strcmp(fat_strerror(FAT_ERR_SECTOR_SIZE),
-                 "only 512-byte sectors supported") == 0, "message");
-}
-
-static void test_three_sectors_per_cluster_is_refused(void)
-{
-    expect_boot_patch_error(IMG16, 13, 1, 3, FAT_ERR_CLUSTER_SIZE, "spc3");
-    expect_boot_patch_error(IMG12, 13, 1, 0, FAT_ERR_CLUSTER_SIZE, "spc0");
-}
-
-static void test_other_impossible_bpb_fields_are_refused(void)
-{
-    /* offsets: fatgen103 BPB_RsvdSecCnt, NumFATs, TotSec16, FATSz32,
-     * FATSz16, RootEntCnt */
-    expect_boot_patch_error(IMG16, 14, 2, 0, FAT_ERR_RESERVED, "rsvd0");
-    expect_boot_patch_error(IMG16, 16, 1, 0, FAT_ERR_NUM_FATS, "nfats0");
-    expect_boot_patch_error(IMG12, 19, 2, 0x4000, FAT_ERR_TOTAL_SECTORS, "totsec-big");
-    expect_boot_patch_error(IMG32, 36, 4, 0, FAT_ERR_FAT_SIZE, "fatsz0");
-    /* A FAT of 1 sector (256 entries) cannot map ~16000 clusters. */
-    expect_boot_patch_error(IMG16, 22, 2, 1, FAT_ERR_CLUSTER_COUNT, "fatsz1");
-    expect_boot_patch_error(IMG16, 17, 2, 0, FAT_ERR_ROOT, "rootent0");
-    expect_boot_patch_error(IMG32, 17, 2, 512, FAT_ERR_ROOT, "fat32-rootent");
-}
+static const struct boot_patch
+    patch_signature = { IMG16, 510, 1, 0x00, FAT_ERR_SIGNATURE },
+    patch_signature_hi = { IMG32, 511, 1, 0x55, FAT_ERR_SIGNATURE },
+    patch_bps_1024 = { IMG16, 11, 2, 1024, FAT_ERR_SECTOR_SIZE },      /* BytsPerSec */
+    patch_spc_3 = { IMG16, 13, 1, 3, FAT_ERR_CLUSTER_SIZE },           /* SecPerClus */
+    patch_spc_0 = { IMG12, 13, 1, 0, FAT_ERR_CLUSTER_SIZE },
+    patch_rsvd_0 = { IMG16, 14, 2, 0, FAT_ERR_RESERVED },              /* RsvdSecCnt */
+    patch_nfats_0 = { IMG16, 16, 1, 0, FAT_ERR_NUM_FATS },             /* NumFATs */
+    patch_totsec_big = { IMG12, 19, 2, 0x4000, FAT_ERR_TOTAL_SECTORS },/* TotSec16 */
+    patch_fatsz32_0 = { IMG32, 36, 4, 0, FAT_ERR_FAT_SIZE },           /* FATSz32 */
+    /* a FAT of 1 sector (256 entries) cannot map ~16000 clusters */
+    patch_fatsz16_1 = { IMG16, 22, 2, 1, FAT_ERR_CLUSTER_COUNT },      /* FATSz16 */
+    patch_rootent_0 = { IMG16, 17, 2, 0, FAT_ERR_ROOT },               /* RootEntCnt */
+    patch_fat32_rootent = { IMG32, 17, 2, 512, FAT_ERR_ROOT },
+    patch_rootclus_0 = { IMG32, 44, 4, 0, FAT_ERR_ROOT };              /* RootClus */
 
 static void test_fat_type_comes_from_cluster_count_only(void)
 {
     /* 64 sectors per cluster leaves ~1000 clusters: FAT12, whatever the
      * BS_FilSysType label ("FAT16   ") and mkfs.fat said. */
-    struct image im;
-    struct fat_volume v;
-    struct disk d;
-    if (image_load(&im, IMG16)) {
-        im.bytes[13] = 64;
-        if (CHECK_EQ(image_mount(&im, "spc64", &v, &d), 0))
-            CHECK_EQ(fat_type(&v), 12);
-        disk_close(&d);
+    struct patched p;
+    if (patched_load(&p, IMG16)) {
+        p.im.bytes[13] = 64;
+        if (CHECK_EQ(patched_mount(&p, "spc64"), 0))
+            CHECK_EQ(fat_type(&p.v), 12);
     }
-    free(im.bytes);
+    patched_done(&p);
 }
 
-static void test_fat32_root_cluster_out_of_range_is_refused(void)
-{
-    struct image im;
-    struct fat_volume v;
-    struct disk d;
-    if (image_load(&im, IMG32)) {
-        put32(im.bytes + 44, 0);   /* BPB_RootClus */
-        CHECK_EQ(image_mount(&im, "rootclus0", &v, &d), FAT_ERR_ROOT);
-        disk_close(&d);
-    }
-    free(im.bytes);
-}
-
-/* Loads image index, lets patch() damage the chain of path, and expects
- * fat_open(path) on the result to fail with want. */
+/* Lets patch() damage the chain of path in a copy of image index, and
+ * expects fat_open(path) on the result to fail with want. */
 static void expect_chain_patch_error(uint32_t index, const char *path,
                                      void (*patch)(struct image *, uint32_t, uint32_t),
                                      int want, const char *name)
 {
-    struct image im;
-    struct fat_volume v;
-    struct disk d;
+    struct patched p;
     struct fat_file f;
     uint32_t first, count;
-    im.bytes = NULL;
-    if (!file_clusters(index, path, &first, &count) || !image_load(&im, index)) {
-        free(im.bytes);
-        return;
+    if (patched_load(&p, index) && file_clusters(index, path, &first, &count)) {
+        patch(&p.im, first, count);
+        if (CHECK_EQ(patched_mount(&p, name), 0)) {
+            int got = fat_open(&p.v, path, &f);
+            CHECK(got == want, "%s (FAT%d): got %d (%s), want %d (%s)", name,
+                  p.im.type, got, fat_strerror(got), want, fat_strerror(want));
+        }
     }
-    patch(&im, first, count);
-    if (CHECK_EQ(image_mount(&im, name, &v, &d), 0)) {
-        int got = fat_open(&v, path, &f);
-        CHECK(got == want, "%s (FAT%d): got %d (%s), want %d (%s)", name, im.type,
-              got, fat_strerror(got), want, fat_strerror(want));
-    }
-    disk_close(&d);
-    free(im.bytes);
+    patched_done(&p);
+}
+
+/* End-of-chain and bad-cluster marks per FAT width (fatgen103). */
+static uint32_t mark_eoc(const struct image *im)
+{
+    return im->type == 12 ? 0xFFF : im->type == 16 ? 0xFFFF : 0x0FFFFFFF;
+}
+
+static uint32_t mark_bad(const struct image *im)
+{
+    return mark_eoc(im) - 8;
 }
 
 static void patch_last_links_to_first(struct image *im, uint32_t first, uint32_t count)
@@ -743,14 +711,13 @@ static void patch_first_links_past_cluster_count(struct image *im, uint32_t firs
                                                  uint32_t count)
 {
     (void)count;
-    uint32_t past_end = im->type == 12 ? 0xFF0 : im->type == 16 ? 0xFFF0 : 0x0FFFFFF0;
-    image_set_fat(im, first, past_end);
+    image_set_fat(im, first, mark_eoc(im) - 0xF);   /* below the marks, past the end */
 }
 
 static void patch_first_is_bad_cluster(struct image *im, uint32_t first, uint32_t count)
 {
     (void)count;
-    image_set_fat(im, first, im->type == 12 ? 0xFF7 : im->type == 16 ? 0xFFF7 : 0x0FFFFFF7);
+    image_set_fat(im, first, mark_bad(im));
 }
 
 static void patch_first_is_free(struct image *im, uint32_t first, uint32_t count)
@@ -762,7 +729,7 @@ static void patch_first_is_free(struct image *im, uint32_t first, uint32_t count
 static void patch_first_ends_chain(struct image *im, uint32_t first, uint32_t count)
 {
     (void)count;
-    image_set_fat(im, first, im->type == 12 ? 0xFFF : im->type == 16 ? 0xFFFF : 0x0FFFFFFF);
+    image_set_fat(im, first, mark_eoc(im));
 }
 
 static void test_chain_looping_back_is_a_loop_error(void)
@@ -787,8 +754,6 @@ static void test_chain_pointing_outside_is_reported_as_outside(void)
         expect_chain_patch_error(i, "/big.bin", patch_first_is_free,
                                  FAT_ERR_CLUSTER_RANGE, "free-cluster");
     }
-    CHECK(strcmp(fat_strerror(FAT_ERR_CLUSTER_RANGE),
-                 "cluster chain points outside the partition") == 0, "message");
 }
 
 static void test_chain_ending_before_the_size_is_short(void)
@@ -798,126 +763,108 @@ static void test_chain_ending_before_the_size_is_short(void)
                                  FAT_ERR_CHAIN_SHORT, "short");
 }
 
-/* The first cluster of root directory entry `name11` (FAT12/16 only). */
-static uint32_t image_root_entry_cluster(const struct image *im, const char *name11)
+/* The 32-byte entry with short name name11 in the first cluster of
+ * directory `dir` (0: the fixed FAT12/16 root), or NULL. */
+static uint8_t *image_dir_entry(const struct image *im, uint32_t dir,
+                                const char *name11)
 {
     const uint8_t *bs = im->bytes;
-    size_t root = image_fat_offset(im, bs[16]);
-    for (uint32_t i = 0; i < le16_at(bs + 17); i++) {
-        const uint8_t *e = im->bytes + root + i * 32;
+    uint8_t *e = im->bytes + (dir ? image_cluster_offset(im, dir)
+                                  : image_fat_offset(im, bs[16]));
+    uint32_t entries = dir ? bs[13] * SECTOR / 32 : le16_at(bs + 17);
+    for (uint32_t i = 0; i < entries; i++, e += 32)
         if (memcmp(e, name11, 11) == 0)
-            return le16_at(e + 26);
-    }
-    return 0;
+            return e;
+    return NULL;
+}
+
+/* First cluster of a FAT12/16 root directory entry, or 0. */
+static uint32_t image_root_entry_cluster(const struct image *im, const char *name11)
+{
+    const uint8_t *e = image_dir_entry(im, 0, name11);
+    return e ? le16_at(e + 26) : 0;
+}
+
+/* An entry of /boot (FAT12/16), or NULL. */
+static uint8_t *image_boot_entry(const struct image *im, const char *name11)
+{
+    uint32_t boot = image_root_entry_cluster(im, "BOOT       ");
+    return boot >= 2 ? image_dir_entry(im, boot, name11) : NULL;
 }
 
 static void test_directory_chain_loop_ends_the_lookup_with_a_loop_error(void)
 {
     for (uint32_t i = IMG12; i <= IMG16; i++) {   /* fixed root directory */
-        struct image im;
-        struct fat_volume v;
-        struct disk d;
+        struct patched p;
         struct fat_file f;
-        if (!image_load(&im, i)) {
-            free(im.bytes);
-            continue;
-        }
-        uint32_t first = image_root_entry_cluster(&im, "MANY       ");
+        uint32_t first = 0;
+        if (patched_load(&p, i))
+            first = image_root_entry_cluster(&p.im, "MANY       ");
         if (CHECK(first >= 2, "no /many in %s", images[i].path)) {
             /* Free entries instead of the end mark, so the lookup must
              * follow the last cluster's link, which now loops. */
-            uint32_t last = image_chain_last(&im, first, MAX_DIR_CLUSTERS);
-            uint8_t *e = im.bytes + image_cluster_offset(&im, last);
-            for (uint32_t k = 0; k < im.bytes[13] * SECTOR / 32; k++)
+            uint32_t last = image_chain_last(&p.im, first, MAX_DIR_CLUSTERS);
+            uint8_t *e = p.im.bytes + image_cluster_offset(&p.im, last);
+            for (uint32_t k = 0; k < p.im.bytes[13] * SECTOR / 32; k++)
                 if (e[k * 32] == 0x00)
                     e[k * 32] = 0xE5;
-            image_set_fat(&im, last, first);
-            if (CHECK_EQ(image_mount(&im, "dirloop", &v, &d), 0))
-                CHECK_EQ(fat_open(&v, "/many/absent.txt", &f), FAT_ERR_LOOP);
-            disk_close(&d);
+            image_set_fat(&p.im, last, first);
+            if (CHECK_EQ(patched_mount(&p, "dirloop"), 0))
+                CHECK_EQ(fat_open(&p.v, "/many/absent.txt", &f), FAT_ERR_LOOP);
         }
-        free(im.bytes);
+        patched_done(&p);
     }
-}
-
-/* Finds the 11-byte short name in the first cluster of /boot (FAT16). */
-static uint8_t *image_boot_entry(struct image *im, const char *name11)
-{
-    uint32_t boot = image_root_entry_cluster(im, "BOOT       ");
-    uint8_t *dir = im->bytes + image_cluster_offset(im, boot);
-    for (uint32_t k = 0; boot >= 2 && k < im->bytes[13] * SECTOR / 32; k++)
-        if (memcmp(dir + k * 32, name11, 11) == 0)
-            return dir + k * 32;
-    return NULL;
 }
 
 static void test_long_name_whose_checksum_mismatches_is_ignored(void)
 {
     /* Renaming the short entry breaks the long entries' checksum: the
      * long name must no longer be found, the new short name must. */
-    struct image im;
-    struct fat_volume v;
-    struct disk d;
+    struct patched p;
     struct fat_file f;
-    if (!image_load(&im, IMG16)) {
-        free(im.bytes);
-        return;
-    }
-    uint8_t *e = image_boot_entry(&im, "AVERYL~1ELF");
+    uint8_t *e = patched_load(&p, IMG16) ? image_boot_entry(&p.im, "AVERYL~1ELF") : NULL;
     if (CHECK(e != NULL, "no AVERYL~1.ELF in /boot")) {
         e[7] = '2';
-        if (CHECK_EQ(image_mount(&im, "lfn-checksum", &v, &d), 0)) {
-            CHECK_EQ(fat_open(&v, "/boot/A Very Long Kernel Name.elf", &f),
+        if (CHECK_EQ(patched_mount(&p, "lfn-checksum"), 0)) {
+            CHECK_EQ(fat_open(&p.v, "/boot/A Very Long Kernel Name.elf", &f),
                      FAT_ERR_NOT_FOUND);
-            CHECK_EQ(fat_open(&v, "/boot/AVERYL~2.ELF", &f), 0);
-            CHECK_EQ(fat_open(&v, "/boot/an extremely long file name that needs "
+            CHECK_EQ(fat_open(&p.v, "/boot/AVERYL~2.ELF", &f), 0);
+            CHECK_EQ(fat_open(&p.v, "/boot/an extremely long file name that needs "
                               "five or more long entries.bin", &f), 0);
         }
-        disk_close(&d);
     }
-    free(im.bytes);
+    patched_done(&p);
 }
 
 static void test_short_name_starting_with_0x05_stands_for_0xe5(void)
 {
-    struct image im;
-    struct fat_volume v;
-    struct disk d;
+    struct patched p;
     struct fat_file f;
-    if (!image_load(&im, IMG16)) {
-        free(im.bytes);
-        return;
-    }
-    uint8_t *e = image_boot_entry(&im, "KERNEL  ELF");
+    uint8_t *e = patched_load(&p, IMG16) ? image_boot_entry(&p.im, "KERNEL  ELF") : NULL;
     if (CHECK(e != NULL, "no KERNEL.ELF in /boot")) {
         e[0] = 0x05;   /* fatgen103: DIR_Name[0] == 0x05 means 0xE5 */
-        if (CHECK_EQ(image_mount(&im, "kanji", &v, &d), 0))
-            CHECK_EQ(fat_open(&v, "/boot/\xE5" "ERNEL.ELF", &f), 0);
-        disk_close(&d);
+        if (CHECK_EQ(patched_mount(&p, "kanji"), 0))
+            CHECK_EQ(fat_open(&p.v, "/boot/\xE5" "ERNEL.ELF", &f), 0);
     }
-    free(im.bytes);
+    patched_done(&p);
 }
 
 /* Sets FAT32 BPB_ExtFlags of a copy of fat32.img, breaks big.bin's chain
  * in FAT copy `broken`, and returns fat_open's result for /big.bin. */
 static int open_with_ext_flags(uint32_t ext_flags, uint32_t broken, const char *name)
 {
-    struct image im;
-    struct fat_volume v;
-    struct disk d;
+    struct patched p;
     struct fat_file f;
     uint32_t first, count;
     int result = 1;
-    im.bytes = NULL;
-    if (file_clusters(IMG32, "/big.bin", &first, &count) && image_load(&im, IMG32)) {
-        put16(im.bytes + 40, ext_flags);
-        image_set_fat_copy(&im, broken, first, first);
-        result = image_mount(&im, name, &v, &d);
+    if (patched_load(&p, IMG32) && file_clusters(IMG32, "/big.bin", &first, &count)) {
+        put16(p.im.bytes + 40, ext_flags);
+        image_set_fat_copy(&p.im, broken, first, first);
+        result = patched_mount(&p, name);
         if (result == 0)
-            result = fat_open(&v, "/big.bin", &f);
-        disk_close(&d);
+            result = fat_open(&p.v, "/big.bin", &f);
     }
-    free(im.bytes);
+    patched_done(&p);
     return result;
 }
 
@@ -932,31 +879,24 @@ static void test_fat32_reads_the_active_fat_when_mirroring_is_off(void)
 
 static void test_fat32_ignores_the_top_four_bits_of_entries(void)
 {
-    struct image im;
-    struct fat_volume v;
-    struct disk d;
+    struct patched p;
     uint32_t first, count;
-    im.bytes = NULL;
-    if (!file_clusters(IMG32, "/big.bin", &first, &count) || !image_load(&im, IMG32)) {
-        free(im.bytes);
-        return;
+    if (patched_load(&p, IMG32) && file_clusters(IMG32, "/big.bin", &first, &count)) {
+        for (uint32_t c = first, k = 0; k + 1 < count; k++, c = image_get_fat(&p.im, c))
+            image_set_fat(&p.im, c, image_get_fat(&p.im, c) | 0xF0000000);
+        if (CHECK_EQ(patched_mount(&p, "fat32-top-bits"), 0))
+            expect_same_as_src(&p.v, "/big.bin", "fat32-top-bits");
     }
-    for (uint32_t c = first, k = 0; k + 1 < count; k++, c = image_get_fat(&im, c))
-        image_set_fat(&im, c, image_get_fat(&im, c) | 0xF0000000);
-    if (CHECK_EQ(image_mount(&im, "fat32-top-bits", &v, &d), 0))
-        expect_same_as_src(&v, "/big.bin", "fat32-top-bits");
-    disk_close(&d);
-    free(im.bytes);
+    patched_done(&p);
 }
 
 static void test_every_error_has_its_own_message(void)
 {
-    for (int a = FAT_ERR_EOF; a <= FAT_ERR_IO; a++) {
-        CHECK(strcmp(fat_strerror(a), "unknown error") != 0, "code %d", a);
-        for (int b = a + 1; b <= FAT_ERR_IO; b++)
-            CHECK(strcmp(fat_strerror(a), fat_strerror(b)) != 0,
-                  "codes %d and %d share a message", a, b);
-    }
+    check_distinct_messages(fat_strerror, FAT_ERR_EOF, FAT_ERR_IO, "unknown error");
+    CHECK(strcmp(fat_strerror(FAT_ERR_SECTOR_SIZE),
+                 "only 512-byte sectors supported") == 0, "sector size message");
+    CHECK(strcmp(fat_strerror(FAT_ERR_CLUSTER_RANGE),
+                 "cluster chain points outside the partition") == 0, "range message");
 }
 
 static const struct check_test tests[] = {
@@ -985,12 +925,24 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_small_reads_in_one_sector_reuse_the_sector_buffer),
     CHECK_TEST(test_volume_at_a_partition_offset_reads_back),
     CHECK_TEST(test_callback_failure_is_an_io_error),
-    CHECK_TEST(test_missing_boot_signature_is_refused),
-    CHECK_TEST(test_1024_byte_sectors_are_refused_by_name),
-    CHECK_TEST(test_three_sectors_per_cluster_is_refused),
-    CHECK_TEST(test_other_impossible_bpb_fields_are_refused),
+    CHECK_CASE("missing_0x55aa_signature_is_refused", expect_boot_patch, &patch_signature),
+    CHECK_CASE("half_a_signature_is_refused", expect_boot_patch, &patch_signature_hi),
+    CHECK_CASE("1024_byte_sectors_are_refused", expect_boot_patch, &patch_bps_1024),
+    CHECK_CASE("three_sectors_per_cluster_is_refused", expect_boot_patch, &patch_spc_3),
+    CHECK_CASE("zero_sectors_per_cluster_is_refused", expect_boot_patch, &patch_spc_0),
+    CHECK_CASE("zero_reserved_sectors_is_refused", expect_boot_patch, &patch_rsvd_0),
+    CHECK_CASE("zero_fats_is_refused", expect_boot_patch, &patch_nfats_0),
+    CHECK_CASE("volume_larger_than_the_partition_is_refused", expect_boot_patch,
+               &patch_totsec_big),
+    CHECK_CASE("fat_size_zero_is_refused", expect_boot_patch, &patch_fatsz32_0),
+    CHECK_CASE("fat_too_small_for_the_cluster_count_is_refused", expect_boot_patch,
+               &patch_fatsz16_1),
+    CHECK_CASE("fat16_without_root_entries_is_refused", expect_boot_patch,
+               &patch_rootent_0),
+    CHECK_CASE("fat32_with_fixed_root_entries_is_refused", expect_boot_patch,
+               &patch_fat32_rootent),
+    CHECK_CASE("fat32_root_cluster_zero_is_refused", expect_boot_patch, &patch_rootclus_0),
     CHECK_TEST(test_fat_type_comes_from_cluster_count_only),
-    CHECK_TEST(test_fat32_root_cluster_out_of_range_is_refused),
     CHECK_TEST(test_chain_looping_back_is_a_loop_error),
     CHECK_TEST(test_chain_pointing_outside_is_reported_as_outside),
     CHECK_TEST(test_chain_ending_before_the_size_is_short),
