@@ -416,10 +416,10 @@ static uint8_t fat_sfn_checksum(const uint8_t *name)
     return sum;
 }
 
-/* Does the 8.3 name match name[0..len) ("KERNEL  ELF" ~ "kernel.elf")? */
-static bool fat_sfn_matches(const uint8_t *entry, const char *name, uint32_t len)
+/* Writes the 8.3 name of a directory entry as text ("KERNEL  ELF" ->
+ * "KERNEL.ELF", "README     " -> "README"); returns its length (<= 12). */
+static uint32_t fat_sfn_text(const uint8_t *entry, char *text)
 {
-    char text[DIR_NAME_LEN + 1];
     uint32_t n = 0, base_end = DIR_BASE_LEN, ext_end = DIR_NAME_LEN;
     while (base_end > 0 && entry[base_end - 1] == ' ')
         base_end--;
@@ -433,9 +433,16 @@ static bool fat_sfn_matches(const uint8_t *entry, const char *name, uint32_t len
         text[n++] = '.';
     for (uint32_t i = DIR_BASE_LEN; i < ext_end; i++)
         text[n++] = (char)entry[i];
-    if (n != len)
+    return n;
+}
+
+/* Does the 8.3 name match name[0..len), ignoring ASCII case? */
+static bool fat_sfn_matches(const uint8_t *entry, const char *name, uint32_t len)
+{
+    char text[DIR_NAME_LEN + 1];
+    if (fat_sfn_text(entry, text) != len)
         return false;
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < len; i++)
         if (fat_upper((uint8_t)text[i]) != fat_upper((uint8_t)name[i]))
             return false;
     return true;
