@@ -124,6 +124,8 @@ void kernel_load(struct boot_info *bi)
     const struct elf_range loader_memory[] = { { 0, ONE_MIB } };
     err = elf_collect_segments(phdr_buf, phnum, size, loader_memory, 1, kernel_segments,
                                MAX_SEGMENTS, &kernel_segment_count);
+    if (!err)
+        err = elf_check_entry(kernel_segments, kernel_segment_count, entry);
     if (err)
         die("%s: %s", KERNEL_PATH, elf_strerror(err));
     for (uint32_t i = 0; i < kernel_segment_count; i++)
