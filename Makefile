@@ -38,8 +38,8 @@ under = $(subst -,_,$(1))
 STAGE2_C   := $(wildcard stage2/*.c)
 STAGE2_ASM := $(wildcard stage2/*.asm)
 COMMON_C   := $(wildcard common/*.c)
-# strategy_<name>.c: one per build; selftest.c only in test kernels
-KERNEL_C   := $(filter-out kernel/strategy_%.c kernel/selftest%.c,$(wildcard kernel/*.c))
+# strategy_<name>.c: one per build; variant_<name>.c: one per image (kernel/variant.h)
+KERNEL_C   := $(filter-out kernel/strategy_%.c kernel/variant_%.c,$(wildcard kernel/*.c))
 KERNEL_ASM := $(wildcard kernel/*.asm)
 
 .PHONY: all image run bochs gdb test bench clean help images test-images deps deps-build deps-run deps-test
@@ -62,8 +62,8 @@ $(1)_DEFS := -DPAGELAB_STRATEGY=STRATEGY_$(call upper,$(1)) -DPAGELAB_STRATEGY_N
 $(1)_S2_OBJ := $(patsubst %,build/$(1)/s2/%.o,$(STAGE2_C) $(STAGE2_ASM) $(COMMON_C))
 $(1)_K_OBJ  := $(patsubst %,build/$(1)/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_C) \
                  kernel/strategy_$(call under,$(1)).c)
-$(1)_K_NORMAL := build/$(1)/k/kernel/selftest_none.c.o
-$(1)_K_TEST   := build/$(1)/k/kernel/selftest.c.o
+$(1)_K_NORMAL := build/$(1)/k/kernel/variant_none.c.o
+$(1)_K_TEST   := build/$(1)/k/kernel/variant_selftest.c.o
 
 build/$(1)/s2/%.c.o: %.c
 	@mkdir -p $$(@D)

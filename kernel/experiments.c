@@ -5,7 +5,7 @@
 #include "experiments.h"
 #include "console.h"
 #include "pt.h"
-#include "selftest.h"
+#include "variant.h"
 #include "strategy.h"
 #include "trap.h"
 #include "layout.h"
@@ -145,7 +145,7 @@ void final_translations(const struct boot_info *bi)
         { "non-canonical", NON_CANONICAL },
     };
     static uint64_t extra[ORACLE_LINES];
-    unsigned n = selftest_oracle_addresses(extra, ORACLE_LINES);
+    unsigned n = variant_oracle_addresses(extra, ORACLE_LINES);
     kprintf("pagelab: final translations\n");
     for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         final_line(lines[i].what, lines[i].va);

@@ -2,7 +2,7 @@
  * main.c - kmain: the kernel's boot flow, in order.
  *   console -> BootInfo check -> GDT/TSS/IDT -> boot report -> frame
  *   allocator -> strategy (tears down what it must not have) -> paging core
- *   -> experiments -> (test kernels: the in-guest suite) -> final
+ *   -> experiments -> variant (test kernels: the in-guest suite) -> final
  *   translations -> halt with the tables live.
  */
 #include <stdint.h>
@@ -11,7 +11,7 @@
 #include "pmm.h"
 #include "pt.h"
 #include "report.h"
-#include "selftest.h"
+#include "variant.h"
 #include "strategy.h"
 #include "trap.h"
 #include "../common/io.h"
@@ -45,7 +45,7 @@ void kmain(const struct boot_info *bi)
     report_boot(bi);
     paging_setup(bi);
     experiments_run(bi);
-    selftest_run(bi);
+    variant_run(bi);
     final_translations(bi);
     kprintf("pagelab: halted\n");
     halt_forever();

@@ -50,6 +50,7 @@
 
 #include "console.h"
 #include "layout.h"
+#include "pmm.h"
 #include "pt.h"
 #include "strategy.h"
 #include "tlb.h"
@@ -238,10 +239,13 @@ static void batch_flush(struct batch *b)
 
 static void source_free(const struct pt_frame_source *src, paddr_t frame)
 {
-    if (src)
+    if (src) {
         src->free(src->ctx, frame);
-    else
-        strategy_table_free(frame);
+        return;
+    }
+    enum pmm_status st = pmm_free(strategy_table_zone(), frame);
+    if (st != PMM_OK)
+        kpanic("source_free: table 0x%lx: %s", frame.pa, pmm_status_name(st));
 }
 
 /* Rule 4, last two steps, for every deferred table. */
@@ -403,7 +407,11 @@ static void table_zero(pte_t *t)
 
 static enum pt_status source_alloc(const struct pt_frame_source *src, paddr_t *out)
 {
-    enum pt_status st = src ? src->alloc(src->ctx, out) : strategy_table_alloc(out);
+    enum pt_status st = PT_ERR_NO_FRAMES;
+    if (src)
+        st = src->alloc(src->ctx, out);
+    else if (pmm_alloc(strategy_table_zone(), out) == PMM_OK)
+        st = PT_OK;
     if (st == PT_OK)
         cur->tables_allocated++;
     return st;
@@ -1030,15 +1038,19 @@ enum pt_status pt_init(const struct boot_info *bi)
     return st;
 }
 
-void pt_drop_pml4_entry(unsigned index)
+enum pt_status pt_drop_window(const struct boot_info *bi)
 {
+    unsigned index = PHYS_WINDOW_PML4_INDEX;
     op_begin(PT_OP_OTHER);
     vaddr_t va = vaddr(entry_va(0, PT_LEVELS, index));
     pte_t *t = table_get(PT_LEVELS, va, cpu_read_cr3());
     pte_set(t, index, pte_get(t, index) & PT_COUNT_MASK); /* keep bookkeeping */
     strategy_table_put(PT_LEVELS, t);
-    tlb_flush_all(); /* rule 3: up to 512 GiB of translations */
+    tlb_flush_all(); /* rule 3; and rule 4: before the frames go back */
     cur->full_flushes++;
+    if (pmm_release_loader_ranges(bi, LOADER_RANGE_WINDOW_TABLES) != PMM_OK)
+        return PT_ERR_BOOT_INFO;
+    return PT_OK;
 }
 
 int pt_table_used(unsigned level, vaddr_t va)

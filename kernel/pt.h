@@ -86,7 +86,7 @@ struct pt_translation {
 };
 
 /* Where new page-table frames come from. NULL means the strategy's own
- * allocator (strategy_table_alloc). A source must hand out frames the
+ * frame-allocator zone (strategy_table_zone). A source must hand out frames the
  * strategy can reach (identity/table-offset: pool frames). Tables freed
  * later by pt_unmap* go to the strategy's allocator; only a failed map
  * gives its frames back to the source it took them from. */
@@ -96,7 +96,8 @@ struct pt_frame_source {
     void *ctx;
 };
 
-/* A source that never has a frame (blog_os's EmptyFrameAllocator). */
+/* A source that never has a frame (blog_os's EmptyFrameAllocator). Its
+ * free panics: nothing was ever handed out. */
 extern const struct pt_frame_source pt_no_frames;
 
 struct pt_region {
@@ -114,7 +115,7 @@ enum pt_op {
     PT_OP_UNMAP_RANGE,
     PT_OP_PROTECT_RANGE,
     PT_OP_DUMP,
-    PT_OP_OTHER,      /* pt_init, pt_drop_pml4_entry */
+    PT_OP_OTHER,      /* pt_init, pt_drop_window, pt_table_used */
     PT_OP_COUNT
 };
 
@@ -212,12 +213,15 @@ enum pt_status pt_unmap_range(vaddr_t va, uint64_t len);
 enum pt_status pt_protect_range(vaddr_t va, uint64_t len, uint32_t prot);
 
 /*
- * For strategy_init's window teardown: clears PML4 entry `index` through
- * the strategy and flushes everything (the entry may cover 512 GiB).
- * Does not free the tables below it (the loader listed them, the caller
- * gives them back). Works before pt_init.
+ * For strategy_init: tears the loader's physical window down — clears
+ * PML4 entry PHYS_WINDOW_PML4_INDEX through the strategy, flushes
+ * everything (rule 3: up to 512 GiB of translations, global ones
+ * included), then gives the window's table frames (loader ranges of kind
+ * LOADER_RANGE_WINDOW_TABLES) back to the general zone (rule 4's order).
+ * Works before pt_init (pt_init then recounts). PT_ERR_BOOT_INFO if the
+ * frames cannot be given back (not listed as usable, or twice).
  */
-void pt_drop_pml4_entry(unsigned index);
+enum pt_status pt_drop_window(const struct boot_info *bi);
 
 /* invlpg va, counted in the current operation's stats: for strategies
  * (temporary slot remaps, recursive-window invalidation). */

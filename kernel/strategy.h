@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "bootinfo.h"
+#include "pmm.h"
 #include "pt.h"
 #include "pte.h"
 
@@ -29,9 +30,8 @@ enum strategy_link_order {
 /*
  * Once, after pmm_init and before pt_init: sets up the strategy's access
  * path and, in every strategy but offset, tears the loader's physical
- * window down (pt_drop_pml4_entry, then its table frames go back to the
- * general zone). PT_ERR_BOOT_INFO if the loader built for another
- * strategy or left out what this one needs.
+ * window down (pt_drop_window). PT_ERR_BOOT_INFO if the loader built for
+ * another strategy or left out what this one needs.
  */
 enum pt_status strategy_init(const struct boot_info *bi);
 
@@ -61,14 +61,11 @@ pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame);
  * the current strategies; kept so a stack-of-slots strategy fits. */
 void strategy_table_put(unsigned level, pte_t *table);
 
-/* A frame for a new page table, reachable by this strategy (the pool in
- * identity/table-offset, the general zone elsewhere). Not zeroed.
- * PT_ERR_NO_FRAMES when exhausted. */
-enum pt_status strategy_table_alloc(paddr_t *out);
-
-/* Gives a table frame back to strategy_table_alloc's allocator. The core
- * calls it only after unhook + invalidate + strategy_table_retire. */
-void strategy_table_free(paddr_t frame);
+/* The frame-allocator zone whose frames this strategy can reach as
+ * tables: the pool in identity/table-offset, the general zone elsewhere.
+ * The core takes new tables from it (when the caller gives no source) and
+ * gives emptied tables back to it, after unhook + invalidate + retire. */
+enum pmm_zone strategy_table_zone(void);
 
 /*
  * The level-`level` table on va's path, frame `frame`, was unhooked and its

@@ -49,17 +49,7 @@ void strategy_table_put(unsigned level, pte_t *table)
     (void)table;
 }
 
-enum pt_status strategy_table_alloc(paddr_t *out)
-{
-    return pmm_alloc(PMM_ZONE_GENERAL, out) == PMM_OK ? PT_OK : PT_ERR_NO_FRAMES;
-}
-
-void strategy_table_free(paddr_t frame)
-{
-    enum pmm_status st = pmm_free(PMM_ZONE_GENERAL, frame);
-    if (st != PMM_OK)
-        kpanic("strategy_table_free: 0x%lx: %s", frame.pa, pmm_status_name(st));
-}
+enum pmm_zone strategy_table_zone(void) { return PMM_ZONE_GENERAL; }
 
 /* The window maps every frame for good: there is no per-table view to
  * drop, and a freed table is reachable like any other frame. */

@@ -49,10 +49,7 @@ enum pt_status strategy_init(const struct boot_info *bi)
     pte_t self = table_at(PT_LEVELS, vaddr(0))[RECURSIVE_INDEX];
     if (!(self & PTE_P) || (self & PTE_ADDR_MASK) != cpu_read_cr3().pa)
         return PT_ERR_BOOT_INFO;
-    pt_drop_pml4_entry(PHYS_WINDOW_PML4_INDEX);
-    if (pmm_release_loader_ranges(bi, LOADER_RANGE_WINDOW_TABLES) != PMM_OK)
-        return PT_ERR_BOOT_INFO;
-    return PT_OK;
+    return pt_drop_window(bi);
 }
 
 const char *strategy_name(void) { return "recursive"; }
@@ -84,17 +81,7 @@ void strategy_table_put(unsigned level, pte_t *table)
     (void)table;
 }
 
-enum pt_status strategy_table_alloc(paddr_t *out)
-{
-    return pmm_alloc(PMM_ZONE_GENERAL, out) == PMM_OK ? PT_OK : PT_ERR_NO_FRAMES;
-}
-
-void strategy_table_free(paddr_t frame)
-{
-    enum pmm_status st = pmm_free(PMM_ZONE_GENERAL, frame);
-    if (st != PMM_OK)
-        kpanic("strategy_table_free: 0x%lx: %s", frame.pa, pmm_status_name(st));
-}
+enum pmm_zone strategy_table_zone(void) { return PMM_ZONE_GENERAL; }
 
 /* Rule 4: the window address of the table was a 4 KiB translation through
  * the parent entry just cleared; the core's invlpg covered another page. */

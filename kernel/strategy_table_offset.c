@@ -22,10 +22,7 @@ enum pt_status strategy_init(const struct boot_info *bi)
         return PT_ERR_BOOT_INFO;
     pool_start = bi->table_pool_phys;
     pool_end = pool_start + bi->table_pool_pages * PAGE_SIZE;
-    pt_drop_pml4_entry(PHYS_WINDOW_PML4_INDEX);
-    if (pmm_release_loader_ranges(bi, LOADER_RANGE_WINDOW_TABLES) != PMM_OK)
-        return PT_ERR_BOOT_INFO;
-    return PT_OK;
+    return pt_drop_window(bi);
 }
 
 const char *strategy_name(void) { return "table-offset"; }
@@ -53,17 +50,7 @@ void strategy_table_put(unsigned level, pte_t *table)
     (void)table;
 }
 
-enum pt_status strategy_table_alloc(paddr_t *out)
-{
-    return pmm_alloc(PMM_ZONE_TABLE_POOL, out) == PMM_OK ? PT_OK : PT_ERR_NO_FRAMES;
-}
-
-void strategy_table_free(paddr_t frame)
-{
-    enum pmm_status st = pmm_free(PMM_ZONE_TABLE_POOL, frame);
-    if (st != PMM_OK)
-        kpanic("strategy_table_free: 0x%lx: %s", frame.pa, pmm_status_name(st));
-}
+enum pmm_zone strategy_table_zone(void) { return PMM_ZONE_TABLE_POOL; }
 
 /* The pool stays mapped at the offset for good: no view to drop. */
 void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)

@@ -1,5 +1,5 @@
 /*
- * selftest.c - the in-guest suite (see selftest.h): the paging library on
+ * variant_selftest.c - the in-guest suite of test kernels (variant.h): the paging library on
  * the real CPU, with the build's strategy, checked against what must hold
  * by construction (a frame written through one mapping reads back through
  * another; a fault has the error code the SDM says) rather than against
@@ -12,7 +12,7 @@
  */
 #include <stdarg.h>
 #include <stdint.h>
-#include "selftest.h"
+#include "variant.h"
 #include "console.h"
 #include "layout.h"
 #include "pmm.h"
@@ -412,15 +412,15 @@ static void oracle_layout(void)
     for (uint64_t va = info->kernel_virt_start; va < info->kernel_virt_end; va += PAGE_SIZE)
         oracle_add(va + 0x40);
     struct pt_region own = strategy_reserved();
-    for (unsigned i = 0; own.size && i < 48; i++)
-        oracle_add(own.base.va + (own.size / 48) * i + 8 * i);
+    for (unsigned i = 0; own.size && i < 56; i++)
+        oracle_add(own.base.va + (own.size / 56) * i + 8 * i);
     for (unsigned i = 0; i < 32; i++)
         oracle_add(info->phys_window_base + (info->max_phys / 32) * i);
     result(worst == PT_OK, "oracle: mappings of all three sizes in place", "%s",
            pt_status_name(worst));
 }
 
-void selftest_run(const struct boot_info *bi)
+void variant_run(const struct boot_info *bi)
 {
     info = bi;
     kprintf("selftest: start\n");
@@ -436,7 +436,7 @@ void selftest_run(const struct boot_info *bi)
     kprintf("selftest: done\n");
 }
 
-unsigned selftest_oracle_addresses(uint64_t *out, unsigned cap)
+unsigned variant_oracle_addresses(uint64_t *out, unsigned cap)
 {
     unsigned n = oracle_count < cap ? oracle_count : cap;
     for (unsigned i = 0; i < n; i++)
