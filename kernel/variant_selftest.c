@@ -241,19 +241,18 @@ static enum pt_status limited_alloc(void *ctx, paddr_t *out)
     struct limited *l = ctx;
     if (!l->left)
         return PT_ERR_NO_FRAMES;
-    enum pt_status st = strategy_table_alloc(out);
-    if (st == PT_OK) {
-        l->left--;
-        l->given++;
-    }
-    return st;
+    if (pmm_alloc(strategy_table_zone(), out) != PMM_OK)
+        return PT_ERR_NO_FRAMES;
+    l->left--;
+    l->given++;
+    return PT_OK;
 }
 
 static void limited_free(void *ctx, paddr_t frame)
 {
     struct limited *l = ctx;
     l->taken_back++;
-    strategy_table_free(frame);
+    pmm_free(strategy_table_zone(), frame);
 }
 
 static void test_errors(void)

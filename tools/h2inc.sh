@@ -5,4 +5,4 @@
 set -eu
 echo "; generated from $1 by tools/h2inc.sh - do not edit"
 sed -n 's/^#define[[:space:]]\{1,\}\([A-Z0-9_]\{1,\}\)[[:space:]]\{1,\}\([^/]*[^/[:space:]]\).*$/%define \1 \2/p' "$1" \
-    | grep -v '(.*[a-z]' || true
+    | grep -v "(.*[a-z]" | grep -v "\"" || true
