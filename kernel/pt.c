@@ -1040,11 +1040,13 @@ enum pt_status pt_init(const struct boot_info *bi)
 
 enum pt_status pt_drop_window(const struct boot_info *bi)
 {
-    unsigned index = PHYS_WINDOW_PML4_INDEX;
+    /* A window above 512 GiB spans several PML4 slots (stage2/paging.c). */
+    uint64_t slots = (bi->phys_window_size + PT_LEVEL_SPAN(PT_LEVELS) - 1) / PT_LEVEL_SPAN(PT_LEVELS);
     op_begin(PT_OP_OTHER);
-    vaddr_t va = vaddr(entry_va(0, PT_LEVELS, index));
+    vaddr_t va = vaddr(entry_va(0, PT_LEVELS, PHYS_WINDOW_PML4_INDEX));
     pte_t *t = table_get(PT_LEVELS, va, cpu_read_cr3());
-    pte_set(t, index, pte_get(t, index) & PT_COUNT_MASK); /* keep bookkeeping */
+    for (unsigned index = PHYS_WINDOW_PML4_INDEX; index < PHYS_WINDOW_PML4_INDEX + slots; index++)
+        pte_set(t, index, pte_get(t, index) & PT_COUNT_MASK); /* keep bookkeeping */
     strategy_table_put(PT_LEVELS, t);
     tlb_flush_all(); /* rule 3; and rule 4: before the frames go back */
     cur->full_flushes++;

@@ -214,7 +214,8 @@ enum pt_status pt_protect_range(vaddr_t va, uint64_t len, uint32_t prot);
 
 /*
  * For strategy_init: tears the loader's physical window down — clears
- * PML4 entry PHYS_WINDOW_PML4_INDEX through the strategy, flushes
+ * the window's PML4 entries (from PHYS_WINDOW_PML4_INDEX, one per 512 GiB
+ * of bi->phys_window_size) through the strategy, flushes
  * everything (rule 3: up to 512 GiB of translations, global ones
  * included), then gives the window's table frames (loader ranges of kind
  * LOADER_RANGE_WINDOW_TABLES) back to the general zone (rule 4's order).
