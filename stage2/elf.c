@@ -33,6 +33,15 @@ static bool elf_page_span(uint64_t addr, uint64_t size, struct elf_pages *p)
     return true;
 }
 
+/* Every byte of a virtual page range (end > start) is canonical: bits
+ * 63:47 of the first and the last byte all equal, the same for both
+ * (Intel SDM Vol. 1, 3.3.7.1), so the range does not cross the hole. */
+static bool elf_pages_canonical(struct elf_pages v)
+{
+    uint64_t first = v.start >> 47, last = (v.end - 1) >> 47;
+    return (first == 0 || first == 0x1FFFF) && first == last;
+}
+
 static bool elf_pages_overlap(struct elf_pages a, struct elf_pages b)
 {
     return a.start < b.end && b.start < a.end;
@@ -108,6 +117,8 @@ static int elf_check_load(const Elf64_Phdr *ph, uint64_t file_size,
     /* Page tables map whole pages: vaddr's page offset must equal paddr's. */
     if (((ph->p_vaddr ^ ph->p_paddr) & ELF_PAGE_MASK) != 0)
         return ELF_ERR_CONGRUENCE;
+    if (!elf_pages_canonical(*virt))
+        return ELF_ERR_NONCANONICAL;
     return 0;
 }
 
@@ -221,6 +232,7 @@ const char *elf_strerror(int err)
     case ELF_ERR_FORBIDDEN: return "kernel segment overlaps loader memory";
     case ELF_ERR_ENTRY: return "kernel entry point is not inside an executable segment";
     case ELF_ERR_ADDR_OVERFLOW: return "kernel segment address + size wraps past 2^64";
+    case ELF_ERR_NONCANONICAL: return "kernel segment's virtual address is not canonical";
     default: return "unknown error";
     }
 }

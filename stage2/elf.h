@@ -112,6 +112,7 @@ enum elf_error {
     ELF_ERR_FORBIDDEN = -18,     /* a segment's pages touch loader memory */
     ELF_ERR_ENTRY = -19,         /* e_entry not in an executable segment */
     ELF_ERR_ADDR_OVERFLOW = -20, /* address + memsz wraps past 2^64 */
+    ELF_ERR_NONCANONICAL = -21,  /* virtual pages not canonical, or across the hole */
 };
 
 /*
@@ -137,7 +138,9 @@ int elf_check_header(const void *buf, uint32_t buf_len, uint64_t file_size,
  * Non-PT_LOAD headers and PT_LOADs with p_memsz == 0 are skipped. For each
  * other one checks: p_filesz <= p_memsz; its file bytes inside file_size;
  * paddr + memsz and vaddr + memsz do not wrap (rounded up to a page);
- * vaddr and paddr congruent modulo PAGE_SIZE; its pages (physical and
+ * vaddr and paddr congruent modulo PAGE_SIZE; its virtual pages canonical
+ * and in one half of the address space (a jump to a non-canonical address
+ * faults before the kernel has an IDT: a triple fault); its pages (physical and
  * virtual) shared with no earlier segment, since every page gets a single
  * permission; its physical pages outside every forbidden[] range (rounded
  * outward to pages). Writes up to cap segments to out[] in file order and

@@ -14,12 +14,16 @@
 #include "elf.h"
 #include "lib.h"
 #include "../include/layout.h"
+#include "../include/pte.h"
 
 #define MBR_PARTITIONS     4
 #define ELF_HEADER_READ    64
 #define MAX_PHDRS          64
 #define MAX_SEGMENTS       16
 #define ONE_MIB            0x100000ULL
+#define PML4_SPAN          PT_LEVEL_SPAN(4)
+#define WINDOW_PML4_SLOTS  64                    /* stage2/paging.c's limit */
+#define UPPER_HALF         0xFFFF000000000000ULL /* sign extension of PML4 slots 256-511 */
 
 struct mbr_partition {
     uint8_t status, chs_first[3], type, chs_last[3];
@@ -82,9 +86,38 @@ static void check_placement(const struct elf_segment *s)
         die("kernel segment at 0x%llx is larger than KERNEL_MAX_SIZE", (unsigned long long)start);
 }
 
+/* Virtual ranges the loader fills itself (include/layout.h). A kernel
+ * segment inside one would silently share the loader's tables (or, in the
+ * recursive slot, write into the PML4), and page 0 must stay unmapped. */
+static const struct {
+    const char *what;
+    uint64_t start, end;
+} loader_virtual[] = {
+    { "page 0 and the identity map", 0, IDENTITY_MAP_SIZE },
+    { "the physical-memory window", PHYS_WINDOW_BASE,
+      PHYS_WINDOW_BASE + WINDOW_PML4_SLOTS * PML4_SPAN },
+    { "the table-offset region", TABLE_OFFSET_BASE, TABLE_OFFSET_BASE + PML4_SPAN },
+    { "the recursive slot", UPPER_HALF | RECURSIVE_INDEX * PML4_SPAN,
+      UPPER_HALF | (RECURSIVE_INDEX + 1) * PML4_SPAN },
+    { "the temporary-mapping slots", TEMP_SLOTS_BASE, TEMP_SLOTS_BASE + PAGE_SIZE_2M },
+    { "the frame bitmap and the kernel stack", PMM_BITMAP_BASE, KERNEL_STACK_TOP },
+};
+
+static void check_virtual(const struct elf_segment *s)
+{
+    uint64_t start = s->vaddr & ~(uint64_t)(PAGE_SIZE - 1);
+    uint64_t end = (s->vaddr + s->memsz + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+    for (unsigned i = 0; i < sizeof(loader_virtual) / sizeof(loader_virtual[0]); i++)
+        if (start < loader_virtual[i].end && loader_virtual[i].start < end)
+            die("kernel segment at virtual 0x%llx-0x%llx overlaps %s: link the kernel "
+                "elsewhere (include/layout.h)", (unsigned long long)start,
+                (unsigned long long)end, loader_virtual[i].what);
+}
+
 static void load_segment(struct boot_info *bi, const struct elf_segment *s)
 {
     check_placement(s);
+    check_virtual(s);
     void *dst = (void *)(uintptr_t)s->paddr;
     read_or_die((uint32_t)s->offset, dst, (uint32_t)s->filesz, "a segment");
     memset((uint8_t *)dst + s->filesz, 0, (size_t)(s->memsz - s->filesz));

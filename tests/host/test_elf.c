@@ -341,9 +341,27 @@ static void test_address_plus_size_wrapping_is_an_overflow(void)
     expect_error(&s, ELF_ERR_ADDR_OVERFLOW);
 }
 
+static void test_non_canonical_or_hole_crossing_vaddr_is_refused(void)
+{
+    struct synth s = synth_good();
+    s.ph[SYN_TEXT].p_vaddr ^= 1ULL << 63;             /* bits 63:47 no longer equal */
+    s.eh.e_entry ^= 1ULL << 63;
+    expect_error(&s, ELF_ERR_NONCANONICAL);
+    s = synth_good();
+    s.ph[SYN_DATA].p_vaddr = 0x00007FFFFFFFF000ULL;    /* runs from the low half into the hole */
+    s.ph[SYN_DATA].p_paddr = SYN_PHYS(0x3000);
+    expect_error(&s, ELF_ERR_NONCANONICAL);
+    s = synth_good();
+    s.ph[SYN_DATA].p_vaddr = 0x00007FFFFFFFA000ULL;    /* ends on the last low-half byte */
+    s.ph[SYN_DATA].p_paddr = SYN_PHYS(0x3000);
+    struct elf_segment segs[SEG_CAP];
+    uint32_t n = 0;
+    CHECK_EQ(synth_load_all(&s, segs, &n), 0);
+}
+
 static void test_every_error_has_its_own_message(void)
 {
-    check_distinct_messages(elf_strerror, ELF_ERR_ADDR_OVERFLOW,
+    check_distinct_messages(elf_strerror, ELF_ERR_NONCANONICAL,
                             ELF_ERR_TOO_SMALL, "unknown error");
     CHECK(strcmp(elf_strerror(0), "unknown error") == 0, "0 is no error");
 }
@@ -427,6 +445,7 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_loader_memory_touching_or_empty_is_allowed),
     CHECK_TEST(test_entry_outside_executable_segments_is_refused),
     CHECK_TEST(test_entry_on_last_byte_of_text_is_accepted),
+    CHECK_TEST(test_non_canonical_or_hole_crossing_vaddr_is_refused),
     CHECK_TEST(test_address_plus_size_wrapping_is_an_overflow),
     CHECK_TEST(test_every_error_has_its_own_message),
     CHECK_TEST(test_real_linked_executable_passes),
