@@ -15,9 +15,31 @@ DEFINE_READ_CR(2)
 DEFINE_READ_CR(4)
 #undef DEFINE_READ_CR
 
+static inline void write_cr0(uint64_t v)
+{
+    __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory");
+}
+
 static inline void write_cr4(uint64_t v)
 {
     __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+/* RFLAGS.AC clear / set: with CR4.SMAP, supervisor data accesses to user
+ * pages fault unless AC is set (SDM 4.6.1). Only on CPUs with SMAP (else #UD). */
+static inline void clac(void)
+{
+    __asm__ volatile("clac" : : : "memory");
+}
+
+static inline void stac(void)
+{
+    __asm__ volatile("stac" : : : "memory");
 }
 
 static inline uint64_t rdmsr(uint32_t msr)

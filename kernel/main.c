@@ -2,18 +2,21 @@
  * main.c - kmain: the kernel's boot flow, in order.
  *   console -> BootInfo check -> GDT/TSS/IDT -> boot report -> frame
  *   allocator -> strategy (tears down what it must not have) -> paging core
- *   -> experiments -> variant (test kernels: the in-guest suite) -> final
+ *   -> protections (WP, NXE, SMEP, SMAP, guard pages) -> experiments ->
+ *   variant (test kernels: the in-guest suite) -> W^X check -> final
  *   translations -> halt with the tables live.
  */
 #include <stdint.h>
 #include "console.h"
 #include "experiments.h"
 #include "pmm.h"
+#include "protect.h"
 #include "pt.h"
 #include "report.h"
 #include "variant.h"
 #include "strategy.h"
 #include "trap.h"
+#include "wx_check.h"
 #include "../common/io.h"
 
 void kmain(const struct boot_info *bi);
@@ -44,8 +47,10 @@ void kmain(const struct boot_info *bi)
     trap_init();
     report_boot(bi);
     paging_setup(bi);
+    protect_init(bi);
     experiments_run(bi);
     variant_run(bi);
+    wx_check(bi);
     final_translations(bi);
     kprintf("pagelab: halted\n");
     halt_forever();

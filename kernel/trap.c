@@ -7,11 +7,14 @@
  * returns 1. The double fault (vector 8) runs on its own IST stack
  * (Intel SDM Vol. 3A 6.14.5), so a kernel-stack overflow into the guard
  * page is reported instead of escalating to a triple fault and a reset.
+ * That stack has a guard page of its own (trap_df_guard_page; unmapped by
+ * kernel/protect.c once the paging core runs).
  */
 #include <stdint.h>
 #include "trap.h"
 #include "console.h"
 #include "cpu.h"
+#include "layout.h"
 #include "lib.h"
 #include "../common/io.h"
 
@@ -60,7 +63,8 @@ extern uint64_t probe_resume_rip, probe_resume_rsp;
 static uint64_t gdt[5];
 static struct tss tss;
 static struct idt_gate idt[IDT_VECTORS];
-static uint8_t df_stack[DF_STACK_SIZE] __attribute__((aligned(16)));
+/* The double-fault stack above its guard page, both page aligned. */
+static uint8_t df_area[PAGE_SIZE + DF_STACK_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static struct probe_fault last_fault;
 
 static void gdt_load(void)
@@ -87,7 +91,7 @@ static void gdt_load(void)
 
 void trap_init(void)
 {
-    tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(df_stack + DF_STACK_SIZE);
+    tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(df_area + PAGE_SIZE + DF_STACK_SIZE);
     tss.iomap_base = sizeof(tss);
     gdt_load();
     for (unsigned v = 0; v < IDT_VECTORS; v++) {
@@ -121,6 +125,11 @@ void pf_decode(uint64_t e, char *buf, unsigned len)
     buf[n] = 0;
 }
 
+uint64_t trap_df_guard_page(void)
+{
+    return (uint64_t)(uintptr_t)df_area;
+}
+
 const struct probe_fault *probe_last_fault(void)
 {
     return &last_fault;
@@ -136,7 +145,8 @@ static void report(const struct trap_frame *f)
         kprintf("  page fault at 0x%016lx: %s\n", read_cr2(), why);
     }
     if (f->vector == 8)
-        kprintf("  (on the IST stack: a kernel stack overflow into its guard page ends here)\n");
+        kprintf("  (on the IST stack: a kernel stack overflow into its guard page ends here; "
+                "last page-fault address CR2 0x%016lx)\n", read_cr2());
     kprintf("  RIP %016lx  CS %lx  RFLAGS %lx  RSP %016lx  SS %lx\n", f->rip, f->cs, f->rflags,
             f->rsp, f->ss);
     kprintf("  RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);

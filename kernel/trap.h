@@ -19,6 +19,10 @@ struct trap_frame {
  * covering vectors 0-31. Interrupts stay off. */
 void trap_init(void);
 
+/* Virtual address of the page right below the double-fault stack, for
+ * kernel/protect.c to unmap (a guard page; trap.c does not unmap it). */
+uint64_t trap_df_guard_page(void);
+
 /* What the last probe that faulted saw. */
 struct probe_fault {
     uint64_t vector;      /* 14 page fault, 13 general protection */

@@ -14,11 +14,13 @@
 #include <stdint.h>
 #include "variant.h"
 #include "console.h"
+#include "cpu.h"
 #include "layout.h"
 #include "pmm.h"
 #include "pt.h"
 #include "strategy.h"
 #include "trap.h"
+#include "wx_check.h"
 
 #define TEST_BASE      0x0000100000000000ULL   /* PML4 slot 32 */
 #define ORACLE_BASE    0x0000200000000000ULL   /* PML4 slot 64 */
@@ -419,6 +421,138 @@ static void oracle_layout(void)
            pt_status_name(worst));
 }
 
+/* ---- robustness: what the kernel enforces (kernel/protect.c, wx_check.c) ---- */
+
+#define PROTECT_BASE   (TEST_BASE + 16ULL * PAGE_SIZE_1G)  /* away from the tests above */
+#define EXHAUST_MAX_FRAMES (1ULL << 21)                 /* 8 GiB: a few seconds under TCG */
+#define EXHAUST_RUNS   4096
+
+/* One frame seen three ways: kernel rw- (to write the code), kernel r-x
+ * and user r-x. SMEP must stop the kernel's fetch from the user view and
+ * SMAP its read, while the same bytes work through the kernel views. */
+static void test_smep_smap(void)
+{
+    uint64_t k_rw = PROTECT_BASE, k_rx = k_rw + PAGE_SIZE, u_rx = k_rw + 2 * PAGE_SIZE;
+    paddr_t frame;
+    if (pmm_alloc(PMM_ZONE_GENERAL, &frame) != PMM_OK) {
+        result(0, "smep/smap: a frame to test with", "none");
+        return;
+    }
+    enum pt_status a = pt_map(vaddr(k_rw), frame, PAGE_SIZE, PT_PROT_WRITE, 0);
+    enum pt_status b = pt_map(vaddr(k_rx), frame, PAGE_SIZE, PT_PROT_EXEC, 0);
+    enum pt_status c = pt_map(vaddr(u_rx), frame, PAGE_SIZE, PT_PROT_EXEC | PT_PROT_USER, 0);
+    *(volatile uint8_t *)ptr(k_rw) = RET_OPCODE;
+    int kernel_view = probe_exec((const void *)ptr(k_rx)) == 0;
+    int fetch = probe_exec((const void *)ptr(u_rx));
+    int fetch_ok = fault_is(14, PF_ERR_PRESENT | PF_ERR_FETCH, PF_ERR_USER | PF_ERR_WRITE);
+    if (has(CPU_SMEP))
+        result(a == PT_OK && b == PT_OK && c == PT_OK && kernel_view && fetch == 1 && fetch_ok,
+               "smep: the kernel cannot execute a user page (present+fetch fault)",
+               "maps %s %s %s, kernel view %d, probe %d error 0x%llx", pt_status_name(a),
+               pt_status_name(b), pt_status_name(c), kernel_view, fetch,
+               (unsigned long long)probe_last_fault()->error_code);
+    else
+        result(fetch == 0, "smep: absent on this CPU, a user page executes", "probe %d", fetch);
+    int read = probe_read(ptr(u_rx));
+    int read_ok = fault_is(14, PF_ERR_PRESENT, PF_ERR_USER | PF_ERR_WRITE | PF_ERR_FETCH);
+    if (has(CPU_SMAP)) {
+        stac();                               /* RFLAGS.AC: the access is meant */
+        int with_ac = probe_read(ptr(u_rx));
+        clac();
+        result(read == 1 && read_ok && with_ac == 0,
+               "smap: the kernel cannot read a user page unless RFLAGS.AC is set",
+               "probe %d error 0x%llx, with AC %d", read,
+               (unsigned long long)probe_last_fault()->error_code, with_ac);
+    } else {
+        result(read == 0, "smap: absent on this CPU, a user page reads", "probe %d", read);
+    }
+    pt_unmap(vaddr(u_rx), 0, 0);
+    pt_unmap(vaddr(k_rx), 0, 0);
+    pt_unmap(vaddr(k_rw), 0, 0);
+    pmm_free(PMM_ZONE_GENERAL, frame);
+}
+
+/* The W^X walk finds a writable+executable page put there on purpose. */
+static void test_wx_check_finds(void)
+{
+    uint64_t va = PROTECT_BASE + 3 * PAGE_SIZE;
+    paddr_t frame;
+    if (!has(CPU_NX)) {
+        result(1, "wx: without NX every page executes (nothing to find)", "%s", "");
+        return;
+    }
+    pmm_alloc(PMM_ZONE_GENERAL, &frame);
+    uint64_t before = wx_check(info);
+    enum pt_status st = pt_map(vaddr(va), frame, PAGE_SIZE, PT_PROT_WRITE | PT_PROT_EXEC, 0);
+    uint64_t with = wx_check(info);
+    pt_unmap(vaddr(va), 0, 0);
+    pmm_free(PMM_ZONE_GENERAL, frame);
+    result(before == 0 && st == PT_OK && with == 1 && wx_check(info) == 0,
+           "wx: the walk finds the one writable+executable page mapped on purpose",
+           "before %llu, map %s, with %llu", (unsigned long long)before, pt_status_name(st),
+           (unsigned long long)with);
+}
+
+/* Runs of consecutive frames handed out, so that all can be given back. */
+struct frame_run {
+    uint64_t first, count;
+};
+static struct frame_run runs[EXHAUST_RUNS];
+
+static int frame_ok(enum pmm_zone zone, uint64_t pa)
+{
+    if ((pa & (PAGE_SIZE - 1)) || pmm_frame_state(zone, paddr(pa)) != PMM_FRAME_USED)
+        return 0;
+    if (zone == PMM_ZONE_TABLE_POOL)
+        return pa >= info->table_pool_phys &&
+               pa < info->table_pool_phys + info->table_pool_pages * PAGE_SIZE;
+    return pa >= 0x100000 && in_usable(pa) && !in_loader_range(pa);
+}
+
+/* Every frame of the zone, then one more: each frame usable, handed out
+ * once (pmm_alloc returns the lowest free frame, so with nothing freed in
+ * between the frames must strictly increase), exhaustion an error; then
+ * all back, and a second free of one is refused. */
+static void test_pmm_exhaust(enum pmm_zone zone, const char *name)
+{
+    struct pmm_counters c;
+    pmm_get_counters(zone, &c);
+    if (c.free > EXHAUST_MAX_FRAMES) {
+        result(1, name, "%s", "");
+        kprintf("  (%llu frames: more than this test walks; the sample test covers them)\n",
+                (unsigned long long)c.free);
+        return;
+    }
+    uint64_t n = 0, bad = 0, disorder = 0, last = 0, nruns = 0;
+    paddr_t f = paddr(1);
+    while (pmm_alloc(zone, &f) == PMM_OK) {
+        bad += !frame_ok(zone, f.pa);
+        disorder += n && f.pa <= last;
+        if (nruns && runs[nruns - 1].first + runs[nruns - 1].count * PAGE_SIZE == f.pa)
+            runs[nruns - 1].count++;
+        else if (nruns < EXHAUST_RUNS)
+            runs[nruns++] = (struct frame_run){ f.pa, 1 };
+        else
+            bad++;                                 /* cannot give it back: counted */
+        last = f.pa;
+        n++;
+    }
+    paddr_t untouched = paddr(1);
+    enum pmm_status empty = pmm_alloc(zone, &untouched);
+    for (uint64_t r = 0; r < nruns; r++)
+        for (uint64_t i = 0; i < runs[r].count; i++)
+            pmm_free(zone, paddr(runs[r].first + i * PAGE_SIZE));
+    enum pmm_status twice = nruns ? pmm_free(zone, paddr(runs[0].first)) : PMM_ERR_DOUBLE_FREE;
+    struct pmm_counters after;
+    pmm_get_counters(zone, &after);
+    result(n == c.free && !bad && !disorder && empty == PMM_ERR_EXHAUSTED && untouched.pa == 1 &&
+           twice == PMM_ERR_DOUBLE_FREE && after.free == c.free && pmm_verify(zone) == PMM_OK,
+           name, "%llu of %llu frames, %llu bad, %llu out of order, then %s, double free %s, "
+           "%llu free after", (unsigned long long)n, (unsigned long long)c.free,
+           (unsigned long long)bad, (unsigned long long)disorder, pmm_status_name(empty),
+           pmm_status_name(twice), (unsigned long long)after.free);
+}
+
 void variant_run(const struct boot_info *bi)
 {
     info = bi;
@@ -431,6 +565,11 @@ void variant_run(const struct boot_info *bi)
     test_errors();
     test_ranges();
     test_pmm();
+    test_pmm_exhaust(PMM_ZONE_GENERAL, "pmm: every frame once, each usable, then exhausted; all back");
+    if (info->table_pool_pages)
+        test_pmm_exhaust(PMM_ZONE_TABLE_POOL, "pmm: every pool frame once, then exhausted; all back");
+    test_smep_smap();
+    test_wx_check_finds();
     oracle_layout();
     kprintf("selftest: done\n");
 }
