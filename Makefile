@@ -111,11 +111,23 @@ build/$(1)/test.img: build/stage1.bin build/$(1)/stage2.bin build/$(1)/kernel-te
 endef
 $(foreach s,$(STRATEGIES),$(eval $(call strategy_rules,$(s))))
 
+# The stack-overflow test kernel (kernel/variant_overflow.c), offset only:
+# booted by tests/robustness.py, which expects the double-fault report.
+OVERFLOW_OBJ := build/offset/k/kernel/variant_overflow.c.o
+build/offset/kernel-overflow.elf: $(offset_K_OBJ) $(OVERFLOW_OBJ) build/offset/kernel.ld
+	@echo "  LD    $@"
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -T build/offset/kernel.ld -o $@ $(offset_K_OBJ) $(OVERFLOW_OBJ)
+build/offset/overflow.img: build/stage1.bin build/offset/stage2.bin build/offset/kernel-overflow.elf disk/mkimage.py include/layout.h
+	@echo "  IMAGE $@"
+	$(Q)$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
+	    --stage2 build/offset/stage2.bin --kernel build/offset/kernel-overflow.elf --fat $(FAT) --out $@
+-include $(OVERFLOW_OBJ:.o=.d)
+
 IMAGE := build/$(STRATEGY)/disk.img
 QEMU_BASE := -drive file=$(IMAGE),format=raw,if=ide -m $(MEM) -cpu $(CPU) -no-reboot
 image: deps-build $(IMAGE)
 images: deps-build $(foreach s,$(STRATEGIES),build/$(s)/disk.img)
-test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img)
+test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img) build/offset/overflow.img
 
 # Debian packages: `make deps` installs what is missing (needs root or sudo).
 deps deps-build deps-run deps-test:

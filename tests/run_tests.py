@@ -18,6 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
+import robustness  # noqa: E402
 
 VGA = 0xB8000
 BOOT_MEMS = ["32M", "512M", "6G"]
@@ -136,6 +137,8 @@ def main():
     for s in a.strategies:
         check_boot("boot/%s/no-1g-pages" % s, "build/%s/test.img" % s, s, "6G",
                    cpu="qemu64,-pdpe1gb")
+    if "offset" in a.strategies:
+        robustness.run(record, strategies=a.strategies)
     print("%d passed, %d failed" % (results["pass"], results["fail"]))
     sys.exit(1 if results["fail"] else 0)
 

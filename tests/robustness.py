@@ -1,0 +1,585 @@
+#!/usr/bin/env python3
+"""robustness.py - bad disks, odd machines: a named error, never a reset.
+
+Part of `make test`: tests/run_tests.py calls run(record), so every check
+here counts in the same "N passed, N failed" line (run alone:
+`python3 tests/robustness.py` after `make images test-images`).
+
+Each bad-media case makes a damaged copy of a good image in build/test/robust/
+(build/<strategy>/disk.img is never touched): the kernel file missing or not
+a usable ELF, a damaged FAT, a wrong stage2 signature, a truncated disk. Each
+odd-machine case boots a good image on an unusual QEMU machine: no long mode,
+no NX, with and without 1 GiB pages, RAM from 32 MiB to 512 GiB, q35. Every
+boot runs under QEMU/TCG with -no-reboot (qemu.py adds -no-shutdown, so a
+triple fault leaves QEMU stopped in "shutdown" state instead of exiting),
+and the case passes only if:
+  - its own message appears on serial within TIMEOUT seconds;
+  - QEMU still runs the guest afterwards and the CPU is halted (HLT=1):
+    no triple fault, no reboot, no hang without a message;
+  - for the cases marked vga, the message is on the VGA text screen too.
+Cases that must boot also have their page tables walked through the monitor
+(pmemsave of every table from CR3 down, permissions combined over the
+levels as the CPU does): no page is writable and executable, and on a CPU
+without NX no present entry has bit 63 set.
+"""
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu  # noqa: E402
+
+OUT = "build/test/robust"
+GOOD = "build/offset/disk.img"
+TEST_IMG = "build/%s/test.img"
+STRATEGIES = ["identity", "table-offset", "offset", "temporary", "recursive"]
+KERNEL_PATH = "::/boot/kernel.elf"
+PART_OFFSET = 1024 * 1024          # the FAT partition starts at LBA 2048 (disk/mkimage.py)
+SECTOR = 512
+TIMEOUT = 30
+STAGE2_STOP = "pagelab stage2: boot stopped"
+KERNEL_HALT = qemu.HALTED
+VGA_TEXT, VGA_COLS, VGA_ROWS = 0xB8000, 80, 25
+EM_AARCH64 = 183
+PT_LOAD = 1
+PF_X = 1
+
+PTE_P, PTE_W, PTE_U, PTE_PS, PTE_NX = 1, 2, 4, 0x80, 1 << 63
+PTE_ADDR = 0x000FFFFFFFFFF000
+
+
+# ---------------------------------------------------------------- images
+
+def mtools(*args):
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    subprocess.run(args, check=True, capture_output=True, env=env)
+
+
+def copy_good(name, src=GOOD):
+    os.makedirs(OUT, exist_ok=True)
+    dst = os.path.join(OUT, name + ".img")
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def patch(path, offset, data):
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(data)
+
+
+def read_at(path, offset, n):
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read(n)
+
+
+def replace_kernel(name, kernel_bytes):
+    img = copy_good(name)
+    k = os.path.join(OUT, name + ".kernel")
+    with open(k, "wb") as f:
+        f.write(kernel_bytes)
+    mtools("mcopy", "-o", "-i", img + "@@1M", k, KERNEL_PATH)
+    return img
+
+
+def good_kernel():
+    with open("build/offset/kernel.elf", "rb") as f:
+        return bytearray(f.read())
+
+
+def phdrs(elf):
+    """[(file offset of the header, p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz)]"""
+    phoff, = struct.unpack_from("<Q", elf, 32)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 54)
+    out = []
+    for i in range(phnum):
+        at = phoff + i * phentsize
+        p_type, p_flags, p_off, p_vaddr, p_paddr, p_filesz = struct.unpack_from("<IIQQQQ", elf, at)
+        out.append((at, p_type, p_flags, p_off, p_vaddr, p_paddr, p_filesz))
+    return out
+
+
+def kernel_missing():
+    img = copy_good("kernel-missing")
+    mtools("mdel", "-i", img + "@@1M", KERNEL_PATH)
+    return img
+
+
+def kernel_not_elf():
+    return replace_kernel("kernel-not-elf", b"#!/bin/sh\necho this is a shell script\n" * 8)
+
+
+def kernel_elf32():
+    """A real 32-bit ELF, built here by the host toolchain."""
+    os.makedirs(OUT, exist_ok=True)
+    src, out = os.path.join(OUT, "k32.c"), os.path.join(OUT, "k32.elf")
+    with open(src, "w") as f:
+        f.write("void _start(void) { for (;;) __asm__ volatile(\"hlt\"); }\n")
+    subprocess.run(["gcc", "-m32", "-ffreestanding", "-fno-pie", "-no-pie", "-nostdlib",
+                    "-static", "-Wl,-e,_start", "-o", out, src], check=True, capture_output=True)
+    return replace_kernel("kernel-elf32", open(out, "rb").read())
+
+
+def kernel_aarch64():
+    elf = good_kernel()
+    struct.pack_into("<H", elf, 18, EM_AARCH64)          # e_machine
+    return replace_kernel("kernel-aarch64", bytes(elf))
+
+
+def kernel_truncated():
+    """Cut inside the last PT_LOAD's file bytes: a segment runs past the end."""
+    elf = good_kernel()
+    end = max(off + fsz for _, t, _, off, _, _, fsz in phdrs(elf) if t == PT_LOAD and fsz)
+    return replace_kernel("kernel-truncated", bytes(elf[:end - 16]))
+
+
+def kernel_segment_moved(name, paddr):
+    """The first PT_LOAD's physical address changed (vaddr stays congruent)."""
+    elf = good_kernel()
+    at = next(h[0] for h in phdrs(elf) if h[1] == PT_LOAD)
+    struct.pack_into("<Q", elf, at + 24, paddr)          # p_paddr
+    return replace_kernel(name, bytes(elf))
+
+
+def kernel_relinked(name, new_base):
+    """Every PT_LOAD and the entry moved in virtual memory so that the kernel
+    starts at new_base (physical addresses unchanged)."""
+    elf = good_kernel()
+    loads = [h for h in phdrs(elf) if h[1] == PT_LOAD]
+    delta = new_base - min(h[4] for h in loads)
+    for h in loads:
+        struct.pack_into("<Q", elf, h[0] + 16, (h[4] + delta) % (1 << 64))
+    entry, = struct.unpack_from("<Q", elf, 24)
+    struct.pack_into("<Q", elf, 24, (entry + delta) % (1 << 64))
+    return replace_kernel(name, bytes(elf))
+
+
+def kernel_empty():
+    return replace_kernel("kernel-empty", b"")
+
+
+def kernel_entry_outside():
+    elf = good_kernel()
+    data = [h for h in phdrs(elf) if h[1] == PT_LOAD and not h[2] & PF_X][0]
+    struct.pack_into("<Q", elf, 24, data[4])             # e_entry into a data segment
+    return replace_kernel("kernel-entry-in-data", bytes(elf))
+
+
+def bpb(img):
+    bs = read_at(img, PART_OFFSET, SECTOR)
+    reserved, = struct.unpack_from("<H", bs, 14)
+    fats = bs[16]
+    fat_size, = struct.unpack_from("<H", bs, 22)
+    return reserved, fats, fat_size
+
+
+def fat_damaged(name, offset, data):
+    img = copy_good(name)
+    patch(img, PART_OFFSET + offset, data)
+    return img
+
+
+def kernel_clusters(img):
+    return kernel_clusters_of(img, KERNEL_PATH)
+
+
+def kernel_clusters_of(img, path):
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    out = subprocess.run(["mshowfat", "-i", img + "@@1M", path], check=True,
+                         capture_output=True, text=True, env=env).stdout
+    chain = []
+    for a, b in re.findall(r"<(\d+)(?:-(\d+))?>", out):
+        chain += range(int(a), int(b or a) + 1)
+    return chain
+
+
+def fat16_set(img, cluster, value):
+    """Writes one FAT16 entry in every copy of the FAT."""
+    reserved, fats, fat_size = bpb(img)
+    for i in range(fats):
+        patch(img, PART_OFFSET + (reserved + i * fat_size) * SECTOR + 2 * cluster,
+              struct.pack("<H", value))
+
+
+def chain_loop():
+    img = copy_good("fat-chain-loop")
+    chain = kernel_clusters(img)
+    fat16_set(img, chain[len(chain) // 2], chain[1])     # back to the second cluster
+    return img
+
+
+def chain_outside():
+    img = copy_good("fat-chain-outside")
+    chain = kernel_clusters(img)
+    fat16_set(img, chain[2], 0xFFF0)                     # below EOC, past the last cluster
+    return img
+
+
+def boot_dir(img):
+    """(offset in the image, bytes) of the /boot directory's first cluster."""
+    reserved, fats, fat_size = bpb(img)
+    bs = read_at(img, PART_OFFSET, SECTOR)
+    spc, root_entries = bs[13], struct.unpack_from("<H", bs, 17)[0]
+    data = reserved + fats * fat_size + root_entries * 32 // SECTOR
+    first = kernel_clusters_of(img, "::/boot")[0]
+    at = PART_OFFSET + (data + (first - 2) * spc) * SECTOR
+    return first, at, read_at(img, at, spc * SECTOR)
+
+
+def dir_loop():
+    """/boot's cluster is full of deleted entries and links to itself: the
+    search for the kernel has to follow the chain, and goes round."""
+    img = copy_good("fat-dir-loop")
+    first, at, d = boot_dir(img)
+    patch(img, at + 64, (b"\xe5" + bytes(31)) * (len(d) // 32 - 2))   # keep "." and ".."
+    fat16_set(img, first, first)
+    return img
+
+
+def size_lies():
+    """The directory entry claims a file twice as big as its chain."""
+    img = copy_good("fat-size-lies")
+    _, at, d = boot_dir(img)
+    i = next(i for i in range(0, len(d), 32) if d[i:i + 11] == b"KERNEL  ELF")
+    size, = struct.unpack_from("<I", d, i + 28)
+    patch(img, at + i + 28, struct.pack("<I", size * 2))
+    return img
+
+
+def no_fat_partition():
+    img = copy_good("no-fat-partition")
+    patch(img, 0x1BE + 4, b"\x83")                       # the entry says "Linux"
+    return img
+
+
+def no_locator():
+    img = copy_good("no-locator")
+    patch(img, 0x1B0, bytes(6))                          # MBR_LOCATOR_OFFSET: LBA, count
+    return img
+
+
+def stage2_signature():
+    img = copy_good("stage2-signature")
+    patch(img, SECTOR, b"XXXX")                          # stage2 starts at LBA 1
+    return img
+
+
+def truncated(name, sectors):
+    img = copy_good(name)
+    with open(img, "r+b") as f:
+        f.truncate(sectors * SECTOR)
+    return img
+
+
+# ---------------------------------------------------------------- one boot
+
+def guest_halted(b):
+    """(ok, why): QEMU still runs the guest and the CPU sits in HLT."""
+    status = b.hmp("info status")
+    if "running" not in status:
+        return False, "QEMU says '%s' (a triple fault or reset)" % status
+    regs = b.hmp("info registers")
+    if "HLT=1" not in regs:
+        time.sleep(0.5)                                   # between two hlt of the loop
+        regs = b.hmp("info registers")
+    return "HLT=1" in regs, "CPU not halted: " + " ".join(
+        l.strip() for l in regs.splitlines() if "RIP" in l or "EIP" in l)
+
+
+def vga_text(b):
+    path = os.path.join(b.tmp, "vga.bin")
+    b.hmp("pmemsave 0x%x %d \"%s\"" % (VGA_TEXT, VGA_COLS * VGA_ROWS * 2, path))
+    with open(path, "rb") as f:
+        cells = f.read()
+    return "".join(chr(c) if 32 <= c < 127 else " " for c in cells[::2])
+
+
+def on_screen(screen, text):
+    squeeze = lambda s: re.sub(r"\s+", "", s)          # lines wrap at 80 columns
+    return squeeze(text) in squeeze(screen)
+
+
+class Case:
+    def __init__(self, name, image, expect, cpu="max", mem="512M", extra=(), vga=False,
+                 walk=None, checks=None, timeout=TIMEOUT):
+        self.name, self.image, self.expect = name, image, expect
+        self.cpu, self.mem, self.extra, self.vga = cpu, mem, list(extra), vga
+        self.walk, self.checks, self.timeout = walk, checks, timeout
+
+
+def run_case(record, c):
+    name = "robust/" + c.name
+    try:
+        image = c.image() if callable(c.image) else c.image
+    except (subprocess.CalledProcessError, OSError) as e:
+        record(False, name + ": image built", str(e))
+        return
+    b = qemu.Boot(image, mem=c.mem, cpu=c.cpu, extra=c.extra, timeout=c.timeout)
+    try:
+        end = c.expect[-1]
+        seen = b.wait_for(end)
+        out = b.serial()
+        tail = out[-500:].replace("\n", " | ")
+        missing = [t for t in c.expect if t not in out]
+        record(seen and not missing, name + ": says '%s'" % c.expect[0],
+               "missing %s; serial ends with: %s" % (missing, tail))
+        ok, why = guest_halted(b)
+        record(ok, name + ": then halts, no reset", why)
+        if c.vga:
+            screen = vga_text(b)
+            record(on_screen(screen, c.expect[0]), name + ": the message is on VGA too",
+                   "screen: " + screen.strip()[-300:])
+        if c.walk and seen:
+            c.walk(record, name, b)
+        if c.checks and seen:
+            c.checks(record, name, out)
+    finally:
+        b.close()
+
+
+# ---------------------------------------------------------------- page walk
+
+class Tables:
+    """Page-table frames read through the monitor, cached per frame."""
+
+    def __init__(self, b):
+        self.b, self.cache = b, {}
+        regs = b.hmp("info registers")
+        self.cr3 = int(re.search(r"CR3=([0-9a-fA-F]+)", regs).group(1), 16) & PTE_ADDR
+
+    def table(self, pa):
+        if pa not in self.cache:
+            path = os.path.join(self.b.tmp, "table.bin")
+            self.b.hmp("pmemsave 0x%x 4096 \"%s\"" % (pa, path))
+            with open(path, "rb") as f:
+                self.cache[pa] = struct.unpack("<512Q", f.read())
+        return self.cache[pa]
+
+    def leaves(self):
+        """Yield (va, size, writable, executable, nx_bits_on_path) for every
+        present leaf; permissions combined over the levels (SDM 4.6)."""
+        todo = [(4, self.cr3, 0, True, True, 0)]
+        while todo:
+            level, pa, base, w, x, nx = todo.pop()
+            for i, e in enumerate(self.table(pa)):
+                if not e & PTE_P:
+                    continue
+                va = base | (i << (12 + 9 * (level - 1)))
+                if va & (1 << 47):
+                    va |= 0xFFFF000000000000
+                ew, ex = w and bool(e & PTE_W), x and not e & PTE_NX
+                enx = nx + bool(e & PTE_NX)
+                if level == 1 or (level in (2, 3) and e & PTE_PS):
+                    yield va, 1 << (12 + 9 * (level - 1)), ew, ex, enx
+                elif level > 1:
+                    todo.append((level - 1, e & PTE_ADDR, va, ew, ex, enx))
+
+
+def walk_wx(record, name, b, nx=True):
+    t = Tables(b)
+    leaves = list(t.leaves())
+    wx = [l for l in leaves if l[2] and l[3]]
+    if nx:
+        record(leaves and not wx, name + ": QEMU's view: no page writable and executable "
+               "(%d leaves)" % len(leaves),
+               "; ".join("0x%x (%#x)" % (l[0], l[1]) for l in wx[:5]))
+    else:
+        with_nx = [l for l in leaves if l[4]]
+        record(leaves and not with_nx, name + ": QEMU's view: no NX bit in any entry "
+               "(%d leaves)" % len(leaves),
+               "; ".join("0x%x" % l[0] for l in with_nx[:5]))
+    return leaves
+
+
+def walk_no_nx(record, name, b):
+    walk_wx(record, name, b, nx=False)
+
+
+def window_leaf_size(size):
+    def walk(record, name, b):
+        leaves = walk_wx(record, name, b)
+        window = {l[1] for l in leaves if 0xFFFF800000000000 <= l[0] < 0xFFFFC00000000000}
+        record(window == {size}, name + ": the window is made of %s pages" %
+               ("1 GiB" if size == 1 << 30 else "2 MiB"), "sizes %s" % sorted(window))
+    return walk
+
+
+# ---------------------------------------------------------------- boot checks
+
+def booted_well(record, name, out):
+    bad = [w for w in ["PANIC", "exception", "error:", "FAIL: "] if w in out]
+    record(not bad, name + ": no error, panic, exception or failed in-guest test", ", ".join(bad))
+    wx = re.findall(r"^W\^X: (\d+) leaves checked, (\d+) writable\+executable", out, re.M)
+    record(wx and int(wx[-1][0]) > 0 and int(wx[-1][1]) == 0,   # the last: at the end of boot
+           name + ": the kernel's own walk finds no W+X page", wx and str(wx[-1]))
+
+
+def covers_ram(record, name, out):
+    booted_well(record, name, out)
+    ends = [int(e, 16) for e, kind in
+            re.findall(r"^  0x[0-9a-f]{16} 0x([0-9a-f]{16}) +\d+  (\w+)", out, re.M)
+            if kind == "usable"]
+    m = re.search(r"window (\d+) GiB", out)
+    record(ends and m and int(m.group(1)) << 30 >= max(ends),
+           name + ": the window covers all RAM", "window %s, RAM ends 0x%x" %
+           (m and m.group(1), max(ends or [0])))
+    record("selftest: done" in out and "PASS: guest/offset: pmm:" in out,
+           name + ": the in-guest suite ran, the allocator hands out only usable frames",
+           "suite incomplete")
+
+
+def no_nx_boot(record, name, out):
+    booted_well_nx = [w for w in ["PANIC", "exception", "error:", "FAIL: "] if w in out]
+    record(not booted_well_nx, name + ": no error, panic or exception",
+           ", ".join(booted_well_nx))
+    record(re.search(r"W\^X: \d+ leaves checked, .*no NX.*; 0 present entries with bit 63 "
+                     r"set", out) is not None,
+           name + ": the kernel says W^X cannot be enforced and finds no NX bit", "no W^X line")
+
+
+def guard_page_hit(record, name, out):
+    guard = re.search(r"runs into its guard page (0x[0-9a-f]+)", out)
+    cr2 = re.search(r"CR2 (0x[0-9a-f]+)", out)
+    record(guard and cr2 and int(cr2.group(1), 16) >> 12 == int(guard.group(1), 16) >> 12,
+           name + ": the faulting address (CR2) is in the stack's guard page",
+           "guard %s, CR2 %s" % (guard and guard.group(1), cr2 and cr2.group(1)))
+
+
+def stage2_error(msg):
+    return ["pagelab stage2: error: " + msg, STAGE2_STOP]
+
+
+def cases(sparse, strategies):
+    big = ["-object", "memory-backend-file,id=ram512,size=512G,mem-path=%s,share=on,"
+           "prealloc=off" % sparse, "-machine", "memory-backend=ram512"]
+    return [
+        # ---- bad media: the kernel file
+        Case("kernel-missing", kernel_missing,
+             stage2_error("kernel file /boot/kernel.elf: file not found"), vga=True),
+        Case("kernel-not-elf", kernel_not_elf,
+             stage2_error("/boot/kernel.elf: kernel is not an ELF file (bad magic)")),
+        Case("kernel-elf32", kernel_elf32,
+             stage2_error("/boot/kernel.elf: kernel is a 32-bit ELF, need ELF64")),
+        Case("kernel-aarch64", kernel_aarch64,
+             stage2_error("/boot/kernel.elf: kernel ELF is for another machine, need x86-64")),
+        Case("kernel-segment-past-eof", kernel_truncated,
+             stage2_error("/boot/kernel.elf: kernel segment's file bytes lie beyond the end "
+                          "of the file")),
+        Case("kernel-overlaps-loader", lambda: kernel_segment_moved("kernel-at-0x8000", 0x8000),
+             stage2_error("/boot/kernel.elf: kernel segment overlaps loader memory")),
+        Case("kernel-not-in-ram", lambda: kernel_segment_moved("kernel-in-pci-hole", 0xE0000000),
+             ["pagelab stage2: error: kernel segment at physical 0xe0000000-0x",
+              "is not in usable RAM below 4 GiB", STAGE2_STOP]),
+        Case("kernel-empty", kernel_empty,
+             stage2_error("/boot/kernel.elf: kernel file is too small for an ELF header")),
+        Case("kernel-non-canonical", lambda: kernel_relinked("kernel-non-canonical",
+                                                             0x7FFFFFFF80200000),
+             stage2_error("/boot/kernel.elf: kernel segment's virtual address is not "
+                          "canonical")),
+        Case("kernel-at-page-0", lambda: kernel_relinked("kernel-at-page-0", 0),
+             stage2_error("kernel segment at virtual 0x0-0x")),
+        Case("kernel-in-recursive-slot", lambda: kernel_relinked("kernel-in-recursive-slot",
+                                                                 0xFFFFFF0000200000),
+             stage2_error("kernel segment at virtual 0xffffff0000200000-")),
+        Case("kernel-entry-in-data", kernel_entry_outside,
+             stage2_error("/boot/kernel.elf: kernel entry point is not inside an executable "
+                          "segment")),
+        # ---- bad media: the FAT
+        Case("fat-bad-sector-size", lambda: fat_damaged("fat-bps", 11, struct.pack("<H", 1024)),
+             stage2_error("FAT partition at LBA 2048: only 512-byte sectors supported")),
+        Case("fat-bad-cluster-size", lambda: fat_damaged("fat-spc", 13, b"\x03"),
+             stage2_error("FAT partition at LBA 2048: sectors per cluster is not a power "
+                          "of two")),
+        Case("fat-no-signature", lambda: fat_damaged("fat-sig", 510, b"\0\0"),
+             stage2_error("FAT partition at LBA 2048: no boot sector signature 0x55AA")),
+        Case("fat-too-big", lambda: fat_damaged("fat-total", 32, struct.pack("<I", 1 << 24)),
+             stage2_error("FAT partition at LBA 2048: total sectors is 0 or exceeds the "
+                          "partition")),
+        Case("fat-chain-loop", chain_loop,
+             stage2_error("kernel file /boot/kernel.elf: cluster chain loops")),
+        Case("fat-chain-outside", chain_outside,
+             stage2_error("kernel file /boot/kernel.elf: cluster chain points outside the "
+                          "partition")),
+        Case("fat-dir-loop", dir_loop,
+             stage2_error("kernel file /boot/kernel.elf: cluster chain loops")),
+        Case("fat-size-lies", size_lies,
+             stage2_error("kernel file /boot/kernel.elf: cluster chain ends before the file "
+                          "size")),
+        # ---- bad media: the loader and the disk
+        Case("no-fat-partition", no_fat_partition, stage2_error(
+            "no FAT partition in the MBR partition table (types 01/04/06/0B/0C/0E)")),
+        Case("no-locator", no_locator, ["stage1: no locator"]),
+        Case("stage2-signature", stage2_signature, ["stage1: bad stage2"], vga=True),
+        Case("truncated-in-stage2", lambda: truncated("truncated-8-sectors", 8),
+             ["stage1: read error"]),
+        Case("truncated-in-kernel", lambda: truncated("truncated-in-kernel", 2048 + 100),
+             ["pagelab stage2: disk read error at LBA",
+              "pagelab stage2: error: kernel file /boot/kernel.elf: disk read error",
+              STAGE2_STOP]),
+        # ---- unsuitable or unusual CPUs
+        Case("cpu-no-long-mode", GOOD, stage2_error(
+            "this CPU cannot run 64-bit code (CPUID 80000001h: no long mode)"), cpu="qemu32"),
+        Case("cpu-no-nx", TEST_IMG % "offset", [KERNEL_HALT], cpu="qemu64,-nx",
+             walk=walk_no_nx, checks=no_nx_boot),
+        Case("cpu-no-1g-pages", TEST_IMG % "offset",
+             ["window 4 GiB with 2 MiB pages", KERNEL_HALT], cpu="qemu64,-pdpe1gb",
+             walk=window_leaf_size(1 << 21), checks=booted_well),
+        Case("cpu-1g-pages", TEST_IMG % "offset",
+             ["window 4 GiB with 1 GiB pages", KERNEL_HALT], cpu="qemu64,+pdpe1gb",
+             walk=window_leaf_size(1 << 30), checks=booted_well),
+        # ---- memory maps
+        Case("mem-32M", TEST_IMG % "offset", [KERNEL_HALT], mem="32M", checks=covers_ram),
+        Case("mem-3.5G", TEST_IMG % "offset", [KERNEL_HALT], mem="3584M", checks=covers_ram),
+        Case("mem-6G", TEST_IMG % "offset", [KERNEL_HALT], mem="6G", checks=covers_ram),
+        Case("mem-q35-4G", TEST_IMG % "offset", [KERNEL_HALT], mem="4G",
+             extra=["-machine", "q35"], checks=covers_ram),
+        Case("mem-512G-sparse", TEST_IMG % "offset", [KERNEL_HALT], mem="512G", extra=big,
+             checks=covers_ram, timeout=120),
+        # ---- a kernel stack overflow (test kernel kernel/variant_overflow.c)
+        Case("stack-overflow", "build/offset/overflow.img",
+             ["pagelab: exception 8 (double fault)",
+              "(on the IST stack: a kernel stack overflow into its guard page ends here",
+              "pagelab: halted after an unexpected exception"], vga=True, checks=guard_page_hit),
+    ] + [
+        # ---- W^X through QEMU's eyes, every strategy (test kernels: the
+        # suite's mappings are in place, SMEP and SMAP on with -cpu max)
+        Case("wx-%s" % s, TEST_IMG % s, [KERNEL_HALT], walk=walk_wx, checks=booted_well)
+        for s in strategies
+    ]
+
+
+def run(record, only=None, strategies=STRATEGIES):
+    """Every case (or those whose name matches the regex `only`), each
+    result through record(ok, name, why); wx-<strategy> for `strategies`."""
+    os.makedirs(OUT, exist_ok=True)
+    sparse = os.path.join(OUT, "ram-512g.sparse")
+    with open(sparse, "wb") as f:
+        f.truncate(512 << 30)                           # a hole: no disk space used
+    try:
+        for c in cases(sparse, strategies):
+            if only is None or re.search(only, c.name):
+                run_case(record, c)
+    finally:
+        os.remove(sparse)
+
+
+def main():
+    results = {"pass": 0, "fail": 0}
+
+    def record(ok, name, why=""):
+        results["pass" if ok else "fail"] += 1
+        print(("PASS: %s" % name) if ok else ("FAIL: %s: %s" % (name, why)), flush=True)
+        return ok
+
+    run(record, sys.argv[1] if len(sys.argv) > 1 else None)
+    print("%d passed, %d failed" % (results["pass"], results["fail"]))
+    sys.exit(1 if results["fail"] else 0)
+
+
+if __name__ == "__main__":
+    main()
