@@ -146,6 +146,7 @@ gdb: deps-run image
 HOST_TESTS :=
 -include tests/host/loader.mk
 -include tests/host/paging.mk
+-include tests/fuzz/fuzz.mk
 
 test: deps-test images test-images $(HOST_TESTS)
 	@$(PYTHON) tests/run_tests.py --host $(HOST_TESTS) --strategies $(STRATEGIES)
@@ -159,5 +160,6 @@ help:
 	@echo "make bochs  [STRATEGY=]       boot it in Bochs with its debugger"
 	@echo "make gdb    [STRATEGY=]       QEMU paused with its gdb stub (gdb -x tools/gdbinit)"
 	@echo "make test                     host tests + boot tests of all strategies"
+	@echo "make fuzz   [FUZZ_SECONDS=60] each libFuzzer harness for that long (tests/fuzz)"
 	@echo "make clean                    remove build/"
 	@echo "strategies: $(STRATEGIES)"

@@ -5,7 +5,8 @@
 set -eu
 build="nasm gcc binutils make python3 dosfstools mtools"
 run="$build qemu-system-x86 bochs bochsbios vgabios bochs-x"
-test_pkgs="$build qemu-system-x86"
+# clang + libclang-rt-14-dev: the libFuzzer harnesses (tests/fuzz)
+test_pkgs="$build qemu-system-x86 clang libclang-rt-14-dev"
 case "${1:-deps}" in
     deps-build) want=$build ;;
     deps-run) want=$run ;;
