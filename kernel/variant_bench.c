@@ -1,0 +1,255 @@
+/*
+ * variant_bench.c - the bench kernel (variant.h): measures the paging
+ * library with the build's strategy and prints one line per figure,
+ *   BENCH: <strategy>,<metric>,<value>,<unit>
+ * which tests/bench.py collects into build/bench/results.csv.
+ *
+ * Costs are RDTSC differences (measure.h): guest instructions under
+ * QEMU -icount shift=0, cycles elsewhere; the unit column says "tsc" and
+ * bench.py renames it after the run mode. Each figure is the median of
+ * ITERATIONS runs minus the median cost of an empty measurement. Table
+ * traffic (PTE reads/writes, invlpg, full flushes) comes from the core's
+ * own counters (pt_stats), per operation.
+ */
+#include <stdint.h>
+#include "variant.h"
+#include "console.h"
+#include "layout.h"
+#include "measure.h"
+#include "pmm.h"
+#include "pt.h"
+#include "strategy.h"
+
+#define BENCH_BASE    0x0000300000000000ULL   /* PML4 slot 96: empty at boot */
+#define FAR_BASE      0x0000380000000000ULL   /* slot 112: a second, distant path */
+#define ITERATIONS    201
+#define RANGE_BYTES   0x40000000ULL            /* 1 GiB */
+
+void kmain(const struct boot_info *bi);
+
+static const struct boot_info *info;
+static uint64_t samples[ITERATIONS];
+static uint64_t overhead;
+
+static void emit(const char *metric, uint64_t value, const char *unit)
+{
+    kprintf("BENCH: %s,%s,%llu,%s\n", strategy_name(), metric, (unsigned long long)value, unit);
+}
+
+static uint64_t net(uint64_t v)
+{
+    return v > overhead ? v - overhead : 0;
+}
+
+static void measure_overhead(void)
+{
+    for (unsigned i = 0; i < ITERATIONS; i++) {
+        uint64_t t0 = measure_now();
+        samples[i] = measure_now() - t0;
+    }
+    overhead = measure_median(samples, ITERATIONS);
+    emit("measure_overhead", overhead, "tsc");
+}
+
+/* Per-call averages of one operation's counters between two snapshots. */
+static void emit_traffic(const char *prefix, enum pt_op op, const struct pt_stats *a,
+                         const struct pt_stats *b)
+{
+    static char name[64];
+    const struct pt_op_stats *x = &a->op[op], *y = &b->op[op];
+    uint64_t calls = y->calls - x->calls;
+    if (!calls)
+        return;
+    const struct { const char *suffix; uint64_t v; } f[] = {
+        { "pte_reads", y->pte_reads - x->pte_reads },
+        { "pte_writes", y->pte_writes - x->pte_writes },
+        { "invlpg", y->invlpgs - x->invlpgs },
+        { "full_flush", y->full_flushes - x->full_flushes },
+    };
+    for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        unsigned n = 0;
+        for (const char *s = prefix; *s && n < 40; s++)
+            name[n++] = *s;
+        name[n++] = '_';
+        for (const char *s = f[i].suffix; *s && n < 62; s++)
+            name[n++] = *s;
+        name[n] = 0;
+        /* milli-units keep fractions (e.g. 0.5 invlpg per op) in integers */
+        emit(name, f[i].v * 1000 / calls, "milli");
+    }
+}
+
+static void bench_translate(const char *metric, uint64_t va)
+{
+    struct pt_translation t;
+    struct pt_stats a, b;
+    if (pt_translate(vaddr(va), &t) != PT_OK)
+        return;                                  /* e.g. no 1 GiB page here */
+    pt_stats_get(&a);
+    for (unsigned i = 0; i < ITERATIONS; i++) {
+        uint64_t t0 = measure_now();
+        pt_translate(vaddr(va), &t);
+        samples[i] = net(measure_now() - t0);
+    }
+    pt_stats_get(&b);
+    emit(metric, measure_median(samples, ITERATIONS), "tsc");
+    emit_traffic(metric, PT_OP_TRANSLATE, &a, &b);
+}
+
+/* Alternating between two distant paths: what temporary pays for slots. */
+static void bench_translate_alternating(void)
+{
+    struct pt_translation t;
+    struct pt_stats a, b;
+    pt_map(vaddr(FAR_BASE), paddr(KERNEL_PHYS_BASE), PAGE_SIZE, PT_PROT_READ, 0);
+    pt_stats_get(&a);
+    for (unsigned i = 0; i < ITERATIONS; i++) {
+        uint64_t t0 = measure_now();
+        pt_translate(vaddr(i & 1 ? FAR_BASE : BENCH_BASE), &t);
+        samples[i] = net(measure_now() - t0);
+    }
+    pt_stats_get(&b);
+    emit("translate_alternating_insns", measure_median(samples, ITERATIONS), "tsc");
+    emit_traffic("translate_alternating", PT_OP_TRANSLATE, &a, &b);
+    pt_unmap(vaddr(FAR_BASE), 0, 0);
+}
+
+/* map, protect and unmap of 4 KiB pages whose tables exist (page 0 of the
+ * table keeps them alive), then the same with table creation and freeing. */
+static void bench_map_unmap(void)
+{
+    static uint64_t map_s[ITERATIONS], prot_s[ITERATIONS], unmap_s[ITERATIONS];
+    struct pt_stats a, b;
+    pt_map(vaddr(BENCH_BASE), paddr(KERNEL_PHYS_BASE), PAGE_SIZE, PT_PROT_READ, 0);
+    pt_stats_get(&a);
+    for (unsigned i = 0; i < ITERATIONS; i++) {
+        vaddr_t va = vaddr(BENCH_BASE + PAGE_SIZE * (1 + i % 511));
+        uint64_t t0 = measure_now();
+        pt_map(va, paddr(KERNEL_PHYS_BASE), PAGE_SIZE, PT_PROT_WRITE, 0);
+        uint64_t t1 = measure_now();
+        pt_protect(va, PAGE_SIZE, PT_PROT_READ);
+        uint64_t t2 = measure_now();
+        pt_unmap(va, 0, 0);
+        uint64_t t3 = measure_now();
+        map_s[i] = net(t1 - t0);
+        prot_s[i] = net(t2 - t1);
+        unmap_s[i] = net(t3 - t2);
+    }
+    pt_stats_get(&b);
+    emit("map_4k_insns", measure_median(map_s, ITERATIONS), "tsc");
+    emit("protect_4k_insns", measure_median(prot_s, ITERATIONS), "tsc");
+    emit("unmap_4k_insns", measure_median(unmap_s, ITERATIONS), "tsc");
+    emit_traffic("map_4k", PT_OP_MAP, &a, &b);
+    emit_traffic("protect_4k", PT_OP_PROTECT, &a, &b);
+    emit_traffic("unmap_4k", PT_OP_UNMAP, &a, &b);
+    bench_translate("translate_insns", BENCH_BASE + 0x123);
+    bench_translate_alternating();
+    pt_unmap(vaddr(BENCH_BASE), 0, 0);
+
+    pt_stats_get(&a);
+    for (unsigned i = 0; i < ITERATIONS; i++) {
+        uint64_t t0 = measure_now();
+        pt_map(vaddr(BENCH_BASE), paddr(KERNEL_PHYS_BASE), PAGE_SIZE, PT_PROT_READ, 0);
+        uint64_t t1 = measure_now();
+        pt_unmap(vaddr(BENCH_BASE), 0, 0);
+        map_s[i] = net(t1 - t0);
+        unmap_s[i] = net(measure_now() - t1);
+    }
+    pt_stats_get(&b);
+    emit("map_4k_new_tables_insns", measure_median(map_s, ITERATIONS), "tsc");
+    emit("unmap_4k_free_tables_insns", measure_median(unmap_s, ITERATIONS), "tsc");
+    emit_traffic("map_4k_new_tables", PT_OP_MAP, &a, &b);
+    emit_traffic("unmap_4k_free_tables", PT_OP_UNMAP, &a, &b);
+}
+
+static void bench_huge_translate(void)
+{
+    pt_map(vaddr(BENCH_BASE), paddr(KERNEL_PHYS_BASE), PAGE_SIZE_2M, PT_PROT_READ, 0);
+    bench_translate("translate_2m_insns", BENCH_BASE + 0x12345);
+    pt_unmap(vaddr(BENCH_BASE), 0, 0);
+    if (pt_map(vaddr(BENCH_BASE), paddr(0), PAGE_SIZE_1G, PT_PROT_READ, 0) == PT_OK) {
+        bench_translate("translate_1g_insns", BENCH_BASE + 0x1234567);
+        pt_unmap(vaddr(BENCH_BASE), 0, 0);
+    }
+}
+
+/* 1 GiB with 4 KiB pages: the range path, per page. */
+static void bench_range(void)
+{
+    struct pt_stats a, b;
+    pt_stats_get(&a);
+    uint64_t t0 = measure_now();
+    enum pt_status st = pt_map_range(vaddr(BENCH_BASE), paddr(0), RANGE_BYTES, PT_PROT_READ,
+                                     PT_RANGE_4K_ONLY, 0);
+    uint64_t t1 = measure_now();
+    enum pt_status un = pt_unmap_range(vaddr(BENCH_BASE), RANGE_BYTES);
+    uint64_t t2 = measure_now();
+    pt_stats_get(&b);
+    if (st != PT_OK || un != PT_OK) {
+        kprintf("bench: 1 GiB range: map %s, unmap %s\n", pt_status_name(st),
+                pt_status_name(un));
+        return;
+    }
+    uint64_t pages = RANGE_BYTES / PAGE_SIZE;
+    emit("map_range_1g_4k_per_page_insns", (t1 - t0) / pages, "tsc");
+    emit("unmap_range_1g_4k_per_page_insns", (t2 - t1) / pages, "tsc");
+    emit("map_range_1g_4k_tables", b.op[PT_OP_MAP_RANGE].tables_allocated -
+                                   a.op[PT_OP_MAP_RANGE].tables_allocated, "frames");
+    emit("map_range_1g_4k_invlpg", b.op[PT_OP_MAP_RANGE].invlpgs - a.op[PT_OP_MAP_RANGE].invlpgs,
+         "count");
+    emit("unmap_range_1g_4k_invlpg",
+         b.op[PT_OP_UNMAP_RANGE].invlpgs - a.op[PT_OP_UNMAP_RANGE].invlpgs, "count");
+    emit("unmap_range_1g_4k_full_flush",
+         b.op[PT_OP_UNMAP_RANGE].full_flushes - a.op[PT_OP_UNMAP_RANGE].full_flushes, "count");
+}
+
+static void bench_pmm(void)
+{
+    static uint64_t alloc_s[ITERATIONS], free_s[ITERATIONS];
+    static paddr_t frames[ITERATIONS];
+    for (unsigned i = 0; i < ITERATIONS; i++) {
+        uint64_t t0 = measure_now();
+        pmm_alloc(PMM_ZONE_GENERAL, &frames[i]);
+        alloc_s[i] = net(measure_now() - t0);
+    }
+    for (unsigned i = 0; i < ITERATIONS; i++) {
+        uint64_t t0 = measure_now();
+        pmm_free(PMM_ZONE_GENERAL, frames[ITERATIONS - 1 - i]);
+        free_s[i] = net(measure_now() - t0);
+    }
+    emit("alloc_insns", measure_median(alloc_s, ITERATIONS), "tsc");
+    emit("free_insns", measure_median(free_s, ITERATIONS), "tsc");
+}
+
+static void bench_boot(void)
+{
+    uint64_t now = measure_now();
+    emit("boot_stage1_tsc", info->tsc_stage2 - info->tsc_stage1, "tsc");
+    emit("boot_stage2_tsc", info->tsc_kernel_jump - info->tsc_stage2, "tsc");
+    emit("boot_kernel_tsc", now - info->tsc_kernel_jump, "tsc");
+    emit("window_pt_frames", info->window_table_frames, "frames");
+    emit("window_bytes", info->phys_window_size, "bytes");
+    emit("ram_usable_end", info->max_phys, "bytes");
+    emit("reserved_va", strategy_reserved().size, "bytes");
+    emit("tables_after_boot", measure_tables(), "frames");
+}
+
+void variant_run(const struct boot_info *bi)
+{
+    info = bi;
+    bench_boot();
+    measure_overhead();
+    bench_map_unmap();
+    bench_huge_translate();
+    bench_range();
+    bench_pmm();
+    emit("tables_after_bench", measure_tables(), "frames");
+    kprintf("bench: done\n");
+}
+
+unsigned variant_oracle_addresses(uint64_t *out, unsigned cap)
+{
+    (void)out;
+    (void)cap;
+    return 0;
+}
