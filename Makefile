@@ -27,7 +27,9 @@ WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-proto
 COMMON_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
                  -fno-asynchronous-unwind-tables -fno-builtin -mgeneral-regs-only \
                  -MMD -MP $(WARN) -Iinclude -Icommon
-STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i686 -Os -Istage2
+# -march=i386: no CMOV & co., so that on a CPU too old for pagelab (a
+# Pentium, a 486) stage2 still runs far enough to say why it cannot boot
+STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i386 -Os -Istage2
 KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -Ikernel
 NASMFLAGS     := -I$(GEN)/ -Werror
 KERNEL_LDFLAGS := -m elf_x86_64 -nostdlib -z noexecstack -z max-page-size=0x1000

@@ -319,27 +319,35 @@ def run_case(record, c):
     except (subprocess.CalledProcessError, OSError) as e:
         record(False, name + ": image built", str(e))
         return
+    if not os.path.exists(image):
+        record(False, name + ": image exists", image + " is missing (make test-images)")
+        return
     b = qemu.Boot(image, mem=c.mem, cpu=c.cpu, extra=c.extra, timeout=c.timeout)
     try:
-        end = c.expect[-1]
-        seen = b.wait_for(end)
-        out = b.serial()
-        tail = out[-500:].replace("\n", " | ")
-        missing = [t for t in c.expect if t not in out]
-        record(seen and not missing, name + ": says '%s'" % c.expect[0],
-               "missing %s; serial ends with: %s" % (missing, tail))
-        ok, why = guest_halted(b)
-        record(ok, name + ": then halts, no reset", why)
-        if c.vga:
-            screen = vga_text(b)
-            record(on_screen(screen, c.expect[0]), name + ": the message is on VGA too",
-                   "screen: " + screen.strip()[-300:])
-        if c.walk and seen:
-            c.walk(record, name, b)
-        if c.checks and seen:
-            c.checks(record, name, out)
+        check_boot(record, name, c, b)
+    except (OSError, AttributeError, ValueError) as e:   # QEMU gone: no monitor
+        record(False, name + ": QEMU answers its monitor", repr(e))
     finally:
         b.close()
+
+
+def check_boot(record, name, c, b):
+    seen = b.wait_for(c.expect[-1])
+    out = b.serial()
+    tail = out[-500:].replace("\n", " | ")
+    missing = [t for t in c.expect if t not in out]
+    record(seen and not missing, name + ": says '%s'" % c.expect[0],
+           "missing %s; serial ends with: %s" % (missing, tail))
+    ok, why = guest_halted(b)
+    record(ok, name + ": then halts, no reset", why)
+    if c.vga:
+        screen = vga_text(b)
+        record(on_screen(screen, c.expect[0]), name + ": the message is on VGA too",
+               "screen: " + screen.strip()[-300:])
+    if c.walk and seen:
+        c.walk(record, name, b)
+    if c.checks and seen:
+        c.checks(record, name, out)
 
 
 # ---------------------------------------------------------------- page walk
@@ -524,6 +532,10 @@ def cases(sparse, strategies):
         # ---- unsuitable or unusual CPUs
         Case("cpu-no-long-mode", GOOD, stage2_error(
             "this CPU cannot run 64-bit code (CPUID 80000001h: no long mode)"), cpu="qemu32"),
+        Case("cpu-pentium", GOOD, stage2_error(            # no CMOV: stage2 is i386 code
+            "this CPU cannot run 64-bit code (CPUID 80000001h: no long mode)"), cpu="pentium"),
+        Case("cpu-486", GOOD, stage2_error(
+            "this CPU cannot run 64-bit code (CPUID 80000001h: no long mode)"), cpu="486"),
         Case("cpu-no-nx", TEST_IMG % "offset", [KERNEL_HALT], cpu="qemu64,-nx",
              walk=walk_no_nx, checks=no_nx_boot),
         Case("cpu-no-1g-pages", TEST_IMG % "offset",
