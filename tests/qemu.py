@@ -19,6 +19,11 @@ class Boot:
     """One QEMU run: start(), wait_for(text), gva2gpa(va), close()."""
 
     def __init__(self, image, mem="512M", cpu="max", extra=(), accel="tcg", timeout=60):
+        extra = list(extra)
+        if "-accel" in extra:           # the caller picks the accelerator
+            i = extra.index("-accel")
+            accel = extra[i + 1]
+            del extra[i:i + 2]
         self.tmp = tempfile.mkdtemp(prefix="pagelab-")
         self.serial_path = os.path.join(self.tmp, "serial.log")
         self.mon_path = os.path.join(self.tmp, "monitor.sock")
@@ -38,7 +43,7 @@ class Boot:
         except FileNotFoundError:
             return ""
 
-    def wait_for(self, text, timeout=None):
+    def wait_for(self, text, timeout=None, poll=0.05):
         """Wait until `text` appears on serial; False on timeout or exit."""
         end = time.time() + (timeout or self.timeout)
         while time.time() < end:
@@ -46,7 +51,7 @@ class Boot:
                 return True
             if self.proc.poll() is not None:
                 return text in self.serial()
-            time.sleep(0.05)
+            time.sleep(poll)
         return False
 
     def _monitor(self):
