@@ -473,8 +473,8 @@ static enum pt_status table_create(pte_t *parent, unsigned level, vaddr_t va,
  */
 enum pt_status pt_translate(vaddr_t va, struct pt_translation *out)
 {
-    struct pt_op_stats *s = &stats.op[PT_OP_TRANSLATE];
-    s->calls++;
+    op_begin(PT_OP_TRANSLATE);       /* strategies count their invlpgs in `cur` */
+    struct pt_op_stats *s = cur;
     if (!va_is_canonical(va.va))
         return PT_ERR_NONCANONICAL;
     paddr_t frame = cpu_read_cr3();
