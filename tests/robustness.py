@@ -494,6 +494,10 @@ def cases(sparse, strategies):
         Case("kernel-in-recursive-slot", lambda: kernel_relinked("kernel-in-recursive-slot",
                                                                  0xFFFFFF0000200000),
              stage2_error("kernel segment at virtual 0xffffff0000200000-")),
+        Case("kernel-other-strategy", lambda: replace_kernel(
+                 "kernel-other-strategy", open("build/recursive/kernel.elf", "rb").read()),
+             ["pagelab kernel: error: the loader built page tables for another strategy than "
+              "this kernel's", KERNEL_HALT]),
         Case("kernel-entry-in-data", kernel_entry_outside,
              stage2_error("/boot/kernel.elf: kernel entry point is not inside an executable "
                           "segment")),
