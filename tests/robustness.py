@@ -348,6 +348,29 @@ def check_boot(record, name, c, b):
         c.walk(record, name, b)
     if c.checks and seen:
         c.checks(record, name, out)
+    if seen and (c.walk or c.checks) and c.expect[-1] == KERNEL_HALT:
+        control_registers(record, name, b, c.cpu, out)
+
+
+CR0_WP, CR4_SMEP, CR4_SMAP, EFER_NXE = 1 << 16, 1 << 20, 1 << 21, 1 << 11
+
+
+def control_registers(record, name, b, cpu, out):
+    """What the kernel turned on, seen in QEMU's registers and in its own
+    'protections:' line: WP always, NXE with NX, SMEP and SMAP on -cpu max
+    (QEMU's TCG has both) and absent on qemu64."""
+    regs = b.hmp("info registers")
+    val = lambda reg: int(re.search(reg + r"=([0-9a-fA-F]+)", regs).group(1), 16)
+    cr0, cr4, efer = val("CR0"), val("CR4"), val("EFER")
+    nx, smx = "-nx" not in cpu, cpu == "max"
+    want = {"CR0.WP": (cr0 & CR0_WP, True), "EFER.NXE": (efer & EFER_NXE, nx),
+            "CR4.SMEP": (cr4 & CR4_SMEP, smx), "CR4.SMAP": (cr4 & CR4_SMAP, smx)}
+    wrong = ["%s %s" % (k, "on" if v else "off") for k, (v, w) in want.items() if bool(v) != w]
+    record(not wrong, name + ": QEMU sees CR0.WP on, EFER.NXE %s, SMEP/SMAP %s" %
+           ("on" if nx else "off", "on" if smx else "off"), ", ".join(wrong))
+    line = "protections: CR0.WP on, EFER.NXE %s, SMEP %s, SMAP %s; page 0 unmapped" % (
+        "on" if nx else "absent", "on" if smx else "absent", "on" if smx else "absent")
+    record(line in out, name + ": the kernel reports '%s'" % line, "not on serial")
 
 
 # ---------------------------------------------------------------- page walk
