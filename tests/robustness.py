@@ -257,6 +257,12 @@ def no_fat_partition():
     return img
 
 
+def partition_past_end():
+    img = copy_good("partition-past-end")
+    patch(img, 0x1BE + 8, struct.pack("<I", 0x7FFFFF00))    # the entry's first LBA
+    return img
+
+
 def no_locator():
     img = copy_good("no-locator")
     patch(img, 0x1B0, bytes(6))                          # MBR_LOCATOR_OFFSET: LBA, count
@@ -548,6 +554,10 @@ def cases(sparse, strategies):
         # ---- bad media: the loader and the disk
         Case("no-fat-partition", no_fat_partition, stage2_error(
             "no FAT partition in the MBR partition table (types 01/04/06/0B/0C/0E)")),
+        Case("partition-past-end", partition_past_end,
+             ["pagelab stage2: disk read error at LBA 2147483392",
+              "pagelab stage2: error: FAT partition at LBA 2147483392: disk read error",
+              STAGE2_STOP]),
         Case("no-locator", no_locator, ["stage1: no locator"]),
         Case("stage2-signature", stage2_signature, ["stage1: bad stage2"], vga=True),
         Case("truncated-in-stage2", lambda: truncated("truncated-8-sectors", 8),
