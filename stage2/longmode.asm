@@ -5,12 +5,14 @@
 ; (+NXE), then CR0.PG (with CR0.WP) activates IA-32e mode; a far jump to a
 ; 64-bit code segment leaves compatibility mode. The kernel is entered with
 ; RDI = BootInfo, RSP = its stack top (16-byte aligned), RBP = 0, IF = 0.
+; IDTR points to early_trap.asm's last-resort IDT.
 ; This code lives in its own page (.trampoline): the only stage2 page the
 ; page tables map executable, as it runs after paging is on.
 
 %include "x86.inc"
 
 global enter_long_mode
+extern early_trap_install
 
 ; struct lm_handoff offsets (stage2/longmode.h)
 %define H_CR3 0
@@ -45,6 +47,7 @@ bits 64
     mov esi, esi                    ; upper halves are undefined after the switch (SDM 10.8.5.4)
     mov rdi, [rsi + H_BOOTINFO]
     mov rsp, [rsi + H_STACK]
+    call early_trap_install         ; until the kernel's lidt: a message, not a reset
     mov rax, [rsi + H_ENTRY]
     xor ebp, ebp
     jmp rax

@@ -159,6 +159,16 @@ def kernel_relinked(name, new_base):
     return replace_kernel(name, bytes(elf))
 
 
+def kernel_entry_code(name, code):
+    """The first bytes at the kernel's entry replaced by `code`."""
+    elf = good_kernel()
+    entry, = struct.unpack_from("<Q", elf, 24)
+    text = next(h for h in phdrs(elf) if h[1] == PT_LOAD and h[4] <= entry < h[4] + h[6])
+    at = text[3] + entry - text[4]
+    elf[at:at + len(code)] = code
+    return replace_kernel(name, bytes(elf))
+
+
 def kernel_empty():
     return replace_kernel("kernel-empty", b"")
 
@@ -527,6 +537,15 @@ def cases(sparse, strategies):
                  "kernel-other-strategy", open("build/recursive/kernel.elf", "rb").read()),
              ["pagelab kernel: error: the loader built page tables for another strategy than "
               "this kernel's", KERNEL_HALT]),
+        # ---- a kernel that faults before it has an IDT: stage2's last-resort IDT
+        Case("kernel-ud2-at-entry", lambda: kernel_entry_code("kernel-ud2", b"\x0f\x0b"),
+             ["pagelab stage2: error: CPU exception 0x06 (error code 0x00000000) at RIP "
+              "0xffffffff80200000", "before the kernel installed its IDT", STAGE2_STOP],
+             vga=True),
+        Case("kernel-null-read-at-entry", lambda: kernel_entry_code(
+                 "kernel-null-read", b"\x48\x8b\x04\x25\x08\x00\x00\x00"),   # mov rax, [8]
+             ["pagelab stage2: error: CPU exception 0x0e (error code 0x00000000) at RIP "
+              "0xffffffff80200000, CR2 0x0000000000000008", STAGE2_STOP]),
         Case("kernel-entry-in-data", kernel_entry_outside,
              stage2_error("/boot/kernel.elf: kernel entry point is not inside an executable "
                           "segment")),
