@@ -29,10 +29,21 @@ COMMON_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
                  -MMD -MP $(WARN) -Iinclude -Icommon
 # -march=i386: no CMOV & co., so that on a CPU too old for pagelab (a
 # Pentium, a 486) stage2 still runs far enough to say why it cannot boot
-STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i386 -Os -Istage2
+STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i386 -Os -g -Istage2
 KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -Ikernel
-NASMFLAGS     := -I$(GEN)/ -Werror
+NASMFLAGS     := -I$(GEN)/ -Icommon/ -Werror
 KERNEL_LDFLAGS := -m elf_x86_64 -nostdlib -z noexecstack -z max-page-size=0x1000
+
+# what a NASM source may include (common/debug.inc pulls in uart.inc)
+ASM_INC := $(GEN)/layout.inc $(GEN)/x86.inc $(GEN)/uart.inc common/debug.inc
+# debug images: `make bochs DEMO=<name>` boots build/<strategy>/debug-<name>.img
+DEMOS := stale-tlb
+DEMO  ?=
+ifneq ($(DEMO),)
+ifeq ($(filter $(DEMO),$(DEMOS)),)
+$(error unknown DEMO '$(DEMO)': choose one of $(DEMOS))
+endif
+endif
 
 upper = $(shell echo $(1) | tr 'a-z-' 'A-Z_')
 under = $(subst -,_,$(1))
@@ -44,7 +55,7 @@ COMMON_C   := $(wildcard common/*.c)
 KERNEL_C   := $(filter-out kernel/strategy_%.c kernel/variant_%.c,$(wildcard kernel/*.c))
 KERNEL_ASM := $(wildcard kernel/*.asm)
 
-.PHONY: all image run bochs gdb test bench clean help images test-images deps deps-build deps-run deps-test
+.PHONY: all image run bochs gdb test bench clean help images test-images debug-images deps deps-build deps-run deps-test
 all: image
 
 # keep generated includes: they are inputs of many objects
@@ -71,7 +82,7 @@ build/$(1)/s2/%.c.o: %.c
 	@mkdir -p $$(@D)
 	@echo "  CC32  $$@"
 	$$(Q)$$(CC) $$(STAGE2_CFLAGS) $$($(1)_DEFS) -c $$< -o $$@
-build/$(1)/s2/%.asm.o: %.asm $(GEN)/layout.inc $(GEN)/x86.inc
+build/$(1)/s2/%.asm.o: %.asm $(ASM_INC)
 	@mkdir -p $$(@D)
 	@echo "  NASM  $$@"
 	$$(Q)$$(NASM) $$(NASMFLAGS) -f elf32 -o $$@ $$<
@@ -79,7 +90,7 @@ build/$(1)/k/%.c.o: %.c
 	@mkdir -p $$(@D)
 	@echo "  CC64  $$@"
 	$$(Q)$$(CC) $$(KERNEL_CFLAGS) $$($(1)_DEFS) -c $$< -o $$@
-build/$(1)/k/%.asm.o: %.asm $(GEN)/layout.inc $(GEN)/x86.inc
+build/$(1)/k/%.asm.o: %.asm $(ASM_INC)
 	@mkdir -p $$(@D)
 	@echo "  NASM  $$@"
 	$$(Q)$$(NASM) $$(NASMFLAGS) -f elf64 -g -o $$@ $$<
@@ -113,6 +124,59 @@ build/$(1)/test.img: build/stage1.bin build/$(1)/stage2.bin build/$(1)/kernel-te
 endef
 $(foreach s,$(STRATEGIES),$(eval $(call strategy_rules,$(s))))
 
+# debug_rules(name): the debug images of one strategy (`make bochs`,
+# tests/bochs_check.py). Every stage is compiled again into build/<name>/dbg/
+# with -DPAGELAB_DEBUG (Bochs magic breakpoints, common/debug.h) and the
+# kernel variant is kernel/variant_debug.c: debug.img; debug-stale-tlb.img
+# adds its stale-TLB demo. bochs.sym: stage2's and the kernel's symbols
+# for Bochs's debugger.
+define debug_rules
+$(1)_DBG_S2_OBJ := $(patsubst %,build/$(1)/dbg/s2/%.o,$(STAGE2_C) $(STAGE2_ASM) $(COMMON_C))
+$(1)_DBG_K_OBJ  := $(patsubst %,build/$(1)/dbg/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_C) \
+                     kernel/strategy_$(call under,$(1)).c)
+$(1)_DBG_DEFS   := $$($(1)_DEFS) -DPAGELAB_DEBUG
+
+build/$(1)/dbg/s2/%.c.o: %.c
+	@mkdir -p $$(@D)
+	@echo "  CC32  $$@"
+	$$(Q)$$(CC) $$(STAGE2_CFLAGS) $$($(1)_DBG_DEFS) -c $$< -o $$@
+build/$(1)/dbg/s2/%.asm.o: %.asm $(ASM_INC)
+	@mkdir -p $$(@D)
+	@echo "  NASM  $$@"
+	$$(Q)$$(NASM) $$(NASMFLAGS) -DPAGELAB_DEBUG -f elf32 -o $$@ $$<
+build/$(1)/dbg/k/%.c.o: %.c
+	@mkdir -p $$(@D)
+	@echo "  CC64  $$@"
+	$$(Q)$$(CC) $$(KERNEL_CFLAGS) $$($(1)_DBG_DEFS) -c $$< -o $$@
+build/$(1)/dbg/k/%.asm.o: %.asm $(ASM_INC)
+	@mkdir -p $$(@D)
+	@echo "  NASM  $$@"
+	$$(Q)$$(NASM) $$(NASMFLAGS) -DPAGELAB_DEBUG -f elf64 -g -o $$@ $$<
+build/$(1)/dbg/k/kernel/variant_debug-stale-tlb.c.o: kernel/variant_debug.c
+	@mkdir -p $$(@D)
+	@echo "  CC64  $$@"
+	$$(Q)$$(CC) $$(KERNEL_CFLAGS) $$($(1)_DBG_DEFS) -DPAGELAB_DEMO_STALE_TLB=1 -c $$< -o $$@
+
+build/$(1)/dbg/stage2.elf: $$($(1)_DBG_S2_OBJ) build/$(1)/stage2.ld
+	@echo "  LD    $$@"
+	$$(Q)$$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T build/$(1)/stage2.ld -o $$@ $$($(1)_DBG_S2_OBJ)
+build/$(1)/dbg/stage2.bin: build/$(1)/dbg/stage2.elf
+	objcopy -O binary $$< $$@
+build/$(1)/dbg/kernel-%.elf: $$($(1)_DBG_K_OBJ) build/$(1)/dbg/k/kernel/variant_%.c.o build/$(1)/kernel.ld
+	@echo "  LD    $$@"
+	$$(Q)$$(LD) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_DBG_K_OBJ) build/$(1)/dbg/k/kernel/variant_$$*.c.o
+build/$(1)/dbg/bochs-%.sym: build/$(1)/dbg/stage2.elf build/$(1)/dbg/kernel-%.elf
+	@echo "  SYM   $$@"
+	$$(Q)nm -n $$^ | awk 'NF == 3 && $$$$2 ~ /^[tTdDbBrR]$$$$/ && $$$$3 !~ /^\.\.@/ { print $$$$1, $$$$3 }' > $$@
+build/$(1)/debug.img build/$(1)/debug-stale-tlb.img: build/$(1)/%.img: build/stage1.bin build/$(1)/dbg/stage2.bin build/$(1)/dbg/kernel-%.elf build/$(1)/dbg/bochs-%.sym disk/mkimage.py include/layout.h
+	@echo "  IMAGE $$@"
+	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
+	    --stage2 build/$(1)/dbg/stage2.bin --kernel build/$(1)/dbg/kernel-$$*.elf --fat $$(FAT) --out $$@
+-include $$($(1)_DBG_S2_OBJ:.o=.d) $$($(1)_DBG_K_OBJ:.o=.d) build/$(1)/dbg/k/kernel/variant_debug.c.d \
+         build/$(1)/dbg/k/kernel/variant_debug-stale-tlb.c.d
+endef
+$(foreach s,$(STRATEGIES),$(eval $(call debug_rules,$(s))))
+
 # The stack-overflow test kernel (kernel/variant_overflow.c), offset only:
 # booted by tests/robustness.py, which expects the double-fault report.
 OVERFLOW_OBJ := build/offset/k/kernel/variant_overflow.c.o
@@ -130,6 +194,7 @@ QEMU_BASE := -drive file=$(IMAGE),format=raw,if=ide -m $(MEM) -cpu $(CPU) -no-re
 image: deps-build $(IMAGE)
 images: deps-build $(foreach s,$(STRATEGIES),build/$(s)/disk.img)
 test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img) build/offset/overflow.img
+debug-images: $(foreach s,$(STRATEGIES),build/$(s)/debug.img build/$(s)/debug-stale-tlb.img)
 
 # Debian packages: `make deps` installs what is missing (needs root or sudo).
 deps deps-build deps-run deps-test:
@@ -138,8 +203,13 @@ deps deps-build deps-run deps-test:
 run: deps-run image
 	$(QEMU) $(QEMU_BASE) -serial stdio $(QEMU_EXTRA)
 
-bochs: deps-run image
-	bochs -q -f bochsrc 'ata0-master: type=disk, path="$(IMAGE)", mode=flat' $(BOCHS_EXTRA)
+# Bochs stops at every paging milestone of the debug image (NOTES.md,
+# "Stepping through paging in Bochs"); -unlock: a Bochs that was killed
+# leaves a lock on the image.
+BOCHS_VARIANT := debug$(if $(DEMO),-$(DEMO))
+bochs: deps-run build/$(STRATEGY)/$(BOCHS_VARIANT).img
+	bochs -q -unlock -f bochsrc 'ata0-master: type=disk, path="build/$(STRATEGY)/$(BOCHS_VARIANT).img", mode=flat' \
+	    'debug_symbols: file="build/$(STRATEGY)/dbg/bochs-$(BOCHS_VARIANT).sym"' $(BOCHS_EXTRA)
 
 gdb: deps-run image
 	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x tools/gdbinit"
@@ -150,7 +220,7 @@ HOST_TESTS :=
 -include tests/host/paging.mk
 -include tests/fuzz/fuzz.mk
 
-test: deps-test images test-images $(HOST_TESTS)
+test: deps-test images test-images debug-images $(HOST_TESTS)
 	@$(PYTHON) tests/run_tests.py --host $(HOST_TESTS) --strategies $(STRATEGIES)
 
 clean:
@@ -159,7 +229,7 @@ clean:
 help:
 	@echo "make image  [STRATEGY=name]   build build/<name>/disk.img (default strategy: offset)"
 	@echo "make run    [STRATEGY= MEM= CPU= QEMU_EXTRA=]   boot it in QEMU, serial on the terminal"
-	@echo "make bochs  [STRATEGY=]       boot it in Bochs with its debugger"
+	@echo "make bochs  [STRATEGY= DEMO=stale-tlb]  the debug image in Bochs, stopping at each paging milestone"
 	@echo "make gdb    [STRATEGY=]       QEMU paused with its gdb stub (gdb -x tools/gdbinit)"
 	@echo "make test                     host tests + boot tests of all strategies"
 	@echo "make fuzz   [FUZZ_SECONDS=60] each libFuzzer harness for that long (tests/fuzz)"

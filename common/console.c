@@ -7,30 +7,19 @@
 #include <stddef.h>
 #include "console.h"
 #include "io.h"
+#include "debug.h"
 #include "../include/layout.h"
+#include "../include/uart.h"
 
 #define VGA_TEXT_ADDR   0xB8000
 #define VGA_COLS        80
 #define VGA_ROWS        25
 #define VGA_ATTR        0x07          /* light grey on black */
-/* 16550 registers (offsets from the base port), PC16550D datasheet */
-#define UART_DATA       0
-#define UART_IER        1
-#define UART_FCR        2
-#define UART_LCR        3
-#define UART_MCR        4
-#define UART_LSR        5
-#define UART_SCRATCH    7
-#define UART_LCR_DLAB   0x80
-#define UART_LCR_8N1    0x03
-#define UART_LSR_THRE   0x20          /* transmit holding register empty */
-#define UART_DIVISOR_115200 1         /* 1.8432 MHz / 16 / 115200 */
-#define UART_SPIN_LIMIT 100000        /* bounded wait: a missing UART never hangs us */
 
 static volatile uint16_t *const vga = (volatile uint16_t *)VGA_TEXT_ADDR;
 static unsigned vga_row, vga_col;
 static int uart_present;
-static int e9_enabled;
+static int e9_enabled = PAGELAB_DEBUG_ON; /* debug images: Bochs shows it all */
 
 static void uart_init(void)
 {

@@ -9,6 +9,7 @@
 #include "strategy.h"
 #include "trap.h"
 #include "layout.h"
+#include "../common/debug.h"
 
 #define VGA_FRAME        0xB8000
 #define DEADBEAF_PAGE    0xDEADBEAF000ULL
@@ -97,8 +98,17 @@ void experiments_run(const struct boot_info *bi)
     show_translation("window base", bi->phys_window_base);
     show_translation("window: highest usable frame", bi->phys_window_base + bi->max_phys - PAGE_SIZE);
     show_translation("surely unmapped", SURELY_UNMAPPED);
+    PAGELAB_BREAK("before the example mappings",
+                  "`page 0` and `page 0x%llx`: \"physical address not available\"; `info tab`"
+                  " starts at 0x1000 (page 0 is left unmapped to catch NULL)",
+                  DEADBEAF_PAGE);
     experiment_page0();
     experiment_deadbeaf();
+    PAGELAB_BREAK("after the example mappings",
+                  "`page 0` and `page 0x%llx` both end on 0x%x (VGA); `info tab` lists both;"
+                  " `x /2gx 0`, `x /2gx 0x%llx` and `xp /2gx 0x%x` show the same words: the"
+                  " screen's first characters",
+                  DEADBEAF_PAGE, VGA_FRAME, DEADBEAF_PAGE, VGA_FRAME);
     experiment_write_code();
     kprintf("mapped ranges (info tab style):\n");
     pt_dump_ranges();

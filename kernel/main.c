@@ -17,6 +17,7 @@
 #include "strategy.h"
 #include "trap.h"
 #include "wx_check.h"
+#include "../common/debug.h"
 #include "../common/io.h"
 
 void kmain(const struct boot_info *bi);
@@ -53,5 +54,8 @@ void kmain(const struct boot_info *bi)
     wx_check(bi);
     final_translations(bi);
     kprintf("pagelab: halted\n");
+    PAGELAB_BREAK("halted",
+                  "the final tables are live: `page <address>` for any final-translation line"
+                  " agrees with it; `info tab` lists every mapping; `c` halts for good");
     halt_forever();
 }

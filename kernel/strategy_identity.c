@@ -10,6 +10,7 @@
  * path.
  */
 #include "console.h"
+#include "../common/debug.h"
 #include "layout.h"
 #include "pmm.h"
 #include "strategy.h"
@@ -41,6 +42,11 @@ pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
     if (frame.pa < pool_start || frame.pa >= pool_end)
         kpanic("strategy_table_get: level %u table 0x%lx outside the identity-mapped pool",
                level, frame.pa);
+    PAGELAB_BREAK_ONCE("first page-table frame reached: identity, at its own address",
+                       "the level-%u table at physical 0x%lx is read at virtual 0x%lx: the"
+                       " table pool is mapped 1:1\n  look: `x /4gx 0x%lx` shows what"
+                       " `xp /4gx 0x%lx` shows; `page 0x%lx` walks PML4[0] to 0x%lx",
+                       level, frame.pa, frame.pa, frame.pa, frame.pa, frame.pa, frame.pa);
     return (pte_t *)(uintptr_t)frame.pa;
 }
 

@@ -9,6 +9,7 @@
  * with the window base set to a simulated memory arena.
  */
 #include "console.h"
+#include "../common/debug.h"
 #include "pmm.h"
 #include "strategy.h"
 
@@ -40,7 +41,14 @@ pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
     if (frame.pa >= window_size)
         kpanic("strategy_table_get: level %u table 0x%lx outside the window",
                level, frame.pa);
-    return (pte_t *)(uintptr_t)(window_base + frame.pa);
+    pte_t *table = (pte_t *)(uintptr_t)(window_base + frame.pa);
+    PAGELAB_BREAK_ONCE("first page-table frame reached: offset, through the window",
+                       "the level-%u table at physical 0x%lx is read at window base + 0x%lx"
+                       " = %p\n  look: `x /4gx %p` (virtual) shows what `xp /4gx 0x%lx`"
+                       " (physical) shows; `page %p` walks PML4[256] to 0x%lx",
+                       level, frame.pa, frame.pa, (void *)table, (void *)table, frame.pa,
+                       (void *)table, frame.pa);
+    return table;
 }
 
 void strategy_table_put(unsigned level, pte_t *table)

@@ -14,6 +14,7 @@
  * pointers overflow (x86_64 #424).
  */
 #include "console.h"
+#include "../common/debug.h"
 #include "layout.h"
 #include "pmm.h"
 #include "strategy.h"
@@ -72,6 +73,14 @@ pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
     if (want != frame.pa)
         kpanic("strategy_table_get: level %u table of 0x%lx is 0x%lx, not 0x%lx",
                level, va.va, want, frame.pa);
+    PAGELAB_BREAK_ONCE("first page-table frame reached: recursive, by its address",
+                       "the level-%u table on the path of 0x%lx is at %p: PML4[%u] taken"
+                       " %u times, then the path's top indices\n  look: `page %p` loops"
+                       " through PML4[%u] and ends on 0x%lx; `x /4gx %p` shows what"
+                       " `xp /4gx 0x%lx` shows",
+                       level, va.va, (void *)table_at(level, va), RECURSIVE_INDEX, level,
+                       (void *)table_at(level, va), RECURSIVE_INDEX, frame.pa,
+                       (void *)table_at(level, va), frame.pa);
     return table_at(level, va);
 }
 

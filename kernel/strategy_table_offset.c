@@ -10,6 +10,7 @@
  * down at init; the pool's range at TABLE_OFFSET_BASE is reserved.
  */
 #include "console.h"
+#include "../common/debug.h"
 #include "layout.h"
 #include "pmm.h"
 #include "strategy.h"
@@ -41,7 +42,15 @@ pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
     if (frame.pa < pool_start || frame.pa >= pool_end)
         kpanic("strategy_table_get: level %u table 0x%lx outside the mapped pool",
                level, frame.pa);
-    return (pte_t *)(uintptr_t)(TABLE_OFFSET_BASE + frame.pa);
+    pte_t *table = (pte_t *)(uintptr_t)(TABLE_OFFSET_BASE + frame.pa);
+    PAGELAB_BREAK_ONCE("first page-table frame reached: table-offset, at the pool's offset",
+                       "the level-%u table at physical 0x%lx is read at 0x%llx + 0x%lx = %p"
+                       "\n  look: `x /4gx %p` shows what `xp /4gx 0x%lx` shows; `page %p`"
+                       " walks PML4[%u] to 0x%lx",
+                       level, frame.pa, (unsigned long long)TABLE_OFFSET_BASE, frame.pa,
+                       (void *)table, (void *)table, frame.pa, (void *)table,
+                       TABLE_OFFSET_PML4_INDEX, frame.pa);
+    return table;
 }
 
 void strategy_table_put(unsigned level, pte_t *table)

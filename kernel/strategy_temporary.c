@@ -14,6 +14,7 @@
  * slot is cleared and invalidated before the frame is freed (rule 4).
  */
 #include "console.h"
+#include "../common/debug.h"
 #include "layout.h"
 #include "pmm.h"
 #include "strategy.h"
@@ -63,6 +64,13 @@ pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
     held[level] = frame.pa;
     if (old != 0)
         pt_invlpg(slot); /* rule 2: the slot pointed elsewhere */
+    PAGELAB_BREAK_ONCE("first page-table frame reached: temporary, through a slot",
+                       "slot %u at 0x%lx now maps the level-%u table at physical 0x%lx; its"
+                       " entry is `xp /gx %p` in the slot table (no invlpg: the slot was"
+                       " empty)\n  look: `page 0x%lx` -> 0x%lx; `x /4gx 0x%lx` shows what"
+                       " `xp /4gx 0x%lx` shows",
+                       level, slot.va, level, frame.pa, (void *)&slot_table[level], slot.va,
+                       frame.pa, slot.va, frame.pa);
     return (pte_t *)(uintptr_t)slot.va;
 }
 

@@ -16,6 +16,7 @@
 #include "cpu.h"
 #include "layout.h"
 #include "lib.h"
+#include "../common/debug.h"
 #include "../common/io.h"
 
 #define GDT_KERNEL_CODE  0x08
@@ -163,6 +164,11 @@ void trap_dispatch(struct trap_frame *f)
     if (probe_resume_rip && (f->vector == 14 || f->vector == 13)) {
         last_fault = (struct probe_fault){ f->vector, f->error_code,
                                            f->vector == 14 ? read_cr2() : 0, f->rip };
+        PAGELAB_BREAK("inside a deliberate page fault",
+                      "vector %lu, error code 0x%lx, CR2 0x%lx, faulting RIP 0x%lx\n"
+                      "  look: `creg` shows CR2; `page 0x%lx` shows the entry that refused"
+                      " (no W for a write); `print-stack` shows the frame the CPU pushed",
+                      f->vector, f->error_code, last_fault.cr2, f->rip, last_fault.cr2);
         f->rip = probe_resume_rip;
         f->rsp = probe_resume_rsp;
         probe_resume_rip = 0;

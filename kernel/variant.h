@@ -4,6 +4,7 @@
  *   variant_none.c      build/<strategy>/kernel.elf       (disk.img: the normal boot)
  *   variant_selftest.c  build/<strategy>/kernel-test.elf  (test.img: `make test`)
  *   variant_bench.c     build/<strategy>/kernel-bench.elf (bench.img: `make bench`)
+ *   variant_debug.c     build/<strategy>/dbg/kernel-debug*.elf (debug*.img: `make bochs`)
  * kmain calls variant_run() after the experiments and adds
  * variant_oracle_addresses() to the final translations.
  *

@@ -7,9 +7,11 @@
 ; RDI = BootInfo, RSP = its stack top (16-byte aligned), RBP = 0, IF = 0.
 ; IDTR points to early_trap.asm's last-resort IDT.
 ; This code lives in its own page (.trampoline): the only stage2 page the
-; page tables map executable, as it runs after paging is on.
+; page tables map executable, as it runs after paging is on. Debug images
+; stop in Bochs right before the jump to the kernel (PAGELAB_BREAK).
 
 %include "x86.inc"
+%include "debug.inc"
 
 global enter_long_mode
 extern early_trap_install
@@ -50,4 +52,9 @@ bits 64
     call early_trap_install         ; until the kernel's lidt: a message, not a reset
     mov rax, [rsi + H_ENTRY]
     xor ebp, ebp
+    PAGELAB_BREAK "stage2: long mode is on", \
+        {"`creg`: CR0.PG=1, EFER.LMA=1, CR3 = the PML4 - this is 64-bit code in stage2's", \
+         " trampoline page, the only one the loader maps executable", 13, 10, \
+         "  look: `page rip` (identity-mapped, r-x), `page rax` (the kernel entry), `page rsp-8`", \
+         " (the kernel stack); `info tab` lists everything the loader mapped"}
     jmp rax

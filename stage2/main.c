@@ -10,8 +10,10 @@
 #include "longmode.h"
 #include "lib.h"
 #include "../common/console.h"
+#include "../common/debug.h"
 #include "../common/io.h"
 #include "../include/layout.h"
+#include "../include/pte.h"
 #include "../include/x86.h"
 
 #ifndef PAGELAB_STRATEGY
@@ -79,6 +81,13 @@ static void jump_to_kernel(struct boot_info *bi)
     handoff.boot_info = (uintptr_t)bi;
     progress("entering long mode: kernel entry 0x%llx, BootInfo at 0x%x",
              (unsigned long long)bi->kernel_entry, (unsigned)(uintptr_t)bi);
+    uint32_t pml4 = handoff.cr3;
+    PAGELAB_BREAK("stage2: page tables built, CR3 not loaded yet",
+                  "`creg`: CR0.PG=0 and CR3=0 - paging is off, `info tab` says so\n"
+                  "  look: the PML4 the kernel starts on, at physical 0x%x: `xp /gx 0x%x` is"
+                  " entry 0 (low memory), `xp /gx 0x%x` entry 256 (the window),"
+                  " `xp /gx 0x%x` entry 511 (kernel, stack)",
+                  pml4, pml4, pml4 + PHYS_WINDOW_PML4_INDEX * 8, pml4 + (PT_ENTRIES - 1) * 8);
     bi->tsc_kernel_jump = rdtsc();
     enter_long_mode(&handoff);
 }

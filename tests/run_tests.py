@@ -8,7 +8,8 @@ the loader's progress, the kernel's boot report, the blog experiments, and
 that every final-translation line agrees with QEMU's own page walk
 (gva2gpa) and with what the line must be by construction (page 0 and
 0xdeadbeaf000 were mapped to the VGA frame, the guard page is not mapped,
-...). Ends with "N passed, N failed"; exit status 1 on any failure.
+...). Then the Bochs runs of the debug images (bochs_check.py). Ends with
+"N passed, N failed"; exit status 1 on any failure.
 """
 import argparse
 import os
@@ -19,6 +20,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 import robustness  # noqa: E402
+import bochs_check  # noqa: E402
 
 VGA = 0xB8000
 BOOT_MEMS = ["32M", "512M", "6G"]
@@ -139,6 +141,7 @@ def main():
                    cpu="qemu64,-pdpe1gb")
     if "offset" in a.strategies:
         robustness.run(record, strategies=a.strategies)
+    bochs_check.run(record, strategies=a.strategies)
     print("%d passed, %d failed" % (results["pass"], results["fail"]))
     sys.exit(1 if results["fail"] else 0)
 

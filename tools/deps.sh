@@ -4,9 +4,10 @@
 # As root it runs apt-get itself; otherwise it prints the exact command.
 set -eu
 build="nasm gcc binutils make python3 dosfstools mtools"
-run="$build qemu-system-x86 bochs bochsbios vgabios bochs-x"
+run="$build qemu-system-x86 bochs bochsbios vgabios bochs-x gdb"
 # clang + libclang-rt-14-dev: the libFuzzer harnesses (tests/fuzz)
-test_pkgs="$build qemu-system-x86 clang libclang-rt-14-dev"
+# bochs, its BIOSes and gdb: tests/bochs_check.py and tests/gdb_check.py
+test_pkgs="$build qemu-system-x86 clang libclang-rt-14-dev bochs bochsbios vgabios gdb"
 case "${1:-deps}" in
     deps-build) want=$build ;;
     deps-run) want=$run ;;

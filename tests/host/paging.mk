@@ -17,7 +17,7 @@ PAGING_CORE_SRC := kernel/pt.c kernel/pt_dump.c kernel/pmm.c kernel/strategy_off
 PAGING_DEPS := $(PAGING_CORE_SRC) tests/host/fake_cpu.h tests/host/check.h \
                kernel/pt.h kernel/pmm.h kernel/strategy.h kernel/tlb.h \
                include/pte.h include/addr.h include/layout.h include/bootinfo.h \
-               include/pmm_meta.h
+               include/pmm_meta.h common/debug.h
 
 HOST_TESTS += $(PAGING_TEST_DIR)/test_pt $(PAGING_TEST_DIR)/test_pt_model \
               $(PAGING_TEST_DIR)/test_pmm

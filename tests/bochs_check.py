@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""bochs_check.py - the scripted Bochs runs of `make test`.
+
+tests/run_tests.py calls run(record), so every check counts in the same
+"N passed, N failed" line (alone: `python3 tests/bochs_check.py` after
+`make debug-images images`).
+
+Bochs 2.7 runs headless (bochsrc: rfb display, no client awaited) and
+non-interactively: its debugger reads an -rc command file holding one `c`
+per magic breakpoint the debug image must hit (common/debug.h), so a boot
+passes only if it stops at exactly MILESTONES, in order. Stopped at the
+last one ("halted", right before the final HLT, page tables live), it is
+asked `page <va>` for every final-translation address the kernel printed:
+those are known only then, so they reach the debugger on its standard input,
+which it reads once the -rc file is exhausted. Each answer must match the
+kernel's line: the frame, the page size (the level whose entry has PS),
+write and execute permission (W at every level, XD at none), or "not
+available" for an unmapped address. Non-canonical addresses are not asked:
+Bochs's `page` walks bits 47:12 and ignores 63:48, where the CPU raises #GP
+before any walk.
+
+Also: the stale-TLB demo image shows, at its breakpoint, `tlb` holding frame
+A while `page` walks to frame B, and the entry gone after INVLPG; the normal
+images carry no magic breakpoint; and with `--transcript STRATEGY` this file
+replays the walkthrough of NOTES.md ("Stepping through paging in Bochs"):
+at each stop it runs the commands the kernel's "look:" lines suggest.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu  # noqa: E402
+
+STRATEGIES = ["identity", "table-offset", "offset", "temporary", "recursive"]
+TIMEOUT = 60
+NO_1G_CPU = "corei7_sandy_bridge_2600k"   # Bochs model without 1 GiB pages
+BREAK = "pagelab break: "
+MILESTONES = [
+    "stage2: page tables built, CR3 not loaded yet",
+    "stage2: long mode is on",
+    "kernel entry",
+    "first page-table frame reached: %s",
+    "before the example mappings",
+    "after the example mappings",
+    "inside a deliberate page fault",
+    "before an unmap that frees tables",
+    "after the unmap",
+    "halted",
+]
+STALE_TLB = ["stale TLB: PTE changed without invlpg", "stale TLB: after invlpg"]
+MAGIC_BREAK = re.compile(r"\bxchg\s+%bx,%bx")
+
+
+class Bochs:
+    """One headless Bochs run of a copy of `image` (Bochs locks the file it
+    opens, and a user's `make bochs` may have it open)."""
+
+    def __init__(self, image, rc_lines, extra=()):
+        self.tmp = tempfile.mkdtemp(prefix="pagelab-bochs-")
+        disk = os.path.join(self.tmp, "disk.img")
+        shutil.copyfile(image, disk)
+        rc = os.path.join(self.tmp, "commands.rc")
+        with open(rc, "w") as f:
+            f.write("".join(l + "\n" for l in rc_lines))
+        self.serial_path = os.path.join(self.tmp, "serial.log")
+        self.out_path = os.path.join(self.tmp, "bochs.out")
+        self.out = open(self.out_path, "w")
+        cmd = ["bochs", "-q", "-f", "bochsrc", "-rc", rc,
+               'ata0-master: type=disk, path="%s", mode=flat' % disk,
+               "com1: enabled=1, mode=file, dev=%s" % self.serial_path,
+               "log: %s" % os.path.join(self.tmp, "bochs.log")] + list(extra)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self.out,
+                                     stderr=subprocess.STDOUT, text=True)
+
+    def serial(self):
+        try:
+            with open(self.serial_path, "rb") as f:
+                return f.read().decode("latin-1").replace("\r", "")
+        except FileNotFoundError:
+            return ""
+
+    def output(self):
+        with open(self.out_path, "rb") as f:
+            return f.read().decode("latin-1")
+
+    def wait_serial(self, text, count=1, timeout=TIMEOUT):
+        """True once `text` occurs `count` times on serial; False on timeout/exit."""
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.serial().count(text) >= count:
+                return True
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        return self.serial().count(text) >= count
+
+    def send(self, lines):
+        """Debugger commands on stdin, read once the -rc file is done."""
+        self.proc.stdin.write("".join(l + "\n" for l in lines))
+        self.proc.stdin.flush()
+
+    def finish(self, timeout=TIMEOUT):
+        """Send `quit`, wait for the exit; returns Bochs's output."""
+        try:
+            self.send(["quit"])
+            self.proc.stdin.close()
+            self.proc.wait(timeout=timeout)
+        except (subprocess.TimeoutExpired, BrokenPipeError):
+            self.proc.kill()
+            self.proc.wait()
+        self.out.close()
+        out = self.output()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return out
+
+
+def canonical(va):
+    """Bits 63:47 all equal (SDM Vol. 1, 3.3.7.1)."""
+    return va >> 47 in (0, 0x1FFFF)
+
+
+def breaks_seen(serial):
+    return [l[len(BREAK):] for l in serial.splitlines() if l.startswith(BREAK)]
+
+
+def expected_breaks(strategy, demo=False):
+    names = [m % strategy if "%s" in m else m for m in MILESTONES]
+    return names[:-1] + (STALE_TLB if demo else []) + names[-1:]
+
+
+def milestones_match(seen, want):
+    """Each seen break starts with the wanted name (the strategy's break
+    goes on with ", how it reaches the frame")."""
+    return len(seen) == len(want) and all(s == w or s.startswith(w + ",")
+                                          for s, w in zip(seen, want))
+
+
+# ---------------------------------------------------------------- `page`
+
+LEVEL = re.compile(r"^\s*(PML4|PDPE|PDE|PTE): 0x([0-9a-f]+)\s+(.*)$")
+MAPS = re.compile(r"^linear page 0x([0-9a-f]+) maps to physical page 0x([0-9a-f]+)")
+NOT_AVAILABLE = re.compile(r"^physical address not available for linear 0x([0-9a-f]+)")
+
+
+def parse_pages(text):
+    """Bochs's answers to `page`, in order: dicts with linear, frame (None if
+    not available), size and perms (rwx as the final-translation lines)."""
+    results, levels = [], []
+    for line in text.splitlines():
+        line = re.sub(r"^<bochs:\d+> (page \S+)?", "", line)
+        m = LEVEL.match(line)
+        if m:
+            levels.append((m.group(1), m.group(3).split()))
+            continue
+        m, n = MAPS.match(line), NOT_AVAILABLE.match(line)
+        if not (m or n):
+            continue
+        size = "4K"
+        for name, flags in levels:
+            if "PS" in flags:
+                size = {"PDPE": "1G", "PDE": "2M"}.get(name, "?")
+        writable = all("W" in flags for _, flags in levels)
+        executable = not any("XD" in flags for _, flags in levels)
+        results.append({"linear": int((m or n).group(1), 16),
+                        "frame": int(m.group(2), 16) if m else None, "size": size,
+                        "perms": "r" + ("w" if writable else "-") + ("x" if executable else "-")})
+        levels = []
+    return results
+
+
+def compare(finals, answers):
+    """Problems, one string each, between the kernel's lines and Bochs's."""
+    wrong = []
+    for (va, pa, rest), got in zip(finals, answers):
+        if got["linear"] != va & ~0xFFF:
+            wrong.append("0x%x: Bochs answered for 0x%x" % (va, got["linear"]))
+        elif pa is None and got["frame"] is not None:
+            wrong.append("0x%x: kernel unmapped, Bochs 0x%x" % (va, got["frame"]))
+        elif pa is not None:
+            size, perms = rest.split()[:2]
+            if (got["frame"], got["size"], got["perms"]) != (pa & ~0xFFF, size, perms):
+                wrong.append("0x%x: kernel 0x%x %s %s, Bochs %s %s %s" % (
+                    va, pa & ~0xFFF, size, perms,
+                    "unmapped" if got["frame"] is None else hex(got["frame"]), got["size"], got["perms"]))
+    if len(answers) != len(finals):
+        wrong.append("%d answers for %d questions" % (len(answers), len(finals)))
+    return wrong
+
+
+def check_boot(record, name, image, strategy, extra=(), sizes=("4K", "2M", "1G")):
+    want = expected_breaks(strategy)
+    b = Bochs(image, ["c"] * len(want), extra)
+    halted = b.wait_serial(BREAK + "halted")
+    serial = b.serial()
+    finals = qemu.final_translations(serial) or []
+    asked = [f for f in finals if canonical(f[0])]
+    if halted:
+        b.send(["page 0x%x" % va for va, _, _ in asked])
+    out = b.finish()
+    seen = breaks_seen(serial)
+    record(halted and milestones_match(seen, want), name + ": stops at every milestone, in order",
+           "saw %s" % seen)
+    if not record(bool(asked), name + ": final translations well formed", "none on serial"):
+        return
+    answers = parse_pages(out.rsplit(BREAK + "halted", 1)[-1])
+    wrong = compare(asked, answers)
+    unmapped = sum(1 for f in asked if f[1] is None)
+    kinds = {f[2].split()[0] for f in asked if f[1] is not None}
+    missing = [s for s in sizes if s not in kinds] + ([] if unmapped else ["unmapped"])
+    record(not wrong and not missing,
+           name + ": %d final translations agree with Bochs's page (%d mapped: %s; %d unmapped;"
+           " %d non-canonical not asked)" % (len(asked), len(asked) - unmapped,
+                                             "/".join(sorted(kinds)), unmapped,
+                                             len(finals) - len(asked)),
+           "; ".join(wrong[:5] + ["no %s line" % m for m in missing]))
+
+
+def tlb_entry(text, kind):
+    """(lpf, ppf) of the first ITLB/DTLB entry `tlb` printed in text."""
+    m = re.search(r"<%s\.entry\d+>\s*entry\d+ = \{\s*lpf = 0x([0-9a-f]+).*?ppf = 0x([0-9a-f]+)"
+                  % kind, text, re.S)
+    return (int(m.group(1), 16), int(m.group(2), 16)) if m else None
+
+
+def check_stale_tlb(record, name, image, strategy):
+    want = expected_breaks(strategy, demo=True)
+    stop = want.index(STALE_TLB[0]) + 1
+    b = Bochs(image, ["c"] * stop)
+    ok = b.wait_serial(BREAK + STALE_TLB[0])
+    m = re.search(r"demo: stale TLB: 0x([0-9a-f]+) -> frame A 0x([0-9a-f]+)", b.serial())
+    n = re.search(r"demo: PTE now says frame B 0x([0-9a-f]+)", b.serial())
+    if ok and m and n:
+        va = m.group(1)
+        b.send(["tlb 0x" + va, "page 0x" + va, "c", "tlb 0x" + va] + ["c"] * (len(want) - stop - 1))
+        b.wait_serial(BREAK + "halted")
+    serial, out = b.serial(), b.finish()
+    if not record(ok and m and n, name + ": the demo stops with the PTE changed",
+                  "serial ends with: " + serial[-300:].replace("\n", " | ")):
+        return
+    va, a, bb = int(m.group(1), 16), int(m.group(2), 16), int(n.group(1), 16)
+    stale, after = out.split(BREAK + STALE_TLB[1], 1) if BREAK + STALE_TLB[1] in out else (out, "")
+    page = parse_pages(stale.rsplit(BREAK + STALE_TLB[0], 1)[-1])
+    record("read: frame A (stale)" in serial and "read: frame B (fresh)" in serial,
+           name + ": the kernel reads frame A before invlpg, frame B after", "")
+    record(tlb_entry(stale, "DTLB") == (va, a) and page and page[-1]["frame"] == bb,
+           name + ": Bochs's tlb holds frame A while page walks to frame B",
+           "tlb %s, page %s" % (tlb_entry(stale, "DTLB"), page and page[-1]))
+    record(tlb_entry(after, "DTLB") is not None and tlb_entry(after, "DTLB")[0] != va,
+           name + ": after invlpg the TLB entry is gone", "tlb %s" % (tlb_entry(after, "DTLB"),))
+    record(milestones_match(breaks_seen(serial), want), name + ": stops at every milestone",
+           "saw %s" % breaks_seen(serial))
+
+
+def check_no_magic(record, strategy):
+    """Normal builds compile the breakpoints out; debug builds have them."""
+    def count(elf, arch):
+        p = subprocess.run(["objdump", "-d"] + arch + [elf], capture_output=True, text=True)
+        return len(MAGIC_BREAK.findall(p.stdout)) if p.returncode == 0 else None
+    normal = [count("build/%s/kernel.elf" % strategy, []),
+              count("build/%s/stage2.elf" % strategy, ["-m", "i386"])]
+    debug = [count("build/%s/dbg/kernel-debug.elf" % strategy, []),
+             count("build/%s/dbg/stage2.elf" % strategy, ["-m", "i386"])]
+    record(None not in normal + debug and sum(normal) == 0 and sum(debug) >= len(MILESTONES),
+           "bochs/%s: magic breakpoints only in the debug image" % strategy,
+           "kernel, stage2: normal %s, debug %s" % (normal, debug))
+
+
+def transcript(strategy, demo):
+    """Walk through the debug image like NOTES.md: at each stop, run the
+    commands the "look:" lines suggest, then `c`. Prints Bochs's output."""
+    image = "build/%s/debug%s.img" % (strategy, "-stale-tlb" if demo else "")
+    want = expected_breaks(strategy, demo)
+    b = Bochs(image, [], ['debug_symbols: file="build/%s/dbg/bochs-debug%s.sym"'
+                          % (strategy, "-stale-tlb" if demo else "")])
+    b.send(["c"])
+    for i in range(len(want)):
+        if not b.wait_serial(BREAK, count=i + 1):
+            break
+        time.sleep(0.2)
+        look = b.serial().split(BREAK)[i + 1].split("\n" + BREAK.strip())[0]
+        cmds = [c for c in re.findall(r"`([^`]+)`", look) if "<" not in c and c != "c"]
+        b.send(cmds + (["c"] if i + 1 < len(want) else []))
+    print(b.finish())
+
+
+def run(record, strategies=STRATEGIES):
+    for s in strategies:
+        check_no_magic(record, s)
+        check_boot(record, "bochs/%s" % s, "build/%s/debug.img" % s, s)
+        check_stale_tlb(record, "bochs/%s/stale-tlb" % s, "build/%s/debug-stale-tlb.img" % s, s)
+    if "offset" in strategies:
+        check_boot(record, "bochs/offset/no-1g-pages", "build/offset/debug.img", "offset",
+                   extra=["cpu: model=%s, count=1, ips=50000000" % NO_1G_CPU],
+                   sizes=("4K", "2M"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--strategies", nargs="*", default=STRATEGIES)
+    ap.add_argument("--transcript", metavar="STRATEGY")
+    ap.add_argument("--demo", action="store_true", help="with --transcript: the stale-TLB image")
+    a = ap.parse_args()
+    if a.transcript:
+        transcript(a.transcript, a.demo)
+        return
+    counts = {"pass": 0, "fail": 0}
+
+    def record(ok, name, why=""):
+        counts["pass" if ok else "fail"] += 1
+        print(("PASS: %s" % name) if ok else ("FAIL: %s: %s" % (name, why)), flush=True)
+        return ok
+    run(record, a.strategies)
+    print("%d passed, %d failed" % (counts["pass"], counts["fail"]))
+    sys.exit(1 if counts["fail"] else 0)
+
+
+if __name__ == "__main__":
+    main()
