@@ -62,8 +62,8 @@ struct pmm_counters {
  * frames that hold loader tables starting used.
  * meta: the general zone's metadata, pmm_meta_bytes(frames) bytes with
  * frames = (end of the highest usable frame) / PAGE_SIZE, 8-byte aligned
- * and ALREADY ZEROED (the loader zeroes it; pmm_init touches only the words
- * of usable memory, so a sparse 512 GiB map stays cheap).
+ * and in any state: pmm_init writes every word exactly once (zeroes outside
+ * the free runs, ones inside), so the loader does not zero it.
  * Returns PMM_ERR_META_TOO_SMALL or PMM_ERR_TOO_MANY_EXTENTS on failure
  * (the allocator is then empty). Does not allocate.
  */

@@ -58,14 +58,15 @@ static int alloc_fit(uint64_t bytes)
     return 0;
 }
 
-uint64_t alloc_pages(uint32_t pages, enum loader_range_kind kind)
+uint64_t alloc_pages(uint32_t pages, enum loader_range_kind kind, enum alloc_fill fill)
 {
     uint64_t bytes = (uint64_t)pages * PAGE_SIZE;
     if (!alloc_fit(bytes))
         die("out of memory below 4 GiB for %u loader pages (kind %u)", pages, kind);
     uint64_t pa = cursor;
     cursor += bytes;
-    memset((void *)(uintptr_t)pa, 0, (size_t)bytes);
+    if (fill == ALLOC_ZEROED)
+        memset((void *)(uintptr_t)pa, 0, (size_t)bytes);
     alloc_record(pa, pages, kind);
     return pa;
 }

@@ -12,9 +12,15 @@
 
 /* Start allocating at the first usable page at or above `start`. */
 void alloc_init(struct boot_info *bi, uint64_t start);
-/* `pages` contiguous zeroed frames; dies with a named error when memory
- * below 4 GiB runs out. Returns the physical address. */
-uint64_t alloc_pages(uint32_t pages, enum loader_range_kind kind);
+/* Whether alloc_pages clears what it hands out. */
+enum alloc_fill {
+    ALLOC_ZEROED,     /* page tables, stack, pool: must start as zeroes */
+    ALLOC_AS_IS,      /* the frame bitmap: the kernel writes every word itself */
+};
+
+/* `pages` contiguous frames; dies with a named error when memory below
+ * 4 GiB runs out. Returns the physical address. */
+uint64_t alloc_pages(uint32_t pages, enum loader_range_kind kind, enum alloc_fill fill);
 /* Note a range the loader uses that did not come from alloc_pages. */
 void alloc_record(uint64_t base, uint64_t pages, enum loader_range_kind kind);
 /* True when [base, base+len) lies inside one usable region of the map. */

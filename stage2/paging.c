@@ -59,9 +59,10 @@ static uint64_t table_alloc(void)
         uint64_t pa = pool_next;
         pool_next += PAGE_SIZE;
         alloc_record(pa, 1, LOADER_RANGE_PAGE_TABLES);
-        return pa;                        /* the pool was zeroed when allocated */
+        memset((void *)(uintptr_t)pa, 0, PAGE_SIZE);   /* the pool itself is not cleared */
+        return pa;
     }
-    return alloc_pages(1, table_kind);
+    return alloc_pages(1, table_kind, ALLOC_ZEROED);
 }
 
 static pte_t *table_ptr(pte_t entry)
@@ -136,13 +137,13 @@ static void plan_kernel(void)
 static void plan_stack_and_bitmap(void)
 {
     uint64_t bytes = (uint64_t)KERNEL_STACK_PAGES * PAGE_SIZE;
-    uint64_t stack = alloc_pages(KERNEL_STACK_PAGES, LOADER_RANGE_STACK);
+    uint64_t stack = alloc_pages(KERNEL_STACK_PAGES, LOADER_RANGE_STACK, ALLOC_ZEROED);
     info->stack_top = KERNEL_STACK_TOP;
     info->stack_bottom = KERNEL_STACK_TOP - bytes;     /* the page below stays unmapped */
     add_map("kernel stack", info->stack_bottom, stack, bytes, 1, PTE_KERNEL_DATA);
 
     uint64_t meta = pmm_meta_bytes(info->max_phys >> 12);
-    uint64_t pa = alloc_pages((uint32_t)(meta / PAGE_SIZE), LOADER_RANGE_PMM_BITMAP);
+    uint64_t pa = alloc_pages((uint32_t)(meta / PAGE_SIZE), LOADER_RANGE_PMM_BITMAP, ALLOC_AS_IS);
     info->pmm_bitmap_virt = PMM_BITMAP_BASE;
     info->pmm_bitmap_bytes = meta;
     add_map("frame bitmap", PMM_BITMAP_BASE, pa, meta, 1, PTE_KERNEL_DATA);
@@ -152,7 +153,7 @@ static void plan_stack_and_bitmap(void)
  * the strategy can reach; the pool's own mapping is made from it too. */
 static void plan_pool(void)
 {
-    uint64_t pool = alloc_pages(TABLE_POOL_PAGES, LOADER_RANGE_TABLE_POOL);
+    uint64_t pool = alloc_pages(TABLE_POOL_PAGES, LOADER_RANGE_TABLE_POOL, ALLOC_AS_IS);
     pool_next = pool;
     pool_end = pool + (uint64_t)TABLE_POOL_PAGES * PAGE_SIZE;
     info->table_pool_phys = pool;
