@@ -30,9 +30,12 @@ COMMON_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
 # -march=i386: no CMOV & co., so that on a CPU too old for pagelab (a
 # Pentium, a 486) stage2 still runs far enough to say why it cannot boot
 STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i386 -Os -g -Istage2
-KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -Ikernel
+# -flto: the strategy is chosen at link time, and LTO still lets its tiny
+# table_get inline into the walker (translate's cost target: 60 instructions)
+KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -flto -Ikernel
 NASMFLAGS     := -I$(GEN)/ -Icommon/ -Werror
-KERNEL_LDFLAGS := -m elf_x86_64 -nostdlib -z noexecstack -z max-page-size=0x1000
+KERNEL_LDFLAGS := $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) -nostdlib -static -no-pie \
+                  -Wl,-z,noexecstack -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none
 
 # what a NASM source may include (common/debug.inc pulls in uart.inc)
 ASM_INC := $(GEN)/layout.inc $(GEN)/x86.inc $(GEN)/uart.inc common/debug.inc
@@ -55,7 +58,7 @@ COMMON_C   := $(wildcard common/*.c)
 KERNEL_C   := $(filter-out kernel/strategy_%.c kernel/variant_%.c,$(wildcard kernel/*.c))
 KERNEL_ASM := $(wildcard kernel/*.asm)
 
-.PHONY: all image run bochs gdb test bench clean help images test-images debug-images deps deps-build deps-run deps-test
+.PHONY: all image run bochs gdb test bench clean help images test-images bench-images debug-images deps deps-build deps-run deps-test deps-bench
 all: image
 
 # keep generated includes: they are inputs of many objects
@@ -77,8 +80,9 @@ $(1)_K_OBJ  := $(patsubst %,build/$(1)/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_
                  kernel/strategy_$(call under,$(1)).c)
 $(1)_K_NORMAL := build/$(1)/k/kernel/variant_none.c.o
 $(1)_K_TEST   := build/$(1)/k/kernel/variant_selftest.c.o
+$(1)_K_BENCH  := build/$(1)/k/kernel/variant_bench.c.o
 
-build/$(1)/s2/%.c.o: %.c
+build/$(1)/s2/%.c.o: %.c Makefile
 	@mkdir -p $$(@D)
 	@echo "  CC32  $$@"
 	$$(Q)$$(CC) $$(STAGE2_CFLAGS) $$($(1)_DEFS) -c $$< -o $$@
@@ -86,7 +90,7 @@ build/$(1)/s2/%.asm.o: %.asm $(ASM_INC)
 	@mkdir -p $$(@D)
 	@echo "  NASM  $$@"
 	$$(Q)$$(NASM) $$(NASMFLAGS) -f elf32 -o $$@ $$<
-build/$(1)/k/%.c.o: %.c
+build/$(1)/k/%.c.o: %.c Makefile
 	@mkdir -p $$(@D)
 	@echo "  CC64  $$@"
 	$$(Q)$$(CC) $$(KERNEL_CFLAGS) $$($(1)_DEFS) -c $$< -o $$@
@@ -108,10 +112,13 @@ build/$(1)/stage2.bin: build/$(1)/stage2.elf
 	objcopy -O binary $$< $$@
 build/$(1)/kernel.elf: $$($(1)_K_OBJ) $$($(1)_K_NORMAL) build/$(1)/kernel.ld
 	@echo "  LD    $$@"
-	$$(Q)$$(LD) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_K_OBJ) $$($(1)_K_NORMAL)
+	$$(Q)$$(CC) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_K_OBJ) $$($(1)_K_NORMAL)
 build/$(1)/kernel-test.elf: $$($(1)_K_OBJ) $$($(1)_K_TEST) build/$(1)/kernel.ld
 	@echo "  LD    $$@"
-	$$(Q)$$(LD) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_K_OBJ) $$($(1)_K_TEST)
+	$$(Q)$$(CC) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_K_OBJ) $$($(1)_K_TEST)
+build/$(1)/kernel-bench.elf: $$($(1)_K_OBJ) $$($(1)_K_BENCH) build/$(1)/kernel.ld
+	@echo "  LD    $$@"
+	$$(Q)$$(CC) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_K_OBJ) $$($(1)_K_BENCH)
 build/$(1)/disk.img: build/stage1.bin build/$(1)/stage2.bin build/$(1)/kernel.elf disk/mkimage.py include/layout.h
 	@echo "  IMAGE $$@"
 	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
@@ -120,7 +127,11 @@ build/$(1)/test.img: build/stage1.bin build/$(1)/stage2.bin build/$(1)/kernel-te
 	@echo "  IMAGE $$@"
 	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
 	    --stage2 build/$(1)/stage2.bin --kernel build/$(1)/kernel-test.elf --fat $$(FAT) --out $$@
--include $$($(1)_S2_OBJ:.o=.d) $$($(1)_K_OBJ:.o=.d) $$($(1)_K_TEST:.o=.d) $$($(1)_K_NORMAL:.o=.d)
+build/$(1)/bench.img: build/stage1.bin build/$(1)/stage2.bin build/$(1)/kernel-bench.elf disk/mkimage.py include/layout.h
+	@echo "  IMAGE $$@"
+	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
+	    --stage2 build/$(1)/stage2.bin --kernel build/$(1)/kernel-bench.elf --fat $$(FAT) --out $$@
+-include $$($(1)_S2_OBJ:.o=.d) $$($(1)_K_OBJ:.o=.d) $$($(1)_K_TEST:.o=.d) $$($(1)_K_NORMAL:.o=.d) $$($(1)_K_BENCH:.o=.d)
 endef
 $(foreach s,$(STRATEGIES),$(eval $(call strategy_rules,$(s))))
 
@@ -164,7 +175,7 @@ build/$(1)/dbg/stage2.bin: build/$(1)/dbg/stage2.elf
 	objcopy -O binary $$< $$@
 build/$(1)/dbg/kernel-%.elf: $$($(1)_DBG_K_OBJ) build/$(1)/dbg/k/kernel/variant_%.c.o build/$(1)/kernel.ld
 	@echo "  LD    $$@"
-	$$(Q)$$(LD) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_DBG_K_OBJ) build/$(1)/dbg/k/kernel/variant_$$*.c.o
+	$$(Q)$$(CC) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_DBG_K_OBJ) build/$(1)/dbg/k/kernel/variant_$$*.c.o
 build/$(1)/dbg/bochs-%.sym: build/$(1)/dbg/stage2.elf build/$(1)/dbg/kernel-%.elf
 	@echo "  SYM   $$@"
 	$$(Q)nm -n $$^ | awk 'NF == 3 && $$$$2 ~ /^[tTdDbBrR]$$$$/ && $$$$3 !~ /^\.\.@/ { print $$$$1, $$$$3 }' > $$@
@@ -182,7 +193,7 @@ $(foreach s,$(STRATEGIES),$(eval $(call debug_rules,$(s))))
 OVERFLOW_OBJ := build/offset/k/kernel/variant_overflow.c.o
 build/offset/kernel-overflow.elf: $(offset_K_OBJ) $(OVERFLOW_OBJ) build/offset/kernel.ld
 	@echo "  LD    $@"
-	$(Q)$(LD) $(KERNEL_LDFLAGS) -T build/offset/kernel.ld -o $@ $(offset_K_OBJ) $(OVERFLOW_OBJ)
+	$(Q)$(CC) $(KERNEL_LDFLAGS) -T build/offset/kernel.ld -o $@ $(offset_K_OBJ) $(OVERFLOW_OBJ)
 build/offset/overflow.img: build/stage1.bin build/offset/stage2.bin build/offset/kernel-overflow.elf disk/mkimage.py include/layout.h
 	@echo "  IMAGE $@"
 	$(Q)$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
@@ -193,11 +204,12 @@ IMAGE := build/$(STRATEGY)/disk.img
 QEMU_BASE := -drive file=$(IMAGE),format=raw,if=ide -m $(MEM) -cpu $(CPU) -no-reboot
 image: deps-build $(IMAGE)
 images: deps-build $(foreach s,$(STRATEGIES),build/$(s)/disk.img)
-test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img) build/offset/overflow.img
+test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img build/$(s)/bench.img) build/offset/overflow.img
+bench-images: $(foreach s,$(STRATEGIES),build/$(s)/bench.img)
 debug-images: $(foreach s,$(STRATEGIES),build/$(s)/debug.img build/$(s)/debug-stale-tlb.img)
 
 # Debian packages: `make deps` installs what is missing (needs root or sudo).
-deps deps-build deps-run deps-test:
+deps deps-build deps-run deps-test deps-bench:
 	@tools/deps.sh $@
 
 run: deps-run image
@@ -212,7 +224,8 @@ bochs: deps-run build/$(STRATEGY)/$(BOCHS_VARIANT).img
 	    'debug_symbols: file="build/$(STRATEGY)/dbg/bochs-$(BOCHS_VARIANT).sym"' $(BOCHS_EXTRA)
 
 gdb: deps-run image
-	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x tools/gdbinit"
+	@echo "QEMU waits for gdb on :1234; in another terminal, from this directory:"
+	@echo "  PAGELAB_STRATEGY=$(STRATEGY) gdb -x tools/gdbinit"
 	$(QEMU) $(QEMU_BASE) -serial stdio -S -s $(QEMU_EXTRA)
 
 HOST_TESTS :=
@@ -222,6 +235,10 @@ HOST_TESTS :=
 
 test: deps-test images test-images debug-images $(HOST_TESTS)
 	@$(PYTHON) tests/run_tests.py --host $(HOST_TESTS) --strategies $(STRATEGIES)
+
+# KVM=1 adds cycle counts under KVM where /dev/kvm exists (never required)
+bench: deps-bench images bench-images
+	@$(PYTHON) tests/bench.py --strategies $(STRATEGIES) $(if $(KVM),--kvm)
 
 clean:
 	rm -rf build
@@ -233,5 +250,6 @@ help:
 	@echo "make gdb    [STRATEGY=]       QEMU paused with its gdb stub (gdb -x tools/gdbinit)"
 	@echo "make test                     host tests + boot tests of all strategies"
 	@echo "make fuzz   [FUZZ_SECONDS=60] each libFuzzer harness for that long (tests/fuzz)"
+	@echo "make bench  [KVM=1]           costs per strategy and memory size: build/bench/results.csv + PNGs"
 	@echo "make clean                    remove build/"
 	@echo "strategies: $(STRATEGIES)"

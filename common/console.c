@@ -48,13 +48,31 @@ static void uart_putc(char c)
     outb(COM1_PORT + UART_DATA, (uint8_t)c);
 }
 
+/* Scrolling rewrites the whole screen, and under QEMU's TCG every access to
+ * the VGA window (0xA0000-0xBFFFF, device memory) is a call into the VGA
+ * model: scrolling a line at a time by reading and writing 4000 cells made
+ * the console most of the kernel's boot time. So a RAM shadow holds the
+ * screen, and the console scrolls half a screen at once, writing the cells
+ * out from the shadow (never reading VGA memory). */
+#define VGA_SCROLL_ROWS (VGA_ROWS / 2)
+static uint16_t shadow[VGA_ROWS * VGA_COLS];
+
+static void vga_set(unsigned cell, uint16_t v)
+{
+    shadow[cell] = v;
+    vga[cell] = v;
+}
+
 static void vga_scroll(void)
 {
-    for (unsigned i = 0; i < VGA_COLS * (VGA_ROWS - 1); i++)
-        vga[i] = vga[i + VGA_COLS];
-    for (unsigned i = 0; i < VGA_COLS; i++)
-        vga[VGA_COLS * (VGA_ROWS - 1) + i] = (VGA_ATTR << 8) | ' ';
-    vga_row = VGA_ROWS - 1;
+    const unsigned keep = (VGA_ROWS - VGA_SCROLL_ROWS) * VGA_COLS;
+    for (unsigned i = 0; i < keep; i++)
+        shadow[i] = shadow[i + VGA_SCROLL_ROWS * VGA_COLS];
+    for (unsigned i = keep; i < VGA_ROWS * VGA_COLS; i++)
+        shadow[i] = (VGA_ATTR << 8) | ' ';
+    for (unsigned i = 0; i < VGA_ROWS * VGA_COLS; i++)
+        vga[i] = shadow[i];
+    vga_row = VGA_ROWS - VGA_SCROLL_ROWS;
 }
 
 static void vga_putc(char c)
@@ -63,7 +81,7 @@ static void vga_putc(char c)
         vga_col = 0;
         vga_row++;
     } else if (c != '\r') {
-        vga[vga_row * VGA_COLS + vga_col] = (uint16_t)((VGA_ATTR << 8) | (uint8_t)c);
+        vga_set(vga_row * VGA_COLS + vga_col, (uint16_t)((VGA_ATTR << 8) | (uint8_t)c));
         if (++vga_col == VGA_COLS) {
             vga_col = 0;
             vga_row++;
@@ -76,7 +94,7 @@ static void vga_putc(char c)
 static int vga_row_blank(unsigned row)
 {
     for (unsigned c = 0; c < VGA_COLS; c++)
-        if ((vga[row * VGA_COLS + c] & 0xFF) != ' ' && (vga[row * VGA_COLS + c] & 0xFF) != 0)
+        if ((shadow[row * VGA_COLS + c] & 0xFF) != ' ' && (shadow[row * VGA_COLS + c] & 0xFF) != 0)
             return 0;
     return 1;
 }
@@ -86,7 +104,10 @@ void console_init(enum console_screen screen)
     uart_init();
     vga_row = vga_col = 0;
     if (screen == CONSOLE_CONTINUE) {
-        /* the previous stage left no cursor: continue below its last line */
+        /* the previous stage left no cursor: read its screen once and
+         * continue below its last line */
+        for (unsigned i = 0; i < VGA_COLS * VGA_ROWS; i++)
+            shadow[i] = vga[i];
         for (unsigned r = VGA_ROWS; r > 0; r--)
             if (!vga_row_blank(r - 1)) {
                 vga_row = r;
@@ -97,7 +118,7 @@ void console_init(enum console_screen screen)
         return;
     }
     for (unsigned i = 0; i < VGA_COLS * VGA_ROWS; i++)
-        vga[i] = (VGA_ATTR << 8) | ' ';
+        vga_set(i, (VGA_ATTR << 8) | ' ');
 }
 
 void console_enable_e9(void)

@@ -16,6 +16,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "layout.h"
+#include "measure.h"
 #include "pmm.h"
 #include "pt.h"
 #include "strategy.h"
@@ -557,6 +558,7 @@ void variant_run(const struct boot_info *bi)
 {
     info = bi;
     kprintf("selftest: start\n");
+    unsigned boot_tables = measure_tables();
     test_translate_known();
     test_round_trip(PAGE_SIZE, "map/unmap 4 KiB: translate, write/read, tables made and freed");
     test_round_trip(PAGE_SIZE_2M, "map/unmap 2 MiB: translate, same bytes as the kernel");
@@ -570,6 +572,11 @@ void variant_run(const struct boot_info *bi)
         test_pmm_exhaust(PMM_ZONE_TABLE_POOL, "pmm: every pool frame once, then exhausted; all back");
     test_smep_smap();
     test_wx_check_finds();
+    unsigned suite_tables = measure_tables();
+    kprintf("STAT: tables_after_boot=%u tables_after_suite=%u reserved_va=%llu\n", boot_tables,
+            suite_tables, (unsigned long long)strategy_reserved().size);
+    result(suite_tables == boot_tables, "suite: the tables it created are all freed again",
+           "%u tables at boot, %u after", boot_tables, suite_tables);
     oracle_layout();
     kprintf("selftest: done\n");
 }

@@ -29,6 +29,9 @@ results = {"pass": 0, "fail": 0}
 
 def record(ok, name, why=""):
     results["pass" if ok else "fail"] += 1
+    m = re.match(r"(?:boot|guest)/([a-z-]+)/", name)
+    if m:
+        compare.note_result(m.group(1), ok)
     print(("PASS: %s" % name) if ok else ("FAIL: %s: %s" % (name, why)), flush=True)
     return ok
 
@@ -100,6 +103,10 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True)
                     va, pa and hex(pa), hw and hex(hw)))
         record(not wrong, name + ": %d final translations agree with QEMU's gva2gpa"
                % len(finals), "; ".join(wrong[:5]))
+        compare.note_oracle(strategy, len(finals) - len(wrong), len(finals))
+        for line in out.splitlines():
+            if line.startswith("STAT: ") and mem == "512M":
+                compare.note_stat(strategy, line)
         for label, want in [("page 0 (mapped to VGA)", VGA), ("VGA buffer", VGA),
                             ("0xdeadbeaf000 (mapped to VGA)", VGA + 0x123),
                             ("stack guard page", None), ("surely unmapped", None),
@@ -142,6 +149,8 @@ def main():
     if "offset" in a.strategies:
         robustness.run(record, strategies=a.strategies)
     bochs_check.run(record, strategies=a.strategies)
+    if a.strategies:
+        compare.print_table(a.strategies)
     print("%d passed, %d failed" % (results["pass"], results["fail"]))
     sys.exit(1 if results["fail"] else 0)
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh - install the Debian packages a make target needs, if missing.
-# Usage: tools/deps.sh deps|deps-build|deps-run|deps-test
+# Usage: tools/deps.sh deps|deps-build|deps-run|deps-test|deps-bench
 # As root it runs apt-get itself; otherwise it prints the exact command.
 set -eu
 build="nasm gcc binutils make python3 dosfstools mtools"
@@ -8,11 +8,14 @@ run="$build qemu-system-x86 bochs bochsbios vgabios bochs-x gdb"
 # clang + libclang-rt-14-dev: the libFuzzer harnesses (tests/fuzz)
 # bochs, its BIOSes and gdb: tests/bochs_check.py and tests/gdb_check.py
 test_pkgs="$build qemu-system-x86 clang libclang-rt-14-dev bochs bochsbios vgabios gdb"
+# gnuplot: the PNG plots of `make bench`
+bench_pkgs="$build qemu-system-x86 gnuplot-nox"
 case "${1:-deps}" in
     deps-build) want=$build ;;
     deps-run) want=$run ;;
     deps-test) want=$test_pkgs ;;
-    *) want="$run $test_pkgs" ;;
+    deps-bench) want=$bench_pkgs ;;
+    *) want="$run $test_pkgs gnuplot-nox" ;;
 esac
 missing=""
 for p in $want; do
