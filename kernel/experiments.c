@@ -18,6 +18,7 @@
 #define SURELY_UNMAPPED  0x0000555500000000ULL   /* nothing is ever mapped in this PML4 slot */
 #define NON_CANONICAL    0x0000800000000000ULL   /* bit 47 set, 63:48 clear */
 #define ORACLE_LINES     320
+#define STRATEGY_LINES   8
 
 void kmain(const struct boot_info *bi);
 
@@ -53,6 +54,17 @@ static void experiment_page0(void)
     uint64_t seen = opaque_ptr(VGA_FRAME)[NEW_OFFSET_WORDS];
     kprintf("  wrote \"New!\" through page 0; read back through 0x%x: %s\n", VGA_FRAME,
             seen == NEW_IN_VGA ? "New! (same frame)" : "different (BUG)");
+}
+
+/* Page 0 goes back to unmapped once the blog's experiment has shown its
+ * point, so that a NULL dereference faults for the rest of the run (and
+ * in the final tables tools inspect). One invlpg: a removal (rule 2). */
+static void experiment_unmap_page0(void)
+{
+    paddr_t frame;
+    enum pt_status st = pt_unmap(vaddr(0), &frame, 0);
+    kprintf("experiment: unmap page 0 again (NULL must fault): %s, it mapped 0x%llx\n",
+            pt_status_name(st), (unsigned long long)frame.pa);
 }
 
 static void experiment_deadbeaf(void)
@@ -109,6 +121,7 @@ void experiments_run(const struct boot_info *bi)
                   " `x /2gx 0`, `x /2gx 0x%llx` and `xp /2gx 0x%x` show the same words: the"
                   " screen's first characters",
                   DEADBEAF_PAGE, VGA_FRAME, DEADBEAF_PAGE, VGA_FRAME);
+    experiment_unmap_page0();
     experiment_write_code();
     kprintf("mapped ranges (info tab style):\n");
     pt_dump_ranges();
@@ -136,10 +149,9 @@ static void final_line(const char *what, uint64_t va)
 void final_translations(const struct boot_info *bi)
 {
     uint64_t stack_var = 0;
-    struct pt_region own = strategy_reserved();
     const struct { const char *what; uint64_t va; } lines[] = {
-        { "page 0 (mapped to VGA)", 0 },
-        { "page 0 + 0xc80 (New!)", NEW_OFFSET_WORDS * 8 },
+        { "page 0 (NULL, unmapped again)", 0 },
+        { "page 0 + 0xc80 (where New! was written)", NEW_OFFSET_WORDS * 8 },
         { "VGA buffer", VGA_FRAME },
         { "kernel code", (uint64_t)(uintptr_t)kmain },
         { "kernel stack", (uint64_t)(uintptr_t)&stack_var },
@@ -149,8 +161,6 @@ void final_translations(const struct boot_info *bi)
         { "window: highest usable frame", bi->phys_window_base + bi->max_phys - PAGE_SIZE },
         { "window: 1 GiB + 0x12345", bi->phys_window_base + PAGE_SIZE_1G + 0x12345 },
         { "frame bitmap", bi->pmm_bitmap_virt },
-        { "strategy region start", own.base.va },
-        { "strategy region + 0x1000", own.base.va + PAGE_SIZE },
         { "surely unmapped", SURELY_UNMAPPED },
         { "non-canonical", NON_CANONICAL },
     };
@@ -159,6 +169,10 @@ void final_translations(const struct boot_info *bi)
     kprintf("pagelab: final translations\n");
     for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         final_line(lines[i].what, lines[i].va);
+    struct strategy_address own[STRATEGY_LINES];
+    unsigned m = strategy_addresses(own, STRATEGY_LINES);
+    for (unsigned i = 0; i < m; i++)
+        final_line(own[i].what, own[i].va.va);
     for (unsigned i = 0; i < n; i++)
         final_line("oracle", extra[i]);
 }

@@ -78,6 +78,17 @@ void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame);
 /* ---- helpers one strategy exports for the boot report's final
  * translations; defined only in that strategy's file ---- */
 
+/* An address of the strategy's own machinery, for the final translations:
+ * where the PML4 is reachable through the strategy, a slot, a table. */
+struct strategy_address {
+    const char *what;
+    vaddr_t va;
+};
+
+/* Fills up to cap addresses worth showing (QEMU's gva2gpa and Bochs's
+ * `page` then judge them like every other line); returns how many. */
+unsigned strategy_addresses(struct strategy_address *out, unsigned cap);
+
 /* recursive: the address through PML4[RECURSIVE_INDEX] at which the
  * level-`level` table on va's path appears (level 4: the PML4 itself).
  * Pure arithmetic: the table need not exist. */

@@ -14,6 +14,7 @@
 #include "layout.h"
 #include "pmm.h"
 #include "strategy.h"
+#include "tlb.h"
 
 static uint64_t pool_start, pool_end; /* physical = virtual */
 
@@ -64,4 +65,13 @@ void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
     (void)level;
     (void)va;
     (void)frame;
+}
+
+unsigned strategy_addresses(struct strategy_address *out, unsigned cap)
+{
+    if (cap < 2)
+        return 0;
+    out[0] = (struct strategy_address){ "the PML4 at its own address", vaddr(cpu_read_cr3().pa) };
+    out[1] = (struct strategy_address){ "last frame of the table pool", vaddr(pool_end - PAGE_SIZE) };
+    return 2;
 }

@@ -99,3 +99,18 @@ void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
     (void)frame;
     pt_invlpg(recursive_table_addr(level, va));
 }
+
+/* The PML4 and the tables on the path of the kernel's own code, each at
+ * its recursive address. */
+unsigned strategy_addresses(struct strategy_address *out, unsigned cap)
+{
+    static const char *const names[PT_LEVELS + 1] = {
+        "", "recursive: the PT of kernel code", "recursive: the PD of kernel code",
+        "recursive: the PDPT of kernel code", "recursive: the PML4",
+    };
+    vaddr_t code = vaddr((uint64_t)(uintptr_t)strategy_addresses);
+    unsigned n = 0;
+    for (unsigned l = PT_LEVELS; l >= 1 && n < cap; l--)
+        out[n++] = (struct strategy_address){ names[l], recursive_table_addr(l, code) };
+    return n;
+}

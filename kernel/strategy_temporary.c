@@ -93,3 +93,16 @@ void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
     held[level] = 0;
     pt_invlpg(temporary_slot_addr(level));
 }
+
+/* What each level's slot holds when the kernel stops (unmapped if empty). */
+unsigned strategy_addresses(struct strategy_address *out, unsigned cap)
+{
+    static const char *const names[PT_LEVELS + 1] = {
+        "", "temporary slot 1 (a PT)", "temporary slot 2 (a PD)", "temporary slot 3 (a PDPT)",
+        "temporary slot 4 (the PML4)",
+    };
+    unsigned n = 0;
+    for (unsigned l = PT_LEVELS; l >= 1 && n < cap; l--)
+        out[n++] = (struct strategy_address){ names[l], temporary_slot_addr(l) };
+    return n;
+}
