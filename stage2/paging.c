@@ -86,13 +86,23 @@ static pte_t *walk_create(uint64_t va, unsigned level)
     return t;
 }
 
-static void map_one(const struct boot_map *m, uint64_t off)
+/* Entries of one mapping that share a table are written without walking
+ * again from the PML4: a 512 GiB window of 2 MiB pages is 262,144 entries
+ * but only 513 tables. */
+static void apply_one(const struct boot_map *m)
 {
-    uint64_t va = m->va + off;
-    pte_t *e = &walk_create(va, m->level)[PT_INDEX(va, m->level)];
-    if (*e & PTE_P)
-        die("boot mappings overlap at 0x%llx (%s)", (unsigned long long)va, m->what);
-    *e = (m->pa + off) | (m->flags & ~(PTE_NX & ~nx_mask)) | (m->level > 1 ? PTE_PS : 0);
+    uint64_t step = PT_LEVEL_SPAN(m->level);
+    uint64_t va = m->va, pa = m->pa, end = m->va + m->size;
+    pte_t flags = (m->flags & ~(PTE_NX & ~nx_mask)) | (m->level > 1 ? PTE_PS : 0);
+    while (va < end) {
+        pte_t *t = walk_create(va, m->level);
+        for (unsigned i = PT_INDEX(va, m->level); i < PT_ENTRIES && va < end;
+             i++, va += step, pa += step) {
+            if (t[i] & PTE_P)
+                die("boot mappings overlap at 0x%llx (%s)", (unsigned long long)va, m->what);
+            t[i] = pa | flags;
+        }
+    }
 }
 
 static void add_map(const char *what, uint64_t va, uint64_t pa, uint64_t size, unsigned level,
@@ -105,11 +115,8 @@ static void add_map(const char *what, uint64_t va, uint64_t pa, uint64_t size, u
 
 static void apply_maps(void)
 {
-    for (unsigned i = 0; i < map_count; i++) {
-        uint64_t step = PT_LEVEL_SPAN(maps[i].level);
-        for (uint64_t off = 0; off < maps[i].size; off += step)
-            map_one(&maps[i], off);
-    }
+    for (unsigned i = 0; i < map_count; i++)
+        apply_one(&maps[i]);
     map_count = 0;
 }
 
