@@ -178,6 +178,43 @@ plot '{mem}' using 1:2 title 'alloc (1 GiB pages)', '' using 1:3 title 'free (1 
         sys.stderr.write("bench: gnuplot failed: %s\n" % r.stderr)
 
 
+def summary(strategies):
+    """build/bench/summary.md: the per-strategy table and the memory table
+    that NOTES.md carries."""
+    lines = ["| strategy | translate 4K | 2M | 1G | map 4K | unmap 4K | protect 4K | map with 3 new tables |"
+             " unmap freeing 3 tables | invlpg per translate, alternating paths | map 1 GiB of 4K pages, per page |"
+             " tables after boot | reserved VA |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for s in strategies:
+        v = lambda m: value(s, m)  # noqa: E731
+        reserved = v("reserved_va")
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            s, v("translate_insns"), v("translate_2m_insns"), v("translate_1g_insns"),
+            v("map_4k_insns"), v("unmap_4k_insns"), v("protect_4k_insns"),
+            v("map_4k_new_tables_insns"), v("unmap_4k_free_tables_insns"),
+            v("translate_alternating_invlpg"), v("map_range_1g_4k_per_page_insns"),
+            v("tables_after_boot"), "%d MiB" % (reserved >> 20) if reserved else "-"))
+    lines += ["", "| guest RAM | pages | stage2 insns | kernel insns to bench | window tables |"
+              " alloc insns | free insns |", "|---|---|---|---|---|---|---|"]
+    for mem in MEMS:
+        for pages in ("1g", "2m"):
+            tag = "@%s/%s" % (mem, pages)
+            lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                mem, "1 GiB" if pages == "1g" else "2 MiB", value("offset", "boot_stage2_insns" + tag),
+                value("offset", "boot_kernel_insns" + tag), value("offset", "window_pt_frames" + tag),
+                value("offset", "alloc_insns" + tag), value("offset", "free_insns" + tag)))
+    lines += ["", "| wall clock (TCG, median of 5) | 128 MiB | 512 GiB |", "|---|---|---|"]
+    for who, metric in (("bare MBR", "boot_wall_ms"), ("pagelab offset", "boot_wall_ms"),
+                        ("pagelab over bare", "boot_over_bare_ms")):
+        s = "bare-mbr" if who == "bare MBR" else "offset"
+        lines.append("| %s | %s ms | %s ms |" % (who, value(s, metric + "@128M"),
+                                                 value(s, metric + "@512G")))
+    path = os.path.join(OUT, "summary.md")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--strategies", nargs="*", default=STRATEGIES)
@@ -194,6 +231,7 @@ def main():
     path = write_csv()
     if not a.quick:
         plot(a.strategies)
+        summary(a.strategies)
     print("bench: wrote %s (%d rows)" % (path, len(rows)))
     for s, m, v, u in rows:
         print("%-10s %-44s %12s %s" % (s, m, v, u))
