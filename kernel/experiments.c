@@ -169,10 +169,14 @@ void final_translations(const struct boot_info *bi)
     kprintf("pagelab: final translations\n");
     for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         final_line(lines[i].what, lines[i].va);
+    for (unsigned i = 0; i < n; i++)
+        final_line("oracle", extra[i]);
+    /* Last: a walk can move the strategy's own machinery (temporary: each
+     * translation maps the tables on its path into the slots), so nothing
+     * may walk after the lines that show it, or they would be stale when
+     * QEMU or Bochs check them. */
     struct strategy_address own[STRATEGY_LINES];
     unsigned m = strategy_addresses(own, STRATEGY_LINES);
     for (unsigned i = 0; i < m; i++)
         final_line(own[i].what, own[i].va.va);
-    for (unsigned i = 0; i < n; i++)
-        final_line("oracle", extra[i]);
 }
