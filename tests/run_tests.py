@@ -9,7 +9,8 @@ that every final-translation line agrees with QEMU's own page walk
 (gva2gpa) and with what the line must be by construction (0xdeadbeaf000
 was mapped to the VGA frame, page 0 was mapped and unmapped again, the
 guard page is not mapped, ...). Then the Bochs runs of the debug images
-(bochs_check.py) and the strategy comparison table (compare.py). Ends with
+(bochs_check.py), gdb's pagewalk against QEMU (gdb_check.py) and the
+strategy comparison table (compare.py). Ends with
 "N passed, N failed"; exit status 1 on any failure.
 """
 import argparse
@@ -22,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 import robustness  # noqa: E402
 import bochs_check  # noqa: E402
+import gdb_check  # noqa: E402
 import compare  # noqa: E402
 
 VGA = 0xB8000
@@ -153,6 +155,8 @@ def main():
     if "offset" in a.strategies:
         robustness.run(record, strategies=a.strategies)
     bochs_check.run(record, strategies=a.strategies)
+    if "offset" in a.strategies:
+        gdb_check.run(record, strategy="offset")
     if a.strategies:
         compare.print_table(a.strategies)
     print("%d passed, %d failed" % (results["pass"], results["fail"]))

@@ -1,0 +1,205 @@
+"""pagelab_gdb.py - gdb commands for pagelab under QEMU, sourced by tools/gdbinit.
+
+  pagelab-attach   load the symbols of build/<strategy>/stage2.elf (32-bit)
+                   and kernel.elf (64-bit), connect to QEMU's gdb stub and
+                   report the CPU mode at every stop. Strategy: env
+                   PAGELAB_STRATEGY (default offset); stub: env
+                   PAGELAB_GDB_TARGET (default localhost:1234; a path is a
+                   Unix socket).
+  pagelab-mode [N] the CPU mode (real, 32-bit protected, long) and the next
+                   N instructions decoded for that mode.
+  pagewalk VA      walk the 4-level tables from CR3 for VA, reading physical
+                   memory, and print each level's entry decoded, then
+                   "VA -> PA size perms" as the kernel's final translations.
+
+Why the mode report: QEMU's x86-64 stub always describes 64-bit registers,
+and gdb refuses to switch such a target to the i8086 or i386 architecture,
+so it decodes 16- and 32-bit code as 64-bit. pagelab-mode decodes the bytes
+at CS:IP with objdump for the real mode instead. Physical memory: QEMU's
+stub reads virtual memory through the current CR3; the packet
+Qqemu.PhyMemMode:1 switches it to physical addresses, which is what a page
+walk needs (the tables need not be mapped anywhere).
+"""
+import os
+import subprocess
+import tempfile
+
+import gdb
+
+CR0_PE, CR0_PG = 1, 1 << 31
+EFER_LMA, EFER_NXE = 1 << 10, 1 << 11
+PTE_P, PTE_W, PTE_U, PTE_PWT, PTE_PCD, PTE_A, PTE_D, PTE_PS, PTE_G = (1 << b for b in range(9))
+PTE_NX = 1 << 63
+PTE_ADDR = 0x000FFFFFFFFFF000
+PTE_IGNORED = (0x7F << 52) | (0x7 << 9)     # pagelab keeps its used-entry counts here
+LEVELS = [(4, "PML4", "PDPT"), (3, "PDPT", "PD"), (2, "PD", "PT"), (1, "PT", None)]
+PAGE_NAMES = {3: "1G", 2: "2M", 1: "4K"}
+
+
+def reg(name):
+    return int(gdb.parse_and_eval("$" + name)) & 0xFFFFFFFFFFFFFFFF
+
+
+def cpu_mode():
+    """'real', 'protected' (32-bit, paging on or off) or 'long'."""
+    if not reg("cr0") & CR0_PE:
+        return "real"
+    return "long" if reg("efer") & EFER_LMA else "protected"
+
+
+def stub_packet(packet):
+    out = gdb.execute("maintenance packet " + packet, to_string=True)
+    if 'received: "OK"' not in out:
+        raise gdb.GdbError("QEMU's gdb stub refused %s: %s" % (packet, out.strip()))
+
+
+def read_phys(pa, size=8):
+    """Bytes at physical address pa (QEMU's physical-memory mode)."""
+    stub_packet("Qqemu.PhyMemMode:1")
+    try:
+        return gdb.selected_inferior().read_memory(pa, size).tobytes()
+    finally:
+        stub_packet("Qqemu.PhyMemMode:0")
+
+
+def decode(entry, level):
+    bits = [("P", PTE_P), ("W", PTE_W), ("U", PTE_U), ("PWT", PTE_PWT), ("PCD", PTE_PCD),
+            ("A", PTE_A), ("D", PTE_D), ("PS" if level in (2, 3) else "PAT", PTE_PS),
+            ("G", PTE_G), ("NX", PTE_NX)]
+    flags = " ".join(n for n, b in bits if entry & b)
+    if entry & PTE_IGNORED:
+        count = ((entry >> 52) & 0x7F) | (((entry >> 9) & 7) << 7)
+        flags += " (ignored bits: pagelab's used-entry count %d)" % count
+    return flags
+
+
+def walk(va, out):
+    """Print the walk of va into out (a list of lines); returns (pa, size, perms)
+    or (None, reason)."""
+    if va >> 47 not in (0, 0x1FFFF):
+        return None, "non-canonical"
+    if not reg("cr0") & CR0_PG:
+        return None, "paging off"
+    nxe = bool(reg("efer") & EFER_NXE)
+    table, writable, executable = reg("cr3") & PTE_ADDR, True, True
+    for level, name, child in LEVELS:
+        index = (va >> (12 + 9 * (level - 1))) & 0x1FF
+        slot = table + 8 * index
+        entry = int.from_bytes(read_phys(slot), "little")
+        label = "%s[%d]" % (name, index)
+        line = "  %-10s @ 0x%09x: 0x%016x  %s" % (label, slot, entry, decode(entry, level))
+        if not entry & PTE_P:
+            out.append(line)
+            return None, "%s not present" % label
+        writable &= bool(entry & PTE_W)
+        executable &= not (nxe and entry & PTE_NX)
+        leaf = level == 1 or (level in (2, 3) and entry & PTE_PS)
+        if level == 4 and entry & PTE_PS:
+            out.append(line)
+            return None, "PS set in %s (reserved)" % label
+        if leaf:
+            span = 1 << (12 + 9 * (level - 1))
+            frame = entry & PTE_ADDR & ~(span - 1)
+            out.append("%s  -> %s page 0x%x" % (line, PAGE_NAMES[level], frame))
+            perms = "r" + ("w" if writable else "-") + ("x" if executable else "-")
+            return frame + (va & (span - 1)), PAGE_NAMES[level], perms
+        table = entry & PTE_ADDR
+        out.append("%s  -> %s 0x%x" % (line, child, table))
+    return None, "unreachable"
+
+
+class PageWalk(gdb.Command):
+    """pagewalk VA: walk the page tables from CR3 for VA (physical reads),
+    one line per level, then "VA -> PA size perms" or "VA -> unmapped (why)"."""
+
+    def __init__(self):
+        super().__init__("pagewalk", gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        if not arg.strip():
+            raise gdb.GdbError("usage: pagewalk VA")
+        va = int(gdb.parse_and_eval(arg)) & 0xFFFFFFFFFFFFFFFF
+        lines = []
+        result = walk(va, lines)
+        print("pagewalk 0x%016x (CR3 0x%x)" % (va, reg("cr3")))
+        for line in lines:
+            print(line)
+        if result[0] is None:
+            print("0x%016x -> unmapped (%s)" % (va, result[1]))
+        else:
+            print("0x%016x -> 0x%016x %s %s" % ((va,) + result))
+
+
+def disassemble(linear, bits, count):
+    """The next `count` instructions at a linear address, decoded by objdump
+    for 16- or 32-bit code."""
+    code = gdb.selected_inferior().read_memory(linear, 15 * count).tobytes()
+    with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+        f.write(code)
+        f.flush()
+        p = subprocess.run(["objdump", "-D", "-b", "binary", "-M", "intel",
+                            "-m", "i8086" if bits == 16 else "i386",
+                            "--adjust-vma=0x%x" % linear, f.name],
+                           capture_output=True, text=True)
+    lines = [l for l in p.stdout.splitlines() if l[:1] == " " and ":\t" in l]
+    return lines[:count]
+
+
+def report_mode(count=3):
+    mode = cpu_mode()
+    if mode == "real":
+        cs, ip = reg("cs"), reg("rip") & 0xFFFF
+        linear = cs * 16 + ip
+        print("[pagelab] real mode, CS:IP %04x:%04x = linear 0x%x (decoded as 16-bit code):"
+              % (cs, ip, linear))
+        bits = 16
+    elif mode == "protected":
+        linear = reg("rip") & 0xFFFFFFFF
+        print("[pagelab] 32-bit protected mode, paging %s, EIP 0x%x (decoded as 32-bit code):"
+              % ("on" if reg("cr0") & CR0_PG else "off", linear))
+        bits = 32
+    else:
+        print("[pagelab] long mode, CR3 0x%x: gdb's own decoding applies (x/i $pc)"
+              % (reg("cr3") & PTE_ADDR))
+        return
+    for line in disassemble(linear, bits, count):
+        print("   " + line.strip())
+
+
+class PagelabMode(gdb.Command):
+    """pagelab-mode [N]: the CPU mode and the next N (3) instructions decoded
+    as the CPU will execute them (16-, 32- or 64-bit)."""
+
+    def __init__(self):
+        super().__init__("pagelab-mode", gdb.COMMAND_STATUS)
+
+    def invoke(self, arg, from_tty):
+        report_mode(int(arg) if arg.strip() else 3)
+
+
+class PagelabAttach(gdb.Command):
+    """pagelab-attach: symbols of stage2 and the kernel, connect to QEMU,
+    report the CPU mode at every stop."""
+
+    def __init__(self):
+        super().__init__("pagelab-attach", gdb.COMMAND_SUPPORT)
+
+    def invoke(self, arg, from_tty):
+        strategy = os.environ.get("PAGELAB_STRATEGY", "offset")
+        target = os.environ.get("PAGELAB_GDB_TARGET", "localhost:1234")
+        build = os.path.join("build", strategy)
+        for elf in ("kernel.elf", "stage2.elf"):
+            if not os.path.exists(os.path.join(build, elf)):
+                raise gdb.GdbError("no %s/%s: run `make image STRATEGY=%s` first"
+                                   % (build, elf, strategy))
+        gdb.execute("symbol-file %s/kernel.elf" % build)
+        # linked at its load address: the ELF's own section addresses apply
+        gdb.execute("add-symbol-file %s/stage2.elf" % build)
+        gdb.execute("target remote " + target)
+        gdb.events.stop.connect(lambda event: report_mode())
+        report_mode()
+
+
+PageWalk()
+PagelabMode()
+PagelabAttach()
