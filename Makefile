@@ -212,8 +212,11 @@ debug-images: $(foreach s,$(STRATEGIES),build/$(s)/debug.img build/$(s)/debug-st
 deps deps-build deps-run deps-test deps-bench:
 	@tools/deps.sh $@
 
+# Without a graphical session (no $DISPLAY) QEMU's window cannot open: the
+# VGA screen is not lost, since everything on it also goes to serial.
+RUN_DISPLAY := $(if $(DISPLAY),,-display none)
 run: deps-run image
-	$(QEMU) $(QEMU_BASE) -serial stdio $(QEMU_EXTRA)
+	$(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial stdio $(QEMU_EXTRA)
 
 # Bochs stops at every paging milestone of the debug image (NOTES.md,
 # "Stepping through paging in Bochs"); -unlock: a Bochs that was killed
