@@ -28,12 +28,17 @@ static void uart_init(void)
     outb(COM1_PORT + UART_SCRATCH, 0x5A);
     if (inb(COM1_PORT + UART_SCRATCH) != 0x5A)
         return;
+    /* The previous stage's last bytes may still be in the transmit FIFO:
+     * let them out before the line is reprogrammed (bounded). */
+    for (unsigned i = 0; i < UART_SPIN_LIMIT; i++)
+        if (inb(COM1_PORT + UART_LSR) & UART_LSR_TEMT)
+            break;
     outb(COM1_PORT + UART_IER, 0);                 /* no interrupts: we poll */
     outb(COM1_PORT + UART_LCR, UART_LCR_DLAB);
     outb(COM1_PORT + UART_DATA, UART_DIVISOR_115200);
     outb(COM1_PORT + UART_IER, 0);                 /* divisor high byte */
     outb(COM1_PORT + UART_LCR, UART_LCR_8N1);
-    outb(COM1_PORT + UART_FCR, 0xC7);              /* FIFO on, cleared, 14-byte trigger */
+    outb(COM1_PORT + UART_FCR, UART_FCR_ENABLE_CLEAR_RX_14); /* never drops unsent output */
     outb(COM1_PORT + UART_MCR, 0x03);              /* DTR, RTS */
     uart_present = 1;
 }

@@ -19,6 +19,8 @@
 #define UART_LCR_DLAB   0x80
 #define UART_LCR_8N1    0x03
 #define UART_LSR_THRE   0x20          /* transmit holding register empty */
+#define UART_LSR_TEMT   0x40          /* transmitter empty: FIFO and shift register */
+#define UART_FCR_ENABLE_CLEAR_RX_14 0xC3  /* FIFO on, receive side cleared, 14-byte trigger */
 #define UART_DIVISOR_115200 1         /* 1.8432 MHz / 16 / 115200 */
 #define UART_SPIN_LIMIT 100000        /* bounded wait: a missing UART never hangs us */
 

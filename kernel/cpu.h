@@ -31,16 +31,22 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 }
 
 /* RFLAGS.AC clear / set: with CR4.SMAP, supervisor data accesses to user
- * pages fault unless AC is set (SDM 4.6.1). Only on CPUs with SMAP (else #UD). */
-static inline void clac(void)
+ * pages fault unless AC is set (SDM 4.6.1). Done with PUSHFQ/POPFQ rather
+ * than CLAC/STAC: same effect in ring 0 (SDM Vol. 2, POPF), on every CPU,
+ * and some virtualised CPUs (nested KVM here) advertise SMAP in CPUID yet
+ * fail to emulate CLAC. */
+#define RFLAGS_AC (1ULL << 18)
+
+static inline void rflags_ac(int on)
 {
-    __asm__ volatile("clac" : : : "memory");
+    uint64_t f;
+    __asm__ volatile("pushfq; popq %0" : "=r"(f));
+    f = on ? (f | RFLAGS_AC) : (f & ~RFLAGS_AC);
+    __asm__ volatile("pushq %0; popfq" : : "r"(f) : "memory", "cc");
 }
 
-static inline void stac(void)
-{
-    __asm__ volatile("stac" : : : "memory");
-}
+static inline void clac(void) { rflags_ac(0); }
+static inline void stac(void) { rflags_ac(1); }
 
 static inline uint64_t rdmsr(uint32_t msr)
 {
