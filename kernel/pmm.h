@@ -7,7 +7,9 @@
  * the table pool (the TABLE_POOL frames the identity and table-offset
  * strategies draw page tables from; empty in the other strategies).
  * Allocation and free cost PMM_LEVELS word operations whatever the memory
- * size. Used by the strategies (table allocation) and the kernel.
+ * size, and initialisation costs O(map extents): the bitmap is written
+ * lazily, in address order, as allocation reaches it (kernel/pmm.c). Used
+ * by the strategies (table allocation) and the kernel.
  * Not thread-safe: pagelab runs on one CPU with no allocation in
  * interrupt handlers.
  */
@@ -62,24 +64,33 @@ struct pmm_counters {
  * frames that hold loader tables starting used.
  * meta: the general zone's metadata, pmm_meta_bytes(frames) bytes with
  * frames = (end of the highest usable frame) / PAGE_SIZE, 8-byte aligned
- * and in any state: pmm_init writes every word exactly once (zeroes outside
- * the free runs, ones inside), so the loader does not zero it.
+ * and in any state: nobody needs to zero it. pmm_init writes one word of it
+ * (the top level's) and reads none. Later, a level-0 word (and the upper
+ * words above it, once each) is written when allocation first reaches it,
+ * or when a kept table at or above it is freed; words that cover only
+ * unusable frames are never written or read. So boot touches metadata in
+ * proportion to the map's extents, not to RAM, and pages of meta that hold
+ * no reached usable frame are never touched at all.
+ * Costs O(extents^2) on the extent sets (a few hundred entries).
  * Returns PMM_ERR_META_TOO_SMALL or PMM_ERR_TOO_MANY_EXTENTS on failure
  * (the allocator is then empty). Does not allocate.
  */
 enum pmm_status pmm_init(const struct boot_info *bi, uint64_t *meta,
                          uint64_t meta_bytes);
 
-/* Takes one free frame of the zone (the lowest-indexed free word's lowest
- * bit: deterministic). Never frame 0. Does not zero it (the frame may not
- * be mapped yet: zeroing is the strategy's job). PMM_ERR_EXHAUSTED when
- * the zone is empty, *out untouched. */
+/* Takes the zone's lowest free frame (deterministic). Never frame 0. Does
+ * not zero it (the frame may not be mapped yet: zeroing is the strategy's
+ * job). O(1) amortised: when the metadata written so far holds no free
+ * frame it first writes the next level-0 word (about once per 64 frames
+ * handed out). PMM_ERR_EXHAUSTED when the zone is empty, *out untouched. */
 enum pmm_status pmm_alloc(enum pmm_zone zone, paddr_t *out);
 
 /* Gives a frame back. PMM_ERR_MISALIGNED, PMM_ERR_NOT_USABLE (never the
  * zone's) and PMM_ERR_DOUBLE_FREE leave the allocator unchanged. The caller
  * must have removed every translation of the frame first (unhook,
- * invalidate, free: kernel/pt.c). */
+ * invalidate, free: kernel/pt.c). O(log extents); freeing a kept loader
+ * table that allocation has not reached yet first writes the metadata up
+ * to it (once: the work allocation would do later). */
 enum pmm_status pmm_free(enum pmm_zone zone, paddr_t frame);
 
 /* After the strategy tore the window down: frees every frame of every
@@ -93,10 +104,12 @@ void pmm_get_counters(enum pmm_zone zone, struct pmm_counters *out);
 /* State of one frame; O(log extents). For tests and assertions. */
 enum pmm_frame_state pmm_frame_state(enum pmm_zone zone, paddr_t frame);
 
-/* Checks every invariant of the zone: each upper-level bit equals "the
- * word below is non-zero", the free bits count equals the free counter,
- * and no free bit lies outside the usable extents. O(metadata): tests
- * and debugging only. PMM_OK or PMM_ERR_CORRUPT. */
+/* Checks every invariant of the zone over the metadata written so far:
+ * each upper-level bit equals "the word below is non-zero", no free bit
+ * lies outside the usable extents, and the free counter equals the free
+ * bits plus the initially free frames not reached yet. O(written
+ * metadata x log extents): tests and debugging only. PMM_OK or
+ * PMM_ERR_CORRUPT. */
 enum pmm_status pmm_verify(enum pmm_zone zone);
 
 const char *pmm_status_name(enum pmm_status status);
