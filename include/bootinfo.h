@@ -118,7 +118,7 @@ struct boot_info {
     uint64_t table_pool_phys;   /* identity/table-offset: reserved table frames */
     uint64_t table_pool_pages;
     uint64_t temp_l1_phys;      /* temporary: the slot level-1 table (identity mapped) */
-    uint64_t pmm_bitmap_virt;   /* frame-allocator metadata (not cleared: pmm_init writes it) */
+    uint64_t pmm_bitmap_virt;   /* frame-allocator metadata (not cleared: the kernel writes it) */
     uint64_t pmm_bitmap_bytes;
     uint64_t max_phys;          /* end of the highest usable region */
 

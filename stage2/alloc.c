@@ -40,9 +40,11 @@ int alloc_is_usable(uint64_t base, uint64_t len)
     return 0;
 }
 
-/* Move the cursor to the first place at or after it where `bytes` fit in
- * one usable region. Returns 0 when none does below 4 GiB. */
-static int alloc_fit(uint64_t bytes)
+/* Move the cursor to the first place at or after it, aligned to `align`,
+ * where `bytes` fit in one usable region. Returns 0 when none does below
+ * 4 GiB. Frames skipped for alignment are not recorded: they stay the
+ * kernel's. */
+static int alloc_fit(uint64_t bytes, uint64_t align)
 {
     for (uint32_t i = 0; i < info->map_count; i++) {
         const struct mem_region *m = &info->map[i];
@@ -50,6 +52,7 @@ static int alloc_fit(uint64_t bytes)
         if (m->type != MEM_USABLE || end <= cursor)
             continue;
         uint64_t start = m->base > cursor ? m->base : cursor;
+        start = (start + align - 1) & ~(align - 1);
         if (start + bytes <= end && start + bytes <= FOUR_GIB) {
             cursor = start;
             return 1;
@@ -58,10 +61,11 @@ static int alloc_fit(uint64_t bytes)
     return 0;
 }
 
-uint64_t alloc_pages(uint32_t pages, enum loader_range_kind kind, enum alloc_fill fill)
+uint64_t alloc_pages_aligned(uint32_t pages, enum loader_range_kind kind, enum alloc_fill fill,
+                             uint64_t align)
 {
     uint64_t bytes = (uint64_t)pages * PAGE_SIZE;
-    if (!alloc_fit(bytes))
+    if (!alloc_fit(bytes, align))
         die("out of memory below 4 GiB for %u loader pages (kind %u)", pages, kind);
     uint64_t pa = cursor;
     cursor += bytes;
@@ -69,4 +73,9 @@ uint64_t alloc_pages(uint32_t pages, enum loader_range_kind kind, enum alloc_fil
         memset((void *)(uintptr_t)pa, 0, (size_t)bytes);
     alloc_record(pa, pages, kind);
     return pa;
+}
+
+uint64_t alloc_pages(uint32_t pages, enum loader_range_kind kind, enum alloc_fill fill)
+{
+    return alloc_pages_aligned(pages, kind, fill, PAGE_SIZE);
 }

@@ -21,6 +21,9 @@ enum alloc_fill {
 /* `pages` contiguous frames; dies with a named error when memory below
  * 4 GiB runs out. Returns the physical address. */
 uint64_t alloc_pages(uint32_t pages, enum loader_range_kind kind, enum alloc_fill fill);
+/* The same, starting at a multiple of `align` (a power of two). */
+uint64_t alloc_pages_aligned(uint32_t pages, enum loader_range_kind kind, enum alloc_fill fill,
+                             uint64_t align);
 /* Note a range the loader uses that did not come from alloc_pages. */
 void alloc_record(uint64_t base, uint64_t pages, enum loader_range_kind kind);
 /* True when [base, base+len) lies inside one usable region of the map. */

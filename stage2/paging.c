@@ -149,11 +149,19 @@ static void plan_stack_and_bitmap(void)
     info->stack_bottom = KERNEL_STACK_TOP - bytes;     /* the page below stays unmapped */
     add_map("kernel stack", info->stack_bottom, stack, bytes, 1, PTE_KERNEL_DATA);
 
+    /* The bitmap grows with RAM (16.5 MiB at 512 GiB): 2 MiB pages for its
+     * bulk keep the tables small, and the kernel's walks over them short. */
     uint64_t meta = pmm_meta_bytes(info->max_phys >> 12);
-    uint64_t pa = alloc_pages((uint32_t)(meta / PAGE_SIZE), LOADER_RANGE_PMM_BITMAP, ALLOC_AS_IS);
+    uint64_t bulk = meta & ~(uint64_t)(PAGE_SIZE_2M - 1);
+    uint64_t pa = alloc_pages_aligned((uint32_t)(meta / PAGE_SIZE), LOADER_RANGE_PMM_BITMAP,
+                                      ALLOC_AS_IS, bulk ? PAGE_SIZE_2M : PAGE_SIZE);
     info->pmm_bitmap_virt = PMM_BITMAP_BASE;
     info->pmm_bitmap_bytes = meta;
-    add_map("frame bitmap", PMM_BITMAP_BASE, pa, meta, 1, PTE_KERNEL_DATA);
+    if (bulk)
+        add_map("frame bitmap", PMM_BITMAP_BASE, pa, bulk, 2, PTE_KERNEL_DATA);
+    if (meta > bulk)
+        add_map("frame bitmap", PMM_BITMAP_BASE + bulk, pa + bulk, meta - bulk, 1,
+                PTE_KERNEL_DATA);
 }
 
 /* identity and table-offset: every table the kernel keeps comes from a pool
