@@ -155,7 +155,7 @@ def plot(strategies):
                      ("window_pt_frames", "2m"))]
             f.write("%s %s\n" % (gib, " ".join(str(v) for v in vals)))
     script = """
-set terminal pngcairo size 900,500
+set terminal pngcairo size 900,500 noenhanced
 set output '{out}/strategies.png'
 set title 'Guest instructions per operation (4 KiB page; QEMU -icount)'
 set style data histogram
@@ -163,6 +163,7 @@ set style histogram cluster gap 1
 set style fill solid border -1
 set key outside right
 set ylabel 'instructions'
+set yrange [0:*]
 plot for [i=2:5] '{data}' using i:xtic(1) title columnhead(i)
 set output '{out}/memory.png'
 set title 'Frame allocator and window cost against guest memory (offset)'
@@ -170,6 +171,9 @@ set style data linespoints
 set logscale x 2
 set logscale y2 2
 set xlabel 'guest RAM (GiB)'
+set key below
+set yrange [0:120]
+set y2range [0.5:1024]
 set ylabel 'instructions per call'
 set y2label 'window page-table frames'
 set y2tics
