@@ -134,6 +134,22 @@ def fat_variant(bits):
     return out
 
 
+def chs_variant():
+    """A copy of the offset image whose stage1 never sets its 'use LBA'
+    flag, so it must load stage2 with the CHS path (AH=08h geometry, AH=02h
+    reads, one track at a time). The instruction is found in stage1's own
+    listing, not by a typed offset."""
+    lst = open("build/stage1.lst").read()
+    m = re.search(r"^\s*\d+\s+([0-9A-F]{8})\s+([0-9A-F\[\]]+)\s+inc byte \[use_lba\]", lst, re.M)
+    off, size = int(m.group(1), 16), len(re.sub(r"[\[\]]", "", m.group(2))) // 2
+    out = "build/test/chs.img"
+    os.makedirs("build/test", exist_ok=True)
+    img = bytearray(open("build/offset/disk.img", "rb").read())
+    img[off:off + size] = b"\x90" * size                # NOP it out
+    open(out, "wb").write(img)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", nargs="*", default=[])
@@ -149,6 +165,7 @@ def main():
         for bits in (12, 32):
             check_boot("boot/offset/fat%d" % bits, fat_variant(bits), "offset", "512M",
                        test_image=False)
+        check_boot("boot/offset/stage1-chs", chs_variant(), "offset", "512M", test_image=False)
     for s in a.strategies:
         check_boot("boot/%s/no-1g-pages" % s, "build/%s/test.img" % s, s, "6G",
                    cpu="qemu64,-pdpe1gb")
