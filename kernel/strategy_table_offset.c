@@ -7,43 +7,31 @@
  * from the pool zone and are reachable before they are linked. Unlike
  * identity, the tables' virtual range does not collide with low memory;
  * unlike offset, the rest of RAM is not mapped at all. The window is torn
- * down at init; the pool's range at TABLE_OFFSET_BASE is reserved.
+ * down at init; the pool's range at TABLE_OFFSET_BASE is reserved. The
+ * pool itself is kernel/table_pool.c, shared with identity.
  */
 #include "console.h"
 #include "../common/debug.h"
 #include "layout.h"
 #include "pmm.h"
 #include "strategy.h"
-#include "tlb.h"
-
-static uint64_t pool_start, pool_end; /* physical */
+#include "table_pool.h"
 
 enum pt_status strategy_init(const struct boot_info *bi)
 {
-    if (bi->strategy != STRATEGY_TABLE_OFFSET || bi->table_pool_pages == 0)
-        return PT_ERR_BOOT_INFO;
-    pool_start = bi->table_pool_phys;
-    pool_end = pool_start + bi->table_pool_pages * PAGE_SIZE;
-    return pt_drop_window(bi);
+    return table_pool_init(bi, STRATEGY_TABLE_OFFSET, TABLE_OFFSET_BASE);
 }
 
 const char *strategy_name(void) { return "table-offset"; }
 
-struct pt_region strategy_reserved(void)
-{
-    struct pt_region r = { vaddr(TABLE_OFFSET_BASE + pool_start), pool_end - pool_start };
-    return r;
-}
+struct pt_region strategy_reserved(void) { return table_pool_region(); }
 
 enum strategy_link_order strategy_link_order(void) { return STRATEGY_ZERO_THEN_LINK; }
 
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
     (void)va;
-    if (frame.pa < pool_start || frame.pa >= pool_end)
-        kpanic("strategy_table_get: level %u table 0x%lx outside the mapped pool",
-               level, frame.pa);
-    pte_t *table = (pte_t *)(uintptr_t)(TABLE_OFFSET_BASE + frame.pa);
+    pte_t *table = table_pool_table(level, frame);
     PAGELAB_BREAK_ONCE("first page-table frame reached: table-offset, at the pool's offset",
                        "the level-%u table at physical 0x%lx is read at 0x%llx + 0x%lx = %p"
                        "\n  look: `x /4gx %p` shows what `xp /4gx 0x%lx` shows; `page %p`"
@@ -72,10 +60,6 @@ void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
 
 unsigned strategy_addresses(struct strategy_address *out, unsigned cap)
 {
-    if (cap < 2)
-        return 0;
-    out[0] = (struct strategy_address){ "the PML4 at table offset", vaddr(TABLE_OFFSET_BASE + cpu_read_cr3().pa) };
-    out[1] = (struct strategy_address){ "last pool frame at table offset",
-                                        vaddr(TABLE_OFFSET_BASE + pool_end - PAGE_SIZE) };
-    return 2;
+    return table_pool_addresses(out, cap, "the PML4 at table offset",
+                                "last pool frame at table offset");
 }

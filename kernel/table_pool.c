@@ -1,0 +1,43 @@
+/* table_pool.c - the pool shared by the identity and table-offset strategies
+ * (see table_pool.h). */
+#include "table_pool.h"
+#include "console.h"
+#include "layout.h"
+#include "tlb.h"
+
+static uint64_t pool_start, pool_end; /* physical */
+static uint64_t offset;               /* virtual = physical + offset */
+
+enum pt_status table_pool_init(const struct boot_info *bi, enum pt_strategy_id want,
+                               uint64_t virt_offset)
+{
+    if (bi->strategy != want || bi->table_pool_pages == 0)
+        return PT_ERR_BOOT_INFO;
+    pool_start = bi->table_pool_phys;
+    pool_end = pool_start + bi->table_pool_pages * PAGE_SIZE;
+    offset = virt_offset;
+    return pt_drop_window(bi);
+}
+
+pte_t *table_pool_table(unsigned level, paddr_t frame)
+{
+    if (frame.pa < pool_start || frame.pa >= pool_end)
+        kpanic("table_pool_table: level %u table 0x%lx outside the table pool", level, frame.pa);
+    return (pte_t *)(uintptr_t)(offset + frame.pa);
+}
+
+struct pt_region table_pool_region(void)
+{
+    struct pt_region r = { vaddr(offset + pool_start), pool_end - pool_start };
+    return r;
+}
+
+unsigned table_pool_addresses(struct strategy_address *out, unsigned cap,
+                              const char *pml4_what, const char *last_what)
+{
+    if (cap < 2)
+        return 0;
+    out[0] = (struct strategy_address){ pml4_what, vaddr(offset + cpu_read_cr3().pa) };
+    out[1] = (struct strategy_address){ last_what, vaddr(offset + pool_end - PAGE_SIZE) };
+    return 2;
+}

@@ -1,0 +1,34 @@
+/*
+ * table_pool.h - the page-table pool the identity and table-offset
+ * strategies reach tables through: TABLE_POOL_PAGES frames the loader
+ * reserved (boot_info->table_pool_phys) and mapped at one fixed virtual
+ * offset: 0 for identity, TABLE_OFFSET_BASE for table-offset. Every table
+ * the kernel keeps comes from it (PMM_ZONE_TABLE_POOL), so every table is
+ * reachable before it is linked. The two strategy files differ only in
+ * that offset and in what they tell the debugger.
+ */
+#ifndef KERNEL_TABLE_POOL_H
+#define KERNEL_TABLE_POOL_H
+
+#include "addr.h"
+#include "bootinfo.h"
+#include "pt.h"
+#include "pte.h"
+#include "strategy.h"
+
+/* Remembers the pool and its virtual offset, then tears the loader's window
+ * down. PT_ERR_BOOT_INFO if the loader built for `want` without a pool. */
+enum pt_status table_pool_init(const struct boot_info *bi, enum pt_strategy_id want,
+                               uint64_t virt_offset);
+
+/* The table at `frame`; panics (broken invariant) outside the pool. */
+pte_t *table_pool_table(unsigned level, paddr_t frame);
+
+/* The pool's virtual range (what the strategy reserves). */
+struct pt_region table_pool_region(void);
+
+/* The PML4 and the pool's last frame, at their virtual addresses. */
+unsigned table_pool_addresses(struct strategy_address *out, unsigned cap,
+                              const char *pml4_what, const char *last_what);
+
+#endif
