@@ -33,12 +33,12 @@ STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i386 -Os -g -Istage2
 # -flto: the strategy is chosen at link time, and LTO still lets its tiny
 # table_get inline into the walker (translate's cost target: 60 instructions)
 KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -flto -Ikernel
-NASMFLAGS     := -I$(GEN)/ -Icommon/ -Werror
+NASMFLAGS     := -I$(GEN)/ -Icommon/ -Istage2/ -Werror
 KERNEL_LDFLAGS := $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) -nostdlib -static -no-pie \
                   -Wl,-z,noexecstack -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none
 
 # what a NASM source may include (common/debug.inc pulls in uart.inc)
-ASM_INC := $(GEN)/layout.inc $(GEN)/x86.inc $(GEN)/uart.inc common/debug.inc
+ASM_INC := $(GEN)/layout.inc $(GEN)/x86.inc $(GEN)/uart.inc common/debug.inc stage2/segments.inc
 # debug images: `make bochs DEMO=<name>` boots build/<strategy>/debug-<name>.img
 DEMOS := stale-tlb
 DEMO  ?=

@@ -11,6 +11,7 @@
 
 %include "layout.inc"
 %include "x86.inc"
+%include "segments.inc"
 
 extern gdt_descriptor
 global bios_int, bios_regs
@@ -39,12 +40,7 @@ bios_int:
     jmp SEL_CODE16:.pm16
 bits 16
 .pm16:
-    mov ax, SEL_DATA16
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
+    LOAD_DATA_SEGMENTS SEL_DATA16
     mov eax, cr0
     and eax, ~CR0_PE
     mov cr0, eax
@@ -91,12 +87,7 @@ int_vector:
     jmp dword SEL_CODE32:.back
 bits 32
 .back:
-    mov ax, SEL_DATA32
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
+    LOAD_DATA_SEGMENTS SEL_DATA32
     mov esp, [saved_esp]
     popad
     ret

@@ -9,6 +9,7 @@
 
 %include "layout.inc"
 %include "x86.inc"
+%include "segments.inc"
 
 extern stage2_main
 extern __bss_start, __bss_end
@@ -37,12 +38,7 @@ stage2_start:                       ; == STAGE2_ENTRY
 
 bits 32
 pm_entry:
-    mov ax, SEL_DATA32
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
+    LOAD_DATA_SEGMENTS SEL_DATA32
     mov esp, STAGE2_STACK_TOP
     cld
     mov edi, __bss_start
