@@ -237,7 +237,7 @@ HOST_TESTS :=
 -include tests/fuzz/fuzz.mk
 
 test: deps-test images test-images debug-images $(HOST_TESTS)
-	@$(PYTHON) tests/run_tests.py --host $(HOST_TESTS) --strategies $(STRATEGIES)
+	@$(PYTHON) tests/run_tests.py --host $(HOST_TESTS) --strategies $(STRATEGIES) $(if $(KVM),--kvm)
 
 # KVM=1 adds cycle counts under KVM where /dev/kvm exists (never required)
 bench: deps-bench images bench-images
@@ -251,7 +251,7 @@ help:
 	@echo "make run    [STRATEGY= MEM= CPU= QEMU_EXTRA=]   boot it in QEMU, serial on the terminal"
 	@echo "make bochs  [STRATEGY= DEMO=stale-tlb]  the debug image in Bochs, stopping at each paging milestone"
 	@echo "make gdb    [STRATEGY=]       QEMU paused with its gdb stub (gdb -x tools/gdbinit)"
-	@echo "make test                     host tests + boot tests of all strategies"
+	@echo "make test   [KVM=1]           host tests + boot tests of all strategies (KVM=1: also under KVM)"
 	@echo "make fuzz   [FUZZ_SECONDS=60] each libFuzzer harness for that long (tests/fuzz)"
 	@echo "make bench  [KVM=1]           costs per strategy and memory size: build/bench/results.csv + PNGs"
 	@echo "make clean                    remove build/"
