@@ -36,11 +36,13 @@ $(FUZZ_DIR)/fuzz_elf: tests/fuzz/fuzz_elf.c stage2/elf.c stage2/elf.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Istage2 -o $@ tests/fuzz/fuzz_elf.c stage2/elf.c
 
 # fuzz_pt decodes its operands arithmetically from the input, so tracing
-# comparisons (to steer mutations) buys little and costs 5x in speed.
+# comparisons (to steer mutations) buys little and costs 5x in speed. Its
+# reference model, tests/host/pt_model.c, is shared with test_pt_model.
 FUZZ_PT_SRC := kernel/pt.c kernel/pt_dump.c kernel/pmm.c kernel/strategy_offset.c \
-               tests/host/fake_cpu.c
+               tests/host/fake_cpu.c tests/host/pt_model.c
 $(FUZZ_DIR)/fuzz_pt: tests/fuzz/fuzz_pt.c $(FUZZ_PT_SRC) kernel/pt.h kernel/pmm.h \
-                     kernel/strategy.h tests/host/fake_cpu.h include/pte.h
+                     kernel/strategy.h tests/host/fake_cpu.h tests/host/pt_model.h \
+                     include/pte.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fno-sanitize-coverage=trace-cmp -Ikernel -Itests/host \
 	    -o $@ tests/fuzz/fuzz_pt.c $(FUZZ_PT_SRC)

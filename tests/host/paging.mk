@@ -26,9 +26,12 @@ $(PAGING_TEST_DIR)/test_pt: tests/host/test_pt.c $(PAGING_DEPS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(PAGING_HOST_CFLAGS) -o $@ tests/host/test_pt.c $(PAGING_CORE_SRC)
 
-$(PAGING_TEST_DIR)/test_pt_model: tests/host/test_pt_model.c $(PAGING_DEPS)
+# The reference model (tests/host/pt_model.c) is shared with tests/fuzz/fuzz_pt.c.
+$(PAGING_TEST_DIR)/test_pt_model: tests/host/test_pt_model.c tests/host/pt_model.c \
+                                  tests/host/pt_model.h $(PAGING_DEPS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(PAGING_HOST_CFLAGS) -o $@ tests/host/test_pt_model.c $(PAGING_CORE_SRC)
+	$(HOST_CC) $(PAGING_HOST_CFLAGS) -o $@ tests/host/test_pt_model.c tests/host/pt_model.c \
+	    $(PAGING_CORE_SRC)
 
 $(PAGING_TEST_DIR)/test_pmm: tests/host/test_pmm.c $(PAGING_DEPS)
 	@mkdir -p $(@D)
