@@ -66,7 +66,8 @@ def expect_line(finals, label, want, strategy):
     return False, "no final-translation line for '%s'" % label
 
 
-def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True, timeout=60):
+def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True, timeout=60,
+               expect_map_source=None):
     b = qemu.Boot(image, mem=mem, cpu=cpu, extra=extra, timeout=timeout)
     try:
         halted = b.wait_for(qemu.HALTED)
@@ -79,6 +80,10 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
                      "pagelab kernel: started", "memory map (sanitised", "CPU features:",
                      "boot time"]:
             record(text in out, name + ": shows '%s'" % text, "missing")
+        if expect_map_source:
+            record(re.search(r"memory map: \d+ entries from %s" % re.escape(expect_map_source),
+                             out) is not None,
+                   name + ": the memory map came from %s" % expect_map_source, "")
         bad = [w for w in ["PANIC", "exception", "error:", "BUG"] if w in out]
         record(not bad, name + ": no error, panic or exception", ", ".join(bad))
         record("unmap page 0 again (NULL must fault): ok, it mapped 0xb8000" in out,
@@ -150,6 +155,35 @@ def chs_variant():
     return out
 
 
+def memmap_variants():
+    """Copies of the offset image whose stage2 cannot use E820 (the 'SMAP'
+    signature it passes and checks zeroed), and then not E801 either (its
+    function number changed), so the boot must fall back to INT 15h E801h
+    and then to AH=88h. The immediates are found by their bytes and must
+    occur exactly as often as stage2/memmap.c uses them; anything else means
+    the compiler changed the code and the test says so."""
+    os.makedirs("build/test", exist_ok=True)
+    img = bytearray(open("build/offset/disk.img", "rb").read())
+    stage2 = slice(512, 512 + os.path.getsize("build/offset/stage2.bin"))
+
+    def patch(old, new, count):
+        hits = [m.start() for m in re.finditer(re.escape(old), bytes(img[stage2]))]
+        if len(hits) != count:
+            return False
+        for h in hits:
+            img[stage2.start + h:stage2.start + h + len(new)] = new
+        return True
+
+    out = []
+    ok = patch(bytes.fromhex("50414d53"), bytes(4), 2)        # 'SMAP' = 0x534D4150
+    open("build/test/e801.img", "wb").write(img)
+    out.append(("e801", "E801", ok))
+    ok = ok and patch(bytes.fromhex("01e80000"), bytes.fromhex("ffe80000"), 1)
+    open("build/test/e88.img", "wb").write(img)
+    out.append(("e88", "AH=88h", ok))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", nargs="*", default=[])
@@ -167,6 +201,11 @@ def main():
             check_boot("boot/offset/fat%d" % bits, fat_variant(bits), "offset", "512M",
                        test_image=False)
         check_boot("boot/offset/stage1-chs", chs_variant(), "offset", "512M", test_image=False)
+        for tag, source, patched in memmap_variants():
+            if record(patched, "boot/offset/%s: stage2 patched to skip the newer calls" % tag,
+                      "the byte patterns were not found as expected"):
+                check_boot("boot/offset/%s" % tag, "build/test/%s.img" % tag, "offset", "512M",
+                           test_image=False, expect_map_source=source)
     for s in a.strategies:
         check_boot("boot/%s/no-1g-pages" % s, "build/%s/test.img" % s, s, "6G",
                    cpu="qemu64,-pdpe1gb")
