@@ -67,7 +67,7 @@ def expect_line(finals, label, want, strategy):
 
 
 def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True, timeout=60,
-               expect_map_source=None):
+               expect_map_source=None, expect_text=None):
     b = qemu.Boot(image, mem=mem, cpu=cpu, extra=extra, timeout=timeout)
     try:
         halted = b.wait_for(qemu.HALTED)
@@ -80,6 +80,8 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
                      "pagelab kernel: started", "memory map (sanitised", "CPU features:",
                      "boot time"]:
             record(text in out, name + ": shows '%s'" % text, "missing")
+        if expect_text:
+            record(expect_text in out, name + ": shows '%s'" % expect_text, "missing")
         if expect_map_source:
             record(re.search(r"memory map: \d+ entries from %s" % re.escape(expect_map_source),
                              out) is not None,
@@ -142,8 +144,9 @@ def fat_variant(bits):
 def chs_variant():
     """A copy of the offset image whose stage1 never sets its 'use LBA'
     flag, so it must load stage2 with the CHS path (AH=08h geometry, AH=02h
-    reads, one track at a time). The instruction is found in stage1's own
-    listing, not by a typed offset."""
+    reads, one track at a time), and whose stage2 believes the extensions
+    are missing too. stage1's instruction is found in its own listing, not
+    by a typed offset."""
     lst = open("build/stage1.lst").read()
     m = re.search(r"^\s*\d+\s+([0-9A-F]{8})\s+([0-9A-F\[\]]+)\s+inc byte \[use_lba\]", lst, re.M)
     off, size = int(m.group(1), 16), len(re.sub(r"[\[\]]", "", m.group(2))) // 2
@@ -151,6 +154,12 @@ def chs_variant():
     os.makedirs("build/test", exist_ok=True)
     img = bytearray(open("build/offset/disk.img", "rb").read())
     img[off:off + size] = b"\x90" * size                # NOP it out
+    # stage2 too: its AH=41h check compares BX with AA55h; make the compare
+    # fail (the only "55 AA" in stage2) so disk.c reads with CHS as well
+    stage2 = bytes(img[512:512 + os.path.getsize("build/offset/stage2.bin")])
+    hits = [m.start() for m in re.finditer(b"\x55\xaa", stage2)]
+    if len(hits) == 1:
+        img[512 + hits[0]:512 + hits[0] + 2] = b"\0\0"
     open(out, "wb").write(img)
     return out
 
@@ -200,7 +209,8 @@ def main():
         for bits in (12, 32):
             check_boot("boot/offset/fat%d" % bits, fat_variant(bits), "offset", "512M",
                        test_image=False)
-        check_boot("boot/offset/stage1-chs", chs_variant(), "offset", "512M", test_image=False)
+        check_boot("boot/offset/chs", chs_variant(), "offset", "512M", test_image=False,
+                   expect_text="no INT 13h extensions, using CHS")
         for tag, source, patched in memmap_variants():
             if record(patched, "boot/offset/%s: stage2 patched to skip the newer calls" % tag,
                       "the byte patterns were not found as expected"):
