@@ -10,9 +10,13 @@
 static struct boot_info *info;
 static uint64_t cursor;
 
-void alloc_init(struct boot_info *bi, uint64_t start)
+void alloc_init(struct boot_info *bi)
 {
     info = bi;
+}
+
+void alloc_start_at(uint64_t start)
+{
     cursor = (start + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 }
 

@@ -10,8 +10,11 @@
 #include <stdint.h>
 #include "../include/bootinfo.h"
 
-/* Start allocating at the first usable page at or above `start`. */
-void alloc_init(struct boot_info *bi, uint64_t start);
+/* Record loader ranges in bi from now on (before the kernel is loaded). */
+void alloc_init(struct boot_info *bi);
+/* Hand out frames from the first usable page at or above `start` (after
+ * the kernel, once its segments are loaded). */
+void alloc_start_at(uint64_t start);
 /* Whether alloc_pages clears what it hands out. */
 enum alloc_fill {
     ALLOC_ZEROED,     /* page tables, stack, pool: must start as zeroes */

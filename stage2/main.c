@@ -64,7 +64,7 @@ static void boot_info_init(struct boot_info *bi, uint8_t drive)
 
 static void record_loader_memory(struct boot_info *bi)
 {
-    alloc_init(bi, 0);
+    alloc_init(bi);
     alloc_record(LOADER_IMAGE_START, (LOADER_IMAGE_END - LOADER_IMAGE_START) / PAGE_SIZE,
                  LOADER_RANGE_IMAGE);
     alloc_record((uintptr_t)bi, (sizeof(*bi) + PAGE_SIZE - 1) / PAGE_SIZE,
