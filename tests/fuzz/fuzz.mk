@@ -47,14 +47,23 @@ $(FUZZ_DIR)/fuzz_pt: tests/fuzz/fuzz_pt.c $(FUZZ_PT_SRC) kernel/pt.h kernel/pmm.
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fno-sanitize-coverage=trace-cmp -Ikernel -Itests/host \
 	    -o $@ tests/fuzz/fuzz_pt.c $(FUZZ_PT_SRC)
 
+# Seeds that are compiled, not written: the host-built sample executables
+# (tests/host/loader.mk), stripped. They are build outputs, so they live in
+# build/fuzz/seeds/ and run_fuzz.sh adds that directory to the committed
+# seeds of tests/fuzz/corpus/.
+FUZZ_BUILT_SEEDS := $(patsubst $(LOADER_TEST_DIR)/%,$(FUZZ_DIR)/seeds/elf/%,$(LOADER_ELF_SAMPLES))
+$(FUZZ_DIR)/seeds/elf/%: $(LOADER_TEST_DIR)/%
+	@mkdir -p $(@D)
+	strip -o $@ $<
+
 # The HOST_TESTS entry: a two-line script, so that run_tests.py can run it
 # like the other host test programs (it prints PASS/FAIL lines).
-$(FUZZ_DIR)/smoke: tests/fuzz/fuzz.mk $(FUZZ_BINS)
+$(FUZZ_DIR)/smoke: tests/fuzz/fuzz.mk $(FUZZ_BINS) $(FUZZ_BUILT_SEEDS)
 	@printf '#!/bin/sh\nexec tests/fuzz/run_fuzz.sh %s %s\n' '$(FUZZ_SMOKE_SECONDS)' \
 	    '$(FUZZ_BINS)' > $@
 	@chmod +x $@
 HOST_TESTS += $(FUZZ_DIR)/smoke
 
 .PHONY: fuzz
-fuzz: deps-test $(FUZZ_BINS)
+fuzz: deps-test $(FUZZ_BINS) $(FUZZ_BUILT_SEEDS)
 	@tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)

@@ -1,13 +1,12 @@
 #!/usr/bin/env python3
 """mkseeds.py - (re)make the seed corpora of the fuzz harnesses in tests/fuzz/corpus/.
 
-Run from the repo root after `make build/host/test_elf` (for the sample ELF
-files); needs mkfs.fat and mtools. The seeds are committed; this script
+Run from the repo root; needs mkfs.fat and mtools. The seeds are committed; this script
 says where they came from:
   e820/  maps a BIOS gives (QEMU pc and q35, 32 MiB to 512 GiB), and
          overlapping, unsorted, unaligned, disabled and huge entries;
-  elf/   the host-built sample executables (64-bit, 32-bit, shared object,
-         stripped) and a minimal kernel that passes every check;
+  elf/   a minimal kernel that passes every check (the host-built sample
+         executables are seeds too: fuzz.mk strips them into build/fuzz/seeds/);
   fat/   FAT12, FAT16 and FAT32 volumes from mkfs.fat holding
          /boot/kernel.elf and a long-named directory, in fuzz_fat.c's
          sparse-disk format (only the non-zero sectors);
@@ -49,11 +48,8 @@ def e820_seeds():
 
 
 def elf_seeds():
-    for f in ["elf_sample.elf", "elf_sample32.elf", "elf_sample.so"]:
-        path = os.path.join("build/host", f)
-        stripped = os.path.join(tempfile.gettempdir(), f)
-        subprocess.run(["strip", "-o", stripped, path], check=True)
-        write("elf", f, open(stripped, "rb").read())
+    # The host-built sample executables are seeds too, but as build outputs
+    # they are made by tests/fuzz/fuzz.mk into build/fuzz/seeds/elf/.
     # a minimal kernel: text r-x, rodata r--, data rw- with bss, entry in text
     base_v, base_p = 0xFFFFFFFF80200000, 0x200000
     phdrs, body = [], b""

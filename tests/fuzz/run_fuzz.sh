@@ -3,7 +3,8 @@
 #
 # For each build/fuzz/fuzz_<name>: replay every input in
 # tests/fuzz/regress/<name>/ (crashes found before, fixed since), then
-# fuzz for SECONDS from the seeds in tests/fuzz/corpus/<name>/, writing new
+# fuzz for SECONDS from the seeds in tests/fuzz/corpus/<name>/ (plus the
+# compiled ones fuzz.mk puts in build/fuzz/seeds/<name>/), writing new
 # inputs to build/fuzz/corpus/<name>/ (tests/ is never modified) and a
 # crashing input to build/fuzz/crashes/<name>/. One line per step,
 # "PASS: fuzz/<name>: ..." or "FAIL: fuzz/<name>: ...", as
@@ -16,6 +17,7 @@ for bin in "$@"; do
     name=${bin##*/fuzz_}
     regress=tests/fuzz/regress/$name
     seeds=tests/fuzz/corpus/$name
+    built=build/fuzz/seeds/$name
     work=build/fuzz/corpus/$name
     crashes=build/fuzz/crashes/$name
     log=build/fuzz/$name.log
@@ -30,7 +32,8 @@ for bin in "$@"; do
         fi
     fi
     "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$crashes/" "$work" "$seeds" > "$log" 2>&1
+        -artifact_prefix="$crashes/" "$work" "$seeds" $( [ -d "$built" ] && echo "$built" ) \
+        > "$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     if [ $rc -eq 0 ]; then
