@@ -55,7 +55,13 @@ STAGE2_C   := $(wildcard stage2/*.c)
 STAGE2_ASM := $(wildcard stage2/*.asm)
 COMMON_C   := $(wildcard common/*.c)
 # strategy_<name>.c: one per build; variant_<name>.c: one per image (kernel/variant.h)
-KERNEL_C   := $(filter-out kernel/strategy_%.c kernel/variant_%.c,$(wildcard kernel/*.c))
+KERNEL_C   := $(filter-out kernel/strategy_%.c kernel/variant_%.c kernel/table_pool.c,\
+                $(wildcard kernel/*.c))
+# strategy_sources(name): the files of one strategy; the two that reach
+# tables through the loader's table pool share kernel/table_pool.c
+POOL_STRATEGIES := identity table-offset
+strategy_sources = kernel/strategy_$(call under,$(1)).c \
+                   $(if $(filter $(1),$(POOL_STRATEGIES)),kernel/table_pool.c)
 KERNEL_ASM := $(wildcard kernel/*.asm)
 
 .PHONY: all image run bochs gdb test bench clean help images test-images bench-images debug-images deps deps-build deps-run deps-test deps-bench
@@ -77,7 +83,7 @@ define strategy_rules
 $(1)_DEFS := -DPAGELAB_STRATEGY=STRATEGY_$(call upper,$(1)) -DPAGELAB_STRATEGY_NAME='"$(1)"'
 $(1)_S2_OBJ := $(patsubst %,build/$(1)/s2/%.o,$(STAGE2_C) $(STAGE2_ASM) $(COMMON_C))
 $(1)_K_OBJ  := $(patsubst %,build/$(1)/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_C) \
-                 kernel/strategy_$(call under,$(1)).c)
+                 $(call strategy_sources,$(1)))
 $(1)_K_NORMAL := build/$(1)/k/kernel/variant_none.c.o
 $(1)_K_TEST   := build/$(1)/k/kernel/variant_selftest.c.o
 $(1)_K_BENCH  := build/$(1)/k/kernel/variant_bench.c.o
@@ -144,7 +150,7 @@ $(foreach s,$(STRATEGIES),$(eval $(call strategy_rules,$(s))))
 define debug_rules
 $(1)_DBG_S2_OBJ := $(patsubst %,build/$(1)/dbg/s2/%.o,$(STAGE2_C) $(STAGE2_ASM) $(COMMON_C))
 $(1)_DBG_K_OBJ  := $(patsubst %,build/$(1)/dbg/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_C) \
-                     kernel/strategy_$(call under,$(1)).c)
+                     $(call strategy_sources,$(1)))
 $(1)_DBG_DEFS   := $$($(1)_DEFS) -DPAGELAB_DEBUG
 
 build/$(1)/dbg/s2/%.c.o: %.c

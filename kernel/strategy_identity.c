@@ -24,10 +24,6 @@ enum pt_status strategy_init(const struct boot_info *bi)
 
 const char *strategy_name(void) { return "identity"; }
 
-struct pt_region strategy_reserved(void) { return table_pool_region(); }
-
-enum strategy_link_order strategy_link_order(void) { return STRATEGY_ZERO_THEN_LINK; }
-
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
     (void)va;
@@ -38,22 +34,6 @@ pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
                        " `xp /4gx 0x%lx` shows; `page 0x%lx` walks PML4[0] to 0x%lx",
                        level, frame.pa, frame.pa, frame.pa, frame.pa, frame.pa, frame.pa);
     return table;
-}
-
-void strategy_table_put(unsigned level, pte_t *table)
-{
-    (void)level;
-    (void)table;
-}
-
-enum pmm_zone strategy_table_zone(void) { return PMM_ZONE_TABLE_POOL; }
-
-/* The pool stays identity-mapped for good: no view to drop. */
-void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
-{
-    (void)level;
-    (void)va;
-    (void)frame;
 }
 
 unsigned strategy_addresses(struct strategy_address *out, unsigned cap)

@@ -24,10 +24,6 @@ enum pt_status strategy_init(const struct boot_info *bi)
 
 const char *strategy_name(void) { return "table-offset"; }
 
-struct pt_region strategy_reserved(void) { return table_pool_region(); }
-
-enum strategy_link_order strategy_link_order(void) { return STRATEGY_ZERO_THEN_LINK; }
-
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
     (void)va;
@@ -40,22 +36,6 @@ pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
                        (void *)table, (void *)table, frame.pa, (void *)table,
                        TABLE_OFFSET_PML4_INDEX, frame.pa);
     return table;
-}
-
-void strategy_table_put(unsigned level, pte_t *table)
-{
-    (void)level;
-    (void)table;
-}
-
-enum pmm_zone strategy_table_zone(void) { return PMM_ZONE_TABLE_POOL; }
-
-/* The pool stays mapped at the offset for good: no view to drop. */
-void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
-{
-    (void)level;
-    (void)va;
-    (void)frame;
 }
 
 unsigned strategy_addresses(struct strategy_address *out, unsigned cap)

@@ -1,5 +1,5 @@
-/* table_pool.c - the pool shared by the identity and table-offset strategies
- * (see table_pool.h). */
+/* table_pool.c - the pool shared by the identity and table-offset strategies,
+ * linked into those two only (see table_pool.h). */
 #include "table_pool.h"
 #include "console.h"
 #include "layout.h"
@@ -26,10 +26,32 @@ pte_t *table_pool_table(unsigned level, paddr_t frame)
     return (pte_t *)(uintptr_t)(offset + frame.pa);
 }
 
-struct pt_region table_pool_region(void)
+/* ---- the strategy.h functions both pool strategies share ---- */
+
+/* The pool's virtual range: mapping over it would cut the access path. */
+struct pt_region strategy_reserved(void)
 {
     struct pt_region r = { vaddr(offset + pool_start), pool_end - pool_start };
     return r;
+}
+
+/* Pool frames are mapped before they are tables: zero, then link. */
+enum strategy_link_order strategy_link_order(void) { return STRATEGY_ZERO_THEN_LINK; }
+
+void strategy_table_put(unsigned level, pte_t *table)
+{
+    (void)level;
+    (void)table;
+}
+
+enum pmm_zone strategy_table_zone(void) { return PMM_ZONE_TABLE_POOL; }
+
+/* The pool stays mapped for good: there is no per-table view to drop. */
+void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
+{
+    (void)level;
+    (void)va;
+    (void)frame;
 }
 
 unsigned table_pool_addresses(struct strategy_address *out, unsigned cap,

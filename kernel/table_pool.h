@@ -4,8 +4,11 @@
  * reserved (boot_info->table_pool_phys) and mapped at one fixed virtual
  * offset: 0 for identity, TABLE_OFFSET_BASE for table-offset. Every table
  * the kernel keeps comes from it (PMM_ZONE_TABLE_POOL), so every table is
- * reachable before it is linked. The two strategy files differ only in
- * that offset and in what they tell the debugger.
+ * reachable before it is linked. The Makefile links this file into those
+ * two strategies only: it implements the parts of kernel/strategy.h they
+ * share (reserved range, link order, put, zone, retire), and each
+ * strategy file keeps what differs: the offset, its name, and what it
+ * tells the debugger.
  */
 #ifndef KERNEL_TABLE_POOL_H
 #define KERNEL_TABLE_POOL_H
@@ -23,9 +26,6 @@ enum pt_status table_pool_init(const struct boot_info *bi, enum pt_strategy_id w
 
 /* The table at `frame`; panics (broken invariant) outside the pool. */
 pte_t *table_pool_table(unsigned level, paddr_t frame);
-
-/* The pool's virtual range (what the strategy reserves). */
-struct pt_region table_pool_region(void);
 
 /* The PML4 and the pool's last frame, at their virtual addresses. */
 unsigned table_pool_addresses(struct strategy_address *out, unsigned cap,
