@@ -79,11 +79,7 @@ class Bochs:
                                      stderr=subprocess.STDOUT, text=True)
 
     def serial(self):
-        try:
-            with open(self.serial_path, "rb") as f:
-                return f.read().decode("latin-1").replace("\r", "")
-        except FileNotFoundError:
-            return ""
+        return qemu.read_log(self.serial_path)
 
     def output(self):
         with open(self.out_path, "rb") as f:
@@ -309,15 +305,7 @@ def main():
     if a.transcript:
         transcript(a.transcript, a.demo)
         return
-    counts = {"pass": 0, "fail": 0}
-
-    def record(ok, name, why=""):
-        counts["pass" if ok else "fail"] += 1
-        print(("PASS: %s" % name) if ok else ("FAIL: %s: %s" % (name, why)), flush=True)
-        return ok
-    run(record, a.strategies)
-    print("%d passed, %d failed" % (counts["pass"], counts["fail"]))
-    sys.exit(1 if counts["fail"] else 0)
+    qemu.run_alone(run, a.strategies)
 
 
 if __name__ == "__main__":

@@ -105,15 +105,7 @@ def run(record, strategy="offset"):
 
 
 def main():
-    counts = {"pass": 0, "fail": 0}
-
-    def record(ok, name, why=""):
-        counts["pass" if ok else "fail"] += 1
-        print(("PASS: %s" % name) if ok else ("FAIL: %s: %s" % (name, why)), flush=True)
-        return ok
-    run(record, sys.argv[1] if len(sys.argv) > 1 else "offset")
-    print("%d passed, %d failed" % (counts["pass"], counts["fail"]))
-    sys.exit(1 if counts["fail"] else 0)
+    qemu.run_alone(run, sys.argv[1] if len(sys.argv) > 1 else "offset")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -37,11 +38,7 @@ class Boot:
         self.mon = None
 
     def serial(self):
-        try:
-            with open(self.serial_path, "rb") as f:
-                return f.read().decode("latin-1").replace("\r", "")
-        except FileNotFoundError:
-            return ""
+        return read_log(self.serial_path)
 
     def wait_for(self, text, timeout=None, poll=0.05):
         """Wait until `text` appears on serial; False on timeout or exit."""
@@ -98,6 +95,30 @@ class Boot:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+
+
+def read_log(path):
+    """A serial log as text without carriage returns; "" until it exists."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("latin-1").replace("\r", "")
+    except FileNotFoundError:
+        return ""
+
+
+def run_alone(run, *args):
+    """For a check module run on its own: run(record, *args) with a record
+    that prints PASS/FAIL lines, then "N passed, N failed" and the exit
+    status, as make test would count them."""
+    counts = {"pass": 0, "fail": 0}
+
+    def record(ok, name, why=""):
+        counts["pass" if ok else "fail"] += 1
+        print(("PASS: %s" % name) if ok else ("FAIL: %s: %s" % (name, why)), flush=True)
+        return ok
+    run(record, *args)
+    print("%d passed, %d failed" % (counts["pass"], counts["fail"]))
+    sys.exit(1 if counts["fail"] else 0)
 
 
 FINAL_LINE = re.compile(r"^0x([0-9a-f]{16}) -> (?:0x([0-9a-f]{16})|unmapped)(.*)$")

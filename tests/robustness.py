@@ -637,16 +637,7 @@ def run(record, only=None, strategies=STRATEGIES):
 
 
 def main():
-    results = {"pass": 0, "fail": 0}
-
-    def record(ok, name, why=""):
-        results["pass" if ok else "fail"] += 1
-        print(("PASS: %s" % name) if ok else ("FAIL: %s: %s" % (name, why)), flush=True)
-        return ok
-
-    run(record, sys.argv[1] if len(sys.argv) > 1 else None)
-    print("%d passed, %d failed" % (results["pass"], results["fail"]))
-    sys.exit(1 if results["fail"] else 0)
+    qemu.run_alone(run, sys.argv[1] if len(sys.argv) > 1 else None)
 
 
 if __name__ == "__main__":
