@@ -48,6 +48,16 @@ static inline void rflags_ac(int on)
 static inline void clac(void) { rflags_ac(0); }
 static inline void stac(void) { rflags_ac(1); }
 
+/* A pointer to virtual address va that the compiler cannot trace back to
+ * a constant: the experiments and tests touch page 0 and other addresses
+ * they mapped on purpose, which C would otherwise treat as undefined. */
+static inline volatile uint64_t *va_ptr(uint64_t va)
+{
+    volatile uint64_t *p;
+    __asm__("" : "=r"(p) : "0"(va));
+    return p;
+}
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
     uint32_t lo, hi;

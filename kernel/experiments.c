@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include "experiments.h"
 #include "console.h"
+#include "cpu.h"
 #include "pt.h"
 #include "variant.h"
 #include "strategy.h"
@@ -21,15 +22,6 @@
 #define STRATEGY_LINES   8
 
 void kmain(const struct boot_info *bi);
-
-/* A pointer the compiler cannot see is NULL, so that writing through
- * virtual page 0 (mapped on purpose) is not treated as undefined. */
-static volatile uint64_t *opaque_ptr(uint64_t va)
-{
-    volatile uint64_t *p;
-    __asm__("" : "=r"(p) : "0"(va));
-    return p;
-}
 
 static void show_translation(const char *what, uint64_t va)
 {
@@ -50,8 +42,8 @@ static void experiment_page0(void)
     kprintf("  pt_map(0x0): %s\n", pt_status_name(st));
     if (st != PT_OK)
         return;
-    opaque_ptr(0)[NEW_OFFSET_WORDS] = NEW_IN_VGA;
-    uint64_t seen = opaque_ptr(VGA_FRAME)[NEW_OFFSET_WORDS];
+    va_ptr(0)[NEW_OFFSET_WORDS] = NEW_IN_VGA;
+    uint64_t seen = va_ptr(VGA_FRAME)[NEW_OFFSET_WORDS];
     kprintf("  wrote \"New!\" through page 0; read back through 0x%x: %s\n", VGA_FRAME,
             seen == NEW_IN_VGA ? "New! (same frame)" : "different (BUG)");
 }
@@ -77,8 +69,8 @@ static void experiment_deadbeaf(void)
     kprintf("  with the frame allocator: %s\n", pt_status_name(st));
     if (st != PT_OK)
         return;
-    opaque_ptr(DEADBEAF_PAGE)[NEW_OFFSET_WORDS] = NEW_IN_VGA;
-    uint64_t seen = opaque_ptr(VGA_FRAME)[NEW_OFFSET_WORDS];
+    va_ptr(DEADBEAF_PAGE)[NEW_OFFSET_WORDS] = NEW_IN_VGA;
+    uint64_t seen = va_ptr(VGA_FRAME)[NEW_OFFSET_WORDS];
     kprintf("  wrote \"New!\" through 0x%llx; read back through 0x%x: %s\n", DEADBEAF_PAGE,
             VGA_FRAME, seen == NEW_IN_VGA ? "New! (same frame)" : "different (BUG)");
 }

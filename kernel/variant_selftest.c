@@ -62,13 +62,6 @@ static int has(enum cpu_feature_bit f)
     return (info->cpu_features >> f) & 1;
 }
 
-static volatile uint64_t *ptr(uint64_t va)
-{
-    volatile uint64_t *p;
-    __asm__("" : "=r"(p) : "0"(va));
-    return p;
-}
-
 /* Page-table frames in use right now, counted by the core. */
 static int64_t tables_live(void)
 {
@@ -133,15 +126,15 @@ static int64_t tables_for(uint64_t size)
 static int content_ok(uint64_t va, uint64_t pa, uint64_t size)
 {
     if (size == PAGE_SIZE) {
-        *ptr(va + 8) = PATTERN ^ pa;
-        return *ptr(va + 8) == (PATTERN ^ pa);
+        *va_ptr(va + 8) = PATTERN ^ pa;
+        return *va_ptr(va + 8) == (PATTERN ^ pa);
     }
     /* 2 MiB at the kernel's physical base, 1 GiB at 0: compare with the
      * kernel's own view of the same bytes. */
     uint64_t off = size == PAGE_SIZE_2M ? (uint64_t)(uintptr_t)kmain - KERNEL_VIRT_OFFSET - pa
                                         : (uint64_t)(uintptr_t)info;
     uint64_t other = size == PAGE_SIZE_2M ? (uint64_t)(uintptr_t)kmain : (uint64_t)(uintptr_t)info;
-    return *ptr(va + off) == *ptr(other);
+    return *va_ptr(va + off) == *va_ptr(other);
 }
 
 static void test_round_trip(uint64_t size, const char *name)
@@ -199,11 +192,11 @@ static void test_faults(void)
            "fault: a write to read-only data is a present+write page fault at that address",
            "probe %d vector %llu error 0x%llx", r, (unsigned long long)probe_last_fault()->vector,
            (unsigned long long)probe_last_fault()->error_code);
-    r = probe_read(ptr(TEST_BASE + 0x1000));
+    r = probe_read(va_ptr(TEST_BASE + 0x1000));
     result(r == 1 && fault_is(14, 0, PF_ERR_PRESENT | PF_ERR_WRITE),
            "fault: a read of an unmapped page is a not-present read fault", "probe %d error 0x%llx",
            r, (unsigned long long)probe_last_fault()->error_code);
-    r = probe_read(ptr(NON_CANONICAL));
+    r = probe_read(va_ptr(NON_CANONICAL));
     result(r == 1 && probe_last_fault()->vector == 13,
            "fault: a non-canonical address is a general-protection fault", "probe %d vector %llu",
            r, (unsigned long long)probe_last_fault()->vector);
@@ -212,8 +205,8 @@ static void test_faults(void)
     pmm_alloc(PMM_ZONE_GENERAL, &frame);
     uint64_t va = TEST_BASE;
     pt_map(vaddr(va), frame, PAGE_SIZE, PT_PROT_WRITE, 0);
-    *(volatile uint8_t *)ptr(va) = RET_OPCODE;
-    r = probe_exec((const void *)ptr(va));
+    *(volatile uint8_t *)va_ptr(va) = RET_OPCODE;
+    r = probe_exec((const void *)va_ptr(va));
     if (has(CPU_NX))
         result(r == 1 && fault_is(14, PF_ERR_PRESENT | PF_ERR_FETCH, PF_ERR_WRITE),
                "fault: fetching from a no-execute page is a present+fetch fault",
@@ -221,13 +214,13 @@ static void test_faults(void)
     else
         result(r == 0, "fault: without NX a data page executes (no NX bit exists)", "%d", r);
     enum pt_status st = pt_protect(vaddr(va), PAGE_SIZE, PT_PROT_EXEC);
-    r = probe_exec((const void *)ptr(va));
-    int w = probe_write((volatile uint8_t *)ptr(va), RET_OPCODE);
+    r = probe_exec((const void *)va_ptr(va));
+    int w = probe_write((volatile uint8_t *)va_ptr(va), RET_OPCODE);
     result(st == PT_OK && r == 0 && w == 1 && fault_is(14, PF_ERR_PRESENT | PF_ERR_WRITE, 0),
            "protect: r-x makes the page executable and no longer writable",
            "protect %s exec %d write %d", pt_status_name(st), r, w);
     st = pt_protect(vaddr(va), PAGE_SIZE, PT_PROT_WRITE);
-    w = probe_write((volatile uint8_t *)ptr(va), RET_OPCODE);
+    w = probe_write((volatile uint8_t *)va_ptr(va), RET_OPCODE);
     enum pt_status wrong = pt_protect(vaddr(va), PAGE_SIZE_2M, PT_PROT_WRITE);
     result(st == PT_OK && w == 0 && wrong == PT_ERR_NOT_LEAF_OF_SIZE,
            "protect: rw again writes; a 2 MiB protect of a 4 KiB leaf is refused",
@@ -442,9 +435,9 @@ static void test_smep_smap(void)
     enum pt_status a = pt_map(vaddr(k_rw), frame, PAGE_SIZE, PT_PROT_WRITE, 0);
     enum pt_status b = pt_map(vaddr(k_rx), frame, PAGE_SIZE, PT_PROT_EXEC, 0);
     enum pt_status c = pt_map(vaddr(u_rx), frame, PAGE_SIZE, PT_PROT_EXEC | PT_PROT_USER, 0);
-    *(volatile uint8_t *)ptr(k_rw) = RET_OPCODE;
-    int kernel_view = probe_exec((const void *)ptr(k_rx)) == 0;
-    int fetch = probe_exec((const void *)ptr(u_rx));
+    *(volatile uint8_t *)va_ptr(k_rw) = RET_OPCODE;
+    int kernel_view = probe_exec((const void *)va_ptr(k_rx)) == 0;
+    int fetch = probe_exec((const void *)va_ptr(u_rx));
     int fetch_ok = fault_is(14, PF_ERR_PRESENT | PF_ERR_FETCH, PF_ERR_USER | PF_ERR_WRITE);
     if (has(CPU_SMEP))
         result(a == PT_OK && b == PT_OK && c == PT_OK && kernel_view && fetch == 1 && fetch_ok,
@@ -454,11 +447,11 @@ static void test_smep_smap(void)
                (unsigned long long)probe_last_fault()->error_code);
     else
         result(fetch == 0, "smep: absent on this CPU, a user page executes", "probe %d", fetch);
-    int read = probe_read(ptr(u_rx));
+    int read = probe_read(va_ptr(u_rx));
     int read_ok = fault_is(14, PF_ERR_PRESENT, PF_ERR_USER | PF_ERR_WRITE | PF_ERR_FETCH);
     if (has(CPU_SMAP)) {
         stac();                               /* RFLAGS.AC: the access is meant */
-        int with_ac = probe_read(ptr(u_rx));
+        int with_ac = probe_read(va_ptr(u_rx));
         clac();
         result(read == 1 && read_ok && with_ac == 0,
                "smap: the kernel cannot read a user page unless RFLAGS.AC is set",
