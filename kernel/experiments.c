@@ -133,9 +133,10 @@ static void final_line(const char *what, uint64_t va)
                 what);
         return;
     }
+    uint32_t prot = pt_tr_prot(&t);
     kprintf("0x%016llx -> 0x%016llx %s %c%c%c %s\n", (unsigned long long)va,
-            (unsigned long long)t.pa.pa, size_name(t.page_size), 'r',
-            t.prot & PT_PROT_WRITE ? 'w' : '-', t.prot & PT_PROT_EXEC ? 'x' : '-', what);
+            (unsigned long long)t.pa.pa, size_name(pt_tr_page_size(&t)), 'r',
+            prot & PT_PROT_WRITE ? 'w' : '-', prot & PT_PROT_EXEC ? 'x' : '-', what);
 }
 
 void final_translations(const struct boot_info *bi)

@@ -71,6 +71,10 @@ static struct {
 
 static struct pt_stats stats;
 static struct pt_op_stats *cur = &stats.op[PT_OP_OTHER];
+/* translate's calls and PTE reads, kept as one increment per call: how
+ * many walks ended at each level (0: non-canonical, no walk). pt_stats_get
+ * turns them into the usual counters. */
+static uint64_t translate_ends[PT_LEVELS + 1];
 
 static void op_begin(enum pt_op op)
 {
@@ -195,6 +199,15 @@ static uint32_t perm_from_bits(pte_t all, pte_t any, pte_t leaf)
     return prot;
 }
 
+/* A frame becomes a table of the hierarchy (pt_init, table_create): the
+ * one place strategy_table_get's trust in its frame is earned. */
+static void table_admit(unsigned level, paddr_t frame)
+{
+    if (!strategy_table_reachable(frame))
+        kpanic("pt: level-%u table 0x%lx is out of the %s strategy's reach", level, frame.pa,
+               strategy_name());
+}
+
 static pte_t *table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
     cur->table_visits++;
@@ -298,6 +311,12 @@ void pt_invlpg(vaddr_t va)
 {
     tlb_invlpg(va);
     cur->invlpgs++;
+}
+
+void pt_invlpg_translate(vaddr_t va)
+{
+    tlb_invlpg(va);
+    stats.op[PT_OP_TRANSLATE].invlpgs++;
 }
 
 /* ---- the walker ---- */
@@ -448,6 +467,7 @@ static enum pt_status table_create(pte_t *parent, unsigned level, vaddr_t va,
     enum pt_status st = source_alloc(src, frame);
     if (st != PT_OK)
         return PT_ERR_NO_FRAMES;
+    table_admit(level - 1, *frame);
     pte_t link = frame->pa | PTE_TABLE_LINK | link_u;
     if (cfg.order == STRATEGY_ZERO_THEN_LINK) {
         *child = table_get(level - 1, va, *frame);
@@ -466,46 +486,84 @@ static enum pt_status table_create(pte_t *parent, unsigned level, vaddr_t va,
 
 /*
  * translate is the hot read path (the benchmark's target is 60
- * instructions for a 4 KiB page), so it walks with its own loop instead of
- * struct walk: it keeps no path (nothing is unlinked or pruned), holds one
- * table at a time, and accumulates permissions as two words: AND of the
- * entries for W and U, OR for NX (SDM 4.6.1).
+ * instructions for a 4 KiB page), so it does not use struct walk: it keeps
+ * no table pointers (nothing is unlinked or pruned), holds one table at a
+ * time, records each entry in out->path (one store; permissions are folded
+ * from the path only when pt_tr_prot asks), and is written out level by
+ * level so that each way out knows its level at compile time (a loop, even
+ * unrolled, had its four ends merged into one with a variable shift).
  */
-enum pt_status pt_translate(vaddr_t va, struct pt_translation *out)
+
+/* The entry for va in the level-`level` table at frame, recorded in the
+ * path. One aligned 64-bit load: what the CPU's walk reads. */
+static inline __attribute__((always_inline)) pte_t
+tr_read(struct pt_translation *out, unsigned level, vaddr_t va, paddr_t frame)
 {
-    op_begin(PT_OP_TRANSLATE);       /* strategies count their invlpgs in `cur` */
-    struct pt_op_stats *s = cur;
-    if (!va_is_canonical(va.va))
-        return PT_ERR_NONCANONICAL;
-    paddr_t frame = cpu_read_cr3();
-    pte_t all = ~0ULL, any = 0, e = 0;
-    unsigned level = PT_LEVELS;
-#pragma GCC unroll 4
-    for (; level >= 1; level--) {
-        pte_t *t = strategy_table_get(level, va, frame);
-        e = ((const volatile pte_t *)t)[PT_INDEX(va.va, level)];
-        strategy_table_put(level, t);
-        all &= e;
-        any |= e;
-        /* one test for "not present, or a leaf" (PS is PAT at level 1,
-         * where the walk ends anyway) */
-        if ((e & (PTE_P | PTE_PS)) != PTE_P || level == 1)
-            break;
-        frame = paddr(e & PTE_ADDR_MASK);
-    }
-    s->pte_reads += PT_LEVELS + 1 - level;
-    uint64_t size = span_of(level);
+    const pte_t *p = strategy_entry_get(level, va, frame);
+    pte_t e = *p;
+    strategy_table_put(level, (pte_t *)((uintptr_t)p & ~(uintptr_t)(PAGE_SIZE - 1)));
+    out->path[level] = e;
+    return e;
+}
+
+/*
+ * Go down when the entry is present and not a leaf: P = 1 and PS = 0, i.e.
+ * (e & (P|PS)) == P. Tested as ((e - 1) & (P|PS)) == 0: when P = 1, e - 1
+ * only clears bit 0 and leaves PS as it was; when P = 0 the subtraction
+ * borrows and sets bit 0. One test instead of two. Bit 7 is PS at levels 3
+ * and 2 (a PS at level 4 is reserved and reported) but PAT at level 1,
+ * which is never asked (SDM Vol. 3A 4.5.4, tables 4-15 to 4-20).
+ */
+static inline bool tr_descend(pte_t e)
+{
+    return !((e - 1) & (PTE_P | PTE_PS));
+}
+
+/* The walk ended at `level` (a constant at each call site). */
+static inline __attribute__((always_inline)) enum pt_status
+tr_end(struct pt_translation *out, vaddr_t va, pte_t e, unsigned level)
+{
     out->level = level;
-    out->entry = e & (PT_INDEX(va.va, level) ? ~0ULL : ~PT_COUNT_MASK);
-    if (!pte_present(e))
+    translate_ends[level]++;
+    if (!(e & PTE_P))
         return PT_ERR_UNMAPPED;
     if (level == PT_LEVELS)
         return PT_ERR_PS_AT_L4;
-    out->frame = paddr(e & PTE_ADDR_MASK & ~(size - 1));
-    out->page_size = size;
-    out->pa = paddr(out->frame.pa + (va.va & (size - 1)));
-    out->prot = perm_from_bits(all, any, e);
+    uint64_t off = PT_LEVEL_SPAN(level) - 1;
+    out->pa = paddr((e & PTE_ADDR_MASK & ~off) | (va.va & off));
     return PT_OK;
+}
+
+/* Tail merging would fold the four ends back into one (see above). */
+__attribute__((optimize("no-tree-tail-merge", "no-crossjumping", "no-tree-sink")))
+enum pt_status pt_translate(vaddr_t va, struct pt_translation *out)
+{
+    out->va = va;
+    if (!va_is_canonical(va.va)) {
+        translate_ends[0]++;
+        return PT_ERR_NONCANONICAL;
+    }
+    pte_t e = tr_read(out, 4, va, cpu_read_cr3());
+    if (__builtin_expect(!tr_descend(e), 0))
+        return tr_end(out, va, e, 4);
+    e = tr_read(out, 3, va, paddr(e & PTE_ADDR_MASK));
+    if (__builtin_expect(!tr_descend(e), 0))
+        return tr_end(out, va, e, 3);
+    e = tr_read(out, 2, va, paddr(e & PTE_ADDR_MASK));
+    if (__builtin_expect(!tr_descend(e), 0))
+        return tr_end(out, va, e, 2);
+    e = tr_read(out, 1, va, paddr(e & PTE_ADDR_MASK));
+    return tr_end(out, va, e, 1);
+}
+
+uint32_t pt_tr_prot(const struct pt_translation *t)
+{
+    pte_t all = ~0ULL, any = 0;
+    for (unsigned level = PT_LEVELS; level >= t->level && level >= 1; level--) {
+        all &= t->path[level];
+        any |= t->path[level];
+    }
+    return perm_from_bits(all, any, t->path[t->level]);
 }
 
 /* ---- map, unmap, protect one page ---- */
@@ -1047,6 +1105,7 @@ static enum pt_status recount(unsigned level, pte_t *t, uint64_t base)
             st = PT_ERR_PS_AT_L4;
         if (!descends(e, level, va))
             continue;
+        table_admit(level - 1, pte_addr(e, level));
         pte_t *child = table_get(level - 1, vaddr(va), pte_addr(e, level));
         enum pt_status cst = recount(level - 1, child, va);
         strategy_table_put(level - 1, child);
@@ -1067,6 +1126,7 @@ enum pt_status pt_init(const struct boot_info *bi)
     cfg.reserved = strategy_reserved();
     cfg.order = strategy_link_order();
     vaddr_t any = vaddr(0);
+    table_admit(PT_LEVELS, cpu_read_cr3());
     pte_t *root = table_get(PT_LEVELS, any, cpu_read_cr3());
     enum pt_status st = recount(PT_LEVELS, root, 0);
     strategy_table_put(PT_LEVELS, root);
@@ -1182,12 +1242,25 @@ static void no_frames_free(void *ctx, paddr_t frame)
 
 const struct pt_frame_source pt_no_frames = { no_frames_alloc, no_frames_free, NULL };
 
-void pt_stats_get(struct pt_stats *out) { *out = stats; }
+void pt_stats_get(struct pt_stats *out)
+{
+    *out = stats;
+    /* translate counts where each walk ended (tr_end); a walk that ended
+     * at level L read 5 - L entries; ends[0] are non-canonical calls */
+    struct pt_op_stats *t = &out->op[PT_OP_TRANSLATE];
+    for (unsigned level = 0; level <= PT_LEVELS; level++) {
+        t->calls += translate_ends[level];
+        if (level)
+            t->pte_reads += translate_ends[level] * (PT_LEVELS + 1 - level);
+    }
+}
 
 void pt_stats_reset(void)
 {
     struct pt_stats zero = { { { 0 } } };
     stats = zero;
+    for (unsigned level = 0; level <= PT_LEVELS; level++)
+        translate_ends[level] = 0;
 }
 
 const char *pt_status_name(enum pt_status status)

@@ -71,19 +71,50 @@ enum pt_status {
     PT_STATUS_COUNT
 };
 
-/* What pt_translate found. On PT_ERR_UNMAPPED, level and entry describe
- * the non-present entry that ended the walk; on PT_ERR_PS_AT_L4, the
- * offending PML4 entry. */
+/*
+ * What pt_translate found: the address asked about, its physical address,
+ * and the path of the walk, one entry per level as the CPU read it. The
+ * rest (page size, frame, the entry with bookkeeping bits hidden,
+ * effective permissions) is derived from the path on demand by the
+ * pt_tr_* accessors below, so a caller that wants only pa (most do) does
+ * not pay for the others. On PT_ERR_UNMAPPED, level and path[level]
+ * describe the non-present entry that ended the walk; on PT_ERR_PS_AT_L4,
+ * the offending PML4 entry.
+ */
 struct pt_translation {
-    paddr_t pa;          /* physical address of va */
-    paddr_t frame;       /* start of the page holding va */
-    uint64_t page_size;  /* PAGE_SIZE, PAGE_SIZE_2M or PAGE_SIZE_1G */
-    unsigned level;      /* level of the entry below (1, 2 or 3 for a leaf) */
-    pte_t entry;         /* that entry, bookkeeping bits hidden */
-    uint32_t prot;       /* effective PT_PROT_*: WRITE/USER only if every
-                            level allows, EXEC unless any level sets NX;
-                            GLOBAL/NOCACHE from the leaf */
+    vaddr_t va;                /* the address translated */
+    paddr_t pa;                /* PT_OK only: physical address of va */
+    unsigned level;            /* level of the last entry read: 1, 2 or 3
+                                  for a leaf (4 KiB, 2 MiB, 1 GiB page) */
+    pte_t path[PT_LEVELS + 1]; /* path[L] = the entry read at level L, as
+                                  stored, for L = 4 down to level; path[0]
+                                  is unused so levels index it directly */
 };
+
+/* Bytes the last entry read translates: the page size for a leaf. */
+static inline uint64_t pt_tr_page_size(const struct pt_translation *t)
+{
+    return PT_LEVEL_SPAN(t->level);
+}
+
+/* The last entry read, with the core's count bits (entry 0 of each table,
+ * see PT_COUNT_MASK) hidden. */
+static inline pte_t pt_tr_entry(const struct pt_translation *t)
+{
+    pte_t e = t->path[t->level];
+    return PT_INDEX(t->va.va, t->level) ? e : e & ~PT_COUNT_MASK;
+}
+
+/* PT_OK only: the start of the page holding va. */
+static inline paddr_t pt_tr_frame(const struct pt_translation *t)
+{
+    return paddr(t->pa.pa & ~(pt_tr_page_size(t) - 1));
+}
+
+/* PT_OK only: effective PT_PROT_* of the path (SDM Vol. 3A 4.6.1): WRITE
+ * and USER only if every level allows, EXEC unless any level sets NX (and
+ * the CPU has NX enabled); GLOBAL and NOCACHE from the leaf. */
+uint32_t pt_tr_prot(const struct pt_translation *t);
 
 /* Where new page-table frames come from. NULL means the strategy's own
  * frame-allocator zone (strategy_table_zone). A source must hand out frames the
@@ -147,7 +178,7 @@ enum pt_status pt_init(const struct boot_info *bi);
 /*
  * Walks the active hierarchy for va. PT_OK fills every field of *out;
  * PT_ERR_NONCANONICAL touches nothing; PT_ERR_UNMAPPED and PT_ERR_PS_AT_L4
- * fill level and entry. Never panics, never writes an entry, never flushes.
+ * fill all but pa. Never panics, never writes an entry, never flushes.
  */
 enum pt_status pt_translate(vaddr_t va, struct pt_translation *out);
 
@@ -227,6 +258,11 @@ enum pt_status pt_drop_window(const struct boot_info *bi);
 /* invlpg va, counted in the current operation's stats: for strategies
  * (temporary slot remaps, recursive-window invalidation). */
 void pt_invlpg(vaddr_t va);
+
+/* The same from strategy_entry_get, which only pt_translate calls:
+ * counted as translate's (translate keeps no current operation: one store
+ * less on the hot path). */
+void pt_invlpg_translate(vaddr_t va);
 
 /* Present entries of the level-`level` table on va's path (1..4), or -1 if
  * the walk does not reach such a table. For tests and assertions. */

@@ -11,6 +11,8 @@
 #ifndef KERNEL_STRATEGY_H
 #define KERNEL_STRATEGY_H
 
+#include <stdbool.h>
+
 #include "addr.h"
 #include "bootinfo.h"
 #include "pmm.h"
@@ -53,10 +55,37 @@ enum strategy_link_order strategy_link_order(void);
  * the core holds at most one table per level at a time. The identity,
  * table-offset and offset strategies compute it from frame; temporary maps
  * frame into its slot for `level` (kept until another frame is needed
- * there); recursive computes it from va and only checks frame. Panics
- * (broken invariant) if the frame cannot be reached.
+ * there); recursive computes it from va alone. frame is trusted: it was
+ * admitted (strategy_table_reachable) when its table entered the
+ * hierarchy, so the hot path pays for no bounds check. Debug builds
+ * (-DPAGELAB_DEBUG) check it again on every get and panic if it is out of
+ * reach.
  */
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame);
+
+/*
+ * Whether a frame can serve as a table through this strategy: inside the
+ * pool (identity, table-offset), inside the window (offset), any frame
+ * (temporary, recursive). The core asks once per table, where tables
+ * enter the hierarchy: pt_init for every table reachable from CR3, and
+ * each new table a map takes from a frame source. Entries that link
+ * tables are written by the core only, so the invariant then holds for
+ * every later strategy_table_get. The tables of the strategy's own range
+ * (pt_init does not descend into it) are the loader's side of the
+ * contract: stage2/paging.c takes the pool's own tables from the pool,
+ * and the core never edits that range.
+ */
+bool strategy_table_reachable(paddr_t frame);
+
+/*
+ * The level-`level` entry on va's path: strategy_table_get(level, va,
+ * frame) + PT_INDEX(va.va, level), valid and ended (strategy_table_put on
+ * the table holding it) the same way. pt_translate reads one entry per
+ * level and holds no table, so each strategy gives it the entry in as few
+ * steps as it can: recursive in one shift and mask of va, the others a
+ * table pointer plus the index.
+ */
+pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame);
 
 /* Ends the use of a pointer from strategy_table_get. Nothing to undo in
  * the current strategies; kept so a stack-of-slots strategy fits. */

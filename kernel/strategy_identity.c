@@ -27,7 +27,7 @@ const char *strategy_name(void) { return "identity"; }
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
     (void)va;
-    pte_t *table = table_pool_table(level, frame);
+    pte_t *table = table_pool_at(level, frame, 0);
     PAGELAB_BREAK_ONCE("first page-table frame reached: identity, at its own address",
                        "the level-%u table at physical 0x%lx is read at virtual 0x%lx: the"
                        " table pool is mapped 1:1\n  look: `x /4gx 0x%lx` shows what"

@@ -9,6 +9,7 @@
  * with the window base set to a simulated memory arena.
  */
 #include "console.h"
+#include "layout.h"
 #include "../common/debug.h"
 #include "pmm.h"
 #include "strategy.h"
@@ -36,12 +37,22 @@ struct pt_region strategy_reserved(void)
 
 enum strategy_link_order strategy_link_order(void) { return STRATEGY_ZERO_THEN_LINK; }
 
-/* No bounds check on the hot path: the window covers every frame of the
- * memory map, and a corrupt entry pointing beyond it faults in the window's
- * unmapped tail, where the page-fault report names the address. */
+/* The window covers every frame of the memory map. */
+bool strategy_table_reachable(paddr_t frame)
+{
+    return frame.pa < window_size && window_size - frame.pa >= PAGE_SIZE;
+}
+
+/* No bounds check on the hot path: every table was admitted by
+ * strategy_table_reachable; in debug builds a frame beyond the window
+ * panics here. */
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
     (void)va;
+#ifdef PAGELAB_DEBUG
+    if (!strategy_table_reachable(frame))
+        kpanic("strategy_table_get: level %u table 0x%lx beyond the window", level, frame.pa);
+#endif
     pte_t *table = (pte_t *)(uintptr_t)(window_base + frame.pa);
     PAGELAB_BREAK_ONCE("first page-table frame reached: offset, through the window",
                        "the level-%u table at physical 0x%lx is read at window base + 0x%lx"
@@ -50,6 +61,11 @@ pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
                        level, frame.pa, frame.pa, (void *)table, (void *)table, frame.pa,
                        (void *)table, frame.pa);
     return table;
+}
+
+pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame)
+{
+    return strategy_table_get(level, va, frame) + PT_INDEX(va.va, level);
 }
 
 void strategy_table_put(unsigned level, pte_t *table)

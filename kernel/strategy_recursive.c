@@ -40,6 +40,18 @@ vaddr_t recursive_table_addr(unsigned level, vaddr_t va)
     return vaddr(va_canonicalize(prefix | a));
 }
 
+/* The level-L entry on va's path in one step: the table address above
+ * plus PT_INDEX(va, L) * 8, which is (va >> 9L) & 0xFF8, so both come
+ * from the same shift: prefix | ((va >> 9L) & mask). */
+static pte_t *entry_at(unsigned level, vaddr_t va)
+{
+    uint64_t prefix = recursive_table_addr(level, vaddr(0)).va;
+    uint64_t mask = (VA_INDEX_BITS >> (9 * level)) & (VA_INDEX_BITS | 0xFF8);
+    /* + rather than |: the bits do not overlap, and a sum folds into the
+     * load's addressing mode */
+    return (pte_t *)(uintptr_t)(prefix + ((va.va >> (9 * level)) & mask));
+}
+
 static pte_t *table_at(unsigned level, vaddr_t va)
 {
     return (pte_t *)(uintptr_t)recursive_table_addr(level, va).va;
@@ -65,6 +77,13 @@ struct pt_region strategy_reserved(void)
 
 enum strategy_link_order strategy_link_order(void) { return STRATEGY_LINK_THEN_ZERO; }
 
+/* Any frame linked into the hierarchy appears in the recursive window. */
+bool strategy_table_reachable(paddr_t frame)
+{
+    (void)frame;
+    return true;
+}
+
 /* The address comes from va alone. frame is not checked here: checking
  * means reading the parent entry a second time through the recursive
  * window, which doubled the cost of every walk; the in-guest suite and the
@@ -81,6 +100,12 @@ pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
                        (void *)table_at(level, va), RECURSIVE_INDEX, frame.pa,
                        (void *)table_at(level, va), frame.pa);
     return table_at(level, va);
+}
+
+pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame)
+{
+    (void)frame;
+    return entry_at(level, va);
 }
 
 void strategy_table_put(unsigned level, pte_t *table)

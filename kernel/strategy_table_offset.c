@@ -27,7 +27,7 @@ const char *strategy_name(void) { return "table-offset"; }
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
     (void)va;
-    pte_t *table = table_pool_table(level, frame);
+    pte_t *table = table_pool_at(level, frame, TABLE_OFFSET_BASE);
     PAGELAB_BREAK_ONCE("first page-table frame reached: table-offset, at the pool's offset",
                        "the level-%u table at physical 0x%lx is read at 0x%llx + 0x%lx = %p"
                        "\n  look: `x /4gx %p` shows what `xp /4gx 0x%lx` shows; `page %p`"

@@ -51,9 +51,16 @@ struct pt_region strategy_reserved(void)
 
 enum strategy_link_order strategy_link_order(void) { return STRATEGY_ZERO_THEN_LINK; }
 
-pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
+/* Any frame can be put in a slot. */
+bool strategy_table_reachable(paddr_t frame)
 {
-    (void)va;
+    return frame.pa != 0;
+}
+
+/* invalidate: how the slot's old translation goes and whom it is counted
+ * against (pt_invlpg: the current operation; pt_invlpg_translate). */
+static pte_t *slot_get(unsigned level, paddr_t frame, void (*invalidate)(vaddr_t))
+{
     vaddr_t slot = temporary_slot_addr(level);
     if (level < 1 || level > PT_LEVELS || frame.pa == 0)
         kpanic("strategy_table_get: level %u frame 0x%lx", level, frame.pa);
@@ -63,7 +70,7 @@ pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
     slot_table[level] = frame.pa | slot_bits;
     held[level] = frame.pa;
     if (old != 0)
-        pt_invlpg(slot); /* rule 2: the slot pointed elsewhere */
+        invalidate(slot); /* rule 2: the slot pointed elsewhere */
     PAGELAB_BREAK_ONCE("first page-table frame reached: temporary, through a slot",
                        "slot %u at 0x%lx now maps the level-%u table at physical 0x%lx; its"
                        " entry is `xp /gx %p` in the slot table (no invlpg: the slot was"
@@ -74,7 +81,18 @@ pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
     return (pte_t *)(uintptr_t)slot.va;
 }
 
+pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
+{
+    (void)va;
+    return slot_get(level, frame, pt_invlpg);
+}
+
 /* The slot stays mapped until its level needs another frame. */
+pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame)
+{
+    return slot_get(level, frame, pt_invlpg_translate) + PT_INDEX(va.va, level);
+}
+
 void strategy_table_put(unsigned level, pte_t *table)
 {
     (void)level;

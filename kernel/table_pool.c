@@ -19,11 +19,21 @@ enum pt_status table_pool_init(const struct boot_info *bi, enum pt_strategy_id w
     return pt_drop_window(bi);
 }
 
-pte_t *table_pool_table(unsigned level, paddr_t frame)
+/* Every table comes from the pool: the only frames mapped at `offset`. */
+bool strategy_table_reachable(paddr_t frame)
 {
-    if (frame.pa < pool_start || frame.pa >= pool_end)
-        kpanic("table_pool_table: level %u table 0x%lx outside the table pool", level, frame.pa);
-    return (pte_t *)(uintptr_t)(offset + frame.pa);
+    return frame.pa >= pool_start && frame.pa < pool_end;
+}
+
+void table_pool_check(unsigned level, paddr_t frame)
+{
+    if (!strategy_table_reachable(frame))
+        kpanic("table_pool: level %u table 0x%lx outside the table pool", level, frame.pa);
+}
+
+pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame)
+{
+    return strategy_table_get(level, va, frame) + PT_INDEX(va.va, level);
 }
 
 /* ---- the strategy.h functions both pool strategies share ---- */

@@ -24,8 +24,21 @@
 enum pt_status table_pool_init(const struct boot_info *bi, enum pt_strategy_id want,
                                uint64_t virt_offset);
 
-/* The table at `frame`; panics (broken invariant) outside the pool. */
-pte_t *table_pool_table(unsigned level, paddr_t frame);
+/* Debug builds: panics unless frame is a pool frame. */
+void table_pool_check(unsigned level, paddr_t frame);
+
+/* The table at `frame`, which strategy_table_reachable admitted, read at
+ * virt_offset (each strategy's compile-time constant, so identity pays
+ * nothing at all). Debug builds check the frame again. */
+static inline pte_t *table_pool_at(unsigned level, paddr_t frame, uint64_t virt_offset)
+{
+#ifdef PAGELAB_DEBUG
+    table_pool_check(level, frame);
+#else
+    (void)level;
+#endif
+    return (pte_t *)(uintptr_t)(virt_offset + frame.pa);
+}
 
 /* The PML4 and the pool's last frame, at their virtual addresses. */
 unsigned table_pool_addresses(struct strategy_address *out, unsigned cap,

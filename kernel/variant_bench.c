@@ -6,8 +6,11 @@
  *
  * Costs are RDTSC differences (measure.h): guest instructions under
  * QEMU -icount shift=0, cycles elsewhere; the unit column says "tsc" and
- * bench.py renames it after the run mode. Each figure is the median of
- * ITERATIONS runs minus the median cost of an empty measurement. Table
+ * bench.py renames it after the run mode. Each per-operation figure is
+ * the median of ITERATIONS measure_call()s: the operation's instructions
+ * from its CALL to its RET, both included, with the cost of calling an
+ * empty function taken out (so neither the caller's argument setup nor
+ * the RDTSCs count). Table
  * traffic (PTE reads/writes, invlpg, full flushes) comes from the core's
  * own counters (pt_stats), per operation.
  */
@@ -29,26 +32,20 @@ void kmain(const struct boot_info *bi);
 
 static const struct boot_info *info;
 static uint64_t samples[ITERATIONS];
-static uint64_t overhead;
 
 static void emit(const char *metric, uint64_t value, const char *unit)
 {
     kprintf("BENCH: %s,%s,%llu,%s\n", strategy_name(), metric, (unsigned long long)value, unit);
 }
 
-static uint64_t net(uint64_t v)
-{
-    return v > overhead ? v - overhead : 0;
-}
+/* The functions measured, as measure_call takes them. */
+#define FN(f) ((const void *)(f))
+#define VA(x) ((uint64_t)(x))
+#define PTR(p) ((uint64_t)(uintptr_t)(p))
 
 static void measure_overhead(void)
 {
-    for (unsigned i = 0; i < ITERATIONS; i++) {
-        uint64_t t0 = measure_now();
-        samples[i] = measure_now() - t0;
-    }
-    overhead = measure_median(samples, ITERATIONS);
-    emit("measure_overhead", overhead, "tsc");
+    emit("measure_overhead", measure_calibrate(), "tsc");
 }
 
 /* Per-call averages of one operation's counters between two snapshots. */
@@ -86,11 +83,8 @@ static void bench_translate(const char *metric, uint64_t va)
     if (pt_translate(vaddr(va), &t) != PT_OK)
         return;                                  /* e.g. no 1 GiB page here */
     pt_stats_get(&a);
-    for (unsigned i = 0; i < ITERATIONS; i++) {
-        uint64_t t0 = measure_now();
-        pt_translate(vaddr(va), &t);
-        samples[i] = net(measure_now() - t0);
-    }
+    for (unsigned i = 0; i < ITERATIONS; i++)
+        samples[i] = measure_call(FN(pt_translate), VA(va), PTR(&t), 0, 0, 0);
     pt_stats_get(&b);
     emit(metric, measure_median(samples, ITERATIONS), "tsc");
     emit_traffic(metric, PT_OP_TRANSLATE, &a, &b);
@@ -103,11 +97,9 @@ static void bench_translate_alternating(void)
     struct pt_stats a, b;
     pt_map(vaddr(FAR_BASE), paddr(KERNEL_PHYS_BASE), PAGE_SIZE, PT_PROT_READ, 0);
     pt_stats_get(&a);
-    for (unsigned i = 0; i < ITERATIONS; i++) {
-        uint64_t t0 = measure_now();
-        pt_translate(vaddr(i & 1 ? FAR_BASE : BENCH_BASE), &t);
-        samples[i] = net(measure_now() - t0);
-    }
+    for (unsigned i = 0; i < ITERATIONS; i++)
+        samples[i] = measure_call(FN(pt_translate), VA(i & 1 ? FAR_BASE : BENCH_BASE), PTR(&t),
+                                  0, 0, 0);
     pt_stats_get(&b);
     emit("translate_alternating_insns", measure_median(samples, ITERATIONS), "tsc");
     emit_traffic("translate_alternating", PT_OP_TRANSLATE, &a, &b);
@@ -123,17 +115,10 @@ static void bench_map_unmap(void)
     pt_map(vaddr(BENCH_BASE), paddr(KERNEL_PHYS_BASE), PAGE_SIZE, PT_PROT_READ, 0);
     pt_stats_get(&a);
     for (unsigned i = 0; i < ITERATIONS; i++) {
-        vaddr_t va = vaddr(BENCH_BASE + PAGE_SIZE * (1 + i % 511));
-        uint64_t t0 = measure_now();
-        pt_map(va, paddr(KERNEL_PHYS_BASE), PAGE_SIZE, PT_PROT_WRITE, 0);
-        uint64_t t1 = measure_now();
-        pt_protect(va, PAGE_SIZE, PT_PROT_READ);
-        uint64_t t2 = measure_now();
-        pt_unmap(va, 0, 0);
-        uint64_t t3 = measure_now();
-        map_s[i] = net(t1 - t0);
-        prot_s[i] = net(t2 - t1);
-        unmap_s[i] = net(t3 - t2);
+        uint64_t va = BENCH_BASE + PAGE_SIZE * (1 + i % 511);
+        map_s[i] = measure_call(FN(pt_map), va, KERNEL_PHYS_BASE, PAGE_SIZE, PT_PROT_WRITE, 0);
+        prot_s[i] = measure_call(FN(pt_protect), va, PAGE_SIZE, PT_PROT_READ, 0, 0);
+        unmap_s[i] = measure_call(FN(pt_unmap), va, 0, 0, 0, 0);
     }
     pt_stats_get(&b);
     emit("map_4k_insns", measure_median(map_s, ITERATIONS), "tsc");
@@ -148,12 +133,9 @@ static void bench_map_unmap(void)
 
     pt_stats_get(&a);
     for (unsigned i = 0; i < ITERATIONS; i++) {
-        uint64_t t0 = measure_now();
-        pt_map(vaddr(BENCH_BASE), paddr(KERNEL_PHYS_BASE), PAGE_SIZE, PT_PROT_READ, 0);
-        uint64_t t1 = measure_now();
-        pt_unmap(vaddr(BENCH_BASE), 0, 0);
-        map_s[i] = net(t1 - t0);
-        unmap_s[i] = net(measure_now() - t1);
+        map_s[i] = measure_call(FN(pt_map), BENCH_BASE, KERNEL_PHYS_BASE, PAGE_SIZE,
+                                PT_PROT_READ, 0);
+        unmap_s[i] = measure_call(FN(pt_unmap), BENCH_BASE, 0, 0, 0, 0);
     }
     pt_stats_get(&b);
     emit("map_4k_new_tables_insns", measure_median(map_s, ITERATIONS), "tsc");
@@ -207,16 +189,11 @@ static void bench_pmm(void)
 {
     static uint64_t alloc_s[ITERATIONS], free_s[ITERATIONS];
     static paddr_t frames[ITERATIONS];
-    for (unsigned i = 0; i < ITERATIONS; i++) {
-        uint64_t t0 = measure_now();
-        pmm_alloc(PMM_ZONE_GENERAL, &frames[i]);
-        alloc_s[i] = net(measure_now() - t0);
-    }
-    for (unsigned i = 0; i < ITERATIONS; i++) {
-        uint64_t t0 = measure_now();
-        pmm_free(PMM_ZONE_GENERAL, frames[ITERATIONS - 1 - i]);
-        free_s[i] = net(measure_now() - t0);
-    }
+    for (unsigned i = 0; i < ITERATIONS; i++)
+        alloc_s[i] = measure_call(FN(pmm_alloc), PMM_ZONE_GENERAL, PTR(&frames[i]), 0, 0, 0);
+    for (unsigned i = 0; i < ITERATIONS; i++)
+        free_s[i] = measure_call(FN(pmm_free), PMM_ZONE_GENERAL,
+                                 frames[ITERATIONS - 1 - i].pa, 0, 0, 0);
     emit("alloc_insns", measure_median(alloc_s, ITERATIONS), "tsc");
     emit("free_insns", measure_median(free_s, ITERATIONS), "tsc");
 }

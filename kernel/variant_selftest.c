@@ -84,22 +84,25 @@ static void test_translate_known(void)
 {
     struct pt_translation t;
     enum pt_status st = pt_translate(vaddr(0xB8000), &t);
-    result(st == PT_OK && t.pa.pa == 0xB8000 && t.page_size == PAGE_SIZE &&
-           (t.prot & PT_PROT_WRITE), "translate: VGA buffer is identity-mapped, 4 KiB, writable",
+    result(st == PT_OK && t.pa.pa == 0xB8000 && pt_tr_page_size(&t) == PAGE_SIZE &&
+           (pt_tr_prot(&t) & PT_PROT_WRITE),
+           "translate: VGA buffer is identity-mapped, 4 KiB, writable",
            "%s pa 0x%llx", pt_status_name(st), (unsigned long long)t.pa.pa);
     uint64_t code = (uint64_t)(uintptr_t)kmain;
     st = pt_translate(vaddr(code), &t);
-    result(st == PT_OK && t.pa.pa == code - KERNEL_VIRT_OFFSET && (t.prot & PT_PROT_EXEC) &&
-           !(t.prot & PT_PROT_WRITE), "translate: kernel code is at virt - offset, r-x",
-           "%s pa 0x%llx prot 0x%x", pt_status_name(st), (unsigned long long)t.pa.pa, t.prot);
+    result(st == PT_OK && t.pa.pa == code - KERNEL_VIRT_OFFSET &&
+           (pt_tr_prot(&t) & PT_PROT_EXEC) && !(pt_tr_prot(&t) & PT_PROT_WRITE),
+           "translate: kernel code is at virt - offset, r-x", "%s pa 0x%llx prot 0x%x",
+           pt_status_name(st), (unsigned long long)t.pa.pa, pt_tr_prot(&t));
     st = pt_translate(vaddr((uint64_t)(uintptr_t)rodata_probe), &t);
-    result(st == PT_OK && !(t.prot & PT_PROT_WRITE) &&
-           (!has(CPU_NX) || !(t.prot & PT_PROT_EXEC)),
+    result(st == PT_OK && !(pt_tr_prot(&t) & PT_PROT_WRITE) &&
+           (!has(CPU_NX) || !(pt_tr_prot(&t) & PT_PROT_EXEC)),
            "translate: kernel rodata is read-only and (with NX) not executable", "prot 0x%x",
-           t.prot);
+           pt_tr_prot(&t));
     uint64_t local = 0;
     st = pt_translate(vaddr((uint64_t)(uintptr_t)&local), &t);
-    result(st == PT_OK && (t.prot & PT_PROT_WRITE) && (!has(CPU_NX) || !(t.prot & PT_PROT_EXEC)),
+    result(st == PT_OK && (pt_tr_prot(&t) & PT_PROT_WRITE) &&
+           (!has(CPU_NX) || !(pt_tr_prot(&t) & PT_PROT_EXEC)),
            "translate: kernel stack is rw, not executable", "%s", pt_status_name(st));
     st = pt_translate(vaddr(info->stack_bottom - PAGE_SIZE), &t);
     result(st == PT_ERR_UNMAPPED, "translate: the stack guard page is unmapped", "%s",
@@ -109,7 +112,7 @@ static void test_translate_known(void)
            pt_status_name(st));
     st = pt_translate(vaddr(info->phys_window_base + 0x1234), &t);
     if (info->strategy == STRATEGY_OFFSET)
-        result(st == PT_OK && t.pa.pa == 0x1234 && t.page_size == info->window_page_size,
+        result(st == PT_OK && t.pa.pa == 0x1234 && pt_tr_page_size(&t) == info->window_page_size,
                "translate: window base + x -> x, in the loader's page size", "%s",
                pt_status_name(st));
     else
@@ -156,8 +159,9 @@ static void test_round_trip(uint64_t size, const char *name)
     }
     struct pt_translation t;
     enum pt_status tr = pt_translate(vaddr(va + 0x123), &t);
-    int mapped = st == PT_OK && tr == PT_OK && t.pa.pa == pa + 0x123 && t.page_size == size &&
-                 !!(t.prot & PT_PROT_WRITE) == !!(prot & PT_PROT_WRITE);
+    int mapped = st == PT_OK && tr == PT_OK && t.pa.pa == pa + 0x123 &&
+                 pt_tr_page_size(&t) == size &&
+                 !!(pt_tr_prot(&t) & PT_PROT_WRITE) == !!(prot & PT_PROT_WRITE);
     int content = mapped && content_ok(va, pa, size);
     enum pt_status again = pt_map(vaddr(va), paddr(pa), size, prot, 0);
     int64_t made = tables_live() - before;
@@ -292,17 +296,17 @@ static void test_ranges(void)
     pt_translate(vaddr(va), &t0);
     pt_translate(vaddr(va + PAGE_SIZE_2M + 5), &t1);
     enum pt_status un = pt_unmap_range(vaddr(va), 2 * PAGE_SIZE_2M);
-    result(st == PT_OK && t0.page_size == PAGE_SIZE_2M && t1.pa.pa == KERNEL_PHYS_BASE +
+    result(st == PT_OK && pt_tr_page_size(&t0) == PAGE_SIZE_2M && t1.pa.pa == KERNEL_PHYS_BASE +
            PAGE_SIZE_2M + 5 && un == PT_OK && tables_live() == before,
            "range: 4 MiB with huge pages allowed is two 2 MiB leaves, then gone",
-           "%s size 0x%llx %s", pt_status_name(st), (unsigned long long)t0.page_size,
+           "%s size 0x%llx %s", pt_status_name(st), (unsigned long long)pt_tr_page_size(&t0),
            pt_status_name(un));
     st = pt_map_range(vaddr(va), paddr(KERNEL_PHYS_BASE), 16 * PAGE_SIZE, 0, PT_RANGE_4K_ONLY, 0);
     int used = pt_table_used(1, vaddr(va));
     pt_translate(vaddr(va + 15 * PAGE_SIZE), &t1);
     un = pt_unmap_range(vaddr(va), 16 * PAGE_SIZE);
     result(st == PT_OK && used == 16 && t1.pa.pa == KERNEL_PHYS_BASE + 15 * PAGE_SIZE &&
-           t1.page_size == PAGE_SIZE && un == PT_OK && tables_live() == before,
+           pt_tr_page_size(&t1) == PAGE_SIZE && un == PT_OK && tables_live() == before,
            "range: 16 pages of 4 KiB fill 16 entries of one table, freed after",
            "%s used %d %s", pt_status_name(st), used, pt_status_name(un));
 }

@@ -44,8 +44,8 @@ static void wx_translate_range(struct wx_tally *t, uint64_t base, uint64_t span)
         struct pt_translation tr;
         enum pt_status st = pt_translate(vaddr(va), &tr);
         if (st == PT_OK) {
-            wx_leaf(t, va, tr.page_size, tr.prot);
-            mask = tr.page_size - 1;
+            wx_leaf(t, va, pt_tr_page_size(&tr), pt_tr_prot(&tr));
+            mask = pt_tr_page_size(&tr) - 1;
         } else {
             mask = PT_LEVEL_SPAN(st == PT_ERR_UNMAPPED ? tr.level : PT_LEVELS) - 1;
         }

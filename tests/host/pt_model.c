@@ -358,11 +358,11 @@ enum pt_status model_translate(struct model_pos q, uint64_t offset)
     EXPECT(got == (l ? PT_OK : PT_ERR_UNMAPPED), "translate 0x%llx: %s", U64(va),
            pt_status_name(got));
     if (l && got == PT_OK)
-        EXPECT(t.pa.pa == l->pa + (va - start) && t.page_size == size &&
-                   t.prot == seen_prot(l->prot),
+        EXPECT(t.pa.pa == l->pa + (va - start) && pt_tr_page_size(&t) == size &&
+                   pt_tr_prot(&t) == seen_prot(l->prot),
                "translate 0x%llx: pa 0x%llx size 0x%llx prot 0x%x, want 0x%llx 0x%llx 0x%x",
-               U64(va), U64(t.pa.pa), U64(t.page_size), t.prot, U64(l->pa + (va - start)),
-               U64(size), seen_prot(l->prot));
+               U64(va), U64(t.pa.pa), U64(pt_tr_page_size(&t)), pt_tr_prot(&t),
+               U64(l->pa + (va - start)), U64(size), seen_prot(l->prot));
     return got;
 }
 

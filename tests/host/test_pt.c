@@ -119,15 +119,15 @@ static void test_every_size_and_prot_maps_translates_and_unmaps(void)
             uint64_t off = size / 2 + 0x123;
             if (!CHECK_EQ(pt_translate(vaddr(va + off), &t), PT_OK))
                 continue;
-            CHECK(t.pa.pa == pa + off && t.frame.pa == pa && t.page_size == size &&
-                  t.level == s + 1 && t.prot == prot,
+            CHECK(t.pa.pa == pa + off && pt_tr_frame(&t).pa == pa &&
+                      pt_tr_page_size(&t) == size && t.level == s + 1 && pt_tr_prot(&t) == prot,
                   "size 0x%llx prot 0x%x: got pa 0x%llx size 0x%llx level %u prot 0x%x",
                   (unsigned long long)size, prot, (unsigned long long)t.pa.pa,
-                  (unsigned long long)t.page_size, t.level, t.prot);
+                  (unsigned long long)pt_tr_page_size(&t), t.level, pt_tr_prot(&t));
             pte_t want = pa | PTE_P | expected_pte_prot_bits(prot) | (s ? PTE_PS : 0) |
                          ((prot & PT_PROT_EXEC) ? 0 : PTE_NX);
-            CHECK(t.entry == want, "entry 0x%llx, want 0x%llx", (unsigned long long)t.entry,
-                  (unsigned long long)want);
+            CHECK(pt_tr_entry(&t) == want, "entry 0x%llx, want 0x%llx",
+                  (unsigned long long)pt_tr_entry(&t), (unsigned long long)want);
             paddr_t frame;
             uint64_t got_size;
             CHECK_EQ(pt_unmap(vaddr(va), &frame, &got_size), PT_OK);
@@ -145,8 +145,8 @@ static void test_without_nx_no_mapping_gets_bit_63(void)
     CHECK_EQ(pt_map(vaddr(BASE), paddr(0x5000), KIB4, PT_PROT_READ, NULL), PT_OK);
     struct pt_translation t;
     CHECK_EQ(pt_translate(vaddr(BASE), &t), PT_OK);
-    CHECK_EQ(t.entry & PTE_NX, 0);
-    CHECK_EQ(t.prot, PT_PROT_EXEC);
+    CHECK_EQ(pt_tr_entry(&t) & PTE_NX, 0);
+    CHECK_EQ(pt_tr_prot(&t), PT_PROT_EXEC);
 }
 
 static void test_without_1g_pages_1g_is_refused_and_ranges_use_2m(void)
@@ -157,7 +157,7 @@ static void test_without_1g_pages_1g_is_refused_and_ranges_use_2m(void)
                           NULL), PT_OK);
     struct pt_translation t;
     CHECK_EQ(pt_translate(vaddr(BASE + GIB - 1), &t), PT_OK);
-    CHECK_EQ(t.page_size, MIB2);
+    CHECK_EQ(pt_tr_page_size(&t), MIB2);
 }
 
 /* ---- map errors ---- */
@@ -294,9 +294,39 @@ static void test_effective_permissions_need_every_level(void)
         *e = (old & ~cases[i].clear) | cases[i].set;
         struct pt_translation t;
         CHECK_EQ(pt_translate(vaddr(va), &t), PT_OK);
-        CHECK(t.prot == (all & ~cases[i].lost), "case %u: prot 0x%x", i, t.prot);
+        CHECK(pt_tr_prot(&t) == (all & ~cases[i].lost), "case %u: prot 0x%x", i, pt_tr_prot(&t));
         *e = old;
     }
+}
+
+/* The path holds, level by level, exactly the entries the hardware walk
+ * reads, and the counters say how many were read: 4 for a 4 KiB page,
+ * 3 for 2 MiB, 2 for 1 GiB, 1 for an empty PML4 slot, 0 and one call for a
+ * non-canonical address. */
+static void test_translate_path_and_counters_are_exact(void)
+{
+    boot();
+    for (unsigned s = 0; s < 3; s++) {
+        uint64_t va = BASE + (s + 1) * SLOT + 0x123;
+        CHECK_EQ(pt_map(vaddr(va & ~(sizes[s] - 1)), paddr(GIB), sizes[s], PT_PROT_WRITE, NULL),
+                 PT_OK);
+        struct pt_translation t;
+        pt_stats_reset();
+        CHECK_EQ(pt_translate(vaddr(va), &t), PT_OK);
+        CHECK_EQ(t.level, s + 1);
+        for (unsigned level = PT_LEVELS; level >= t.level; level--)
+            CHECK(t.path[level] == *fake_entry(level, va), "size %u level %u: 0x%llx vs 0x%llx",
+                  s, level, (unsigned long long)t.path[level],
+                  (unsigned long long)*fake_entry(level, va));
+        CHECK_EQ(op_stats(PT_OP_TRANSLATE).calls, 1);
+        CHECK_EQ(op_stats(PT_OP_TRANSLATE).pte_reads, PT_LEVELS - s);
+    }
+    struct pt_translation t;
+    pt_stats_reset();
+    CHECK_EQ(pt_translate(vaddr(BASE + 50 * SLOT), &t), PT_ERR_UNMAPPED);
+    CHECK_EQ(pt_translate(vaddr(0x0000800000000000ULL), &t), PT_ERR_NONCANONICAL);
+    CHECK_EQ(op_stats(PT_OP_TRANSLATE).calls, 2);
+    CHECK_EQ(op_stats(PT_OP_TRANSLATE).pte_reads, 1);
 }
 
 static void test_non_present_entry_with_bits_is_unmapped(void)
@@ -307,8 +337,8 @@ static void test_non_present_entry_with_bits_is_unmapped(void)
     *e = old & ~PTE_P;
     struct pt_translation t;
     CHECK_EQ(pt_translate(vaddr(BASE + 9 * KIB4), &t), PT_ERR_UNMAPPED);
-    CHECK(t.level == 1 && t.entry == (old & ~PTE_P), "level %u entry 0x%llx", t.level,
-          (unsigned long long)t.entry);
+    CHECK(t.level == 1 && pt_tr_entry(&t) == (old & ~PTE_P), "level %u entry 0x%llx", t.level,
+          (unsigned long long)pt_tr_entry(&t));
     CHECK_EQ(pt_map(vaddr(BASE + 9 * KIB4), paddr(0xA000), KIB4, 0, NULL), PT_OK);
 }
 
@@ -340,9 +370,10 @@ static void test_protect_every_size_and_prot_keeps_address_and_ad_bits(void)
             CHECK_EQ(pt_protect(vaddr(va), sizes[s], prot), PT_OK);
             struct pt_translation t;
             pt_translate(vaddr(va), &t);
-            CHECK(t.prot == prot && t.frame.pa == pa && (t.entry & (PTE_A | PTE_D)) == (PTE_A | PTE_D),
-                  "size %u prot 0x%x: prot 0x%x entry 0x%llx", s, prot, t.prot,
-                  (unsigned long long)t.entry);
+            CHECK(pt_tr_prot(&t) == prot && pt_tr_frame(&t).pa == pa &&
+                      (pt_tr_entry(&t) & (PTE_A | PTE_D)) == (PTE_A | PTE_D),
+                  "size %u prot 0x%x: prot 0x%x entry 0x%llx", s, prot, pt_tr_prot(&t),
+                  (unsigned long long)pt_tr_entry(&t));
             CHECK_EQ(fake_cpu.invlpgs - inv, prot != prev ? 1 : 0);
             prev = prot;
         }
@@ -442,8 +473,8 @@ static void test_range_uses_huge_pages_where_aligned_and_asked(void)
     for (unsigned i = 0; i < 4; i++) {
         struct pt_translation t;
         CHECK_EQ(pt_translate(vaddr(BASE + want[i].off), &t), PT_OK);
-        CHECK(t.page_size == want[i].size && t.pa.pa == 4 * GIB + want[i].off,
-              "piece %u: size 0x%llx", i, (unsigned long long)t.page_size);
+        CHECK(pt_tr_page_size(&t) == want[i].size && t.pa.pa == 4 * GIB + want[i].off,
+              "piece %u: size 0x%llx", i, (unsigned long long)pt_tr_page_size(&t));
     }
     CHECK_EQ(pt_map_range(vaddr(BASE + SLOT), paddr(MIB2), 4 * MIB2, 0, PT_RANGE_4K_ONLY, NULL),
              PT_OK);
@@ -515,9 +546,9 @@ static void test_protect_range_writes_only_what_changes(void)
     CHECK_EQ(op_stats(PT_OP_PROTECT_RANGE).invlpgs, 4);
     struct pt_translation t;
     pt_translate(vaddr(BASE + KIB4), &t);
-    CHECK_EQ(t.prot, PT_PROT_WRITE);
+    CHECK_EQ(pt_tr_prot(&t), PT_PROT_WRITE);
     pt_translate(vaddr(BASE + 2 * KIB4), &t);
-    CHECK_EQ(t.prot, PT_PROT_EXEC);
+    CHECK_EQ(pt_tr_prot(&t), PT_PROT_EXEC);
 }
 
 /* x86_64 #468: crossing the canonical hole; the top page of the space. */
@@ -597,6 +628,7 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_bad_arguments_get_their_own_status),
     CHECK_TEST(test_tables_are_created_and_freed_exactly),
     CHECK_TEST(test_effective_permissions_need_every_level),
+    CHECK_TEST(test_translate_path_and_counters_are_exact),
     CHECK_TEST(test_non_present_entry_with_bits_is_unmapped),
     CHECK_TEST(test_ps_in_a_pml4_entry_is_a_status_not_a_panic),
     CHECK_TEST(test_protect_every_size_and_prot_keeps_address_and_ad_bits),
