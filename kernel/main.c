@@ -42,6 +42,7 @@ static void paging_setup(const struct boot_info *bi)
 
 void kmain(const struct boot_info *bi)
 {
+    report_clock_start();
     console_init(CONSOLE_CONTINUE);
     kprintf("pagelab kernel: started, strategy %s\n", PAGELAB_STRATEGY_NAME);
     report_check_boot_info(bi);
@@ -52,6 +53,7 @@ void kmain(const struct boot_info *bi)
     experiments_run(bi);
     variant_run(bi);
     wx_check(bi);
+    report_elapsed(bi);
     final_translations(bi);
     kprintf("pagelab: halted\n");
     PAGELAB_BREAK("halted",
