@@ -20,6 +20,14 @@
 #define EFER_LMA        0x00000400  /* long mode active (read only) */
 #define EFER_NXE        0x00000800  /* execute-disable bit enable */
 
+/* Exceptions that push an error code, one bit per vector: 8 (#DF), 10-14
+ * (#TS #NP #SS #GP #PF), 17 (#AC), 21 (#CP), 29 (#VC), 30 (#SX) (SDM Vol. 3A
+ * 6.15, table 6-1). Every exception stub (stage2/pm_trap.asm,
+ * stage2/early_trap.asm, kernel/isr.asm) pushes a dummy where the CPU
+ * pushes none. */
+#define X86_ERROR_CODE_VECTORS 0x60227D00
+#define X86_EXCEPTION_VECTORS  32
+
 /* stage2 GDT selectors (stage2/entry.asm builds the table) */
 #define SEL_CODE32      0x08
 #define SEL_DATA32      0x10

@@ -7,55 +7,25 @@
 ; (kernel/trap.h), calls trap_dispatch(frame) and returns with IRETQ, so a
 ; handler can resume elsewhere by editing frame->rip / frame->rsp.
 
+%include "x86.inc"
+
 extern trap_dispatch
 global isr_table
 
-%macro ISR_NOERR 1
-isr%1:
-    push 0
-    push %1
-    jmp isr_common
-%endmacro
-%macro ISR_ERR 1
-isr%1:
-    push %1
-    jmp isr_common
-%endmacro
-
 section .text
 bits 64
-ISR_NOERR 0
-ISR_NOERR 1
-ISR_NOERR 2
-ISR_NOERR 3
-ISR_NOERR 4
-ISR_NOERR 5
-ISR_NOERR 6
-ISR_NOERR 7
-ISR_ERR   8
-ISR_NOERR 9
-ISR_ERR   10
-ISR_ERR   11
-ISR_ERR   12
-ISR_ERR   13
-ISR_ERR   14
-ISR_NOERR 15
-ISR_NOERR 16
-ISR_ERR   17
-ISR_NOERR 18
-ISR_NOERR 19
-ISR_NOERR 20
-ISR_ERR   21
-ISR_NOERR 22
-ISR_NOERR 23
-ISR_NOERR 24
-ISR_NOERR 25
-ISR_NOERR 26
-ISR_NOERR 27
-ISR_NOERR 28
-ISR_ERR   29
-ISR_ERR   30
-ISR_NOERR 31
+%assign v 0
+%rep X86_EXCEPTION_VECTORS
+isr %+ v:
+  %if (X86_ERROR_CODE_VECTORS >> v) & 1
+    push v                          ; the CPU pushed the error code
+  %else
+    push 0
+    push v
+  %endif
+    jmp isr_common
+%assign v v + 1
+%endrep
 
 isr_common:
     push rax
@@ -98,7 +68,7 @@ section .rodata
 align 8
 isr_table:
 %assign i 0
-%rep 32
+%rep X86_EXCEPTION_VECTORS
     dq isr %+ i
 %assign i i + 1
 %endrep

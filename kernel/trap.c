@@ -17,12 +17,13 @@
 #include "layout.h"
 #include "lib.h"
 #include "../common/debug.h"
+#include "../common/exceptions.h"
 #include "../common/io.h"
 
 #define GDT_KERNEL_CODE  0x08
 #define GDT_KERNEL_DATA  0x10
 #define GDT_TSS          0x18
-#define IDT_VECTORS      32
+#define IDT_VECTORS      X86_EXCEPTION_VECTORS
 #define GATE_INTERRUPT   0x8E       /* present, DPL 0, 64-bit interrupt gate */
 #define IST_DOUBLE_FAULT 1
 #define DF_STACK_SIZE    16384
@@ -48,15 +49,6 @@ struct table_register {
     uint64_t base;
 } __attribute__((packed));
 
-static const char *const exception_names[IDT_VECTORS] = {
-    "divide error", "debug", "NMI", "breakpoint", "overflow", "BOUND range exceeded",
-    "invalid opcode", "device not available", "double fault", "coprocessor segment overrun",
-    "invalid TSS", "segment not present", "stack-segment fault", "general protection",
-    "page fault", "reserved 15", "x87 floating-point error", "alignment check",
-    "machine check", "SIMD floating-point", "virtualization", "control protection",
-    "reserved 22", "reserved 23", "reserved 24", "reserved 25", "reserved 26", "reserved 27",
-    "hypervisor injection", "VMM communication", "security", "reserved 31",
-};
 
 extern const uint64_t isr_table[IDT_VECTORS];
 extern uint64_t probe_resume_rip, probe_resume_rsp;
@@ -139,7 +131,7 @@ const struct probe_fault *probe_last_fault(void)
 static void report(const struct trap_frame *f)
 {
     kprintf("\npagelab: exception %lu (%s), error code 0x%lx\n", f->vector,
-            exception_names[f->vector], f->error_code);
+            x86_exception_names[f->vector], f->error_code);
     if (f->vector == 14) {
         char why[96];
         pf_decode(f->error_code, why, sizeof(why));

@@ -7,13 +7,13 @@
 ; INT n on its own stack below 0x7C00 with the BIOS's IVT, and comes back.
 ; Lives in .text16 so that it sits below 64 KiB (real-mode IP).
 ; Clobbers nothing the C ABI cares about (pushad/popad); interrupts stay off
-; in protected mode (there is no protected-mode IDT in stage2).
+; in protected mode, where stage2's IDT (pm_trap.asm) only takes exceptions.
 
 %include "layout.inc"
 %include "x86.inc"
 %include "segments.inc"
 
-extern gdt_descriptor
+extern gdt_descriptor, pm_idtr
 global bios_int, bios_regs
 
 %define RM_STACK_TOP STAGE1_ADDR    ; stage1 is finished with its stack
@@ -88,6 +88,7 @@ int_vector:
 bits 32
 .back:
     LOAD_DATA_SEGMENTS SEL_DATA32
+    lidt [pm_idtr]                  ; stage2's exception IDT again (pm_trap.asm)
     mov esp, [saved_esp]
     popad
     ret

@@ -20,7 +20,7 @@
 
 global early_trap_install
 
-%define VECTORS        32
+%define VECTORS        X86_EXCEPTION_VECTORS
 %define STUB_SIZE      16
 %define GATE_SIZE      16
 %define GATE_INTERRUPT 0x8E00            ; present, DPL 0, type 0xE: 64-bit interrupt gate
@@ -69,7 +69,7 @@ early_stubs:
 %assign v 0
 %rep VECTORS
     align STUB_SIZE
-  %if v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30
+  %if (X86_ERROR_CODE_VECTORS >> v) & 1
     push qword v
   %else
     push qword 0

@@ -2,8 +2,8 @@
 ;
 ; stage1 jumps here (STAGE2_ENTRY, real mode, CS=DS=ES=SS=0) with the boot
 ; drive in DL. We stamp the TSC, switch to 32-bit protected mode with flat
-; segments, zero .bss and call stage2_main(boot_drive) on a 64 KiB stack
-; below STAGE2_STACK_TOP. C runs with interrupts off and paging off, so a
+; segments, zero .bss, load stage2's exception IDT (pm_trap.asm) and call
+; stage2_main(boot_drive) on a 64 KiB stack below STAGE2_STACK_TOP. C runs with interrupts off and paging off, so a
 ; pointer is a physical address; BIOS services go through bios_int
 ; (bios_thunk.asm), which drops back to real mode for each call.
 
@@ -11,7 +11,7 @@
 %include "x86.inc"
 %include "segments.inc"
 
-extern stage2_main
+extern stage2_main, pm_trap_install
 extern __bss_start, __bss_end
 global stage2_start, stage2_boot_drive, stage2_tsc, gdt_descriptor
 
@@ -46,6 +46,7 @@ pm_entry:
     sub ecx, edi
     xor eax, eax
     rep stosb
+    call pm_trap_install            ; from here on an exception is reported, not a reset
     movzx eax, byte [stage2_boot_drive]
     push eax
     call stage2_main                ; does not return

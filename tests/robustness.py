@@ -285,6 +285,27 @@ def stage2_signature():
     return img
 
 
+STAGE2_ELF = "build/offset/stage2.elf"
+STAGE2_ADDR = 0x8000                 # include/layout.h; stage2.bin starts there, at LBA 1
+
+
+def stage2_symbol(name):
+    out = subprocess.run(["nm", STAGE2_ELF], check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    raise OSError("%s: no symbol %s" % (STAGE2_ELF, name))
+
+
+def stage2_code(name, function, code):
+    """stage2's `function` starting with `code`: a fault in stage2's own
+    32-bit code, which only its protected-mode IDT can report."""
+    img = copy_good(name)
+    patch(img, SECTOR + stage2_symbol(function) - STAGE2_ADDR, code)
+    return img
+
+
 def truncated(name, sectors):
     img = copy_good(name)
     with open(img, "r+b") as f:
@@ -546,6 +567,20 @@ def cases(sparse, strategies):
                  "kernel-null-read", b"\x48\x8b\x04\x25\x08\x00\x00\x00"),   # mov rax, [8]
              ["pagelab stage2: error: CPU exception 0x0e (error code 0x00000000) at RIP "
               "0xffffffff80200000, CR2 0x0000000000000008", STAGE2_STOP]),
+        # ---- a fault in stage2's own code: its protected-mode IDT
+        Case("stage2-ud2", lambda: stage2_code("stage2-ud2", "cpu_detect", b"\x0f\x0b"),
+             ["pagelab stage2: error: CPU exception 0x06 (invalid opcode, error code "
+              "0x00000000) at EIP 0x%08x in stage2" % stage2_symbol("cpu_detect"),
+              STAGE2_STOP], vga=True),
+        Case("stage2-divide-by-zero", lambda: stage2_code(
+                 "stage2-div0", "disk_init", b"\x31\xc9\xf7\xf1"),   # xor ecx, ecx; div ecx
+             ["pagelab stage2: error: CPU exception 0x00 (divide error, error code 0x00000000) "
+              "at EIP 0x%08x in stage2" % (stage2_symbol("disk_init") + 2), STAGE2_STOP]),
+        Case("stage2-general-protection-after-bios-call", lambda: stage2_code(
+                 "stage2-gp", "kernel_load", b"\x66\xb8\x78\x56\x8e\xd8"),  # mov ax, 0x5678; mov ds, ax
+             ["pagelab stage2: error: CPU exception 0x0d (general protection, error code "
+              "0x00005678) at EIP 0x%08x in stage2" % (stage2_symbol("kernel_load") + 4),
+              STAGE2_STOP]),
         Case("kernel-entry-in-data", kernel_entry_outside,
              stage2_error("/boot/kernel.elf: kernel entry point is not inside an executable "
                           "segment")),

@@ -80,6 +80,17 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
                      "pagelab kernel: started", "memory map (sanitised", "CPU features:",
                      "boot time"]:
             record(text in out, name + ": shows '%s'" % text, "missing")
+        # The guest's own timing: the stages of the report fit inside the
+        # total printed just before the final translations (an ordering of
+        # TSC readings, not a time limit).
+        stages = re.search(r"stage1->stage2 (\d+) us, stage2 (\d+) us, kernel to report (\d+) us",
+                           out)
+        total = re.search(r"boot time: (\d+) us from the MBR [^\n]*\npagelab: final translations",
+                          out)
+        record(stages is not None and total is not None and
+               0 < sum(int(x) for x in stages.groups()) <= int(total.group(1)),
+               name + ": boot time from the MBR, printed before the final translations, covers"
+               " the report's stages", str((stages and stages.group(0), total and total.group(0))))
         if expect_text:
             record(expect_text in out, name + ": shows '%s'" % expect_text, "missing")
         if expect_map_source:
