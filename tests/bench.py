@@ -129,13 +129,20 @@ def median_of(values):
     return round(statistics.median(values), 1) if values else None
 
 
+def min_of(values):
+    values = [v for v in values if v is not None]
+    return round(min(values), 1) if values else None
+
+
 def run_wall(runs=WALL_RUNS):
     """The bare MBR and pagelab alternate, and the configurations take turns
     run by run, so that a busy moment of the host hits all alike; medians
     of `runs` each. QEMU's own start-up (100-200 ms here, and most of the
     run-to-run noise) is in both wall-clock figures; the guest's TSC-timed
     MBR-to-final-translations figure is pagelab's part alone (the bare MBR
-    halts at its first instruction)."""
+    halts at its first instruction). The host's slow moments only ever add
+    time, so the fastest of the runs is reported too: the least noisy
+    estimate of what each boot costs."""
     bare = os.path.join(OUT, "bare.img")
     subprocess.run(["nasm", "-f", "bin", "-o", bare, "tests/bench/bare_mbr.asm"], check=True)
     # the same disk size as pagelab's image: the BIOS's disk probing costs alike
@@ -150,12 +157,13 @@ def run_wall(runs=WALL_RUNS):
             g_times.append(guest)
     for tag, _, _ in WALL_CONFIGS:
         b_times, p_times, g_times = times[tag]
-        b, p = median_of(b_times), median_of(p_times)
-        add("offset", "boot_guest_ms@%s" % tag, median_of(g_times), "ms")
-        add("offset", "boot_wall_ms@%s" % tag, p, "ms")
-        add("bare-mbr", "boot_wall_ms@%s" % tag, b, "ms")
-        if b is not None and p is not None:
-            add("offset", "boot_over_bare_ms@%s" % tag, round(p - b, 1), "ms")
+        for stat, of in (("", median_of), ("_min", min_of)):
+            b, p = of(b_times), of(p_times)
+            add("offset", "boot_guest%s_ms@%s" % (stat, tag), of(g_times), "ms")
+            add("offset", "boot_wall%s_ms@%s" % (stat, tag), p, "ms")
+            add("bare-mbr", "boot_wall%s_ms@%s" % (stat, tag), b, "ms")
+            if b is not None and p is not None:
+                add("offset", "boot_over_bare%s_ms@%s" % (stat, tag), round(p - b, 1), "ms")
 
 
 def write_csv():
@@ -250,7 +258,7 @@ def summary(strategies):
                 value("offset", "boot_kernel_insns" + tag), value("offset", "window_pt_frames" + tag),
                 value("offset", "alloc_insns" + tag), value("offset", "free_insns" + tag)))
     tags = [tag for tag, _, _ in WALL_CONFIGS]
-    lines += ["", "| TCG, median of %d | %s |" % (WALL_RUNS, " | ".join(
+    lines += ["", "| TCG, median (fastest) of %d runs | %s |" % (WALL_RUNS, " | ".join(
         "%s%s" % (mem, " (sparse file)" if backend else "") for _, mem, backend in WALL_CONFIGS)),
         "|---" * (len(tags) + 1) + "|"]
     for who, s, metric in (("bare MBR, wall clock", "bare-mbr", "boot_wall_ms"),
@@ -258,8 +266,10 @@ def summary(strategies):
                            ("pagelab over bare, wall clock", "offset", "boot_over_bare_ms"),
                            ("pagelab, guest TSC: MBR to final translations", "offset",
                             "boot_guest_ms")):
-        lines.append("| %s | %s |" % (who, " | ".join("%s ms" % value(s, "%s@%s" % (metric, t))
-                                                       for t in tags)))
+        lines.append("| %s | %s |" % (who, " | ".join(
+            "%s (%s) ms" % (value(s, "%s@%s" % (metric, t)),
+                            value(s, "%s@%s" % (metric.replace("_ms", "_min_ms"), t)))
+            for t in tags)))
     lines += ["", "RAM ending below 512 GiB (-m 510G: up to 511 GiB; 1 GiB pages): %s window table(s)"
               % value("offset", "window_pt_frames@510G/1g")]
     path = os.path.join(OUT, "summary.md")
