@@ -534,7 +534,9 @@ tr_end(struct pt_translation *out, vaddr_t va, pte_t e, unsigned level)
     return PT_OK;
 }
 
-/* Tail merging would fold the four ends back into one (see above). */
+/* Tail merging would fold the four ends back into one (see above). The
+ * early ends (unmapped above level 1, huge pages) are marked unlikely so
+ * that the 4 KiB walk runs straight through without a taken branch. */
 __attribute__((optimize("no-tree-tail-merge", "no-crossjumping", "no-tree-sink")))
 enum pt_status pt_translate(vaddr_t va, struct pt_translation *out)
 {

@@ -177,7 +177,7 @@ enum pt_status pt_init(const struct boot_info *bi);
 
 /*
  * Walks the active hierarchy for va. PT_OK fills every field of *out;
- * PT_ERR_NONCANONICAL touches nothing; PT_ERR_UNMAPPED and PT_ERR_PS_AT_L4
+ * PT_ERR_NONCANONICAL fills only va; PT_ERR_UNMAPPED and PT_ERR_PS_AT_L4
  * fill all but pa. Never panics, never writes an entry, never flushes.
  */
 enum pt_status pt_translate(vaddr_t va, struct pt_translation *out);
