@@ -327,7 +327,6 @@ struct walk {
     pte_t entry;                    /* tables[level][index of va] */
     pte_t *tables[PT_LEVELS + 1];   /* held: levels PT_LEVELS .. level */
     paddr_t frames[PT_LEVELS + 1];
-    struct perm perm;               /* over levels PT_LEVELS .. level */
 };
 
 static void walk_start(struct walk *w, vaddr_t va)
@@ -337,9 +336,6 @@ static void walk_start(struct walk *w, vaddr_t va)
     w->frames[PT_LEVELS] = cpu_read_cr3();
     w->tables[PT_LEVELS] = table_get(PT_LEVELS, va, w->frames[PT_LEVELS]);
     w->entry = pte_get(w->tables[PT_LEVELS], PT_INDEX(va.va, PT_LEVELS));
-    w->perm.w = w->perm.u = true;
-    w->perm.nx = false;
-    perm_add(&w->perm, w->entry);
 }
 
 /* Steps into the table w->entry points to (present, not a leaf). */
@@ -350,7 +346,6 @@ static void walk_step(struct walk *w)
     w->tables[l] = table_get(l, w->va, w->frames[l]);
     w->entry = pte_get(w->tables[l], PT_INDEX(w->va.va, l));
     w->level = l;
-    perm_add(&w->perm, w->entry);
 }
 
 /*
