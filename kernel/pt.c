@@ -352,7 +352,7 @@ static void walk_step(struct walk *w)
  * Walks va's path down to level `stop`. PT_OK: w->entry is the stop-level
  * entry (present or not, leaf or table). PT_ERR_UNMAPPED: a non-present
  * entry above stop; PT_ERR_HUGE_IN_WAY: a leaf above stop;
- * PT_ERR_PS_AT_L4. w->level/entry say where. Release with walk_end.
+ * PT_ERR_PS_AT_L4. w->level/entry say where.
  */
 static enum pt_status walk_down(struct walk *w, vaddr_t va, unsigned stop)
 {
@@ -368,12 +368,6 @@ static enum pt_status walk_down(struct walk *w, vaddr_t va, unsigned stop)
             return PT_ERR_HUGE_IN_WAY;
         walk_step(w);
     }
-}
-
-static void walk_end(struct walk *w)
-{
-    for (unsigned l = w->level; l <= PT_LEVELS; l++)
-        strategy_table_put(l, w->tables[l]);
 }
 
 static pte_t *walk_table(struct walk *w) { return w->tables[w->level]; }
@@ -496,7 +490,6 @@ tr_read(struct pt_translation *out, unsigned level, vaddr_t va, paddr_t frame)
 {
     const pte_t *p = strategy_entry_get(level, va, frame);
     pte_t e = *p;
-    strategy_table_put(level, (pte_t *)((uintptr_t)p & ~(uintptr_t)(PAGE_SIZE - 1)));
     out->path[level] = e;
     return e;
 }
@@ -679,7 +672,6 @@ enum pt_status pt_map(vaddr_t va, paddr_t pa, uint64_t size, uint32_t prot,
         st = leaf_install(&w, pa, prot, &b);
     if (st != PT_OK && made_top)
         walk_uncreate(&w, made_top, &b);
-    walk_end(&w);
     batch_finish(&b);
     return st;
 }
@@ -723,7 +715,6 @@ enum pt_status pt_unmap(vaddr_t va, paddr_t *frame, uint64_t *size)
         st = leaf_remove(&w, frame, size, &b);
     else if (st == PT_OK)
         st = PT_ERR_UNMAPPED;
-    walk_end(&w);
     batch_finish(&b);
     return st;
 }
@@ -779,7 +770,6 @@ enum pt_status pt_protect(vaddr_t va, uint64_t size, uint32_t prot)
     st = leaf_of_size(&w, walk_down(&w, va, leaf));
     if (st == PT_OK)
         leaf_protect(&w, prot, &b);
-    walk_end(&w);
     batch_finish(&b);
     return st;
 }
@@ -854,7 +844,6 @@ static void map_into(struct range *r, unsigned level, pte_t *t, unsigned i, pte_
     }
     pte_t *child = table_get(level - 1, r->va, pte_addr(e, level));
     map_entries(r, level - 1, child);
-    strategy_table_put(level - 1, child);
 }
 
 /* Makes a table at t[i] and fills it; returns 1 if it stays linked. A new
@@ -868,7 +857,6 @@ static unsigned map_into_new(struct range *r, unsigned level, pte_t *t, unsigned
     if (r->st != PT_OK)
         return 0;
     unsigned used = map_entries(r, level - 1, child);
-    strategy_table_put(level - 1, child);
     if (used > 0)
         return 1;
     pte_set(t, i, 0);
@@ -938,7 +926,6 @@ static unsigned edit_table(struct range *r, unsigned level, pte_t *t, unsigned i
     }
     pte_t *child = table_get(level - 1, at, frame);
     unsigned left = edit_entries(r, level - 1, child);
-    strategy_table_put(level - 1, child);
     if (r->kind != RANGE_UNMAP || left > 0)
         return 0;
     pte_set(t, i, 0);
@@ -975,7 +962,6 @@ static void range_run(struct range *r)
         map_entries(r, PT_LEVELS, root);
     else
         edit_entries(r, PT_LEVELS, root);
-    strategy_table_put(PT_LEVELS, root);
 }
 
 static void range_edit(vaddr_t va, uint64_t len, enum range_kind kind,
@@ -1018,7 +1004,6 @@ static enum pt_status check_edge(vaddr_t at, uint64_t first, uint64_t last)
 {
     struct walk w;
     enum pt_status st = walk_down(&w, at, 1);
-    walk_end(&w);
     if (st == PT_ERR_PS_AT_L4)
         return st;
     if (st != PT_ERR_HUGE_IN_WAY)
@@ -1105,7 +1090,6 @@ static enum pt_status recount(unsigned level, pte_t *t, uint64_t base)
         table_admit(level - 1, pte_addr(e, level));
         pte_t *child = table_get(level - 1, vaddr(va), pte_addr(e, level));
         enum pt_status cst = recount(level - 1, child, va);
-        strategy_table_put(level - 1, child);
         st = (st == PT_OK) ? cst : st;
     }
     count_set(t, used);
@@ -1126,7 +1110,6 @@ enum pt_status pt_init(const struct boot_info *bi)
     table_admit(PT_LEVELS, cpu_read_cr3());
     pte_t *root = table_get(PT_LEVELS, any, cpu_read_cr3());
     enum pt_status st = recount(PT_LEVELS, root, 0);
-    strategy_table_put(PT_LEVELS, root);
     return st;
 }
 
@@ -1139,7 +1122,6 @@ enum pt_status pt_drop_window(const struct boot_info *bi)
     pte_t *t = table_get(PT_LEVELS, va, cpu_read_cr3());
     for (unsigned index = PHYS_WINDOW_PML4_INDEX; index < PHYS_WINDOW_PML4_INDEX + slots; index++)
         pte_set(t, index, pte_get(t, index) & PT_COUNT_MASK); /* keep bookkeeping */
-    strategy_table_put(PT_LEVELS, t);
     tlb_flush_all(); /* rule 3; and rule 4: before the frames go back */
     cur->full_flushes++;
     if (pmm_release_loader_ranges(bi, LOADER_RANGE_WINDOW_TABLES) != PMM_OK)
@@ -1155,7 +1137,6 @@ int pt_table_used(unsigned level, vaddr_t va)
     op_begin(PT_OP_OTHER);
     enum pt_status st = walk_down(&w, va, level);
     int n = (st == PT_OK) ? (int)count_get(walk_table(&w)) : -1;
-    walk_end(&w);
     return n;
 }
 
@@ -1194,7 +1175,6 @@ static void visit_entry(struct visit *v, struct pt_visit_entry *x, struct perm p
     v->fn(x, v->ctx);
     if (x->level - 1 >= v->lowest)
         visit_table(v, x->level - 1, child, x->va.va, perm);
-    strategy_table_put(x->level - 1, child);
 }
 
 static void visit_table(struct visit *v, unsigned level, pte_t *t, uint64_t base,
@@ -1219,7 +1199,6 @@ void pt_visit(unsigned lowest_level, pt_visit_fn fn, void *ctx)
     op_begin(PT_OP_DUMP);
     pte_t *root = table_get(PT_LEVELS, vaddr(0), cpu_read_cr3());
     visit_table(&v, PT_LEVELS, root, 0, perm);
-    strategy_table_put(PT_LEVELS, root);
 }
 
 /* ---- frame sources, counters, names ---- */

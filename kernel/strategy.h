@@ -51,8 +51,8 @@ enum strategy_link_order strategy_link_order(void);
 /*
  * A pointer to the level-`level` table on va's path, whose frame is
  * `frame` (the address from the parent entry; CR3 for level 4). Valid
- * until strategy_table_put(level, ...) or the next get at the same level:
- * the core holds at most one table per level at a time. The identity,
+ * until the next get at the same level: the core holds at most one table
+ * per level at a time. The identity,
  * table-offset and offset strategies compute it from frame; temporary maps
  * frame into its slot for `level` (kept until another frame is needed
  * there); recursive computes it from va alone. frame is trusted: it was
@@ -79,17 +79,12 @@ bool strategy_table_reachable(paddr_t frame);
 
 /*
  * The level-`level` entry on va's path: strategy_table_get(level, va,
- * frame) + PT_INDEX(va.va, level), valid and ended (strategy_table_put on
- * the table holding it) the same way. pt_translate reads one entry per
+ * frame) + PT_INDEX(va.va, level), valid the same way. pt_translate reads one entry per
  * level and holds no table, so each strategy gives it the entry in as few
  * steps as it can: recursive in one shift and mask of va, the others a
  * table pointer plus the index.
  */
 pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame);
-
-/* Ends the use of a pointer from strategy_table_get. Nothing to undo in
- * the current strategies; kept so a stack-of-slots strategy fits. */
-void strategy_table_put(unsigned level, pte_t *table);
 
 /* The frame-allocator zone whose frames this strategy can reach as
  * tables: the pool in identity/table-offset, the general zone elsewhere.

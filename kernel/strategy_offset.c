@@ -68,12 +68,6 @@ pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame)
     return strategy_table_get(level, va, frame) + PT_INDEX(va.va, level);
 }
 
-void strategy_table_put(unsigned level, pte_t *table)
-{
-    (void)level;
-    (void)table;
-}
-
 enum pmm_zone strategy_table_zone(void) { return PMM_ZONE_GENERAL; }
 
 /* The window maps every frame for good: there is no per-table view to

@@ -108,12 +108,6 @@ pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame)
     return entry_at(level, va);
 }
 
-void strategy_table_put(unsigned level, pte_t *table)
-{
-    (void)level;
-    (void)table;
-}
-
 enum pmm_zone strategy_table_zone(void) { return PMM_ZONE_GENERAL; }
 
 /* Rule 4: the window address of the table was a 4 KiB translation through

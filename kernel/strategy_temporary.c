@@ -93,12 +93,6 @@ pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame)
     return slot_get(level, frame, pt_invlpg_translate) + PT_INDEX(va.va, level);
 }
 
-void strategy_table_put(unsigned level, pte_t *table)
-{
-    (void)level;
-    (void)table;
-}
-
 enum pmm_zone strategy_table_zone(void) { return PMM_ZONE_GENERAL; }
 
 /* A freed frame must not stay writable through a slot (rule 4). */

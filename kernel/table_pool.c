@@ -48,12 +48,6 @@ struct pt_region strategy_reserved(void)
 /* Pool frames are mapped before they are tables: zero, then link. */
 enum strategy_link_order strategy_link_order(void) { return STRATEGY_ZERO_THEN_LINK; }
 
-void strategy_table_put(unsigned level, pte_t *table)
-{
-    (void)level;
-    (void)table;
-}
-
 enum pmm_zone strategy_table_zone(void) { return PMM_ZONE_TABLE_POOL; }
 
 /* The pool stays mapped for good: there is no per-table view to drop. */

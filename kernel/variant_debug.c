@@ -144,7 +144,6 @@ static void demo_stale_tlb(void)
     pte_t *pt = strategy_table_get(1, vaddr(DEMO_VA), f.frame);
     pte_t *e = &pt[PT_INDEX(DEMO_VA, 1)];
     *e = (*e & ~PTE_ADDR_MASK) | b.pa;       /* no invlpg: the bug on purpose */
-    strategy_table_put(1, pt);
     kprintf("demo: PTE now says frame B 0x%lx, no invlpg; read: %s (stale)\n", b.pa,
             frame_text(p));
     PAGELAB_BREAK("stale TLB: PTE changed without invlpg",
