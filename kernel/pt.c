@@ -62,7 +62,6 @@
 
 static struct {
     bool nx;              /* EFER.NXE usable: bit 63 means no-execute */
-    pte_t nx_mask;        /* PTE_NX when nx, else 0 */
     bool page1g;          /* PS in a PDPT entry allowed */
     uint64_t phys_limit;  /* 1 << MAXPHYADDR */
     struct pt_region reserved;
@@ -179,23 +178,6 @@ static uint32_t perm_prot(const struct perm *p, pte_t leaf)
         prot |= PT_PROT_GLOBAL;
     if (leaf & PTE_PCD)
         prot |= PT_PROT_NOCACHE;
-    return prot;
-}
-
-/* The same from two words: `all` = AND of the entries on the path (W and U
- * must be set at every level), `any` = OR (one NX is enough), and the leaf
- * for G and PCD. A table lookup instead of branches: translate is hot. */
-static uint32_t perm_from_bits(pte_t all, pte_t any, pte_t leaf)
-{
-    static const uint8_t wu_nx[8] = {
-        PT_PROT_EXEC, PT_PROT_EXEC | PT_PROT_WRITE, PT_PROT_EXEC | PT_PROT_USER,
-        PT_PROT_EXEC | PT_PROT_WRITE | PT_PROT_USER,
-        0, PT_PROT_WRITE, PT_PROT_USER, PT_PROT_WRITE | PT_PROT_USER,
-    };
-    unsigned nx = (any & cfg.nx_mask) ? 4 : 0;
-    uint32_t prot = wu_nx[((all >> PTE_W_BIT) & 3) | nx];
-    prot |= (leaf & PTE_G) ? PT_PROT_GLOBAL : 0;
-    prot |= (leaf & PTE_PCD) ? PT_PROT_NOCACHE : 0;
     return prot;
 }
 
@@ -546,14 +528,13 @@ enum pt_status pt_translate(vaddr_t va, struct pt_translation *out)
     return tr_end(out, va, e, 1);
 }
 
+/* The same rule as the dumps (perm_add), folded over the recorded path. */
 uint32_t pt_tr_prot(const struct pt_translation *t)
 {
-    pte_t all = ~0ULL, any = 0;
-    for (unsigned level = PT_LEVELS; level >= t->level && level >= 1; level--) {
-        all &= t->path[level];
-        any |= t->path[level];
-    }
-    return perm_from_bits(all, any, t->path[t->level]);
+    struct perm perm = { true, true, false };
+    for (unsigned level = PT_LEVELS; level >= t->level && level >= 1; level--)
+        perm_add(&perm, t->path[level]);
+    return perm_prot(&perm, t->path[t->level]);
 }
 
 /* ---- map, unmap, protect one page ---- */
@@ -1100,7 +1081,6 @@ enum pt_status pt_init(const struct boot_info *bi)
 {
     op_begin(PT_OP_OTHER);
     cfg.nx = bi->cpu_features & (1u << CPU_NX);
-    cfg.nx_mask = cfg.nx ? PTE_NX : 0;
     cfg.page1g = bi->cpu_features & (1u << CPU_PAGE1GB);
     unsigned bits = bi->phys_addr_bits;
     cfg.phys_limit = 1ULL << ((bits == 0 || bits > 52) ? 52 : bits);

@@ -44,7 +44,7 @@
  * The core's bookkeeping: entry 0 of every table it manages carries the
  * number of present entries of that table (0..512, 10 bits) in bits
  * 52-58 (low 7) and 9-11 (high 3), which the CPU ignores in every kind of
- * entry, present or not (SDM 4.5.4, tables 4-15 to 4-20). pt_translate
+ * entry, present or not (SDM 4.5.4, tables 4-15 to 4-20). pt_tr_entry
  * and the dumps hide these bits.
  */
 #define PT_COUNT_LO_SHIFT 52

@@ -71,7 +71,7 @@ pm_trap_common:
     hlt
     jmp .halt
 
-section .data16
+section .data
 align 4
 pm_idtr:
     dw X86_EXCEPTION_VECTORS * GATE_SIZE - 1

@@ -22,6 +22,7 @@ Cases that must boot also have their page tables walked through the monitor
 levels as the CPU does): no page is writable and executable, and on a CPU
 without NX no present entry has bit 63 set.
 """
+import functools
 import os
 import re
 import shutil
@@ -289,13 +290,17 @@ STAGE2_ELF = "build/offset/stage2.elf"
 STAGE2_ADDR = 0x8000                 # include/layout.h; stage2.bin starts there, at LBA 1
 
 
-def stage2_symbol(name):
+@functools.lru_cache(maxsize=None)
+def stage2_symbols():
     out = subprocess.run(["nm", STAGE2_ELF], check=True, capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[2] == name:
-            return int(parts[0], 16)
-    raise OSError("%s: no symbol %s" % (STAGE2_ELF, name))
+    return {p[2]: int(p[0], 16) for p in (line.split() for line in out.splitlines())
+            if len(p) == 3}
+
+
+def stage2_symbol(name):
+    if name not in stage2_symbols():
+        raise OSError("%s: no symbol %s" % (STAGE2_ELF, name))
+    return stage2_symbols()[name]
 
 
 def stage2_code(name, function, code):
