@@ -95,10 +95,8 @@ def run_memory():
         for pages, cpu in (("1g", "max"), ("2m", "max,-pdpe1gb")):
             res = bench_boot("build/offset/bench.img", mem, cpu, ICOUNT)
             tag = "@%s/%s" % (mem, pages)
-            for metric in ("boot_stage1_tsc", "boot_stage2_tsc", "boot_kernel_tsc"):
-                if metric in res:
-                    add("offset", metric.replace("_tsc", "_insns") + tag, res[metric][0], "insns")
-            for metric in ("window_pt_frames", "alloc_insns", "free_insns", "window_bytes"):
+            for metric in ("boot_stage1_insns", "boot_stage2_insns", "boot_kernel_insns",
+                           "window_pt_frames", "alloc_insns", "free_insns", "window_bytes"):
                 if metric in res:
                     add("offset", metric + tag, res[metric][0], unit_name(res[metric][1], "icount"))
 
