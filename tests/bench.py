@@ -10,10 +10,14 @@ and the frame allocator scale with memory.
    (512 GiB backed by a sparse file), with and without 1 GiB pages: boot
    stages, window page-table frames, allocation and free cost.
 3. Wall-clock boot of the normal image next to a bare MBR that halts at
-   once (medians of 9 alternating runs, plain TCG), at 128 MiB and 512 GiB.
+   once (medians and fastest of WALL_RUNS alternating runs, plain TCG), at
+   128 MiB (anonymous RAM and a sparse file) and 512 GiB.
 4. With --kvm and /dev/kvm present: the same kernels under KVM, where the
    TSC counts cycles.
-Writes build/bench/results.csv (strategy,metric,value,unit) and PNG plots.
+Writes build/bench/results.csv (strategy,metric,value,unit), the plots
+strategies.png and memory.png, and summary.md, and ends on their paths.
+--plot-only CSV measures nothing: it redraws the plots and summary.md from
+a results.csv (this run's, or docs/bench's for NOTES.md) into --out.
 """
 import argparse
 import csv
@@ -180,14 +184,35 @@ def value(strategy, metric):
     return None
 
 
-def plot(strategies):
-    data = os.path.join(OUT, "strategies.dat")
+def number(text):
+    """A value as results.csv holds it: int, float, or None (empty)."""
+    if text == "":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def read_csv(path):
+    """Load a results.csv written by write_csv (this run's or an older
+    one's) into rows, for --plot-only."""
+    rows.clear()
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            add(r["strategy"], r["metric"], number(r["value"]), r["unit"])
+
+
+def plot(strategies, out=OUT):
+    """strategies.png and memory.png (with their .dat files) in out; the
+    paths of the plots written."""
+    data = os.path.join(out, "strategies.dat")
     metrics = ["translate_insns", "map_4k_insns", "unmap_4k_insns", "protect_4k_insns"]
     with open(data, "w") as f:
         f.write("strategy " + " ".join(metrics) + "\n")
         for s in strategies:
             f.write(s + " " + " ".join(str(value(s, m) or 0) for m in metrics) + "\n")
-    mem_data = os.path.join(OUT, "memory.dat")
+    mem_data = os.path.join(out, "memory.dat")
     with open(mem_data, "w") as f:
         f.write("mem_gib alloc_1g free_1g alloc_2m free_2m frames_1g frames_2m\n")
         for mem in MEMS:
@@ -224,13 +249,18 @@ plot '{mem}' using 1:2 title 'alloc (1 GiB pages)', '' using 1:3 title 'free (1 
      '' using 1:4 title 'alloc (2 MiB pages)', '' using 1:5 title 'free (2 MiB pages)', \\
      '' using 1:6 axes x1y2 title 'window frames (1 GiB pages)', \\
      '' using 1:7 axes x1y2 title 'window frames (2 MiB pages)'
-""".format(out=OUT, data=data, mem=mem_data)
+""".format(out=out, data=data, mem=mem_data)
+    pngs = [os.path.join(out, n) for n in ("strategies.png", "memory.png")]
+    for png in pngs:
+        if os.path.exists(png):
+            os.remove(png)
     r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
     if r.returncode:
         sys.stderr.write("bench: gnuplot failed: %s\n" % r.stderr)
+    return [png for png in pngs if os.path.exists(png)]
 
 
-def summary(strategies):
+def summary(strategies, out=OUT):
     """build/bench/summary.md: the per-strategy table and the memory table
     that NOTES.md carries."""
     lines = ["| strategy | translate 4K | 2M | 1G | map 4K | unmap 4K | protect 4K | map with 3 new tables |"
@@ -270,10 +300,21 @@ def summary(strategies):
             for t in tags)))
     lines += ["", "RAM ending below 512 GiB (-m 510G: up to 511 GiB; 1 GiB pages): %s window table(s)"
               % value("offset", "window_pt_frames@510G/1g")]
-    path = os.path.join(OUT, "summary.md")
+    path = os.path.join(out, "summary.md")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
+
+
+OUTPUTS = {"results.csv": "every figure, one row each (strategy,metric,value,unit)",
+           "strategies.png": "plot: translate/map/unmap/protect of a 4 KiB page per strategy",
+           "memory.png": "plot: frame allocator and window page tables against guest RAM",
+           "summary.md": "the tables (per strategy, per memory size, boot time) in Markdown"}
+
+
+def print_outputs(paths):
+    for p in paths:
+        print("bench: %-28s %s" % (p, OUTPUTS[os.path.basename(p)]))
 
 
 def main():
@@ -281,7 +322,16 @@ def main():
     ap.add_argument("--strategies", nargs="*", default=STRATEGIES)
     ap.add_argument("--kvm", action="store_true", help="also measure cycles under KVM")
     ap.add_argument("--quick", action="store_true", help="strategies only (for make test)")
+    ap.add_argument("--plot-only", metavar="CSV",
+                    help="measure nothing: redraw the plots and summary.md from a results.csv")
+    ap.add_argument("--out", default=OUT, help="where --plot-only writes (default %s)" % OUT)
     a = ap.parse_args()
+    if a.plot_only:
+        read_csv(a.plot_only)
+        os.makedirs(a.out, exist_ok=True)
+        strategies = [s for s in a.strategies if value(s, "translate_insns") is not None]
+        print_outputs(plot(strategies, a.out) + [summary(strategies, a.out)])
+        return
     os.makedirs(OUT, exist_ok=True)
     run_strategies(a.strategies, "icount", ICOUNT)
     if not a.quick:
@@ -290,12 +340,13 @@ def main():
         if a.kvm and os.path.exists("/dev/kvm"):
             run_strategies(a.strategies, "kvm", ["-accel", "kvm"])
     path = write_csv()
-    if not a.quick:
-        plot(a.strategies)
-        summary(a.strategies)
-    print("bench: wrote %s (%d rows)" % (path, len(rows)))
     for s, m, v, u in rows:
         print("%-10s %-44s %12s %s" % (s, m, v, u))
+    print("bench: wrote %d rows" % len(rows))
+    outputs = [path]
+    if not a.quick:
+        outputs += plot(a.strategies) + [summary(a.strategies)]
+    print_outputs(outputs)
 
 
 if __name__ == "__main__":
