@@ -21,6 +21,7 @@ a results.csv (this run's, or docs/bench's for NOTES.md) into --out.
 """
 import argparse
 import csv
+import math
 import os
 import re
 import statistics
@@ -255,37 +256,93 @@ def plot_strategies(strategies, out):
         colours=", ".join('"%s"' % c for _, _, c in STRATEGY_SERIES)), png)
 
 
+MEM_GIB = {"128M": 0.125, "1G": 1, "8G": 8, "512G": 512}
+MEM_NAME = {"128M": "128 MiB", "1G": "1 GiB", "8G": "8 GiB", "512G": "512 GiB"}
+
+MEMORY_PLOT = """
+set terminal pngcairo size 900,560 noenhanced font 'sans,11'
+set output '{png}'
+set title "Frame allocator and physical-memory window against guest RAM (offset strategy)\\n\
+(left axis: guest instructions under QEMU -icount shift=0, median of 201 calls; \
+right axis: frames)"
+set style data linespoints
+set logscale x 2
+set xrange [0.09:720]
+set xtics ({xtics}) nomirror
+set xlabel 'guest RAM (log scale)'
+set ylabel 'pmm_alloc, pmm_free: guest instructions per call'
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+set ytics nomirror
+set logscale y2 2
+set y2range [0.5:{y2top}]
+set y2tics ({y2tics})
+set y2label 'window page-table frames (log scale)'
+set grid xtics ytics lc rgb '#d0d0d0'
+set bmargin {bmargin}
+set key at screen 0.5, screen 0.015 center bottom horizontal maxrows 2 samplen 4 width 2
+plot {series}
+"""
+
+
+def memory_series(mem_data):
+    """gnuplot plot items for memory.dat. alloc and free do not depend on
+    the window's page size; where the 1 GiB and 2 MiB runs measured the
+    same at every size, one line stands for both and its title says so
+    (two would hide each other); otherwise both, with different dashes and
+    points, the 2 MiB one drawn with larger open points."""
+    cols = {name: i + 1 for i, name in enumerate(
+        "mem_gib alloc_1g free_1g alloc_2m free_2m frames_1g frames_2m".split())}
+    items = []
+    for op, colour, pt, pt_open in (("alloc", "#000000", 7, 6), ("free", "#d55e00", 9, 8)):
+        a = [value("offset", "%s_insns@%s/1g" % (op, m)) for m in MEMS]
+        b = [value("offset", "%s_insns@%s/2m" % (op, m)) for m in MEMS]
+        style = "lc rgb '%s' lw 2 dt 1 pt %d ps 1.4" % (colour, pt)
+        if a == b:
+            items.append("'%s' using 1:%d title '%s, 1 GiB or 2 MiB window pages: same values "
+                         "(left axis)' %s" % (mem_data, cols[op + "_1g"], op, style))
+        else:
+            items.append("'%s' using 1:%d title '%s, 1 GiB window pages (left axis)' %s"
+                         % (mem_data, cols[op + "_1g"], op, style))
+            items.append("'%s' using 1:%d title '%s, 2 MiB window pages (left axis)' "
+                         "lc rgb '%s' lw 2 dt 3 pt %d ps 2.2"
+                         % (mem_data, cols[op + "_2m"], op, colour, pt_open))
+    for pages, colour, dt, pt in (("1g", "#0072b2", 2, 4), ("2m", "#009e73", 4, 12)):
+        col = cols["frames_" + pages]
+        title = "window page-table frames, %s pages (right axis)" % (
+            "1 GiB" if pages == "1g" else "2 MiB")
+        items.append("'%s' using 1:%d axes x1y2 title '%s' lc rgb '%s' lw 2 dt %d pt %d ps 1.6"
+                     % (mem_data, col, title, colour, dt, pt))
+        items.append("'%s' using 1:%d:%d axes x1y2 with labels offset 0,0.9 font ',9' "
+                     "tc rgb '%s' notitle" % (mem_data, col, col, colour))
+    return items
+
+
 def plot_memory(out):
     mem_data = os.path.join(out, "memory.dat")
     with open(mem_data, "w") as f:
         f.write("mem_gib alloc_1g free_1g alloc_2m free_2m frames_1g frames_2m\n")
         for mem in MEMS:
-            gib = {"128M": 0.125, "1G": 1, "8G": 8, "512G": 512}[mem]
-            vals = [value("offset", m + "@%s/%s" % (mem, p)) or 0 for m, p in
+            vals = [value("offset", m + "@%s/%s" % (mem, p)) for m, p in
                     (("alloc_insns", "1g"), ("free_insns", "1g"), ("alloc_insns", "2m"),
                      ("free_insns", "2m"), ("window_pt_frames", "1g"),
                      ("window_pt_frames", "2m"))]
-            f.write("%s %s\n" % (gib, " ".join(str(v) for v in vals)))
+            f.write("%s %s\n" % (MEM_GIB[mem], " ".join(dat_value(v) for v in vals)))
     png = os.path.join(out, "memory.png")
-    return gnuplot("""
-set terminal pngcairo size 900,500 noenhanced
-set output '{png}'
-set title 'Frame allocator and window cost against guest memory (offset)'
-set style data linespoints
-set logscale x 2
-set logscale y2 2
-set xlabel 'guest RAM (GiB)'
-set key below
-set yrange [0:120]
-set y2range [0.5:1024]
-set ylabel 'instructions per call'
-set y2label 'window page-table frames'
-set y2tics
-plot '{mem}' using 1:2 title 'alloc (1 GiB pages)', '' using 1:3 title 'free (1 GiB pages)', \\
-     '' using 1:4 title 'alloc (2 MiB pages)', '' using 1:5 title 'free (2 MiB pages)', \\
-     '' using 1:6 axes x1y2 title 'window frames (1 GiB pages)', \\
-     '' using 1:7 axes x1y2 title 'window frames (2 MiB pages)'
-""".format(png=png, mem=mem_data), png)
+    xtics = ", ".join("'%s' %s" % (MEM_NAME[m], MEM_GIB[m]) for m in MEMS)
+    # the right axis (log, from 0.5) goes high enough that the largest frame
+    # count sits at most 60 % up: the frame counts stay below the instruction
+    # lines, which the left axis (from 0) puts near the top
+    frames = [v for m in MEMS for p in ("1g", "2m")
+              for v in [value("offset", "window_pt_frames@%s/%s" % (m, p))] if v]
+    y2top = 1024
+    while math.log(2 * max(frames, default=1)) > 0.6 * math.log(2 * y2top):
+        y2top *= 4
+    y2tics = ", ".join(str(4 ** i) for i in range(y2top.bit_length() // 2 + 1))
+    series = memory_series(mem_data)
+    keys = sum(1 for item in series if "notitle" not in item)   # one key line each
+    return gnuplot(MEMORY_PLOT.format(png=png, xtics=xtics, y2top=y2top, y2tics=y2tics,
+                                      bmargin=5 + keys, series=", \\\n     ".join(series)), png)
 
 
 def gnuplot(script, png):
