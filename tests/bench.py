@@ -362,46 +362,94 @@ def plot(strategies, out=OUT):
     return [p for p in (plot_strategies(strategies, out), plot_memory(out)) if p]
 
 
-def summary(strategies, out=OUT):
-    """build/bench/summary.md: the per-strategy table and the memory table
-    that NOTES.md carries."""
-    lines = ["| strategy | translate 4K | 2M | 1G | map 4K | unmap 4K | protect 4K | map with 3 new tables |"
-             " unmap freeing 3 tables | invlpg per translate, alternating paths | map 1 GiB of 4K pages, per page |"
-             " tables after boot | reserved VA |",
+def cell(v, unit=""):
+    """A table cell: '-' where the run measured nothing."""
+    return "-" if v is None else "%s%s" % (v, unit)
+
+
+SUMMARY_INTRO = """# pagelab bench results
+
+Written by `make bench` (tests/bench.py); every figure is a row of
+results.csv (`strategy,metric,value,unit`). "insns" are guest
+instructions counted by QEMU/TCG with `-icount shift=0` (the guest TSC
+advances by one per retired instruction, so they repeat exactly from run
+to run): each per-call figure is the median of 201 calls inside the bench
+kernel (kernel/variant_bench.c), from the CALL to the RET with the cost of
+calling an empty function taken out. The per-strategy table is measured
+with 1 GiB of RAM and `-cpu max`; the memory table with the offset
+strategy, its window in 1 GiB pages (`-cpu max`) or 2 MiB pages (`-cpu
+max,-pdpe1gb`); the boot counts include SeaBIOS's disk polling and move by
+a few hundred. The boot times are wall clock (plain TCG, no icount: host
+milliseconds from starting QEMU to the boot's last line, noisy on a busy
+host) and the guest's own TSC from stage1's first instruction to the final
+translations; "over bare" is pagelab's median minus the bare MBR's median
+(fastest minus fastest), not a median of differences. Plots: strategies.png, memory.png.
+"""
+
+
+def summary_strategies(strategies):
+    lines = ["## Cost per strategy", "",
+             "| strategy | translate 4 KiB (insns) | translate 2 MiB (insns) |"
+             " translate 1 GiB (insns) | map 4 KiB (insns) | unmap 4 KiB (insns) |"
+             " protect 4 KiB (insns) | map with 3 new tables (insns) |"
+             " unmap freeing 3 tables (insns) |"
+             " invlpg per translate, alternating paths (per call) |"
+             " map 1 GiB of 4 KiB pages (insns per page) | tables after boot (frames) |"
+             " reserved VA (MiB) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in strategies:
         v = lambda m: value(s, m)  # noqa: E731
         reserved = v("reserved_va")
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            s, v("translate_insns"), v("translate_2m_insns"), v("translate_1g_insns"),
+        lines.append("| %s |" % s + " %s |" * 12 % tuple(cell(x) for x in (
+            v("translate_insns"), v("translate_2m_insns"), v("translate_1g_insns"),
             v("map_4k_insns"), v("unmap_4k_insns"), v("protect_4k_insns"),
             v("map_4k_new_tables_insns"), v("unmap_4k_free_tables_insns"),
             v("translate_alternating_invlpg"), v("map_range_1g_4k_per_page_insns"),
-            v("tables_after_boot"), "%d MiB" % (reserved >> 20) if reserved else "-"))
-    lines += ["", "| guest RAM | pages | stage2 insns | kernel insns to bench | window tables |"
-              " alloc insns | free insns |", "|---|---|---|---|---|---|---|"]
+            v("tables_after_boot"), reserved >> 20 if reserved else None)))
+    return lines
+
+
+def summary_memory():
+    lines = ["## Boot and frame allocator against guest RAM (offset)", "",
+             "| guest RAM | window pages | stage2 (insns) | kernel to bench (insns) |"
+             " window page tables (frames) | alloc (insns per call) | free (insns per call) |",
+             "|---|---|---|---|---|---|---|"]
     for mem in MEMS:
         for pages in ("1g", "2m"):
             tag = "@%s/%s" % (mem, pages)
-            lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
-                mem, "1 GiB" if pages == "1g" else "2 MiB", value("offset", "boot_stage2_insns" + tag),
-                value("offset", "boot_kernel_insns" + tag), value("offset", "window_pt_frames" + tag),
-                value("offset", "alloc_insns" + tag), value("offset", "free_insns" + tag)))
+            lines.append("| %s | %s |" % (MEM_NAME[mem], "1 GiB" if pages == "1g" else "2 MiB")
+                         + " %s |" * 5 % tuple(cell(value("offset", m + tag)) for m in (
+                             "boot_stage2_insns", "boot_kernel_insns", "window_pt_frames",
+                             "alloc_insns", "free_insns")))
+    lines += ["", "RAM ending below 512 GiB (-m 510G: up to 511 GiB; 1 GiB pages): %s window "
+              "page-table frame(s)" % cell(value("offset", "window_pt_frames@510G/1g"))]
+    return lines
+
+
+def summary_wall():
     tags = [tag for tag, _, _ in WALL_CONFIGS]
-    lines += ["", "| TCG, median (fastest) of %d runs | %s |" % (WALL_RUNS, " | ".join(
-        "%s%s" % (mem, " (sparse file)" if backend else "") for _, mem, backend in WALL_CONFIGS)),
-        "|---" * (len(tags) + 1) + "|"]
+    lines = ["## Boot time (ms)", "",
+             "| TCG, median (fastest) of %d runs | %s |" % (WALL_RUNS, " | ".join(
+                 "%s%s" % (MEM_NAME[mem], " (sparse file)" if backend else "")
+                 for _, mem, backend in WALL_CONFIGS)),
+             "|---" * (len(tags) + 1) + "|"]
     for who, s, metric in (("bare MBR, wall clock", "bare-mbr", "boot_wall_ms"),
                            ("pagelab offset, wall clock", "offset", "boot_wall_ms"),
                            ("pagelab over bare, wall clock", "offset", "boot_over_bare_ms"),
                            ("pagelab, guest TSC: MBR to final translations", "offset",
                             "boot_guest_ms")):
         lines.append("| %s | %s |" % (who, " | ".join(
-            "%s (%s) ms" % (value(s, "%s@%s" % (metric, t)),
-                            value(s, "%s@%s" % (metric.replace("_ms", "_min_ms"), t)))
+            "%s (%s) ms" % (cell(value(s, "%s@%s" % (metric, t))),
+                            cell(value(s, "%s@%s" % (metric.replace("_ms", "_min_ms"), t))))
             for t in tags)))
-    lines += ["", "RAM ending below 512 GiB (-m 510G: up to 511 GiB; 1 GiB pages): %s window table(s)"
-              % value("offset", "window_pt_frames@510G/1g")]
+    return lines
+
+
+def summary(strategies, out=OUT):
+    """summary.md in out: a title, how the figures are measured, and the
+    tables NOTES.md carries (per strategy, per memory size, boot time)."""
+    lines = [SUMMARY_INTRO] + summary_strategies(strategies) + [""] + summary_memory() \
+        + [""] + summary_wall()
     path = os.path.join(out, "summary.md")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
