@@ -259,6 +259,6 @@ help:
 	@echo "make gdb    [STRATEGY=]       QEMU paused with its gdb stub (gdb -x tools/gdbinit)"
 	@echo "make test   [KVM=1]           host tests + boot tests of all strategies (KVM=1: also under KVM)"
 	@echo "make fuzz   [FUZZ_SECONDS=60] each libFuzzer harness for that long (tests/fuzz)"
-	@echo "make bench  [KVM=1]           costs per strategy and memory size: build/bench/results.csv + PNGs"
+	@echo "make bench  [KVM=1]           costs per strategy and memory size: build/bench/results.csv, PNGs, summary.md"
 	@echo "make clean                    remove build/"
 	@echo "strategies: $(STRATEGIES)"
