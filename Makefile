@@ -13,6 +13,21 @@ MEM        ?= 512M
 CPU        ?= max
 QEMU_EXTRA ?=
 FAT        ?= 16
+ifeq ($(filter $(FAT),12 16 32),)
+$(error unknown FAT '$(FAT)': choose 12, 16 or 32)
+endif
+# KERNEL=<elf>: `make run`/`make gdb` boot that kernel instead of pagelab's
+# (README, "Replace the kernel"), in build/<strategy>/custom.img
+KERNEL     ?=
+# EXIT=1: QEMU exits once the boot ends (status 0 after "pagelab: halted",
+# 1 after a named error) instead of idling with the CPU halted
+EXIT       ?=
+# NO_DEPS=1: no target checks or installs Debian packages (tools/deps.sh)
+NO_DEPS    ?=
+# make bochs: rfb (headless, VNC on 127.0.0.1) or x (a window)
+BOCHS_DISPLAY ?= rfb
+# make gdb: the stub's TCP port on 127.0.0.1, one per user (as xv6 does)
+GDB_PORT   ?= $(shell expr $$(id -u) % 5000 + 25000)
 
 CC      := gcc
 LD      := ld
@@ -64,11 +79,19 @@ strategy_sources = kernel/strategy_$(call under,$(1)).c \
                    $(if $(filter $(1),$(POOL_STRATEGIES)),kernel/table_pool.c)
 KERNEL_ASM := $(wildcard kernel/*.asm)
 
-.PHONY: all image run bochs gdb test bench clean help images test-images bench-images debug-images deps deps-build deps-run deps-test deps-bench
+.PHONY: all image run bochs gdb test bench clean help images test-images bench-images debug-images \
+        deps deps-build deps-run deps-gdb deps-bochs deps-test deps-fuzz deps-bench
 all: image
 
 # keep generated includes: they are inputs of many objects
 .SECONDARY:
+
+# The FAT type is an input of every image: build/config/fat holds the last
+# one used and changes (so images are rebuilt) only when FAT does.
+FAT_STAMP := build/config/fat
+$(shell mkdir -p build/config && { [ "$$(cat $(FAT_STAMP) 2>/dev/null)" = "$(FAT)" ] || echo "$(FAT)" > $(FAT_STAMP); })
+# what every disk image is made of, besides its stage2 and kernel
+IMAGE_DEPS := build/stage1.bin disk/mkimage.py include/layout.h $(FAT_STAMP)
 
 $(GEN)/%.inc: include/%.h tools/h2inc.sh
 	@mkdir -p $(@D)
@@ -125,15 +148,15 @@ build/$(1)/kernel-test.elf: $$($(1)_K_OBJ) $$($(1)_K_TEST) build/$(1)/kernel.ld
 build/$(1)/kernel-bench.elf: $$($(1)_K_OBJ) $$($(1)_K_BENCH) build/$(1)/kernel.ld
 	@echo "  LD    $$@"
 	$$(Q)$$(CC) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_K_OBJ) $$($(1)_K_BENCH)
-build/$(1)/disk.img: build/stage1.bin build/$(1)/stage2.bin build/$(1)/kernel.elf disk/mkimage.py include/layout.h
+build/$(1)/disk.img: $(IMAGE_DEPS) build/$(1)/stage2.bin build/$(1)/kernel.elf
 	@echo "  IMAGE $$@"
 	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
 	    --stage2 build/$(1)/stage2.bin --kernel build/$(1)/kernel.elf --fat $$(FAT) --out $$@
-build/$(1)/test.img: build/stage1.bin build/$(1)/stage2.bin build/$(1)/kernel-test.elf disk/mkimage.py include/layout.h
+build/$(1)/test.img: $(IMAGE_DEPS) build/$(1)/stage2.bin build/$(1)/kernel-test.elf
 	@echo "  IMAGE $$@"
 	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
 	    --stage2 build/$(1)/stage2.bin --kernel build/$(1)/kernel-test.elf --fat $$(FAT) --out $$@
-build/$(1)/bench.img: build/stage1.bin build/$(1)/stage2.bin build/$(1)/kernel-bench.elf disk/mkimage.py include/layout.h
+build/$(1)/bench.img: $(IMAGE_DEPS) build/$(1)/stage2.bin build/$(1)/kernel-bench.elf
 	@echo "  IMAGE $$@"
 	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
 	    --stage2 build/$(1)/stage2.bin --kernel build/$(1)/kernel-bench.elf --fat $$(FAT) --out $$@
@@ -185,7 +208,7 @@ build/$(1)/dbg/kernel-%.elf: $$($(1)_DBG_K_OBJ) build/$(1)/dbg/k/kernel/variant_
 build/$(1)/dbg/bochs-%.sym: build/$(1)/dbg/stage2.elf build/$(1)/dbg/kernel-%.elf
 	@echo "  SYM   $$@"
 	$$(Q)nm -n $$^ | awk 'NF == 3 && $$$$2 ~ /^[tTdDbBrR]$$$$/ && $$$$3 !~ /^\.\.@/ { print $$$$1, $$$$3 }' > $$@
-build/$(1)/debug.img build/$(1)/debug-stale-tlb.img: build/$(1)/%.img: build/stage1.bin build/$(1)/dbg/stage2.bin build/$(1)/dbg/kernel-%.elf build/$(1)/dbg/bochs-%.sym disk/mkimage.py include/layout.h
+build/$(1)/debug.img build/$(1)/debug-stale-tlb.img: build/$(1)/%.img: $(IMAGE_DEPS) build/$(1)/dbg/stage2.bin build/$(1)/dbg/kernel-%.elf build/$(1)/dbg/bochs-%.sym
 	@echo "  IMAGE $$@"
 	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
 	    --stage2 build/$(1)/dbg/stage2.bin --kernel build/$(1)/dbg/kernel-$$*.elf --fat $$(FAT) --out $$@
@@ -200,49 +223,92 @@ OVERFLOW_OBJ := build/offset/k/kernel/variant_overflow.c.o
 build/offset/kernel-overflow.elf: $(offset_K_OBJ) $(OVERFLOW_OBJ) build/offset/kernel.ld
 	@echo "  LD    $@"
 	$(Q)$(CC) $(KERNEL_LDFLAGS) -T build/offset/kernel.ld -o $@ $(offset_K_OBJ) $(OVERFLOW_OBJ)
-build/offset/overflow.img: build/stage1.bin build/offset/stage2.bin build/offset/kernel-overflow.elf disk/mkimage.py include/layout.h
+build/offset/overflow.img: $(IMAGE_DEPS) build/offset/stage2.bin build/offset/kernel-overflow.elf
 	@echo "  IMAGE $@"
 	$(Q)$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
 	    --stage2 build/offset/stage2.bin --kernel build/offset/kernel-overflow.elf --fat $(FAT) --out $@
 -include $(OVERFLOW_OBJ:.o=.d)
 
-IMAGE := build/$(STRATEGY)/disk.img
-QEMU_BASE := -drive file=$(IMAGE),format=raw,if=ide -m $(MEM) -cpu $(CPU) -no-reboot
+# KERNEL=<elf>: the same loader with someone else's kernel (its own image,
+# so build/<strategy>/disk.img keeps pagelab's)
+IMAGE := build/$(STRATEGY)/$(if $(KERNEL),custom,disk).img
+build/$(STRATEGY)/custom.img: $(IMAGE_DEPS) build/$(STRATEGY)/stage2.bin $(KERNEL)
+	@echo "  IMAGE $@ (kernel: $(KERNEL))"
+	$(Q)$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
+	    --stage2 build/$(STRATEGY)/stage2.bin --kernel $(KERNEL) --fat $(FAT) --out $@
 image: deps-build $(IMAGE)
 images: deps-build $(foreach s,$(STRATEGIES),build/$(s)/disk.img)
 test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img build/$(s)/bench.img) build/offset/overflow.img
 bench-images: $(foreach s,$(STRATEGIES),build/$(s)/bench.img)
 debug-images: $(foreach s,$(STRATEGIES),build/$(s)/debug.img build/$(s)/debug-stale-tlb.img)
 
-# Debian packages: `make deps` installs what is missing (needs root or sudo).
-deps deps-build deps-run deps-test deps-bench:
-	@tools/deps.sh $@
+# Debian packages: each target checks (and as root installs) what it needs,
+# tools/deps.sh says which; `make deps` installs what every target needs.
+DEPS_TARGETS := deps deps-build deps-run deps-gdb deps-bochs deps-test deps-fuzz deps-bench
+$(DEPS_TARGETS):
+	$(if $(NO_DEPS),@:,@BOCHS_DISPLAY=$(BOCHS_DISPLAY) tools/deps.sh $@)
 
-# Without a graphical session (no $DISPLAY) QEMU's window cannot open: the
-# VGA screen is not lost, since everything on it also goes to serial.
-RUN_DISPLAY := $(if $(DISPLAY),,-display none)
-run: deps-run image
-	$(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial stdio $(QEMU_EXTRA)
+# The QEMU of `make run` and `make gdb`. Serial and the monitor share the
+# terminal (-serial mon:stdio, as xv6 does): Ctrl-A X quits, Ctrl-A C
+# switches between the guest's serial and the monitor (`info mem`,
+# `info tlb`, `gva2gpa <va>`, `xp /8gx <pa>`). Without a graphical session
+# (no $$DISPLAY) QEMU's window cannot open: the VGA screen is not lost,
+# since everything on it also goes to serial. -nographic in QEMU_EXTRA
+# brings its own mon:stdio, so ours steps aside.
+# EXIT=1: the isa-debug-exit device at DEBUG_EXIT_PORT (include/layout.h),
+# which the loader and kernel write when the boot ends; QEMU exits with
+# 2v+1, which tools/qemu_exit.sh turns into 0 (halted) or 1 (stopped).
+QEMU_RUN = $(QEMU) -drive file=$(IMAGE),format=raw,if=ide -m $(MEM) -cpu $(CPU) -no-reboot \
+            $(if $(findstring -nographic,$(QEMU_EXTRA)),,$(if $(DISPLAY),,-display none) -serial mon:stdio) \
+            $(if $(EXIT),-device isa-debug-exit$(,)iobase=$(DEBUG_EXIT_PORT)$(,)iosize=1)
+, := ,
+DEBUG_EXIT_PORT = $(shell sed -n 's/^\#define DEBUG_EXIT_PORT  *\([0-9A-Fa-fx]*\).*/\1/p' include/layout.h)
+# MEM below what pagelab boots with is refused here, before QEMU starts
+# (below about 1 MiB QEMU's own BIOS stops without a word)
+CHECK_MEM = $(PYTHON) tools/check_mem.py $(MEM)
+
+run: deps-run $(IMAGE)
+	@$(CHECK_MEM)
+	@echo "pagelab: QEMU on this terminal: Ctrl-A X quits, Ctrl-A C toggles the QEMU monitor"
+	$(if $(EXIT),@tools/qemu_exit.sh) $(QEMU_RUN) $(QEMU_EXTRA)
 
 # Bochs stops at every paging milestone of the debug image (NOTES.md,
 # "Stepping through paging in Bochs"); -unlock: a Bochs that was killed
-# leaves a lock on the image.
+# leaves a lock on the image. BOCHS_EXTRA: one more bochsrc line.
 BOCHS_VARIANT := debug$(if $(DEMO),-$(DEMO))
-bochs: deps-run build/$(STRATEGY)/$(BOCHS_VARIANT).img
-	bochs -q -unlock -f bochsrc 'ata0-master: type=disk, path="build/$(STRATEGY)/$(BOCHS_VARIANT).img", mode=flat' \
-	    'debug_symbols: file="build/$(STRATEGY)/dbg/bochs-$(BOCHS_VARIANT).sym"' $(BOCHS_EXTRA)
+bochs: deps-bochs build/$(STRATEGY)/$(BOCHS_VARIANT).img build/tools/bind_local.so
+	BOCHS_DISPLAY=$(BOCHS_DISPLAY) tools/bochs.sh -q -unlock -f bochsrc \
+	    'ata0-master: type=disk, path="build/$(STRATEGY)/$(BOCHS_VARIANT).img", mode=flat' \
+	    'debug_symbols: file="build/$(STRATEGY)/dbg/bochs-$(BOCHS_VARIANT).sym"' \
+	    $(if $(BOCHS_EXTRA),'$(BOCHS_EXTRA)')
 
-gdb: deps-run image
-	@echo "QEMU waits for gdb on :1234; in another terminal, from this directory:"
-	@echo "  PAGELAB_STRATEGY=$(STRATEGY) gdb -x tools/gdbinit"
-	$(QEMU) $(QEMU_BASE) -serial stdio -S -s $(QEMU_EXTRA)
+# tools/bochs.sh preloads it so that Bochs's VNC display binds 127.0.0.1
+build/tools/bind_local.so: tools/bind_local.c
+	@mkdir -p $(@D)
+	@echo "  CCSO  $@"
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
+# gdb: QEMU paused, its stub on 127.0.0.1:GDB_PORT only. build/gdb-session
+# names this image's strategy, kernel symbols and port; tools/gdbinit reads
+# it, so the gdb in the other terminal loads the symbols of the image that
+# runs (and warns if PAGELAB_STRATEGY asks for another).
+gdb: deps-gdb $(IMAGE)
+	@$(CHECK_MEM)
+	@printf '%s\n' "# written by make gdb: the QEMU it started (tools/gdbinit reads this)" \
+	    "image=$(IMAGE)" "strategy=$(STRATEGY)" \
+	    "kernel=$(or $(KERNEL),build/$(STRATEGY)/kernel.elf)" \
+	    "target=127.0.0.1:$(GDB_PORT)" > build/gdb-session
+	@echo "pagelab: QEMU waits for gdb on 127.0.0.1:$(GDB_PORT); in another terminal, here:"
+	@echo "  gdb -x tools/gdbinit"
+	@echo "pagelab: Ctrl-A X quits QEMU, Ctrl-A C toggles the QEMU monitor"
+	$(QEMU_RUN) -S -gdb tcp:127.0.0.1:$(GDB_PORT) $(QEMU_EXTRA)
 
 HOST_TESTS :=
 -include tests/host/loader.mk
 -include tests/host/paging.mk
 -include tests/fuzz/fuzz.mk
 
-test: deps-test images test-images debug-images $(HOST_TESTS)
+test: deps-test images test-images debug-images build/tools/bind_local.so $(HOST_TESTS)
 	@$(PYTHON) tests/run_tests.py --host $(HOST_TESTS) --strategies $(STRATEGIES) $(if $(KVM),--kvm)
 
 # KVM=1 adds cycle counts under KVM where /dev/kvm exists (never required)
@@ -254,11 +320,13 @@ clean:
 
 help:
 	@echo "make image  [STRATEGY=name]   build build/<name>/disk.img (default strategy: offset)"
-	@echo "make run    [STRATEGY= MEM= CPU= QEMU_EXTRA=]   boot it in QEMU, serial on the terminal"
-	@echo "make bochs  [STRATEGY= DEMO=stale-tlb]  the debug image in Bochs, stopping at each paging milestone"
-	@echo "make gdb    [STRATEGY=]       QEMU paused with its gdb stub (gdb -x tools/gdbinit)"
+	@echo "make run    [STRATEGY= MEM= CPU= KERNEL= EXIT=1 QEMU_EXTRA=]  boot it in QEMU; serial and"
+	@echo "                              monitor on the terminal (Ctrl-A X quits, Ctrl-A C: monitor)"
+	@echo "make bochs  [STRATEGY= DEMO=stale-tlb BOCHS_DISPLAY=rfb|x]  the debug image in Bochs's debugger"
+	@echo "make gdb    [STRATEGY= KERNEL= GDB_PORT=]  QEMU paused for gdb; then: gdb -x tools/gdbinit"
 	@echo "make test   [KVM=1]           host tests + boot tests of all strategies (KVM=1: also under KVM)"
 	@echo "make fuzz   [FUZZ_SECONDS=60] each libFuzzer harness for that long (tests/fuzz)"
 	@echo "make bench  [KVM=1]           costs per strategy and memory size: build/bench/results.csv, PNGs, summary.md"
 	@echo "make clean                    remove build/"
+	@echo "NO_DEPS=1 on any target: no Debian package check (tools/deps.sh)"
 	@echo "strategies: $(STRATEGIES)"

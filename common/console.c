@@ -317,5 +317,5 @@ void kpanic(const char *fmt, ...)
     kvprintf(fmt, ap);
     va_end(ap);
     console_write("\n");
-    halt_forever();
+    halt_with(DEBUG_EXIT_STOPPED);
 }

@@ -6,6 +6,7 @@
 #define COMMON_IO_H
 
 #include <stdint.h>
+#include "layout.h"
 
 static inline void outb(uint16_t port, uint8_t v)
 {
@@ -32,6 +33,17 @@ static inline __attribute__((noreturn)) void halt_forever(void)
 {
     for (;;)
         __asm__ volatile("cli; hlt");
+}
+
+/* The end of a boot: tell QEMU's isa-debug-exit device how it ended
+ * (DEBUG_EXIT_HALTED or DEBUG_EXIT_STOPPED; present only with `make run
+ * EXIT=1`, then QEMU exits), then halt for good. Without the device nothing
+ * answers at DEBUG_EXIT_PORT and the write is lost (an OUT to an unclaimed
+ * ISA port), so the CPU halts with the page tables live, as always. */
+static inline __attribute__((noreturn)) void halt_with(uint8_t how)
+{
+    outb(DEBUG_EXIT_PORT, how);
+    halt_forever();
 }
 
 #endif

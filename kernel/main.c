@@ -59,5 +59,5 @@ void kmain(const struct boot_info *bi)
     PAGELAB_BREAK("halted",
                   "the final tables are live: `page <address>` for any final-translation line"
                   " agrees with it; `info tab` lists every mapping; `c` halts for good");
-    halt_forever();
+    halt_with(DEBUG_EXIT_HALTED);
 }

@@ -33,7 +33,7 @@ static const char *const strategy_names[] = {
 static void stop(const char *why)
 {
     kprintf("pagelab kernel: error: %s\npagelab: halted\n", why);
-    halt_forever();
+    halt_with(DEBUG_EXIT_STOPPED);
 }
 
 void report_check_boot_info(const struct boot_info *bi)
@@ -70,7 +70,10 @@ static unsigned pit_ch2_read(void)
 
 static uint64_t clock_tsc0; /* TSC when report_clock_start loaded channel 2 */
 
-void report_clock_start(void)
+/* noinline: it is kmain's first statement, and inlined (with LTO) its port
+ * I/O would be the first line gdb finds in kmain, so `break kmain` would
+ * report common/io.h instead of kernel/main.c. */
+__attribute__((noinline)) void report_clock_start(void)
 {
     pit_ch2_start(PIT_FULL_COUNT);
     clock_tsc0 = rdtsc();

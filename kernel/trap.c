@@ -167,5 +167,5 @@ void trap_dispatch(struct trap_frame *f)
         return;
     }
     report(f);
-    halt_forever();
+    halt_with(DEBUG_EXIT_STOPPED);
 }

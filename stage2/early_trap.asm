@@ -105,6 +105,8 @@ early_report:
     call early_hex
     mov esi, msg_tail
     call early_puts
+    mov al, DEBUG_EXIT_STOPPED      ; the boot ended: QEMU exits if `make run EXIT=1`
+    out DEBUG_EXIT_PORT, al         ; added the device (common/io.h halt_with)
 .halt:
     cli
     hlt

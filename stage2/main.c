@@ -46,7 +46,7 @@ void die(const char *fmt, ...)
     kvprintf(fmt, ap);
     va_end(ap);
     console_write("\npagelab stage2: boot stopped\n");
-    halt_forever();
+    halt_with(DEBUG_EXIT_STOPPED);
 }
 
 static void boot_info_init(struct boot_info *bi, uint8_t drive)

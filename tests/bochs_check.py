@@ -31,7 +31,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -62,19 +61,19 @@ class Bochs:
     opens, and a user's `make bochs` may have it open)."""
 
     def __init__(self, image, rc_lines, extra=()):
-        self.tmp = tempfile.mkdtemp(prefix="pagelab-bochs-")
-        disk = os.path.join(self.tmp, "disk.img")
+        self.dir = qemu.RunDir("bochs-")
+        disk = self.dir.file("disk.img")
         shutil.copyfile(image, disk)
-        rc = os.path.join(self.tmp, "commands.rc")
+        rc = self.dir.file("commands.rc")
         with open(rc, "w") as f:
             f.write("".join(l + "\n" for l in rc_lines))
-        self.serial_path = os.path.join(self.tmp, "serial.log")
-        self.out_path = os.path.join(self.tmp, "bochs.out")
+        self.serial_path = self.dir.file("serial.log")
+        self.out_path = self.dir.file("bochs.out")
         self.out = open(self.out_path, "w")
-        cmd = ["bochs", "-q", "-f", "bochsrc", "-rc", rc,
+        cmd = ["tools/bochs.sh", "-q", "-f", "bochsrc", "-rc", rc,
                'ata0-master: type=disk, path="%s", mode=flat' % disk,
                "com1: enabled=1, mode=file, dev=%s" % self.serial_path,
-               "log: %s" % os.path.join(self.tmp, "bochs.log")] + list(extra)
+               "log: %s" % self.dir.file("bochs.log")] + list(extra)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self.out,
                                      stderr=subprocess.STDOUT, text=True)
 
@@ -111,9 +110,11 @@ class Bochs:
             self.proc.kill()
             self.proc.wait()
         self.out.close()
-        out = self.output()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        return out
+        return self.output()
+
+    def close(self):
+        """Remove the run's files, or keep them if a check failed (qemu.RunDir)."""
+        self.dir.close()
 
 
 def canonical(va):
@@ -192,13 +193,23 @@ def compare(finals, answers):
 def check_boot(record, name, image, strategy, extra=(), sizes=("4K", "2M", "1G")):
     want = expected_breaks(strategy)
     b = Bochs(image, ["c"] * len(want), extra)
+    try:
+        check_halted_boot(record, name, b, want, sizes)
+    finally:
+        b.close()
+
+
+def check_halted_boot(record, name, b, want, sizes):
     halted = b.wait_serial(BREAK + "halted")
     serial = b.serial()
     finals = qemu.final_translations(serial) or []
     asked = [f for f in finals if canonical(f[0])]
+    vnc = vnc_sockets(b.output()) if halted else None
     if halted:
         b.send(["page 0x%x" % va for va, _, _ in asked])
     out = b.finish()
+    record(vnc is not None and vnc[0] and not vnc[1],
+           name + ": Bochs's VNC display listens on 127.0.0.1 only", "listening: %s" % (vnc,))
     seen = breaks_seen(serial)
     record(halted and milestones_match(seen, want), name + ": stops at every milestone, in order",
            "saw %s" % seen)
@@ -217,6 +228,16 @@ def check_boot(record, name, image, strategy, extra=(), sizes=("4K", "2M", "1G")
            "; ".join(wrong[:5] + ["no %s line" % m for m in missing]))
 
 
+VNC_PORT = re.compile(r"^pagelab: Bochs's VGA screen: vncviewer 127\.0\.0\.1::(\d+)", re.M)
+
+
+def vnc_sockets(output):
+    """qemu.listening() for the VNC port tools/bochs.sh reported; None when
+    it reported none."""
+    m = VNC_PORT.search(output)
+    return qemu.listening(int(m.group(1))) if m else None
+
+
 def tlb_entry(text, kind):
     """(lpf, ppf) of the first ITLB/DTLB entry `tlb` printed in text."""
     m = re.search(r"<%s\.entry\d+>\s*entry\d+ = \{\s*lpf = 0x([0-9a-f]+).*?ppf = 0x([0-9a-f]+)"
@@ -228,6 +249,13 @@ def check_stale_tlb(record, name, image, strategy):
     want = expected_breaks(strategy, demo=True)
     stop = want.index(STALE_TLB[0]) + 1
     b = Bochs(image, ["c"] * stop)
+    try:
+        check_stale_tlb_run(record, name, b, want, stop)
+    finally:
+        b.close()
+
+
+def check_stale_tlb_run(record, name, b, want, stop):
     ok = b.wait_serial(BREAK + STALE_TLB[0])
     m = re.search(r"demo: stale TLB: 0x([0-9a-f]+) -> frame A 0x([0-9a-f]+)", b.serial())
     n = re.search(r"demo: PTE now says frame B 0x([0-9a-f]+)", b.serial())
@@ -283,6 +311,7 @@ def transcript(strategy, demo):
         cmds = [c for c in re.findall(r"`([^`]+)`", look) if "<" not in c and c != "c"]
         b.send(cmds + (["c"] if i + 1 < len(want) else []))
     print(b.finish())
+    b.close()
 
 
 def run(record, strategies=STRATEGIES):

@@ -3,22 +3,24 @@
 
 tests/run_tests.py calls run(record), so its results count in the same
 "N passed, N failed" line (alone: `python3 tests/gdb_check.py` after
-`make images`). Two gdb sessions in batch mode, as `make gdb` users run it
-(`gdb -x tools/gdbinit`), against one QEMU started paused with its stub on
-a Unix socket:
+`make images`). `make gdb` itself starts QEMU paused (its stub must listen
+on 127.0.0.1 only, and build/gdb-session must name the image); then gdb
+sessions in batch mode, as `make gdb` users run it (`gdb -x tools/gdbinit`):
   1. from the reset vector: stops in stage1 and stage2 in real mode (the
      instructions decoded as 16-bit code), in stage2_main (32-bit, by
      symbol) and in kmain (long mode, by symbol), then detaches: the boot
      goes on;
   2. once serial shows "pagelab: halted": `pagewalk` for every final-
      translation address; each result line must equal the kernel's (the
-     physical address, page size and rwx, or unmapped).
+     physical address, page size and rwx, or unmapped);
+  3. one with PAGELAB_STRATEGY naming another strategy: gdb warns that
+     those symbols are not the running image's.
 """
 import os
 import re
+import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,7 +31,14 @@ RESULT = re.compile(r"^0x([0-9a-f]{16}) -> (?:0x([0-9a-f]{16}) (\S+) (\S+)|unmap
 
 
 def gdb_batch(strategy, target, commands):
-    env = dict(os.environ, PAGELAB_STRATEGY=strategy, PAGELAB_GDB_TARGET=target)
+    """gdb -x tools/gdbinit in batch mode; strategy and target None: what
+    build/gdb-session says, as for a user after `make gdb`."""
+    env = dict(os.environ)
+    for var, value in (("PAGELAB_STRATEGY", strategy), ("PAGELAB_GDB_TARGET", target)):
+        if value is None:
+            env.pop(var, None)
+        else:
+            env[var] = value
     args = ["gdb", "-batch", "-nx", "-x", "tools/gdbinit"]
     for c in commands:
         args += ["-ex", c]
@@ -76,32 +85,68 @@ def check_walks(record, name, out, finals):
            "; ".join(wrong[:5]) or out[-400:])
 
 
+def start_make_gdb(strategy, port, out_path):
+    """`make gdb` as a user starts it (its package check skipped: make test
+    did it), its terminal output into out_path; returns the process, which
+    leads a process group of its own (make and its QEMU)."""
+    out = open(out_path, "wb")
+    p = subprocess.Popen(["make", "--no-print-directory", "gdb", "STRATEGY=" + strategy,
+                          "GDB_PORT=%d" % port, "NO_DEPS=1"], stdin=subprocess.DEVNULL,
+                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    out.close()
+    return p
+
+
+def stop(p):
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    p.wait()
+
+
 def run(record, strategy="offset"):
     name = "gdb/%s" % strategy
-    tmp = tempfile.mkdtemp(prefix="pagelab-gdb-")
-    sock = os.path.join(tmp, "gdb.sock")
-    b = qemu.Boot("build/%s/disk.img" % strategy, mem="512M", cpu="max",
-                  extra=["-S", "-gdb", "unix:%s,server,nowait" % sock])
+    run_dir = qemu.RunDir("gdb-")
+    port = qemu.free_port()
+    out_path = run_dir.file("make-gdb.out")
+    p = start_make_gdb(strategy, port, out_path)
     try:
-        for _ in range(200):                  # QEMU creates the socket when it is ready
-            if os.path.exists(sock):
+        listening = None
+        for _ in range(400):                  # QEMU listens once it is ready
+            listening = qemu.listening(port)
+            if listening[0] or p.poll() is not None:
                 break
             time.sleep(0.05)
-        out = gdb_batch(strategy, sock, ["break *0x7c00", "continue", "break *0x8004",
-                                         "continue", "break stage2_main", "continue",
-                                         "break kmain", "continue", "delete", "detach"])
+        record(listening[0] and not listening[1],
+               name + ": make gdb's stub listens on 127.0.0.1 only", "listening: %s; %s"
+               % (listening, qemu.read_log(out_path)[-300:]))
+        session = qemu.read_log("build/gdb-session")
+        record("strategy=%s\n" % strategy in session and "target=127.0.0.1:%d\n" % port in session,
+               name + ": make gdb writes build/gdb-session for its image", session)
+        out = gdb_batch(None, None, ["break *0x7c00", "continue", "break *0x8004",
+                                     "continue", "break stage2_main", "continue",
+                                     "break kmain", "continue", "delete", "detach"])
         check_modes(record, name, out)
-        if not record(b.wait_for(qemu.HALTED), name + ": boots on to 'pagelab: halted' after"
-                      " gdb detaches", b.serial()[-300:]):
+        serial = lambda: qemu.read_log(out_path)
+        for _ in range(TIMEOUT * 20):
+            if qemu.HALTED in serial():
+                break
+            time.sleep(0.05)
+        if not record(qemu.HALTED in serial(), name + ": boots on to 'pagelab: halted' after"
+                      " gdb detaches", serial()[-300:]):
             return
-        finals = qemu.final_translations(b.serial()) or []
-        out = gdb_batch(strategy, sock, ["pagewalk 0x%x" % va for va, _, _ in finals])
+        finals = qemu.final_translations(serial()) or []
+        out = gdb_batch(None, None, ["pagewalk 0x%x" % va for va, _, _ in finals])
         check_walks(record, name, out, finals)
+        other = "identity" if strategy != "identity" else "offset"
+        out = gdb_batch(other, None, ["detach"])
+        record("warning: `make gdb` started the %s image" % strategy in out,
+               name + ": gdb warns when PAGELAB_STRATEGY names another strategy's symbols",
+               out[-300:])
     finally:
-        b.close()
-        for f in os.listdir(tmp):
-            os.unlink(os.path.join(tmp, f))
-        os.rmdir(tmp)
+        stop(p)
+        run_dir.close()
 
 
 def main():

@@ -1,12 +1,19 @@
 """qemu.py - boot a pagelab image under QEMU and talk to its monitor.
 
-Used by tests/run_tests.py (and later the benchmark). The guest's serial
-port goes to a file; the HMP monitor listens on a Unix socket so that the
+Used by tests/run_tests.py, the other check modules and the benchmark. The
+guest's serial port goes to a file; the HMP monitor listens on an abstract
+Unix socket (nothing on the file system, no path-length limit) so that the
 test can ask QEMU's own page walker (`gva2gpa`) about addresses while the
 guest sits halted with its page tables live.
+
+Every run gets a directory of its own under build/test/runs/ (run_dir):
+removed when the run is closed, unless a check failed while it was open
+(record_failure, called by every "FAIL:" recorder); then it stays, and its
+path is printed right after the failure. Nothing is written outside build/.
 """
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +21,33 @@ import tempfile
 import time
 
 HALTED = "pagelab: halted"
+RUNS = "build/test/runs"
+failures = 0    # checks failed so far in this process (record_failure)
+
+
+def record_failure():
+    """Count a failed check: the runs open now keep their logs."""
+    global failures
+    failures += 1
+
+
+class RunDir:
+    """A directory under RUNS for one emulator run's files, and the rule for
+    keeping it: close() removes it unless a check failed since it was made."""
+
+    def __init__(self, prefix):
+        os.makedirs(RUNS, exist_ok=True)
+        self.path = tempfile.mkdtemp(prefix=prefix, dir=RUNS)
+        self.failures_at_start = failures
+
+    def file(self, name):
+        return os.path.join(self.path, name)
+
+    def close(self):
+        if failures > self.failures_at_start:
+            print("    (the files of this run are kept in %s)" % self.path, flush=True)
+        else:
+            shutil.rmtree(self.path, ignore_errors=True)
 
 
 class Boot:
@@ -25,16 +59,22 @@ class Boot:
             i = extra.index("-accel")
             accel = extra[i + 1]
             del extra[i:i + 2]
-        self.tmp = tempfile.mkdtemp(prefix="pagelab-")
-        self.serial_path = os.path.join(self.tmp, "serial.log")
-        self.mon_path = os.path.join(self.tmp, "monitor.sock")
+        self.dir = RunDir("qemu-")
+        self.serial_path = self.dir.file("serial.log")
+        # abstract socket: a name in the kernel's socket namespace, unique by
+        # the run directory's random suffix, gone when QEMU exits
+        self.mon_name = "pagelab-monitor-" + os.path.basename(self.dir.path)
         self.timeout = timeout
         cmd = ["qemu-system-x86_64", "-accel", accel, "-m", mem, "-cpu", cpu,
                "-drive", "file=%s,format=raw,if=ide,snapshot=on" % image,
                "-display", "none", "-no-reboot", "-no-shutdown",
                "-serial", "file:" + self.serial_path,
-               "-monitor", "unix:%s,server,nowait" % self.mon_path] + list(extra)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               "-chardev", "socket,id=mon,path=%s,server=on,wait=off,abstract=on" % self.mon_name,
+               "-mon", "chardev=mon,mode=readline"] + list(extra)
+        # QEMU's own messages go to a file of the run: a pipe nobody reads
+        # would block QEMU once it filled
+        self.qemu_out = open(self.dir.file("qemu.out"), "wb")
+        self.proc = subprocess.Popen(cmd, stdout=self.qemu_out, stderr=subprocess.STDOUT)
         self.mon = None
 
     def serial(self):
@@ -56,7 +96,7 @@ class Boot:
             for _ in range(100):
                 try:
                     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                    s.connect(self.mon_path)
+                    s.connect("\0" + self.mon_name)
                     self.mon = s
                     break
                 except OSError:
@@ -89,12 +129,46 @@ class Boot:
         m = re.search(r"gpa:\s*(0x[0-9a-fA-F]+|0)\b", out)   # printf %#x prints 0 as "0"
         return int(m.group(1), 0) if m else None
 
+    def qemu_output(self):
+        """What QEMU itself printed (errors, warnings)."""
+        return read_log(self.dir.file("qemu.out"))
+
     def close(self):
         if self.mon:
             self.mon.close()
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        self.qemu_out.close()
+        self.dir.close()
+
+
+def listening(port):
+    """([loopback addresses], [other addresses]) of the listening TCP sockets
+    on `port`, IPv4 and IPv6, from /proc/net/tcp{,6}: a server meant for this
+    machine only has the first and not the second."""
+    local, other = [], []
+    for table, loopback in (("/proc/net/tcp", "0100007F"),
+                            ("/proc/net/tcp6", "00000000000000000000000001000000")):
+        try:
+            with open(table) as f:
+                rows = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in rows:
+            fields = line.split()
+            addr, hexport = fields[1].split(":")
+            if int(hexport, 16) != port or fields[3] != "0A":      # 0A: TCP_LISTEN
+                continue
+            (local if addr == loopback else other).append("%s:%d" % (addr, port))
+    return local, other
+
+
+def free_port():
+    """A TCP port nobody on this machine listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def read_log(path):
@@ -114,6 +188,8 @@ def run_alone(run, *args):
 
     def record(ok, name, why=""):
         counts["pass" if ok else "fail"] += 1
+        if not ok:
+            record_failure()
         print(("PASS: %s" % name) if ok else ("FAIL: %s: %s" % (name, why)), flush=True)
         return ok
     run(record, *args)

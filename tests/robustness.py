@@ -334,7 +334,7 @@ def guest_halted(b):
 
 
 def vga_text(b):
-    path = os.path.join(b.tmp, "vga.bin")
+    path = b.dir.file("vga.bin")
     b.hmp("pmemsave 0x%x %d \"%s\"" % (VGA_TEXT, VGA_COLS * VGA_ROWS * 2, path))
     with open(path, "rb") as f:
         cells = f.read()
@@ -427,7 +427,7 @@ class Tables:
 
     def table(self, pa):
         if pa not in self.cache:
-            path = os.path.join(self.b.tmp, "table.bin")
+            path = self.b.dir.file("table.bin")
             self.b.hmp("pmemsave 0x%x 4096 \"%s\"" % (pa, path))
             with open(path, "rb") as f:
                 self.cache[pa] = struct.unpack("<512Q", f.read())

@@ -33,6 +33,8 @@ results = {"pass": 0, "fail": 0}
 
 def record(ok, name, why=""):
     results["pass" if ok else "fail"] += 1
+    if not ok:
+        qemu.record_failure()
     m = re.match(r"(?:boot|guest)/([a-z-]+)/", name)
     if m:
         compare.note_result(m.group(1), ok)

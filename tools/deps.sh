@@ -1,33 +1,63 @@
 #!/bin/sh
-# deps.sh - install the Debian packages a make target needs, if missing.
-# Usage: tools/deps.sh deps|deps-build|deps-run|deps-test|deps-bench
-# As root it runs apt-get itself; otherwise it prints the exact command.
+# deps.sh - check, and as root install, the Debian packages one make target
+# needs. Usage: tools/deps.sh deps-<target>   (BOCHS_DISPLAY=x adds bochs-x)
+#
+# Each target asks for its own list only: `make run` needs no Bochs, `make
+# bochs` no QEMU. As root the missing packages are installed with apt-get,
+# its output kept in build/deps-apt.log; with password-less sudo through
+# sudo; otherwise the exact command is printed and the target stops.
+# `make ... NO_DEPS=1` skips this script altogether.
 set -eu
-build="nasm gcc binutils make python3 dosfstools mtools"
-run="$build qemu-system-x86 bochs bochsbios vgabios bochs-x gdb"
-# clang + libclang-rt-14-dev: the libFuzzer harnesses (tests/fuzz)
-# bochs, its BIOSes and gdb: tests/bochs_check.py and tests/gdb_check.py
-test_pkgs="$build qemu-system-x86 clang libclang-rt-14-dev bochs bochsbios vgabios gdb"
-# gnuplot: the PNG plots of `make bench`
-bench_pkgs="$build qemu-system-x86 gnuplot-nox"
+# building any image: assembler, compilers, binutils (objcopy, nm), the FAT
+# tools of disk/mkimage.py
+build="make nasm gcc binutils python3 dosfstools mtools"
+qemu="qemu-system-x86"
+# bochsbios and vgabios: the BIOS ROMs bochsrc names; the bochs package has
+# the rfb display pagelab runs headless
+bochs="bochs bochsbios vgabios"
+# clang + libclang-rt-14-dev: the host tests' sanitizers and the libFuzzer
+# harnesses (tests/fuzz)
+fuzz="clang libclang-rt-14-dev"
 case "${1:-deps}" in
-    deps-build) want=$build ;;
-    deps-run) want=$run ;;
-    deps-test) want=$test_pkgs ;;
-    deps-bench) want=$bench_pkgs ;;
-    *) want="$run $test_pkgs gnuplot-nox" ;;
+    deps-build) want="$build" ;;
+    deps-run) want="$build $qemu" ;;
+    deps-gdb) want="$build $qemu gdb" ;;
+    deps-bochs)
+        want="$build $bochs"
+        [ "${BOCHS_DISPLAY:-rfb}" = x ] && want="$want bochs-x"   # the x display plugin
+        ;;
+    # make test: the host tests, QEMU boots, Bochs (headless), gdb
+    deps-test) want="$build $qemu $fuzz $bochs gdb" ;;
+    deps-fuzz) want="$build $fuzz" ;;
+    # gnuplot: the PNG plots of `make bench`
+    deps-bench) want="$build $qemu gnuplot-nox" ;;
+    deps) want="$build $qemu $fuzz $bochs gdb gnuplot-nox" ;;
+    *) echo "deps.sh: unknown target '$1'" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
-echo "pagelab: missing Debian packages:$missing"
 if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+    sudo=""
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+    sudo="sudo"
 else
-    echo "pagelab: run as root:  apt-get install -y$missing"
+    echo "pagelab: missing Debian packages:$missing"
+    echo "pagelab: install them as root:  apt-get install -y$missing"
+    echo "pagelab: (or run make with NO_DEPS=1 to skip this check)"
+    exit 1
+fi
+mkdir -p build
+log=build/deps-apt.log
+echo "pagelab: installing Debian packages:$missing (apt-get; its output: $log)"
+if $sudo apt-get update >"$log" 2>&1 &&
+   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $missing >>"$log" 2>&1
+then
+    echo "pagelab: installed:$missing"
+else
+    echo "pagelab: apt-get failed; the end of $log:"
+    tail -n 15 "$log"
     exit 1
 fi

@@ -1,11 +1,15 @@
 """pagelab_gdb.py - gdb commands for pagelab under QEMU, sourced by tools/gdbinit.
 
   pagelab-attach   load the symbols of build/<strategy>/stage2.elf (32-bit)
-                   and kernel.elf (64-bit), connect to QEMU's gdb stub and
-                   report the CPU mode at every stop. Strategy: env
-                   PAGELAB_STRATEGY (default offset); stub: env
-                   PAGELAB_GDB_TARGET (default localhost:1234; a path is a
-                   Unix socket).
+                   and the kernel (64-bit), connect to QEMU's gdb stub and
+                   report the CPU mode at every stop. What to load and where
+                   to connect: build/gdb-session, written by `make gdb` for
+                   the QEMU it started (strategy, kernel, 127.0.0.1:port);
+                   env PAGELAB_STRATEGY, PAGELAB_KERNEL and
+                   PAGELAB_GDB_TARGET (host:port, or a Unix socket path)
+                   override it, with a warning when the strategy differs
+                   from the running image's (its breakpoints would never
+                   hit).
   pagelab-mode [N] the CPU mode (real, 32-bit protected, long) and the next
                    N instructions decoded for that mode.
   pagewalk VA      walk the 4-level tables from CR3 for VA, reading physical
@@ -177,6 +181,18 @@ class PagelabMode(gdb.Command):
         report_mode(int(arg) if arg.strip() else 3)
 
 
+SESSION = "build/gdb-session"
+
+
+def read_session():
+    """build/gdb-session as a dict (empty if `make gdb` never ran here)."""
+    try:
+        with open(SESSION) as f:
+            return dict(l.strip().split("=", 1) for l in f if "=" in l and l[0] != "#")
+    except OSError:
+        return {}
+
+
 class PagelabAttach(gdb.Command):
     """pagelab-attach: symbols of stage2 and the kernel, connect to QEMU,
     report the CPU mode at every stop."""
@@ -185,14 +201,24 @@ class PagelabAttach(gdb.Command):
         super().__init__("pagelab-attach", gdb.COMMAND_SUPPORT)
 
     def invoke(self, arg, from_tty):
-        strategy = os.environ.get("PAGELAB_STRATEGY", "offset")
-        target = os.environ.get("PAGELAB_GDB_TARGET", "localhost:1234")
+        session = read_session()
+        strategy = os.environ.get("PAGELAB_STRATEGY") or session.get("strategy")
+        target = os.environ.get("PAGELAB_GDB_TARGET") or session.get("target")
+        if not strategy or not target:
+            raise gdb.GdbError("no %s: start QEMU with `make gdb [STRATEGY=...]` first"
+                               " (or set PAGELAB_STRATEGY and PAGELAB_GDB_TARGET)" % SESSION)
+        if session.get("strategy") not in (None, strategy):
+            print("[pagelab] warning: `make gdb` started the %s image (%s), but these are the"
+                  " symbols of %s: its breakpoints will not hit"
+                  % (session["strategy"], SESSION, strategy))
         build = os.path.join("build", strategy)
-        for elf in ("kernel.elf", "stage2.elf"):
-            if not os.path.exists(os.path.join(build, elf)):
-                raise gdb.GdbError("no %s/%s: run `make image STRATEGY=%s` first"
-                                   % (build, elf, strategy))
-        gdb.execute("symbol-file %s/kernel.elf" % build)
+        kernel = os.environ.get("PAGELAB_KERNEL") or (
+            session.get("kernel") if session.get("strategy") == strategy
+            else os.path.join(build, "kernel.elf"))
+        for elf in (kernel, os.path.join(build, "stage2.elf")):
+            if not os.path.exists(elf):
+                raise gdb.GdbError("no %s: run `make image STRATEGY=%s` first" % (elf, strategy))
+        gdb.execute("symbol-file %s" % kernel)
         # linked at its load address: the ELF's own section addresses apply
         gdb.execute("add-symbol-file %s/stage2.elf" % build)
         gdb.execute("target remote " + target)

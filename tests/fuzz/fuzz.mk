@@ -65,5 +65,5 @@ $(FUZZ_DIR)/smoke: tests/fuzz/fuzz.mk $(FUZZ_BINS) $(FUZZ_BUILT_SEEDS)
 HOST_TESTS += $(FUZZ_DIR)/smoke
 
 .PHONY: fuzz
-fuzz: deps-test $(FUZZ_BINS) $(FUZZ_BUILT_SEEDS)
+fuzz: deps-fuzz $(FUZZ_BINS) $(FUZZ_BUILT_SEEDS)
 	@tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
