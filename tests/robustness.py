@@ -635,10 +635,10 @@ def cases(sparse, strategies):
         Case("cpu-no-nx", TEST_IMG % "offset", [KERNEL_HALT], cpu="qemu64,-nx",
              walk=walk_no_nx, checks=no_nx_boot),
         Case("cpu-no-1g-pages", TEST_IMG % "offset",
-             ["window 4 GiB with 2 MiB pages", KERNEL_HALT], cpu="qemu64,-pdpe1gb",
+             ["window 4 GiB in 2 MiB pages", KERNEL_HALT], cpu="qemu64,-pdpe1gb",
              walk=window_leaf_size(1 << 21), checks=booted_well),
         Case("cpu-1g-pages", TEST_IMG % "offset",
-             ["window 4 GiB with 1 GiB pages", KERNEL_HALT], cpu="qemu64,+pdpe1gb",
+             ["window 4 GiB in 1 GiB pages", KERNEL_HALT], cpu="qemu64,+pdpe1gb",
              walk=window_leaf_size(1 << 30), checks=booted_well),
         # ---- memory maps
         Case("mem-32M", TEST_IMG % "offset", [KERNEL_HALT], mem="32M", checks=covers_ram),
