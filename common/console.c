@@ -1,23 +1,19 @@
 /*
  * console.c - COM1 + VGA text console and a small printf, shared by stage2
- * (compiled -m32) and the kernel (-m64). No 64-bit division: stage2 links
- * without libgcc, so decimal conversion divides by 10 with shifts.
+ * (compiled -m32) and the kernel (-m64). Serial gets every line exactly as
+ * printed (tests and users parse it); the screen (vga.c) wraps long lines
+ * at word boundaries. No 64-bit division: stage2 links without libgcc, so
+ * decimal conversion divides by 10 with shifts.
  */
 #include <stdint.h>
 #include <stddef.h>
 #include "console.h"
 #include "io.h"
+#include "vga.h"
 #include "debug.h"
 #include "../include/layout.h"
 #include "../include/uart.h"
 
-#define VGA_TEXT_ADDR   0xB8000
-#define VGA_COLS        80
-#define VGA_ROWS        25
-#define VGA_ATTR        0x07          /* light grey on black */
-
-static volatile uint16_t *const vga = (volatile uint16_t *)VGA_TEXT_ADDR;
-static unsigned vga_row, vga_col;
 static int uart_present;
 static int e9_enabled = PAGELAB_DEBUG_ON; /* debug images: Bochs shows it all */
 
@@ -53,77 +49,18 @@ static void uart_putc(char c)
     outb(COM1_PORT + UART_DATA, (uint8_t)c);
 }
 
-/* Scrolling rewrites the whole screen, and under QEMU's TCG every access to
- * the VGA window (0xA0000-0xBFFFF, device memory) is a call into the VGA
- * model: scrolling a line at a time by reading and writing 4000 cells made
- * the console most of the kernel's boot time. So a RAM shadow holds the
- * screen, and the console scrolls half a screen at once, writing the cells
- * out from the shadow (never reading VGA memory). */
-#define VGA_SCROLL_ROWS (VGA_ROWS / 2)
+/* The screen's cells and their RAM shadow (see vga.c for why a shadow). */
 static uint16_t shadow[VGA_ROWS * VGA_COLS];
+static struct vga_screen screen;
 
-static void vga_set(unsigned cell, uint16_t v)
-{
-    shadow[cell] = v;
-    vga[cell] = v;
-}
-
-static void vga_scroll(void)
-{
-    const unsigned keep = (VGA_ROWS - VGA_SCROLL_ROWS) * VGA_COLS;
-    for (unsigned i = 0; i < keep; i++)
-        shadow[i] = shadow[i + VGA_SCROLL_ROWS * VGA_COLS];
-    for (unsigned i = keep; i < VGA_ROWS * VGA_COLS; i++)
-        shadow[i] = (VGA_ATTR << 8) | ' ';
-    for (unsigned i = 0; i < VGA_ROWS * VGA_COLS; i++)
-        vga[i] = shadow[i];
-    vga_row = VGA_ROWS - VGA_SCROLL_ROWS;
-}
-
-static void vga_putc(char c)
-{
-    if (c == '\n') {
-        vga_col = 0;
-        vga_row++;
-    } else if (c != '\r') {
-        vga_set(vga_row * VGA_COLS + vga_col, (uint16_t)((VGA_ATTR << 8) | (uint8_t)c));
-        if (++vga_col == VGA_COLS) {
-            vga_col = 0;
-            vga_row++;
-        }
-    }
-    if (vga_row == VGA_ROWS)
-        vga_scroll();
-}
-
-static int vga_row_blank(unsigned row)
-{
-    for (unsigned c = 0; c < VGA_COLS; c++)
-        if ((shadow[row * VGA_COLS + c] & 0xFF) != ' ' && (shadow[row * VGA_COLS + c] & 0xFF) != 0)
-            return 0;
-    return 1;
-}
-
-void console_init(enum console_screen screen)
+void console_init(enum console_screen mode)
 {
     uart_init();
-    vga_row = vga_col = 0;
-    if (screen == CONSOLE_CONTINUE) {
-        /* the previous stage left no cursor: read its screen once and
-         * continue below its last line */
-        for (unsigned i = 0; i < VGA_COLS * VGA_ROWS; i++)
-            shadow[i] = vga[i];
-        for (unsigned r = VGA_ROWS; r > 0; r--)
-            if (!vga_row_blank(r - 1)) {
-                vga_row = r;
-                break;
-            }
-        if (vga_row == VGA_ROWS)
-            vga_scroll();
-        return;
-    }
-    for (unsigned i = 0; i < VGA_COLS * VGA_ROWS; i++)
-        vga_set(i, (VGA_ATTR << 8) | ' ');
+    vga_init(&screen, (volatile uint16_t *)VGA_TEXT_ADDR, shadow);
+    if (mode == CONSOLE_CONTINUE)
+        vga_continue(&screen);  /* the previous stage left no cursor: below its last line */
+    else
+        vga_clear(&screen);
 }
 
 void console_enable_e9(void)
@@ -138,7 +75,7 @@ void console_putc(char c)
     uart_putc(c);
     if (e9_enabled)
         outb(BOCHS_E9_PORT, (uint8_t)c);
-    vga_putc(c);
+    vga_putc(&screen, c);
 }
 
 void console_write(const char *s)

@@ -44,7 +44,7 @@ static void experiment_page0(void)
         return;
     va_ptr(0)[NEW_OFFSET_WORDS] = NEW_IN_VGA;
     uint64_t seen = va_ptr(VGA_FRAME)[NEW_OFFSET_WORDS];
-    kprintf("  wrote \"New!\" through page 0; read back through 0x%x: %s\n", VGA_FRAME,
+    kprintf("  wrote \"New!\" via page 0; read back via 0x%x: %s\n", VGA_FRAME,
             seen == NEW_IN_VGA ? "New! (same frame)" : "different (BUG)");
 }
 
@@ -71,7 +71,7 @@ static void experiment_deadbeaf(void)
         return;
     va_ptr(DEADBEAF_PAGE)[NEW_OFFSET_WORDS] = NEW_IN_VGA;
     uint64_t seen = va_ptr(VGA_FRAME)[NEW_OFFSET_WORDS];
-    kprintf("  wrote \"New!\" through 0x%llx; read back through 0x%x: %s\n", DEADBEAF_PAGE,
+    kprintf("  wrote \"New!\" via 0x%llx; read back via 0x%x: %s\n", DEADBEAF_PAGE,
             VGA_FRAME, seen == NEW_IN_VGA ? "New! (same frame)" : "different (BUG)");
 }
 
@@ -86,8 +86,9 @@ static void experiment_write_code(void)
     const struct probe_fault *f = probe_last_fault();
     char why[96];
     pf_decode(f->error_code, why, sizeof(why));
-    kprintf("  caught: vector %llu at 0x%llx: %s; boot continues\n",
-            (unsigned long long)f->vector, (unsigned long long)f->cr2, why);
+    kprintf("  caught: vector %llu at 0x%llx; boot continues\n", (unsigned long long)f->vector,
+            (unsigned long long)f->cr2);
+    kprintf("  error code: %s\n", why);
 }
 
 void experiments_run(const struct boot_info *bi)
@@ -115,7 +116,7 @@ void experiments_run(const struct boot_info *bi)
                   DEADBEAF_PAGE, VGA_FRAME, DEADBEAF_PAGE, VGA_FRAME);
     experiment_unmap_page0();
     experiment_write_code();
-    kprintf("mapped ranges (info tab style):\n");
+    kprintf("mapped ranges (info tab style, supervisor unless marked user):\n");
     pt_dump_ranges();
 }
 
@@ -144,7 +145,7 @@ void final_translations(const struct boot_info *bi)
     uint64_t stack_var = 0;
     const struct { const char *what; uint64_t va; } lines[] = {
         { "page 0 (NULL, unmapped again)", 0 },
-        { "page 0 + 0xc80 (where New! was written)", NEW_OFFSET_WORDS * 8 },
+        { "page 0 + 0xc80 (where New! went)", NEW_OFFSET_WORDS * 8 },
         { "VGA buffer", VGA_FRAME },
         { "kernel code", (uint64_t)(uintptr_t)kmain },
         { "kernel stack", (uint64_t)(uintptr_t)&stack_var },

@@ -74,9 +74,9 @@ void protect_init(const struct boot_info *bi)
     if (st != PT_OK)
         kpanic("protect_init: double-fault stack guard page: %s", pt_status_name(st));
     uint64_t cr0 = read_cr0(), cr4 = read_cr4(), efer = rdmsr(MSR_EFER);
-    kprintf("protections: CR0.WP %s, EFER.NXE %s, SMEP %s, SMAP %s; page 0 unmapped; "
-            "guard pages below the kernel stack and the double-fault stack (0x%llx)\n",
+    kprintf("protections: CR0.WP %s, EFER.NXE %s, SMEP %s, SMAP %s; page 0 unmapped\n",
             state(cr0, CR0_WP, 1), state(efer, EFER_NXE, has(bi, CPU_NX)),
-            state(cr4, CR4_SMEP, has(bi, CPU_SMEP)), state(cr4, CR4_SMAP, has(bi, CPU_SMAP)),
+            state(cr4, CR4_SMEP, has(bi, CPU_SMEP)), state(cr4, CR4_SMAP, has(bi, CPU_SMAP)));
+    kprintf("  guard pages below the kernel and double-fault stacks (0x%llx)\n",
             (unsigned long long)trap_df_guard_page());
 }

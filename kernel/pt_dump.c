@@ -1,7 +1,8 @@
 /*
  * pt_dump.c - the two page-table listings, both built on pt_visit:
- *   pt_dump_raw     every non-empty entry, level by level (blog_os prints
- *                   "L4 Entry 0: ..." the same way);
+ *   pt_dump_raw     every non-empty entry, level by level, "L4[0] <entry>
+ *                   ..." (blog_os prints "L4 Entry 0: ..." the same way;
+ *                   the shorter name keeps a line within 80 columns);
  *   pt_dump_ranges  merged "virt-range -> phys-range flags" lines, like
  *                   Bochs's `info tab`.
  * Output goes through kprintf. Used by the kernel's experiments and the
@@ -42,14 +43,14 @@ static void raw_line(const struct pt_visit_entry *x, void *ctx)
     static const char spaces[] = "      "; /* 2 per level below 4 */
     char flags[48];
     (void)ctx;
-    kprintf("%sL%u Entry %u: 0x%016lx ", spaces + 2 * (x->level - 1), x->level,
+    kprintf("%sL%u[%u] 0x%016lx ", spaces + 2 * (x->level - 1), x->level,
             x->index, x->entry);
     if (x->kind == PT_VISIT_TABLE)
         kprintf("table 0x%lx (%u used)", x->phys.pa, x->used);
     else if (x->kind == PT_VISIT_LEAF)
         kprintf("%s page 0x%lx", size_name(x->span), x->phys.pa);
     else if (x->kind == PT_VISIT_RESERVED)
-        kprintf("table 0x%lx, %s's own range: not listed", x->phys.pa, strategy_name());
+        kprintf("%s's own range", strategy_name());     /* the table is in the entry */
     else if (x->kind == PT_VISIT_BAD)
         kprintf("PS set at level 4 (reserved)");
     else
@@ -75,9 +76,11 @@ static void run_print(struct run *r)
     if (!r->open)
         return;
     uint32_t p = r->prot;
-    kprintf("0x%016lx-0x%016lx -> 0x%013lx-0x%013lx r%c%c %s%s%s\n", r->va,
+    /* 12 hex digits of physical address at least, as Bochs's `info tab`;
+     * supervisor pages carry no word, so that a line fits 80 columns */
+    kprintf("0x%016lx-0x%016lx -> 0x%012lx-0x%012lx r%c%c%s%s%s\n", r->va,
             r->va_end - 1, r->pa, r->pa_end - 1, (p & PT_PROT_WRITE) ? 'w' : '-',
-            (p & PT_PROT_EXEC) ? 'x' : '-', (p & PT_PROT_USER) ? "user" : "kernel",
+            (p & PT_PROT_EXEC) ? 'x' : '-', (p & PT_PROT_USER) ? " user" : "",
             (p & PT_PROT_GLOBAL) ? " global" : "", (p & PT_PROT_NOCACHE) ? " uncached" : "");
     r->open = false;
 }

@@ -134,7 +134,7 @@ static void report_cpu(const struct boot_info *bi)
     kprintf("CPU features:");
     for (unsigned f = 0; f < sizeof(names) / sizeof(names[0]); f++)
         kprintf(" %s%s", (bi->cpu_features >> f) & 1 ? "+" : "-", names[f]);
-    kprintf("; %u-bit physical, %u-bit linear addresses\n", bi->phys_addr_bits,
+    kprintf("\nCPU addresses: %u-bit physical, %u-bit linear\n", bi->phys_addr_bits,
             bi->linear_addr_bits);
 }
 
@@ -144,8 +144,10 @@ static void report_times(const struct boot_info *bi)
 {
     uint64_t now = rdtsc(), per_ms = tsc_per_ms();
     per_ms_measured = per_ms;
-    kprintf("boot time (TSC %llu kHz): stage1->stage2 %llu us, stage2 %llu us, "
-            "kernel to report %llu us\n", (unsigned long long)per_ms,
+    /* stage1: its first instruction to stage2's; stage2: to the jump to the
+     * kernel; kernel: from there to this line */
+    kprintf("boot time (TSC %llu kHz): stage1 %llu us, stage2 %llu us, kernel %llu us\n",
+            (unsigned long long)per_ms,
             (unsigned long long)((bi->tsc_stage2 - bi->tsc_stage1) * 1000 / per_ms),
             (unsigned long long)((bi->tsc_kernel_jump - bi->tsc_stage2) * 1000 / per_ms),
             (unsigned long long)((now - bi->tsc_kernel_jump) * 1000 / per_ms));
@@ -153,17 +155,20 @@ static void report_times(const struct boot_info *bi)
 
 void report_boot(const struct boot_info *bi)
 {
-    kprintf("BootInfo v%u (%u bytes) at %p: strategy %s, boot drive 0x%x\n", bi->version,
-            bi->size, (const void *)bi, strategy_names[bi->strategy], bi->boot_drive);
-    kprintf("  PML4 0x%llx; identity map 0x1000-0x%llx; window 0x%llx, %llu GiB in %s pages "
-            "(%u tables)\n", (unsigned long long)bi->pml4_phys,
-            (unsigned long long)bi->identity_size, (unsigned long long)bi->phys_window_base,
+    /* Lines stay within 80 columns (the VGA screen's width): one fact per line. */
+    kprintf("BootInfo v%u (%u bytes) at 0x%llx: strategy %s, boot drive 0x%x\n", bi->version,
+            bi->size, (unsigned long long)(uintptr_t)bi, strategy_names[bi->strategy],
+            bi->boot_drive);
+    kprintf("  PML4 0x%llx; identity map 0x1000-0x%llx\n", (unsigned long long)bi->pml4_phys,
+            (unsigned long long)bi->identity_size);
+    kprintf("  window 0x%llx: %llu GiB in %s pages (%u tables)\n",
+            (unsigned long long)bi->phys_window_base,
             (unsigned long long)(bi->phys_window_size >> 30),
             bi->window_page_size == PAGE_SIZE_1G ? "1 GiB" : "2 MiB", bi->window_table_frames);
-    kprintf("  kernel phys 0x%llx-0x%llx virt 0x%llx-0x%llx; stack 0x%llx-0x%llx "
-            "(guard page below)\n",
+    kprintf("  kernel phys 0x%llx-0x%llx, virt 0x%llx-0x%llx\n",
             (unsigned long long)bi->kernel_phys_start, (unsigned long long)bi->kernel_phys_end,
-            (unsigned long long)bi->kernel_virt_start, (unsigned long long)bi->kernel_virt_end,
+            (unsigned long long)bi->kernel_virt_start, (unsigned long long)bi->kernel_virt_end);
+    kprintf("  stack 0x%llx-0x%llx (guard page below)\n",
             (unsigned long long)bi->stack_bottom, (unsigned long long)bi->stack_top);
     kprintf("  loader used %u ranges; frame bitmap %llu KiB at 0x%llx\n",
             bi->loader_range_count, (unsigned long long)(bi->pmm_bitmap_bytes >> 10),

@@ -123,8 +123,8 @@ void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
 unsigned strategy_addresses(struct strategy_address *out, unsigned cap)
 {
     static const char *const names[PT_LEVELS + 1] = {
-        "", "recursive: the PT of kernel code", "recursive: the PD of kernel code",
-        "recursive: the PDPT of kernel code", "recursive: the PML4",
+        "", "recursive: kernel code's PT", "recursive: kernel code's PD",
+        "recursive: kernel code's PDPT", "recursive: the PML4",
     };
     vaddr_t code = vaddr((uint64_t)(uintptr_t)strategy_addresses);
     unsigned n = 0;

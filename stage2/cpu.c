@@ -69,12 +69,13 @@ void cpu_detect(struct boot_info *bi)
         die("this CPU cannot run 64-bit code (CPUID 80000001h: no long mode)");
     if (!cpu_has(bi, CPU_PAE))
         die("this CPU has no PAE (CPUID 01h EDX bit 6): 64-bit paging needs it");
-    progress("CPU: long mode, PAE%s%s%s%s%s%s, %u-bit physical addresses",
+    progress("CPU: long mode, PAE%s%s%s%s%s%s",
              cpu_has(bi, CPU_NX) ? ", NX" : ", no NX",
              cpu_has(bi, CPU_PAGE1GB) ? ", 1 GiB pages" : ", no 1 GiB pages",
              cpu_has(bi, CPU_PGE) ? ", PGE" : "",
              cpu_has(bi, CPU_LA57) ? ", LA57" : "",
              cpu_has(bi, CPU_SMEP) ? ", SMEP" : "",
-             cpu_has(bi, CPU_SMAP) ? ", SMAP" : "",
-             bi->phys_addr_bits);
+             cpu_has(bi, CPU_SMAP) ? ", SMAP" : "");
+    progress("CPU: %u-bit physical, %u-bit linear addresses", bi->phys_addr_bits,
+             bi->linear_addr_bits);
 }

@@ -47,8 +47,8 @@ void disk_init(uint8_t drive)
         die("drive 0x%x: no INT 13h extensions and no CHS geometry (AH=08h failed)", drive);
     disk.spt = g.ecx & 0x3F;
     disk.heads = ((g.edx >> 8) & 0xFF) + 1;
-    progress("drive 0x%x: no INT 13h extensions, using CHS %u heads x %u sectors",
-             drive, disk.heads, disk.spt);
+    progress("drive 0x%x: no INT 13h extensions, using CHS", drive);
+    progress("CHS geometry: %u heads x %u sectors per track", disk.heads, disk.spt);
 }
 
 /* One BIOS read of count sectors at lba into the bounce buffer. Returns the

@@ -79,7 +79,7 @@ static void jump_to_kernel(struct boot_info *bi)
     handoff.entry = bi->kernel_entry;
     handoff.stack = bi->stack_top;
     handoff.boot_info = (uintptr_t)bi;
-    progress("entering long mode: kernel entry 0x%llx, BootInfo at 0x%x",
+    progress("entering long mode: entry 0x%llx, BootInfo 0x%x",
              (unsigned long long)bi->kernel_entry, (unsigned)(uintptr_t)bi);
     uint32_t pml4 = handoff.cr3;
     PAGELAB_BREAK("stage2: page tables built, CR3 not loaded yet",

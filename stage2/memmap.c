@@ -114,7 +114,7 @@ void memmap_detect(struct boot_info *bi)
     if (n < 0)
         die("memory map: %s", e820_strerror(n));
     bi->map_count = (uint32_t)n;
-    progress("memory map: %u entries from %s, %u after sanitising, %llu KiB usable",
+    progress("memory map: %u entries from %s, %u sanitised, %llu KiB usable",
              bi->raw_count, bi->map_source == MAP_SOURCE_E820 ? "E820" :
              bi->map_source == MAP_SOURCE_E801 ? "E801" : "AH=88h",
              bi->map_count, (unsigned long long)(e820_usable_bytes(bi->map, bi->map_count) >> 10));

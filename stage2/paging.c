@@ -227,7 +227,7 @@ void paging_build(struct boot_info *bi)
         pml4[RECURSIVE_INDEX] = bi->pml4_phys | PTE_P | PTE_W | nx_mask;
     apply_maps();
     plan_window();
-    progress("page tables: PML4 at 0x%llx, window %llu GiB with %s pages (%u tables)",
+    progress("paging: PML4 0x%llx, window %llu GiB in %s pages (%u tables)",
              (unsigned long long)bi->pml4_phys, (unsigned long long)(bi->phys_window_size >> 30),
              bi->window_page_size == PAGE_SIZE_1G ? "1 GiB" : "2 MiB", bi->window_table_frames);
 }

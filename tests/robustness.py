@@ -16,7 +16,9 @@ and the case passes only if:
   - its own message appears on serial within TIMEOUT seconds;
   - QEMU still runs the guest afterwards and the CPU is halted (HLT=1):
     no triple fault, no reboot, no hang without a message;
-  - for the cases marked vga, the message is on the VGA text screen too.
+  - for the cases marked vga, the message is on the VGA text screen too, and
+    for those marked vga_wrap (a line wider than the screen) it wraps at a
+    word boundary.
 Cases that must boot also have their page tables walked through the monitor
 (pmemsave of every table from CR3 down, permissions combined over the
 levels as the CPU does): no page is writable and executable, and on a CPU
@@ -346,11 +348,37 @@ def on_screen(screen, text):
     return squeeze(text) in squeeze(screen)
 
 
+def wrapped_at_words(screen, line):
+    """(ok, why): the serial line `line`, wider than the screen, is on it as
+    consecutive rows that break only where the line has a space: the first
+    row starts with the line, each later row is indented and goes on with
+    the next word (common/vga.c)."""
+    rows = [screen[i:i + VGA_COLS].rstrip() for i in range(0, len(screen), VGA_COLS)]
+    starts = [r for r, text in enumerate(rows) if text and line.startswith(text)]
+    if not starts:
+        return False, "no row starts the line"
+    r, pos = starts[-1], len(rows[starts[-1]])
+    while pos < len(line):
+        if line[pos] != " ":
+            return False, "row %d breaks inside a word: '%s|%s'" % (r, line[:pos][-20:],
+                                                                    line[pos:][:20])
+        pos += len(line[pos:]) - len(line[pos:].lstrip(" "))
+        r += 1
+        text = rows[r].lstrip(" ") if r < len(rows) else ""
+        if not (r < len(rows) and rows[r].startswith(" ") and text
+                and line.startswith(text, pos)):
+            return False, "row %d does not continue the line: '%s'" % (
+                r, rows[r] if r < len(rows) else "")
+        pos += len(text)
+    return True, ""
+
+
 class Case:
     def __init__(self, name, image, expect, cpu="max", mem="512M", extra=(), vga=False,
-                 walk=None, checks=None, timeout=TIMEOUT):
+                 vga_wrap=False, walk=None, checks=None, timeout=TIMEOUT):
         self.name, self.image, self.expect = name, image, expect
-        self.cpu, self.mem, self.extra, self.vga = cpu, mem, list(extra), vga
+        self.cpu, self.mem, self.extra, self.vga = cpu, mem, list(extra), vga or vga_wrap
+        self.vga_wrap = vga_wrap    # the message's line is wider than the screen
         self.walk, self.checks, self.timeout = walk, checks, timeout
 
 
@@ -386,6 +414,11 @@ def check_boot(record, name, c, b):
         screen = vga_text(b)
         record(on_screen(screen, c.expect[0]), name + ": the message is on VGA too",
                "screen: " + screen.strip()[-300:])
+    if c.vga_wrap:
+        line = next((l for l in out.splitlines() if c.expect[0] in l), "")
+        ok, why = wrapped_at_words(screen, line)
+        record(len(line) > VGA_COLS and ok, name + ": its %d-column line wraps on VGA at "
+               "word boundaries" % len(line), why or "the line fits one row")
     if c.walk and seen:
         c.walk(record, name, b)
     if c.checks and seen:
@@ -562,7 +595,7 @@ def cases(sparse, strategies):
         Case("kernel-other-strategy", lambda: replace_kernel(
                  "kernel-other-strategy", open("build/recursive/kernel.elf", "rb").read()),
              ["pagelab kernel: error: the loader built page tables for another strategy than "
-              "this kernel's", KERNEL_HALT]),
+              "this kernel's", KERNEL_HALT], vga_wrap=True),
         # ---- a kernel that faults before it has an IDT: stage2's last-resort IDT
         Case("kernel-ud2-at-entry", lambda: kernel_entry_code("kernel-ud2", b"\x0f\x0b"),
              ["pagelab stage2: error: CPU exception 0x06 (error code 0x00000000) at RIP "
@@ -576,7 +609,7 @@ def cases(sparse, strategies):
         Case("stage2-ud2", lambda: stage2_code("stage2-ud2", "cpu_detect", b"\x0f\x0b"),
              ["pagelab stage2: error: CPU exception 0x06 (invalid opcode, error code "
               "0x00000000) at EIP 0x%08x in stage2" % stage2_symbol("cpu_detect"),
-              STAGE2_STOP], vga=True),
+              STAGE2_STOP], vga_wrap=True),
         Case("stage2-divide-by-zero", lambda: stage2_code(
                  "stage2-div0", "disk_init", b"\x31\xc9\xf7\xf1"),   # xor ecx, ecx; div ecx
              ["pagelab stage2: error: CPU exception 0x00 (divide error, error code 0x00000000) "
@@ -635,10 +668,10 @@ def cases(sparse, strategies):
         Case("cpu-no-nx", TEST_IMG % "offset", [KERNEL_HALT], cpu="qemu64,-nx",
              walk=walk_no_nx, checks=no_nx_boot),
         Case("cpu-no-1g-pages", TEST_IMG % "offset",
-             ["window 4 GiB with 2 MiB pages", KERNEL_HALT], cpu="qemu64,-pdpe1gb",
+             ["window 4 GiB in 2 MiB pages", KERNEL_HALT], cpu="qemu64,-pdpe1gb",
              walk=window_leaf_size(1 << 21), checks=booted_well),
         Case("cpu-1g-pages", TEST_IMG % "offset",
-             ["window 4 GiB with 1 GiB pages", KERNEL_HALT], cpu="qemu64,+pdpe1gb",
+             ["window 4 GiB in 1 GiB pages", KERNEL_HALT], cpu="qemu64,+pdpe1gb",
              walk=window_leaf_size(1 << 30), checks=booted_well),
         # ---- memory maps
         Case("mem-32M", TEST_IMG % "offset", [KERNEL_HALT], mem="32M", checks=covers_ram),

@@ -28,6 +28,15 @@ import compare  # noqa: E402
 
 VGA = 0xB8000
 BOOT_MEMS = ["32M", "512M", "6G"]
+# The VGA screen's width. A normal boot's serial lines fit in it, except
+# those listed in WIDE_LINES (pattern, reason); the screen wraps any line
+# at a word boundary (common/vga.c), serial never does.
+COLUMNS = 80
+WIDE_LINES = [
+    (re.compile(r"pagelab stage2: kernel: \d+ segments at physical 0x[0-9a-f]+-0x[0-9a-f]+, "
+                r"entry 0x[0-9a-f]+$"),
+     "stage2/load.c's progress line: that file belongs to a concurrent change (issue 11)"),
+]
 results = {"pass": 0, "fail": 0}
 
 
@@ -59,6 +68,12 @@ def run_host(binaries):
             record(False, "host/%s" % os.path.basename(b), "printed no test results")
 
 
+def wide_lines(out):
+    """The serial lines wider than COLUMNS that no WIDE_LINES entry allows."""
+    return [l for l in out.splitlines()
+            if len(l) > COLUMNS and not any(p.match(l) for p, _ in WIDE_LINES)]
+
+
 def expect_line(finals, label, want, strategy):
     for va, pa, rest in finals:
         if rest.endswith(label):
@@ -77,7 +92,7 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
         if not record(halted, name + ": boots to 'pagelab: halted'",
                       "serial ends with: " + out[-600:].replace("\n", " | ")):
             return
-        for text in ["pagelab stage2: started", "read back through 0xb8000: New! (same frame)", "pagelab stage2: memory map:",
+        for text in ["pagelab stage2: started", "read back via 0xb8000: New! (same frame)", "pagelab stage2: memory map:",
                      "pagelab stage2: kernel:", "pagelab stage2: entering long mode",
                      "pagelab kernel: started", "memory map (sanitised", "CPU features:",
                      "boot time"]:
@@ -85,7 +100,7 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
         # The guest's own timing: the stages of the report fit inside the
         # total printed just before the final translations (an ordering of
         # TSC readings, not a time limit).
-        stages = re.search(r"stage1->stage2 (\d+) us, stage2 (\d+) us, kernel to report (\d+) us",
+        stages = re.search(r"\): stage1 (\d+) us, stage2 (\d+) us, kernel (\d+) us",
                            out)
         total = re.search(r"boot time: (\d+) us from the MBR [^\n]*\npagelab: final translations",
                           out)
@@ -93,6 +108,10 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
                0 < sum(int(x) for x in stages.groups()) <= int(total.group(1)),
                name + ": boot time from the MBR, printed before the final translations, covers"
                " the report's stages", str((stages and stages.group(0), total and total.group(0))))
+        if not test_image:
+            wide = wide_lines(out)
+            record(not wide, name + ": no serial line wider than %d columns (but WIDE_LINES)"
+                   % COLUMNS, "; ".join("%d: %s" % (len(l), l) for l in wide[:5]))
         if expect_text:
             record(expect_text in out, name + ": shows '%s'" % expect_text, "missing")
         if expect_map_source:
@@ -104,8 +123,8 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
         record("unmap page 0 again (NULL must fault): ok, it mapped 0xb8000" in out,
                name + ": page 0 is unmapped again after the experiment", "")
         record("with no frames: out of frames" in out and "with the frame allocator: ok"
-               in out and "through 0xdeadbeaf000; read back through 0xb8000: New!" in out, name + ": 0xdeadbeaf000 fails without frames, maps with them", "")
-        record(re.search(r"caught: vector 14 .*protection violation, write", out) is not None,
+               in out and "via 0xdeadbeaf000; read back via 0xb8000: New!" in out, name + ": 0xdeadbeaf000 fails without frames, maps with them", "")
+        record(re.search(r"caught: vector 14 .*\n  error code: protection violation, write", out) is not None,
                name + ": write to kernel code is caught as a protection-violation write", "")
         m = re.search(r"window (\d+) GiB", out)
         want_gib = int(mem[:-1]) if mem.endswith("G") else 0

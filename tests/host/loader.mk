@@ -1,5 +1,6 @@
 # tests/host/loader.mk - host unit tests of the stage2 libraries (E820
-# sanitiser, FAT reader, ELF checks). Included by the top-level Makefile
+# sanitiser, FAT reader, ELF checks) and of the VGA screen it shares with
+# the kernel (common/vga.c: word wrapping, scrolling). Included by the top-level Makefile
 # from the repo root; adds its programs to HOST_TESTS, which `make test`
 # runs from the repo root. Defines no test/all/clean targets.
 #
@@ -65,3 +66,11 @@ $(LOADER_TEST_FAT): tests/host/test_fat.c stage2/fat.c stage2/fat.h \
                     $(LOADER_TEST_HEADERS) $(LOADER_FAT_STAMP)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(LOADER_TEST_CFLAGS) -o $@ tests/host/test_fat.c stage2/fat.c
+
+# ---- the VGA text screen (common/vga.c) on a fake screen buffer ----
+LOADER_TEST_VGA := $(LOADER_TEST_DIR)/test_vga
+HOST_TESTS += $(LOADER_TEST_VGA)
+
+$(LOADER_TEST_VGA): tests/host/test_vga.c common/vga.c common/vga.h tests/host/check.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -fno-sanitize-recover=all -Icommon -o $@ tests/host/test_vga.c common/vga.c
