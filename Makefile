@@ -230,9 +230,11 @@ build/offset/overflow.img: $(IMAGE_DEPS) build/offset/stage2.bin build/offset/ke
 -include $(OVERFLOW_OBJ:.o=.d)
 
 # KERNEL=<elf>: the same loader with someone else's kernel (its own image,
-# so build/<strategy>/disk.img keeps pagelab's)
+# so build/<strategy>/disk.img keeps pagelab's), made anew every time: the
+# file named may be older than the image made from another one
 IMAGE := build/$(STRATEGY)/$(if $(KERNEL),custom,disk).img
-build/$(STRATEGY)/custom.img: $(IMAGE_DEPS) build/$(STRATEGY)/stage2.bin $(KERNEL)
+.PHONY: FORCE
+build/$(STRATEGY)/custom.img: $(IMAGE_DEPS) build/$(STRATEGY)/stage2.bin $(KERNEL) FORCE
 	@echo "  IMAGE $@ (kernel: $(KERNEL))"
 	$(Q)$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
 	    --stage2 build/$(STRATEGY)/stage2.bin --kernel $(KERNEL) --fat $(FAT) --out $@

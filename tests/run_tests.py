@@ -18,6 +18,8 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
@@ -25,6 +27,7 @@ import robustness  # noqa: E402
 import bochs_check  # noqa: E402
 import gdb_check  # noqa: E402
 import compare  # noqa: E402
+import make_check  # noqa: E402
 
 VGA = 0xB8000
 BOOT_MEMS = ["32M", "512M", "6G"]
@@ -225,6 +228,19 @@ def memmap_variants():
     return out
 
 
+def check_left_behind(started):
+    """Nothing of the boots is left: under build/test/runs only the runs
+    that had a failing check, in /tmp nothing named pagelab* made since the
+    suite started."""
+    kept = sorted(os.listdir(qemu.RUNS)) if os.path.isdir(qemu.RUNS) else []
+    record(results["fail"] > 0 or not kept,
+           "suite: every passing run removed its files from %s" % qemu.RUNS, ", ".join(kept[:5]))
+    tmp = tempfile.gettempdir()
+    new = [n for n in os.listdir(tmp) if n.startswith("pagelab")
+           and os.path.getmtime(os.path.join(tmp, n)) >= started]
+    record(not new, "suite: nothing named pagelab* left in %s" % tmp, ", ".join(new[:5]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", nargs="*", default=[])
@@ -232,6 +248,7 @@ def main():
     ap.add_argument("--mems", nargs="*", default=BOOT_MEMS)
     ap.add_argument("--kvm", action="store_true", help="also boot each test image under KVM")
     a = ap.parse_args()
+    started = time.time()
     run_host(a.host)
     for s in a.strategies:
         check_boot("boot/%s/disk.img" % s, "build/%s/disk.img" % s, s, "512M", test_image=False)
@@ -263,7 +280,9 @@ def main():
     bochs_check.run(record, strategies=a.strategies)
     if "offset" in a.strategies:
         gdb_check.run(record, strategy="offset")
+        make_check.run(record)
     if a.strategies:
+        check_left_behind(started)
         compare.print_table(a.strategies)
     print("%d passed, %d failed" % (results["pass"], results["fail"]))
     sys.exit(1 if results["fail"] else 0)
