@@ -12,6 +12,8 @@ no terminal:
   - MEM: RAM_MIN (include/layout.h) boots, with the strategy that needs the
     most (identity's table pool), and so does one KiB more; one KiB less,
     64K and a non-size are refused by name before QEMU starts;
+  - BOCHS_DISPLAY: an unknown display, and x without an X display, are
+    refused by name;
   - FAT: an image built as FAT16 is out of date for FAT=12 and is rebuilt
     as FAT16 again (the FAT type is one of the images' inputs).
 Everything it writes stays in build/test/make/.
@@ -118,7 +120,23 @@ def check_fat(record):
            "status %s, then make -q %s, label %r" % (status, again, fat_label(image)))
 
 
+def check_bochs_display(record):
+    """The two BOCHS_DISPLAY refusals, before Bochs starts (the x window
+    itself is shown by tools/fresh-check.sh --window, under Xvfb)."""
+    status, out = make("bochs", "BOCHS_DISPLAY=nonsense")
+    record(status not in (0, None) and "unknown BOCHS_DISPLAY 'nonsense'" in out,
+           "make/bochs: BOCHS_DISPLAY=nonsense is refused by name", out[-300:])
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    p = subprocess.run(["make", "-s", "bochs", "BOCHS_DISPLAY=x", "NO_DEPS=1"], env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT)
+    record(p.returncode != 0 and "BOCHS_DISPLAY=x needs an X display" in p.stdout + p.stderr,
+           "make/bochs: BOCHS_DISPLAY=x without an X display is refused by name",
+           (p.stdout + p.stderr)[-300:])
+
+
 def run(record):
+    check_bochs_display(record)
     check_exit(record)
     check_mem(record)
     check_fat(record)
