@@ -264,7 +264,7 @@ QEMU_RUN = $(QEMU) -drive file=$(IMAGE),format=raw,if=ide -m $(MEM) -cpu $(CPU) 
             $(if $(findstring -nographic,$(QEMU_EXTRA)),,$(if $(DISPLAY),,-display none) -serial mon:stdio) \
             $(if $(EXIT),-device isa-debug-exit$(,)iobase=$(DEBUG_EXIT_PORT)$(,)iosize=1)
 , := ,
-DEBUG_EXIT_PORT = $(shell sed -n 's/^\#define DEBUG_EXIT_PORT  *\([0-9A-Fa-fx]*\).*/\1/p' include/layout.h)
+DEBUG_EXIT_PORT = $(shell $(PYTHON) tools/layout.py DEBUG_EXIT_PORT)
 # MEM below what pagelab boots with is refused here, before QEMU starts
 # (below about 1 MiB QEMU's own BIOS stops without a word)
 CHECK_MEM = $(PYTHON) tools/check_mem.py $(MEM)

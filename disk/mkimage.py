@@ -15,28 +15,19 @@ renamed, so a failed build never leaves a half-written image behind.
 """
 import argparse
 import os
-import re
 import struct
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import layout  # noqa: E402  tools/layout.py: the one parser of include/layout.h
 
 SECTOR = 512
 PART_START = 2048               # 1 MiB: the usual alignment, and room for stage2
 FAT_TYPES = {12: 0x01, 16: 0x0E, 32: 0x0C}   # MBR type bytes (FAT16/32 with LBA)
 BOCHS_MIN_BYTES = 16 * 63 * SECTOR            # Bochs refuses disks below one cylinder
 DEFAULT_MIB = {12: 4, 16: 32, 32: 64}
-
-
-def layout_constants(path):
-    consts = {}
-    with open(path) as f:
-        for line in f:
-            m = re.match(r'#define\s+([A-Z0-9_]+)\s+("[^"]*"|0x[0-9A-Fa-f]+\b|\d+\b)', line)
-            if m:
-                v = m.group(2)
-                consts[m.group(1)] = v.strip('"') if v.startswith('"') else int(v, 0)
-    return consts
 
 
 def fail(msg):
@@ -90,7 +81,7 @@ def main():
     ap.add_argument("--size-mib", type=int, help="FAT partition size (default by FAT type)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    c = layout_constants(a.layout)
+    c = layout.constants(a.layout)
     stage1 = open(a.stage1, "rb").read()
     stage2 = open(a.stage2, "rb").read()
     if struct.unpack_from("<I", stage2, 0)[0] != c["STAGE2_MAGIC"]:

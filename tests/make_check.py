@@ -20,22 +20,17 @@ Everything it writes stays in build/test/make/.
 """
 import hashlib
 import os
-import re
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import qemu  # noqa: E402
+import layout  # noqa: E402
 
 OUT = "build/test/make"
 TIMEOUT = 120
 PART_OFFSET = 1024 * 1024          # the FAT partition starts at LBA 2048 (disk/mkimage.py)
-
-
-def layout_constant(name):
-    with open("include/layout.h") as f:
-        m = re.search(r"^#define\s+%s\s+(0x[0-9A-Fa-f]+|\d+)\b" % name, f.read(), re.M)
-    return int(m.group(1), 0)
 
 
 def make(*args, timeout=TIMEOUT):
@@ -79,7 +74,7 @@ def check_exit(record):
 
 
 def check_mem(record):
-    least = layout_constant("RAM_MIN") >> 10          # KiB
+    least = layout.constant("RAM_MIN") >> 10          # KiB
     for strategy, mem in (("identity", "%dK" % least), ("identity", "%dK" % (least + 1))):
         status, out = make("run", "EXIT=1", "STRATEGY=" + strategy, "MEM=" + mem)
         record(status == 0 and qemu.HALTED in out,

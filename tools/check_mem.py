@@ -9,21 +9,12 @@ loader's "out of memory" errors, and below about 1 MiB QEMU's BIOS stops
 without printing anything, so it is said here, by name. Exit status 0 if
 MEM is usable, 2 if not.
 """
-import os
 import re
 import sys
 
+import layout
+
 UNITS = {"": 1 << 20, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-LAYOUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include", "layout.h")
-
-
-def layout_constant(name):
-    with open(LAYOUT) as f:
-        for line in f:
-            m = re.match(r"#define\s+%s\s+(0x[0-9A-Fa-f]+|\d+)\b" % name, line)
-            if m:
-                return int(m.group(1), 0)
-    raise SystemExit("check_mem.py: no %s in include/layout.h" % name)
 
 
 def parse(mem):
@@ -34,7 +25,7 @@ def parse(mem):
 
 def main():
     mem = sys.argv[1] if len(sys.argv) > 1 else ""
-    size, least = parse(mem), layout_constant("RAM_MIN")
+    size, least = parse(mem), layout.constant("RAM_MIN")
     if size is None:
         print("pagelab: MEM=%s is not a memory size: write e.g. 512M, 6G or 8192K" % mem)
         sys.exit(2)

@@ -6,9 +6,8 @@
 # 2v+1. Status: 0 after "pagelab: halted", 1 after a named error, QEMU's
 # own status for anything else (it could not start, Ctrl-A X).
 here=$(cd "$(dirname "$0")/.." && pwd)
-value() { sed -n "s/^#define $1  *\(0x[0-9A-Fa-f]*\|[0-9]*\).*/\1/p" "$here/include/layout.h"; }
-halted=$(( 2 * $(value DEBUG_EXIT_HALTED) + 1 ))
-stopped=$(( 2 * $(value DEBUG_EXIT_STOPPED) + 1 ))
+halted=$(( 2 * $(python3 "$here/tools/layout.py" DEBUG_EXIT_HALTED) + 1 ))
+stopped=$(( 2 * $(python3 "$here/tools/layout.py" DEBUG_EXIT_STOPPED) + 1 ))
 "$@"
 status=$?
 if [ "$status" -eq "$halted" ]; then
