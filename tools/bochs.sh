@@ -36,7 +36,11 @@ case "${BOCHS_DISPLAY:-rfb}" in
         exit 2 ;;
 esac
 # Only stderr goes through the filter: stdin and stdout stay the terminal,
-# so the debugger's prompt and line editing work as without it.
+# so the debugger's prompt and line editing work as without it. Ctrl-C
+# reaches every process of the terminal's group: Bochs takes it as "stop
+# and enter the debugger", so the filter must ignore it (an ignored signal
+# stays ignored across exec), or Bochs would lose its stderr.
 { LD_PRELOAD="$shim${LD_PRELOAD:+:$LD_PRELOAD}" bochs "$@" ${display[@]+"${display[@]}"} 2>&1 1>&3 3>&- |
-      sed -u -E -e '/^[0-9]{11}i\[/d' -e '/ataX-master\/slave CHS set to 0\/0\/0/d' 1>&2 3>&-
+      (trap '' INT; exec sed -u -E -e '/^[0-9]{11}i\[/d' \
+                              -e '/ataX-master\/slave CHS set to 0\/0\/0/d') 1>&2 3>&-
   exit "${PIPESTATUS[0]}"; } 3>&1
