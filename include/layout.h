@@ -18,10 +18,11 @@
  *   0x00070000 | disk bounce buffer (64 KiB) |  aligned: never crosses 64 KiB
  *   0x00080000 | (EBDA may start here: unused)
  *   0x000A0000 | VGA, ROMs (reserved)        |
- *   0x00100000 | free (kernel frame allocator)
- *   0x00200000 | kernel PT_LOAD segments     |  = KERNEL_PHYS_BASE
- *   kernel end | loader allocations: page tables, BootInfo, stack, pool
- *              +-----------------------------+
+ *   0x00100000 | free (kernel frame allocator)|  = LOW_MEMORY_END: kernel segments from here
+ *   0x00200000 | kernel PT_LOAD segments     |  = KERNEL_PHYS_BASE = LOADER_ALLOC_FLOOR
+ *   elsewhere  | loader allocations (first fit in usable RAM outside the kernel):
+ *              | page tables, stack, bitmap, pool
+ *   4 GiB      +-----------------------------+  = STAGE2_REACH: stage2 writes nothing above
  *
  * Virtual layout the kernel starts with (levels: 4 = PML4 ... 1 = PT):
  *
@@ -58,6 +59,10 @@
 #define STAGE2_STACK_TOP        0x70000
 #define BOUNCE_ADDR             0x70000
 #define BOUNCE_SIZE             0x10000
+/* stage2 runs with paging off and flat 32-bit segments, so a pointer is a
+ * physical address below 4 GiB: it can write kernel segments and its own
+ * allocations (page tables, BootInfo, stack, bitmap) only below this. */
+#define STAGE2_REACH            0x100000000
 
 /* ---- the kernel ---- */
 /* Path of the kernel on the FAT partition (disk/mkimage.py puts it there). */
@@ -87,6 +92,11 @@
 /* Frames reserved for page tables in the identity and table-offset
  * strategies (the only frames the kernel can reach as tables there). */
 #define TABLE_POOL_PAGES        1024
+/* stage2's allocator hands out nothing below this: under it lie the
+ * firmware, stage2 and the identity map, and a loader allocation that is
+ * itself mapped 1:1 (the table pool of strategy identity, the temporary
+ * slot table) would collide with the identity map's own entries. */
+#define LOADER_ALLOC_FLOOR      IDENTITY_MAP_SIZE
 
 #define PAGE_SIZE               0x1000
 #define PAGE_SIZE_2M            0x200000

@@ -211,7 +211,6 @@ void paging_build(struct boot_info *bi)
 {
     info = bi;
     nx_mask = cpu_has(bi, CPU_NX) ? PTE_NX : 0;
-    alloc_start_at(bi->kernel_phys_end);
     bi->max_phys = e820_max_usable_end(bi->map, bi->map_count);
     if (bi->strategy == STRATEGY_IDENTITY || bi->strategy == STRATEGY_TABLE_OFFSET)
         plan_pool();
