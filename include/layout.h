@@ -59,6 +59,10 @@
 #define STAGE2_STACK_TOP        0x70000
 #define BOUNCE_ADDR             0x70000
 #define BOUNCE_SIZE             0x10000
+/* Firmware and stage2 memory end here (IVT, BDA, stage1, stage2, EBDA, VGA,
+ * ROMs): no kernel segment starts below it, and the kernel's frame
+ * allocator never hands out a frame below it. */
+#define LOW_MEMORY_END          0x100000
 /* stage2 runs with paging off and flat 32-bit segments, so a pointer is a
  * physical address below 4 GiB: it can write kernel segments and its own
  * allocations (page tables, BootInfo, stack, bitmap) only below this. */
@@ -69,7 +73,8 @@
 #define KERNEL_PATH             "/boot/kernel.elf"
 #define KERNEL_PHYS_BASE        0x200000
 #define KERNEL_VIRT_OFFSET      0xFFFFFFFF80000000
-/* Largest kernel image the loader accepts (segments + bss). */
+/* Largest kernel image the loader accepts: the pages of all PT_LOAD
+ * segments together (file bytes + bss), summed by stage2/load.c. */
 #define KERNEL_MAX_SIZE         0x1000000
 #define KERNEL_STACK_TOP        0xFFFFFFFFC0000000
 #define KERNEL_STACK_PAGES      16
@@ -81,6 +86,10 @@
 #define IDENTITY_MAP_SIZE       0x200000
 #define PHYS_WINDOW_BASE        0xFFFF800000000000
 #define PHYS_WINDOW_PML4_INDEX  256
+/* PML4 slots reserved for the window (256 .. 319, 32 TiB of virtual space):
+ * no kernel segment may be linked there. The window itself never needs more
+ * than PMM_MAX_PHYS (include/pmm_meta.h; stage2/paging.c asserts it fits). */
+#define PHYS_WINDOW_PML4_SLOTS  64
 /* The window always covers at least 4 GiB so MMIO below 4 GiB is reachable. */
 #define PHYS_WINDOW_MIN_SIZE    0x100000000
 #define TABLE_OFFSET_BASE       0xFFFFC00000000000
