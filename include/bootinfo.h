@@ -120,7 +120,7 @@ struct boot_info {
     uint64_t temp_l1_phys;      /* temporary: the slot level-1 table (identity mapped) */
     uint64_t pmm_bitmap_virt;   /* frame-allocator metadata (not cleared: the kernel writes it) */
     uint64_t pmm_bitmap_bytes;
-    uint64_t max_phys;          /* end of the highest usable region */
+    uint64_t max_phys;          /* end of the highest usable region, at most PMM_MAX_PHYS */
 
     uint64_t tsc_stage1;        /* rdtsc at stage1 entry */
     uint64_t tsc_stage2;        /* rdtsc at stage2 entry */

@@ -18,10 +18,11 @@
  *   0x00070000 | disk bounce buffer (64 KiB) |  aligned: never crosses 64 KiB
  *   0x00080000 | (EBDA may start here: unused)
  *   0x000A0000 | VGA, ROMs (reserved)        |
- *   0x00100000 | free (kernel frame allocator)
- *   0x00200000 | kernel PT_LOAD segments     |  = KERNEL_PHYS_BASE
- *   kernel end | loader allocations: page tables, BootInfo, stack, pool
- *              +-----------------------------+
+ *   0x00100000 | free (kernel frame allocator)|  = LOW_MEMORY_END: kernel segments from here
+ *   0x00200000 | kernel PT_LOAD segments     |  = KERNEL_PHYS_BASE = LOADER_ALLOC_FLOOR
+ *   elsewhere  | loader allocations (first fit in usable RAM outside the kernel):
+ *              | page tables, stack, bitmap, pool
+ *   4 GiB      +-----------------------------+  = STAGE2_REACH: stage2 writes nothing above
  *
  * Virtual layout the kernel starts with (levels: 4 = PML4 ... 1 = PT):
  *
@@ -58,13 +59,22 @@
 #define STAGE2_STACK_TOP        0x70000
 #define BOUNCE_ADDR             0x70000
 #define BOUNCE_SIZE             0x10000
+/* Firmware and stage2 memory end here (IVT, BDA, stage1, stage2, EBDA, VGA,
+ * ROMs): no kernel segment starts below it, and the kernel's frame
+ * allocator never hands out a frame below it. */
+#define LOW_MEMORY_END          0x100000
+/* stage2 runs with paging off and flat 32-bit segments, so a pointer is a
+ * physical address below 4 GiB: it can write kernel segments and its own
+ * allocations (page tables, BootInfo, stack, bitmap) only below this. */
+#define STAGE2_REACH            0x100000000
 
 /* ---- the kernel ---- */
 /* Path of the kernel on the FAT partition (disk/mkimage.py puts it there). */
 #define KERNEL_PATH             "/boot/kernel.elf"
 #define KERNEL_PHYS_BASE        0x200000
 #define KERNEL_VIRT_OFFSET      0xFFFFFFFF80000000
-/* Largest kernel image the loader accepts (segments + bss). */
+/* Largest kernel image the loader accepts: the pages of all PT_LOAD
+ * segments together (file bytes + bss), summed by stage2/load.c. */
 #define KERNEL_MAX_SIZE         0x1000000
 #define KERNEL_STACK_TOP        0xFFFFFFFFC0000000
 #define KERNEL_STACK_PAGES      16
@@ -76,6 +86,10 @@
 #define IDENTITY_MAP_SIZE       0x200000
 #define PHYS_WINDOW_BASE        0xFFFF800000000000
 #define PHYS_WINDOW_PML4_INDEX  256
+/* PML4 slots reserved for the window (256 .. 319, 32 TiB of virtual space):
+ * no kernel segment may be linked there. The window itself never needs more
+ * than PMM_MAX_PHYS (include/pmm_meta.h; stage2/paging.c asserts it fits). */
+#define PHYS_WINDOW_PML4_SLOTS  64
 /* The window always covers at least 4 GiB so MMIO below 4 GiB is reachable. */
 #define PHYS_WINDOW_MIN_SIZE    0x100000000
 #define TABLE_OFFSET_BASE       0xFFFFC00000000000
@@ -87,6 +101,11 @@
 /* Frames reserved for page tables in the identity and table-offset
  * strategies (the only frames the kernel can reach as tables there). */
 #define TABLE_POOL_PAGES        1024
+/* stage2's allocator hands out nothing below this: under it lie the
+ * firmware, stage2 and the identity map, and a loader allocation that is
+ * itself mapped 1:1 (the table pool of strategy identity, the temporary
+ * slot table) would collide with the identity map's own entries. */
+#define LOADER_ALLOC_FLOOR      IDENTITY_MAP_SIZE
 
 /* The smallest RAM (QEMU's -m) every strategy boots with: the kernel at
  * KERNEL_PHYS_BASE, then the loader's tables, stack and bitmap and, for the

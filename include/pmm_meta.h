@@ -12,9 +12,14 @@
 #define PAGELAB_PMM_META_H
 
 #include <stdint.h>
+#include "layout.h"
 
 #define PMM_LEVELS 5   /* 64^5 frames = 4 TiB of physical memory */
 #define PMM_MAX_FRAMES (1ULL << (6 * PMM_LEVELS))
+/* The RAM pagelab uses ends here: usable RAM above it is ignored (stage2
+ * caps BootInfo's max_phys, sizes the bitmap and the window to it, and says
+ * how much it leaves out; the kernel's allocator stops here too). */
+#define PMM_MAX_PHYS (PMM_MAX_FRAMES * PAGE_SIZE)
 
 /* Words (uint64_t) at level l for nframes frames: ceil(nframes / 64^(l+1)). */
 static inline uint64_t pmm_level_words(uint64_t nframes, unsigned level)

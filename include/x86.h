@@ -8,17 +8,28 @@
 #define PAGELAB_X86_H
 
 #define CR0_PE          0x00000001  /* protection enable */
+#define CR0_MP          0x00000002  /* monitor coprocessor: WAIT honours TS (SDM 13.1) */
+#define CR0_EM          0x00000004  /* emulation: x87/SSE instructions fault (#NM / #UD) */
+#define CR0_TS          0x00000008  /* task switched: next x87/SSE use faults (#NM) */
 #define CR0_WP          0x00010000  /* write protect: supervisor honours R/W (SDM 4.6) */
 #define CR0_PG          0x80000000  /* paging */
 #define CR4_PSE         0x00000010
 #define CR4_PAE         0x00000020  /* required for long mode (SDM 9.8.5) */
 #define CR4_PGE         0x00000080  /* global pages */
+#define CR4_OSFXSR      0x00000200  /* OS saves SSE state with FXSAVE: SSE allowed (SDM 13.1.3) */
+#define CR4_OSXMMEXCPT  0x00000400  /* SIMD floating-point errors raise #XM, not #UD */
 #define CR4_SMEP        0x00100000
 #define CR4_SMAP        0x00200000
 #define MSR_EFER        0xC0000080
 #define EFER_LME        0x00000100  /* long mode enable */
 #define EFER_LMA        0x00000400  /* long mode active (read only) */
 #define EFER_NXE        0x00000800  /* execute-disable bit enable */
+/* MXCSR after reset: every SIMD exception masked, round to nearest (SDM
+ * Vol. 1, 10.2.3). */
+#define MXCSR_DEFAULT   0x1F80
+/* RFLAGS with every flag clear: bit 1 is reserved and reads 1 (SDM Vol. 1,
+ * 3.4.3); IF = 0, DF = 0, AC = 0. */
+#define RFLAGS_CLEAR    0x2
 
 /* Exceptions that push an error code, one bit per vector: 8 (#DF), 10-14
  * (#TS #NP #SS #GP #PF), 17 (#AC), 21 (#CP), 29 (#VC), 30 (#SX) (SDM Vol. 3A

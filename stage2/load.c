@@ -5,7 +5,8 @@
  * file KERNEL_PATH on it. Only the ELF header, the program headers and the
  * PT_LOAD file bytes are read (not the whole file: debug info stays on
  * disk), each straight to its physical address through the bounce buffer;
- * the rest of each segment (bss) is zeroed.
+ * the rest of each segment (bss) is zeroed. Every segment is checked
+ * (placement, virtual range, permissions, total size) before any is written.
  */
 #include <stdint.h>
 #include "stage2.h"
@@ -20,9 +21,7 @@
 #define ELF_HEADER_READ    64
 #define MAX_PHDRS          64
 #define MAX_SEGMENTS       16
-#define ONE_MIB            0x100000ULL
 #define PML4_SPAN          PT_LEVEL_SPAN(4)
-#define WINDOW_PML4_SLOTS  64                    /* stage2/paging.c's limit */
 #define UPPER_HALF         0xFFFF000000000000ULL /* sign extension of PML4 slots 256-511 */
 
 struct mbr_partition {
@@ -72,30 +71,57 @@ static void open_kernel(void)
              KERNEL_PATH, fat_file_size(&kernel_file));
 }
 
-/* Segments must not touch firmware and loader memory below 1 MiB, and must
- * be RAM the map calls usable (and below 4 GiB: stage2 writes them with
- * 32-bit pointers). */
+/* A named address range [start, end), for the messages. */
+struct named_range {
+    const char *what;
+    uint64_t start, end;
+};
+
+/* The page-aligned range [start, end) a segment covers at `addr`
+ * (elf_collect_segments checked that it does not wrap). */
+static struct named_range segment_pages(uint64_t addr, const struct elf_segment *s)
+{
+    return (struct named_range){ 0, addr & ~(uint64_t)(PAGE_SIZE - 1),
+                                 (addr + s->memsz + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1) };
+}
+
+/* Physical memory below LOW_MEMORY_END: what a segment there would
+ * overwrite (include/layout.h, NOTES.md "Physical memory during boot"). */
+static const struct named_range loader_physical[] = {
+    { "the IVT, the BIOS data area and stage1", 0, STAGE2_ADDR },
+    { "stage2's image, stack and disk buffer", STAGE2_ADDR, BOUNCE_ADDR + BOUNCE_SIZE },
+    { "the EBDA, VGA memory and the BIOS ROMs", BOUNCE_ADDR + BOUNCE_SIZE, LOW_MEMORY_END },
+};
+
+/* Segments must not touch firmware and loader memory below 1 MiB, must end
+ * where stage2 can write them (it runs with 32-bit pointers and paging off:
+ * a higher address would wrap onto low memory), and must be RAM the map
+ * calls usable. */
 static void check_placement(const struct elf_segment *s)
 {
-    uint64_t start = s->paddr & ~(uint64_t)(PAGE_SIZE - 1);
-    uint64_t end = (s->paddr + s->memsz + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
-    if (!alloc_is_usable(start, end - start))
-        die("kernel segment at physical 0x%llx-0x%llx is not in usable RAM below 4 GiB",
-            (unsigned long long)start, (unsigned long long)end);
-    if (end - start > KERNEL_MAX_SIZE)
-        die("kernel segment at 0x%llx is larger than KERNEL_MAX_SIZE", (unsigned long long)start);
+    struct named_range p = segment_pages(s->paddr, s);
+    for (unsigned i = 0; i < sizeof(loader_physical) / sizeof(loader_physical[0]); i++)
+        if (p.start < loader_physical[i].end && loader_physical[i].start < p.end)
+            die("kernel segment at physical 0x%llx-0x%llx overlaps 0x%llx-0x%llx (%s): load "
+                "it at or above 1 MiB", (unsigned long long)p.start, (unsigned long long)p.end,
+                (unsigned long long)loader_physical[i].start,
+                (unsigned long long)loader_physical[i].end, loader_physical[i].what);
+    if (p.end > STAGE2_REACH)
+        die("kernel segment at physical 0x%llx-0x%llx ends above 4 GiB, where stage2 cannot "
+            "write (32-bit pointers, paging off): load it below 4 GiB",
+            (unsigned long long)p.start, (unsigned long long)p.end);
+    if (!alloc_is_usable(p.start, p.end - p.start))
+        die("kernel segment at physical 0x%llx-0x%llx is not in usable RAM",
+            (unsigned long long)p.start, (unsigned long long)p.end);
 }
 
 /* Virtual ranges the loader fills itself (include/layout.h). A kernel
  * segment inside one would silently share the loader's tables (or, in the
  * recursive slot, write into the PML4), and page 0 must stay unmapped. */
-static const struct {
-    const char *what;
-    uint64_t start, end;
-} loader_virtual[] = {
+static const struct named_range loader_virtual[] = {
     { "page 0 and the identity map", 0, IDENTITY_MAP_SIZE },
     { "the physical-memory window", PHYS_WINDOW_BASE,
-      PHYS_WINDOW_BASE + WINDOW_PML4_SLOTS * PML4_SPAN },
+      PHYS_WINDOW_BASE + PHYS_WINDOW_PML4_SLOTS * PML4_SPAN },
     { "the table-offset region", TABLE_OFFSET_BASE, TABLE_OFFSET_BASE + PML4_SPAN },
     { "the recursive slot", UPPER_HALF | RECURSIVE_INDEX * PML4_SPAN,
       UPPER_HALF | (RECURSIVE_INDEX + 1) * PML4_SPAN },
@@ -105,32 +131,59 @@ static const struct {
 
 static void check_virtual(const struct elf_segment *s)
 {
-    uint64_t start = s->vaddr & ~(uint64_t)(PAGE_SIZE - 1);
-    uint64_t end = (s->vaddr + s->memsz + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+    struct named_range v = segment_pages(s->vaddr, s);
     for (unsigned i = 0; i < sizeof(loader_virtual) / sizeof(loader_virtual[0]); i++)
-        if (start < loader_virtual[i].end && loader_virtual[i].start < end)
+        if (v.start < loader_virtual[i].end && loader_virtual[i].start < v.end)
             die("kernel segment at virtual 0x%llx-0x%llx overlaps %s: link the kernel "
-                "elsewhere (include/layout.h)", (unsigned long long)start,
-                (unsigned long long)end, loader_virtual[i].what);
+                "elsewhere (include/layout.h)", (unsigned long long)v.start,
+                (unsigned long long)v.end, loader_virtual[i].what);
 }
 
+/* Each page gets one set of permissions (stage2/paging.c maps PF_X as
+ * read-only code), so a writable and executable segment - what `ld -N`
+ * writes - would fault at its first write: refuse it while it can be said. */
+static void check_permissions(const struct elf_segment *s)
+{
+    struct named_range v = segment_pages(s->vaddr, s);
+    if ((s->flags & PF_W) && (s->flags & PF_X))
+        die("kernel segment at virtual 0x%llx-0x%llx is writable and executable (W^X): link "
+            "with separate text and data segments, not ld -N", (unsigned long long)v.start,
+            (unsigned long long)v.end);
+}
+
+/* KERNEL_MAX_SIZE bounds the whole image, not each segment. Each span is
+ * below 4 GiB after check_placement, so 16 of them cannot wrap the sum. */
+static void check_total_size(const struct elf_segment *segs, uint32_t n)
+{
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct named_range p = segment_pages(segs[i].paddr, &segs[i]);
+        total += p.end - p.start;
+    }
+    if (total > KERNEL_MAX_SIZE)
+        die("kernel segments take %llu KiB (file bytes + bss, in whole pages), more than "
+            "KERNEL_MAX_SIZE (%u KiB)", (unsigned long long)(total >> 10),
+            KERNEL_MAX_SIZE >> 10);
+}
+
+/* Copies one checked segment. Its file bytes lie inside the file
+ * (elf_collect_segments), whose size FAT holds in 32 bits, so offset and
+ * filesz fit the 32-bit reads; its end is below 4 GiB (check_placement),
+ * so the pointer and the bss length are exact. */
 static void load_segment(struct boot_info *bi, const struct elf_segment *s)
 {
-    check_placement(s);
-    check_virtual(s);
     void *dst = (void *)(uintptr_t)s->paddr;
     read_or_die((uint32_t)s->offset, dst, (uint32_t)s->filesz, "a segment");
     memset((uint8_t *)dst + s->filesz, 0, (size_t)(s->memsz - s->filesz));
-    uint64_t start = s->paddr & ~(uint64_t)(PAGE_SIZE - 1);
-    uint64_t end = (s->paddr + s->memsz + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
-    alloc_record(start, (end - start) / PAGE_SIZE, LOADER_RANGE_KERNEL);
-    if (!bi->kernel_phys_start || start < bi->kernel_phys_start) {
-        bi->kernel_phys_start = start;
-        bi->kernel_virt_start = s->vaddr & ~(uint64_t)(PAGE_SIZE - 1);
+    struct named_range p = segment_pages(s->paddr, s), v = segment_pages(s->vaddr, s);
+    alloc_record(p.start, (p.end - p.start) / PAGE_SIZE, LOADER_RANGE_KERNEL);
+    if (!bi->kernel_phys_start || p.start < bi->kernel_phys_start) {
+        bi->kernel_phys_start = p.start;
+        bi->kernel_virt_start = v.start;
     }
-    if (end > bi->kernel_phys_end) {
-        bi->kernel_phys_end = end;
-        bi->kernel_virt_end = (s->vaddr + s->memsz + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+    if (p.end > bi->kernel_phys_end) {
+        bi->kernel_phys_end = p.end;
+        bi->kernel_virt_end = v.end;
     }
 }
 
@@ -154,13 +207,19 @@ void kernel_load(struct boot_info *bi)
             MAX_PHDRS);
     read_or_die((uint32_t)phoff, phdr_buf, phnum * (uint32_t)sizeof(Elf64_Phdr),
                 "the program headers");
-    const struct elf_range loader_memory[] = { { 0, ONE_MIB } };
-    err = elf_collect_segments(phdr_buf, phnum, size, loader_memory, 1, kernel_segments,
-                               MAX_SEGMENTS, &kernel_segment_count);
+    /* No forbidden ranges: check_placement names the one a segment hits. */
+    err = elf_collect_segments(phdr_buf, phnum, size, 0, 0, kernel_segments, MAX_SEGMENTS,
+                               &kernel_segment_count);
     if (!err)
         err = elf_check_entry(kernel_segments, kernel_segment_count, entry);
     if (err)
         die("%s: %s", KERNEL_PATH, elf_strerror(err));
+    for (uint32_t i = 0; i < kernel_segment_count; i++) {   /* all checks before any write */
+        check_placement(&kernel_segments[i]);
+        check_virtual(&kernel_segments[i]);
+        check_permissions(&kernel_segments[i]);
+    }
+    check_total_size(kernel_segments, kernel_segment_count);
     for (uint32_t i = 0; i < kernel_segment_count; i++)
         load_segment(bi, &kernel_segments[i]);
     bi->kernel_entry = entry;

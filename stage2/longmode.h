@@ -8,7 +8,7 @@
 
 struct lm_handoff {
     uint32_t cr3;        /* PML4 physical address (below 4 GiB) */
-    uint32_t cr4;        /* CR4 value: PAE (+ PGE when present) */
+    uint32_t cr4;        /* CR4 value: PAE, OSFXSR, OSXMMEXCPT */
     uint32_t efer;       /* bits to set in IA32_EFER: LME (+ NXE) */
     uint32_t pad;
     uint64_t entry;      /* kernel entry, virtual */

@@ -12,7 +12,8 @@
  *   - what the build's strategy needs (table pool 1:1 or at
  *     TABLE_OFFSET_BASE, the temporary slot table, the recursive entry);
  *   - last, the physical-memory window (1 GiB pages when the CPU has them,
- *     else 2 MiB), so its tables form their own run of frames.
+ *     else 2 MiB) over the RAM pagelab uses (ram_limit), so its tables are
+ *     recorded as their own kind of frames.
  * NX appears in no entry when the CPU lacks it (bit 63 would be reserved,
  * SDM 4.5.4 and table 4-20).
  */
@@ -27,6 +28,12 @@
 #include "../include/pmm_meta.h"
 
 #define PML4_SPAN   (1ULL << 39)
+
+/* The window maps 0 .. max_phys (at least PHYS_WINDOW_MIN_SIZE), and
+ * max_phys never exceeds PMM_MAX_PHYS (ram_limit), so it always fits the
+ * slots reserved for it and needs no check at boot. */
+_Static_assert(PMM_MAX_PHYS <= PHYS_WINDOW_PML4_SLOTS * PML4_SPAN, "window slots");
+_Static_assert(PHYS_WINDOW_MIN_SIZE <= PMM_MAX_PHYS, "window minimum");
 
 extern struct elf_segment kernel_segments[];
 extern uint32_t kernel_segment_count;
@@ -149,8 +156,10 @@ static void plan_stack_and_bitmap(void)
     info->stack_bottom = KERNEL_STACK_TOP - bytes;     /* the page below stays unmapped */
     add_map("kernel stack", info->stack_bottom, stack, bytes, 1, PTE_KERNEL_DATA);
 
-    /* The bitmap grows with RAM (16.5 MiB at 512 GiB): 2 MiB pages for its
-     * bulk keep the tables small, and the kernel's walks over them short. */
+    /* The bitmap grows with RAM (16.5 MiB at 512 GiB, 130 MiB at the 4 TiB
+     * cap of max_phys, well inside the 256 MiB below the stack): 2 MiB
+     * pages for its bulk keep the tables small, and the kernel's walks over
+     * them short. */
     uint64_t meta = pmm_meta_bytes(info->max_phys >> 12);
     uint64_t bulk = meta & ~(uint64_t)(PAGE_SIZE_2M - 1);
     uint64_t pa = alloc_pages_aligned((uint32_t)(meta / PAGE_SIZE), LOADER_RANGE_PMM_BITMAP,
@@ -193,9 +202,6 @@ static void plan_window(void)
     int gib = cpu_has(info, CPU_PAGE1GB);
     uint64_t size = info->max_phys > PHYS_WINDOW_MIN_SIZE ? info->max_phys : PHYS_WINDOW_MIN_SIZE;
     size = (size + PAGE_SIZE_1G - 1) & ~(uint64_t)(PAGE_SIZE_1G - 1);
-    if (size > 64 * PML4_SPAN)
-        die("physical memory ends at 0x%llx: more than the window's 64 PML4 slots",
-            (unsigned long long)size);
     info->phys_window_base = PHYS_WINDOW_BASE;
     info->phys_window_size = size;
     info->window_page_size = gib ? PAGE_SIZE_1G : PAGE_SIZE_2M;
@@ -207,12 +213,34 @@ static void plan_window(void)
     table_kind = LOADER_RANGE_PAGE_TABLES;
 }
 
+/* The end of the RAM pagelab uses: the highest usable byte, but no more
+ * than the kernel's frame allocator covers (PMM_MAX_PHYS, 4 TiB). RAM above
+ * that stays in BootInfo's map (the kernel reports it) but gets no bitmap
+ * and no window: nothing could allocate it, and a bitmap sized to 8 TiB
+ * would no longer fit below the kernel stack. Says how much is left out. */
+static uint64_t ram_limit(const struct boot_info *bi)
+{
+    uint64_t ignored = 0;
+    for (uint32_t i = 0; i < bi->map_count; i++) {
+        const struct mem_region *m = &bi->map[i];
+        uint64_t end = m->base + m->length;
+        if (m->type == MEM_USABLE && end > PMM_MAX_PHYS)
+            ignored += end - (m->base > PMM_MAX_PHYS ? m->base : PMM_MAX_PHYS);
+    }
+    uint64_t max = e820_max_usable_end(bi->map, bi->map_count);
+    if (!ignored)
+        return max;
+    progress("RAM above %llu TiB ignored: %llu MiB (the frame allocator covers %llu TiB, "
+             "PMM_MAX_FRAMES)", (unsigned long long)(PMM_MAX_PHYS >> 40),
+             (unsigned long long)(ignored >> 20), (unsigned long long)(PMM_MAX_PHYS >> 40));
+    return PMM_MAX_PHYS;
+}
+
 void paging_build(struct boot_info *bi)
 {
     info = bi;
     nx_mask = cpu_has(bi, CPU_NX) ? PTE_NX : 0;
-    alloc_start_at(bi->kernel_phys_end);
-    bi->max_phys = e820_max_usable_end(bi->map, bi->map_count);
+    bi->max_phys = ram_limit(bi);
     if (bi->strategy == STRATEGY_IDENTITY || bi->strategy == STRATEGY_TABLE_OFFSET)
         plan_pool();
     pml4 = (pte_t *)(uintptr_t)table_alloc();

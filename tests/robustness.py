@@ -9,7 +9,7 @@ Each bad-media case makes a damaged copy of a good image in build/test/robust/
 (build/<strategy>/disk.img is never touched): the kernel file missing or not
 a usable ELF, a damaged FAT, a wrong stage2 signature, a truncated disk. Each
 odd-machine case boots a good image on an unusual QEMU machine: no long mode,
-no NX, with and without 1 GiB pages, RAM from 32 MiB to 512 GiB, q35. Every
+no NX, with and without 1 GiB pages, RAM from 32 MiB to 33 TiB, q35. Every
 boot runs under QEMU/TCG with -no-reboot (qemu.py adds -no-shutdown, so a
 triple fault leaves QEMU stopped in "shutdown" state instead of exiting),
 and the case passes only if:
@@ -53,6 +53,36 @@ PF_X = 1
 
 PTE_P, PTE_W, PTE_U, PTE_PS, PTE_NX = 1, 2, 4, 0x80, 1 << 63
 PTE_ADDR = 0x000FFFFFFFFFF000
+HEADERS = ["include/layout.h", "include/pmm_meta.h"]
+
+
+# ---------------------------------------------------------------- constants
+
+@functools.lru_cache(maxsize=None)
+def header_defines():
+    """{name: expression} of every '#define NAME expr' in HEADERS."""
+    defs = {}
+    for h in HEADERS:
+        with open(h) as f:
+            for name, expr in re.findall(r"^#define[ \t]+([A-Z0-9_]+)[ \t]+([^\n]*?)[ \t]*"
+                                         r"(?:/\*.*)?$", f.read(), re.M):
+                defs[name] = expr
+    return defs
+
+
+@functools.lru_cache(maxsize=None)
+def constant(name):
+    """The value of an integer constant from the headers (their one home):
+    C suffixes dropped, other constants substituted, then evaluated."""
+    expr = re.sub(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\b", r"\1", header_defines()[name])
+    expr = re.sub(r"\b[A-Z_][A-Z0-9_]*\b", lambda m: str(constant(m.group(0))), expr)
+    return eval(expr, {"__builtins__": {}})
+
+
+def pmm_meta_bytes(frames):
+    """include/pmm_meta.h's pmm_meta_bytes: the loader's bitmap size."""
+    words = sum(-(-frames // (1 << (6 * (l + 1)))) for l in range(constant("PMM_LEVELS")))
+    return (words * 8 + 0xFFF) & ~0xFFF
 
 
 # ---------------------------------------------------------------- images
@@ -147,6 +177,113 @@ def kernel_segment_moved(name, paddr):
     at = next(h[0] for h in phdrs(elf) if h[1] == PT_LOAD)
     struct.pack_into("<Q", elf, at + 24, paddr)          # p_paddr
     return replace_kernel(name, bytes(elf))
+
+
+def kernel_loaded_at(name, paddr):
+    """Every PT_LOAD moved in physical memory by the same amount, so that
+    the kernel starts at paddr (virtual addresses unchanged)."""
+    elf = good_kernel()
+    loads = [h for h in phdrs(elf) if h[1] == PT_LOAD]
+    delta = paddr - min(h[5] for h in loads)
+    for h in loads:
+        struct.pack_into("<Q", elf, h[0] + 24, h[5] + delta)
+    return replace_kernel(name, bytes(elf))
+
+
+def kernel_flags(name, flags):
+    """The first (text) PT_LOAD's p_flags replaced."""
+    elf = good_kernel()
+    at = next(h[0] for h in phdrs(elf) if h[1] == PT_LOAD)
+    struct.pack_into("<I", elf, at + 4, flags)
+    return replace_kernel(name, bytes(elf))
+
+
+def page_span(addr, size):
+    return ((addr + size + 0xFFF) & ~0xFFF) - (addr & ~0xFFF)
+
+
+def kernel_spans():
+    """(bytes of pages of the good kernel's first PT_LOAD, of all of them
+    from the lowest page to the end of the highest): what the messages
+    about a moved kernel print."""
+    elf = good_kernel()
+    loads = [(h[5], struct.unpack_from("<Q", elf, h[0] + 40)[0])
+             for h in phdrs(elf) if h[1] == PT_LOAD]
+    end = max((a + m + 0xFFF) & ~0xFFF for a, m in loads)
+    return page_span(*loads[0]), end - (min(a for a, _ in loads) & ~0xFFF)
+
+
+def kernel_total_size(name, total):
+    """The last PT_LOAD's bss grown so that all segments together take
+    `total` bytes of pages; no single segment reaches KERNEL_MAX_SIZE."""
+    elf = good_kernel()
+    loads = [h for h in phdrs(elf) if h[1] == PT_LOAD]
+    last = max(loads, key=lambda h: h[5])
+    others = sum(page_span(h[5], struct.unpack_from("<Q", elf, h[0] + 40)[0])
+                 for h in loads if h is not last)
+    memsz = total - others - (last[5] & 0xFFF)
+    assert page_span(last[5], memsz) == total - others < constant("KERNEL_MAX_SIZE")
+    struct.pack_into("<Q", elf, last[0] + 40, memsz)     # p_memsz
+    return replace_kernel(name, bytes(elf))
+
+
+# A C kernel built as README.md's "Replace the kernel" says: gcc -O2 (SSE
+# allowed), identity-linked at 2 MiB, a write to .bss, a write to COM1.
+SAMPLE_KERNEL_C = r"""
+static volatile int counter;                      /* .bss: must be writable */
+static void out(unsigned short port, unsigned char v)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+static unsigned char in(unsigned short port)
+{
+    unsigned char v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static void puts_com1(const char *s)
+{
+    for (; *s; s++) {
+        while (!(in(0x3FD) & 0x20))                  /* LSR: transmitter empty */
+            ;
+        out(0x3F8, *s);
+    }
+}
+__attribute__((force_align_arg_pointer, noreturn)) void kmain(void *boot_info)
+{
+    volatile double half = 0.5;                   /* SSE: mulsd, cvttsd2si */
+    int tenths = (int)(half * 9.0 * 10.0);
+    char msg[] = "my kernel: 9 * 0.5 = 4.X, counter X, boot_info set\n";
+    counter++;
+    msg[23] = (char)('0' + tenths % 10);
+    msg[34] = (char)('0' + counter);
+    if (!boot_info)
+        msg[36] = '?';
+    puts_com1(msg);
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+"""
+SAMPLE_KERNEL_SAYS = "my kernel: 9 * 0.5 = 4.5, counter 1, boot_info set"
+# README.md's line, verbatim (sample_kernel checks the README still has it).
+SAMPLE_KERNEL_CC = ("gcc -O2 -ffreestanding -fno-pie -mno-red-zone -nostdlib -static -no-pie "
+                    "-Wl,-Ttext-segment=0x200000 -Wl,-z,separate-code -Wl,-z,max-page-size=0x1000 "
+                    "-Wl,-e,kmain -o my-kernel.elf my-kernel.c")
+
+
+def sample_kernel(name, extra=()):
+    """README.md's sample command line, run on SAMPLE_KERNEL_C in OUT."""
+    with open("README.md") as f:
+        if SAMPLE_KERNEL_CC not in f.read():
+            raise OSError("README.md no longer has the sample line: " + SAMPLE_KERNEL_CC)
+    work = os.path.join(OUT, name)
+    os.makedirs(work, exist_ok=True)
+    with open(os.path.join(work, "my-kernel.c"), "w") as f:
+        f.write(SAMPLE_KERNEL_C)
+    subprocess.run(SAMPLE_KERNEL_CC.split() + list(extra), cwd=work, check=True,
+                   capture_output=True)
+    with open(os.path.join(work, "my-kernel.elf"), "rb") as f:
+        return replace_kernel(name, f.read())
 
 
 def kernel_relinked(name, new_base):
@@ -289,7 +426,6 @@ def stage2_signature():
 
 
 STAGE2_ELF = "build/offset/stage2.elf"
-STAGE2_ADDR = 0x8000                 # include/layout.h; stage2.bin starts there, at LBA 1
 
 
 @functools.lru_cache(maxsize=None)
@@ -309,7 +445,7 @@ def stage2_code(name, function, code):
     """stage2's `function` starting with `code`: a fault in stage2's own
     32-bit code, which only its protected-mode IDT can report."""
     img = copy_good(name)
-    patch(img, SECTOR + stage2_symbol(function) - STAGE2_ADDR, code)
+    patch(img, SECTOR + stage2_symbol(function) - constant("STAGE2_ADDR"), code)
     return img
 
 
@@ -437,7 +573,7 @@ def control_registers(record, name, b, cpu, out):
     regs = b.hmp("info registers")
     val = lambda reg: int(re.search(reg + r"=([0-9a-fA-F]+)", regs).group(1), 16)
     cr0, cr4, efer = val("CR0"), val("CR4"), val("EFER")
-    nx, smx = "-nx" not in cpu, cpu == "max"
+    nx, smx = "-nx" not in cpu, cpu.split(",")[0] == "max"
     want = {"CR0.WP": (cr0 & CR0_WP, True), "EFER.NXE": (efer & EFER_NXE, nx),
             "CR4.SMEP": (cr4 & CR4_SMEP, smx), "CR4.SMAP": (cr4 & CR4_SMAP, smx)}
     wrong = ["%s %s" % (k, "on" if v else "off") for k, (v, w) in want.items() if bool(v) != w]
@@ -539,6 +675,60 @@ def covers_ram(record, name, out):
            "suite incomplete")
 
 
+def usable_ends(out):
+    """(start, end) of every usable region in the kernel's map report."""
+    return [(int(a, 16), int(e, 16)) for a, e, kind in
+            re.findall(r"^  0x([0-9a-f]{16}) 0x([0-9a-f]{16}) +\d+  (\w+)", out, re.M)
+            if kind == "usable"]
+
+
+def ram_limited(ram_end):
+    """RAM pagelab uses stops at PMM_MAX_PHYS: the machine's RAM ends at
+    ram_end (checked: the case is the one meant), stage2 names what it
+    ignores (nothing at or below the limit), the window covers RAM up to the
+    limit, the bitmap is sized to it, and the in-guest suite passes."""
+    def check(record, name, out):
+        limit = constant("PMM_MAX_PHYS")
+        regions = usable_ends(out)
+        end = max(e for _, e in regions) if regions else 0
+        record(end == ram_end, name + ": the machine's RAM ends at 0x%x" % ram_end,
+               "it ends at 0x%x" % end)
+        ignored = sum(e - max(a, limit) for a, e in regions if e > limit)
+        line = "pagelab stage2: RAM above %d TiB ignored: %d MiB" % (limit >> 40, ignored >> 20)
+        said = re.findall(r"^pagelab stage2: RAM above .*$", out, re.M)
+        record(said == ([line + " (the frame allocator covers %d TiB, PMM_MAX_FRAMES)" %
+                         (limit >> 40)] if ignored else []),
+               name + ": stage2 says " + ("'%s'" % line if ignored else "nothing is ignored"),
+               "it says %s" % said)
+        m = re.search(r"window (\d+) GiB", out)
+        want = max(min(end, limit), constant("PHYS_WINDOW_MIN_SIZE"))
+        want = (want + (1 << 30) - 1) >> 30
+        record(m and int(m.group(1)) == want, name + ": the window covers %d GiB" % want,
+               "window %s GiB" % (m and m.group(1)))
+        bitmap = re.search(r"frame bitmap (\d+) KiB", out)
+        kib = pmm_meta_bytes(min(end, limit) >> 12) >> 10
+        record(bitmap and int(bitmap.group(1)) == kib,
+               name + ": the frame bitmap is sized to %d KiB" % kib,
+               "bitmap %s KiB" % (bitmap and bitmap.group(1)))
+        booted_well(record, name, out)
+        if "selftest: done" in out or "PASS: guest" in out:
+            record("selftest: done" in out and "PASS: guest/offset: pmm:" in out,
+                   name + ": the in-guest suite ran, the allocator hands out only usable "
+                   "frames", "suite incomplete")
+    return check
+
+
+def loaded_below(paddr):
+    """A boot whose loader allocations (the PML4 first) lie below paddr."""
+    def check(record, name, out):
+        booted_well(record, name, out)
+        m = re.search(r"page tables: PML4 at (0x[0-9a-f]+)", out)
+        record(m and int(m.group(1), 16) < paddr,
+               name + ": the loader allocates below the kernel at 0x%x" % paddr,
+               "PML4 at %s" % (m and m.group(1)))
+    return check
+
+
 def no_nx_boot(record, name, out):
     booted_well_nx = [w for w in ["PANIC", "exception", "error:", "FAIL: "] if w in out]
     record(not booted_well_nx, name + ": no error, panic or exception",
@@ -560,9 +750,34 @@ def stage2_error(msg):
     return ["pagelab stage2: error: " + msg, STAGE2_STOP]
 
 
+def huge_ram(mib):
+    """-m and a RAM backend of `mib` MiB that takes host memory only where
+    the guest writes (MAP_NORESERVE: no sparse file, which ext4 caps at
+    16 TiB), and a CPU with 46 physical address bits (TCG's default 40
+    cannot address more than 1 TiB); SMBIOS 3.0's 64-bit entry point, since
+    the 2.1 table outgrows its 64 KiB past about 30 TiB."""
+    return dict(mem="%dM" % mib, cpu="max,phys-bits=46", timeout=120, extra=[
+        "-object", "memory-backend-ram,id=ram,size=%dM,reserve=off" % mib,
+        "-machine", "memory-backend=ram,smbios-entry-point-type=64"])
+
+
+# QEMU (pc, AMD vendor as -cpu max is under TCG) puts 3 GiB below 4 GiB and,
+# past 1 TiB of RAM, the rest from 1 TiB up (above its HyperTransport hole):
+# RAM ends at 1 TiB + size - 3 GiB. ram_limited checks the end on serial.
+def ram_ending_at(end):
+    return (end - (1 << 40) + (3 << 30)) >> 20
+
+
 def cases(sparse, strategies):
     big = ["-object", "memory-backend-file,id=ram512,size=512G,mem-path=%s,share=on,"
            "prealloc=off" % sparse, "-machine", "memory-backend=ram512"]
+    limit, mib = constant("PMM_MAX_PHYS"), 1 << 20
+    reach, page = constant("STAGE2_REACH"), constant("PAGE_SIZE")
+    max_size = constant("KERNEL_MAX_SIZE")
+    text, image = kernel_spans()
+    kva = constant("KERNEL_VIRT_OFFSET") + constant("KERNEL_PHYS_BASE")
+    s2, s2_end = constant("STAGE2_ADDR"), constant("BOUNCE_ADDR") + constant("BOUNCE_SIZE")
+    low_end = constant("LOW_MEMORY_END")
     return [
         # ---- bad media: the kernel file
         Case("kernel-missing", kernel_missing,
@@ -576,11 +791,71 @@ def cases(sparse, strategies):
         Case("kernel-segment-past-eof", kernel_truncated,
              stage2_error("/boot/kernel.elf: kernel segment's file bytes lie beyond the end "
                           "of the file")),
-        Case("kernel-overlaps-loader", lambda: kernel_segment_moved("kernel-at-0x8000", 0x8000),
-             stage2_error("/boot/kernel.elf: kernel segment overlaps loader memory")),
+        Case("kernel-overlaps-loader", lambda: kernel_segment_moved("kernel-on-stage2", s2),
+             ["pagelab stage2: error: kernel segment at physical 0x%x-0x%x overlaps "
+              "0x%x-0x%x (stage2's image, stack and disk buffer): load it at or above "
+              "1 MiB" % (s2, s2 + text, s2, s2_end), STAGE2_STOP], vga=True),
+        Case("kernel-overlaps-bios-area", lambda: kernel_segment_moved("kernel-on-bda", page),
+             stage2_error("kernel segment at physical 0x%x-0x%x overlaps 0x0-0x%x (the "
+                          "IVT, the BIOS data area and stage1): load it at or above 1 MiB" %
+                          (page, page + text, s2))),
+        # LOW_MEMORY_END: a page below it is refused, at it the kernel boots
+        Case("kernel-phys-below-1M", lambda: kernel_segment_moved(
+                 "kernel-phys-below-1M", low_end - page),
+             stage2_error("kernel segment at physical 0x%x-0x%x overlaps 0x%x-0x%x (the EBDA, "
+                          "VGA memory and the BIOS ROMs): load it at or above 1 MiB" %
+                          (low_end - page, low_end - page + text, s2_end, low_end))),
+        Case("kernel-phys-at-1M", lambda: kernel_segment_moved("kernel-phys-at-1M", low_end),
+             ["pagelab stage2: kernel: 3 segments at physical 0x%x-" % low_end, KERNEL_HALT],
+             checks=booted_well),
         Case("kernel-not-in-ram", lambda: kernel_segment_moved("kernel-in-pci-hole", 0xE0000000),
-             ["pagelab stage2: error: kernel segment at physical 0xe0000000-0x",
-              "is not in usable RAM below 4 GiB", STAGE2_STOP]),
+             stage2_error("kernel segment at physical 0xe0000000-0x%x is not in usable "
+                          "RAM" % (0xe0000000 + text))),
+        # STAGE2_REACH (4 GiB): a segment across it, at it, above it, all in
+        # usable RAM on 6 GiB: refused by name before stage2 writes a byte
+        Case("kernel-phys-across-4G", lambda: kernel_segment_moved(
+                 "kernel-phys-across-4G", reach - page),
+             stage2_error("kernel segment at physical 0x%x-0x%x ends above 4 GiB, where "
+                          "stage2 cannot write (32-bit pointers, paging off): load it below "
+                          "4 GiB" % (reach - page, reach - page + text)), mem="6G", vga=True),
+        Case("kernel-phys-at-4G", lambda: kernel_segment_moved("kernel-phys-at-4G", reach),
+             stage2_error("kernel segment at physical 0x%x-0x%x ends above 4 GiB" %
+                          (reach, reach + text)), mem="6G"),
+        Case("kernel-phys-above-4G", lambda: kernel_segment_moved(
+                 "kernel-phys-above-4G", reach + 0x8000),
+             stage2_error("kernel segment at physical 0x%x-0x%x ends above 4 GiB" %
+                          (reach + 0x8000, reach + 0x8000 + text)), mem="6G"),
+        # the whole kernel at the top of a 2 GiB machine: the loader's
+        # allocations go below it
+        Case("kernel-in-high-ram", lambda: kernel_loaded_at("kernel-in-high-ram", 0x7FFC0000),
+             ["pagelab stage2: kernel: 3 segments at physical 0x7ffc0000-0x%x" %
+              (0x7ffc0000 + image), KERNEL_HALT], mem="2G", checks=loaded_below(0x7FFC0000)),
+        # W^X: one RWX segment (as ld -N writes) is refused before entry
+        Case("kernel-rwx-segment", lambda: kernel_flags("kernel-rwx-segment", 7),
+             stage2_error("kernel segment at virtual 0x%x-0x%x is writable and executable "
+                          "(W^X): link with separate text and data segments, not ld -N" %
+                          (kva, kva + text)), vga=True),
+        Case("kernel-ld-N", lambda: sample_kernel("kernel-ld-N", ["-Wl,-N"]),
+             ["pagelab stage2: error: kernel segment at virtual 0x200000-",
+              "is writable and executable (W^X): link with separate text and data segments, "
+              "not ld -N", STAGE2_STOP]),
+        # KERNEL_MAX_SIZE bounds all segments together
+        Case("kernel-size-at-limit", lambda: kernel_total_size("kernel-size-at-limit", max_size),
+             ["pagelab stage2: kernel: 3 segments at physical 0x%x-0x%x" %
+              (constant("KERNEL_PHYS_BASE"), constant("KERNEL_PHYS_BASE") + max_size),
+              KERNEL_HALT], checks=booted_well),
+        Case("kernel-size-above-limit", lambda: kernel_total_size("kernel-size-above-limit",
+                                                                  max_size + page),
+             stage2_error("kernel segments take %d KiB (file bytes + bss, in whole pages), more "
+                          "than KERNEL_MAX_SIZE (%d KiB)" % ((max_size + page) >> 10,
+                                                            max_size >> 10))),
+        # README.md's sample C kernel, built with its command line, boots
+        Case("kernel-sample-c", lambda: sample_kernel("kernel-sample-c"),
+             [SAMPLE_KERNEL_SAYS]),
+        # SSE is on at entry (a plain gcc -O2 kernel uses it at once)
+        Case("kernel-sse-at-entry", lambda: kernel_entry_code(
+                 "kernel-sse", b"\x66\x0f\xef\xc0"),   # pxor xmm0, xmm0 over cli; cld; xor ebp, ebp
+             [KERNEL_HALT], checks=booted_well),
         Case("kernel-empty", kernel_empty,
              stage2_error("/boot/kernel.elf: kernel file is too small for an ELF header")),
         Case("kernel-non-canonical", lambda: kernel_relinked("kernel-non-canonical",
@@ -681,6 +956,19 @@ def cases(sparse, strategies):
              extra=["-machine", "q35"], checks=covers_ram),
         Case("mem-512G-sparse", TEST_IMG % "offset", [KERNEL_HALT], mem="512G", extra=big,
              checks=covers_ram, timeout=120),
+        # PMM_MAX_PHYS (4 TiB): RAM ending 2 MiB below it, at it, 2 MiB above
+        # it, at 8 TiB (the bitmap once ran into the stack) and above the
+        # window's 32 TiB of slots: RAM beyond the limit is ignored, by name
+        Case("mem-4T-minus-2M", TEST_IMG % "offset", [KERNEL_HALT],
+             checks=ram_limited(limit - 2 * mib), **huge_ram(ram_ending_at(limit - 2 * mib))),
+        Case("mem-4T", TEST_IMG % "offset", [KERNEL_HALT], checks=ram_limited(limit),
+             **huge_ram(ram_ending_at(limit))),
+        Case("mem-4T-plus-2M", TEST_IMG % "offset", [KERNEL_HALT],
+             checks=ram_limited(limit + 2 * mib), **huge_ram(ram_ending_at(limit + 2 * mib))),
+        Case("mem-8T", GOOD, [KERNEL_HALT], checks=ram_limited((9 << 40) - (3 << 30)),
+             **huge_ram(8 << 20)),
+        Case("mem-33T", GOOD, [KERNEL_HALT], checks=ram_limited((34 << 40) - (3 << 30)),
+             **huge_ram(33 << 20)),
         # ---- a kernel stack overflow (test kernel kernel/variant_overflow.c)
         Case("stack-overflow", "build/offset/overflow.img",
              ["pagelab: exception 8 (double fault)",
@@ -694,23 +982,38 @@ def cases(sparse, strategies):
     ]
 
 
+def selected(name, only, names):
+    """Whether case `name` is chosen by `only`: None (every case), a regex,
+    or a list of exact case names and regexes (see main)."""
+    if only is None:
+        return True
+    if isinstance(only, str):
+        return re.search(only, name) is not None
+    return any(o == name if o in names else re.search(o, name) for o in only)
+
+
 def run(record, only=None, strategies=STRATEGIES):
-    """Every case (or those whose name matches the regex `only`), each
-    result through record(ok, name, why); wx-<strategy> for `strategies`."""
+    """Every case (or those `only` selects: see selected), each result
+    through record(ok, name, why); wx-<strategy> for `strategies`."""
     os.makedirs(OUT, exist_ok=True)
     sparse = os.path.join(OUT, "ram-512g.sparse")
     with open(sparse, "wb") as f:
         f.truncate(512 << 30)                           # a hole: no disk space used
     try:
-        for c in cases(sparse, strategies):
-            if only is None or re.search(only, c.name):
+        all_cases = cases(sparse, strategies)
+        names = {c.name for c in all_cases}
+        for c in all_cases:
+            if selected(c.name, only, names):
                 run_case(record, c)
     finally:
         os.remove(sparse)
 
 
 def main():
-    qemu.run_alone(run, sys.argv[1] if len(sys.argv) > 1 else None)
+    """`robustness.py [name-or-regex ...]`: a case's exact name selects that
+    case alone (`mem-4T`, not `mem-4T-plus-2M`); anything else is a regex
+    searched in every name (`kernel-phys` runs all of those)."""
+    qemu.run_alone(run, sys.argv[1:] or None)
 
 
 if __name__ == "__main__":
