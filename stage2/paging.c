@@ -230,9 +230,8 @@ static uint64_t ram_limit(const struct boot_info *bi)
     uint64_t max = e820_max_usable_end(bi->map, bi->map_count);
     if (!ignored)
         return max;
-    progress("RAM above %llu TiB ignored: %llu MiB (the frame allocator covers %llu TiB, "
-             "PMM_MAX_FRAMES)", (unsigned long long)(PMM_MAX_PHYS >> 40),
-             (unsigned long long)(ignored >> 20), (unsigned long long)(PMM_MAX_PHYS >> 40));
+    progress("RAM above %llu TiB ignored: %llu MiB (PMM_MAX_FRAMES)",
+             (unsigned long long)(PMM_MAX_PHYS >> 40), (unsigned long long)(ignored >> 20));
     return PMM_MAX_PHYS;
 }
 

@@ -34,7 +34,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import qemu  # noqa: E402
+import layout  # noqa: E402
 
 OUT = "build/test/robust"
 GOOD = "build/offset/disk.img"
@@ -53,30 +55,7 @@ PF_X = 1
 
 PTE_P, PTE_W, PTE_U, PTE_PS, PTE_NX = 1, 2, 4, 0x80, 1 << 63
 PTE_ADDR = 0x000FFFFFFFFFF000
-HEADERS = ["include/layout.h", "include/pmm_meta.h"]
-
-
-# ---------------------------------------------------------------- constants
-
-@functools.lru_cache(maxsize=None)
-def header_defines():
-    """{name: expression} of every '#define NAME expr' in HEADERS."""
-    defs = {}
-    for h in HEADERS:
-        with open(h) as f:
-            for name, expr in re.findall(r"^#define[ \t]+([A-Z0-9_]+)[ \t]+([^\n]*?)[ \t]*"
-                                         r"(?:/\*.*)?$", f.read(), re.M):
-                defs[name] = expr
-    return defs
-
-
-@functools.lru_cache(maxsize=None)
-def constant(name):
-    """The value of an integer constant from the headers (their one home):
-    C suffixes dropped, other constants substituted, then evaluated."""
-    expr = re.sub(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\b", r"\1", header_defines()[name])
-    expr = re.sub(r"\b[A-Z_][A-Z0-9_]*\b", lambda m: str(constant(m.group(0))), expr)
-    return eval(expr, {"__builtins__": {}})
+constant = layout.constant      # tools/layout.py: the headers' one parser
 
 
 def pmm_meta_bytes(frames):
