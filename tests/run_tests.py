@@ -16,6 +16,7 @@ strategy comparison table (compare.py). Ends with
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -248,6 +249,9 @@ def main():
     ap.add_argument("--kvm", action="store_true", help="also boot each test image under KVM")
     a = ap.parse_args()
     started = time.time()
+    # the kept files of the previous run's failures go: what is there at
+    # the end is this run's
+    shutil.rmtree(qemu.RUNS, ignore_errors=True)
     run_host(a.host)
     for s in a.strategies:
         check_boot("boot/%s/disk.img" % s, "build/%s/disk.img" % s, s, "512M", test_image=False)
