@@ -2,7 +2,7 @@
 #
 # Every image is built per strategy into build/<strategy>/; the strategy
 # reaches stage2 and the kernel as -DPAGELAB_STRATEGY=STRATEGY_<NAME>, and
-# picks the kernel/strategy_<name>.c that is linked.
+# picks the kernel/mm/strategy_<name>.c that is linked.
 
 STRATEGIES := identity table-offset offset temporary recursive
 STRATEGY   ?= offset
@@ -47,7 +47,7 @@ COMMON_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
 STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i386 -Os -g -Istage2
 # -flto: the strategy is chosen at link time, and LTO still lets its tiny
 # table_get inline into the walker (translate's cost target: 60 instructions)
-KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -flto -Ikernel
+KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -flto -Ikernel -Ikernel/mm
 NASMFLAGS     := -I$(GEN)/ -Icommon/ -Istage2/ -Werror
 KERNEL_LDFLAGS := $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) -nostdlib -static -no-pie \
                   -Wl,-z,noexecstack -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none
@@ -69,14 +69,20 @@ under = $(subst -,_,$(1))
 STAGE2_C   := $(wildcard stage2/*.c)
 STAGE2_ASM := $(wildcard stage2/*.asm)
 COMMON_C   := $(wildcard common/*.c)
-# strategy_<name>.c: one per build; variant_<name>.c: one per image (kernel/variant.h)
-KERNEL_C   := $(filter-out kernel/strategy_%.c kernel/variant_%.c kernel/table_pool.c,\
-                $(wildcard kernel/*.c))
+# kernel/: the boot flow, traps, console, report; kernel/mm/: memory
+# management (paging core, frame allocator, strategies, TLB, protections).
+# strategy_<name>.c: one per build; variant_<name>.c: one per image
+# (kernel/variant.h): kernel/variant_none.c for the normal image, the others
+# in tests/guest/ with the tests that boot them (and measure.c, which only
+# they use).
+KERNEL_C   := $(filter-out kernel/variant_%.c,$(wildcard kernel/*.c)) \
+              $(filter-out kernel/mm/strategy_%.c kernel/mm/table_pool.c,$(wildcard kernel/mm/*.c))
+GUEST_DIR  := tests/guest
 # strategy_sources(name): the files of one strategy; the two that reach
-# tables through the loader's table pool share kernel/table_pool.c
+# tables through the loader's table pool share kernel/mm/table_pool.c
 POOL_STRATEGIES := identity table-offset
-strategy_sources = kernel/strategy_$(call under,$(1)).c \
-                   $(if $(filter $(1),$(POOL_STRATEGIES)),kernel/table_pool.c)
+strategy_sources = kernel/mm/strategy_$(call under,$(1)).c \
+                   $(if $(filter $(1),$(POOL_STRATEGIES)),kernel/mm/table_pool.c)
 KERNEL_ASM := $(wildcard kernel/*.asm)
 
 .PHONY: all image run bochs gdb test bench clean help images test-images bench-images debug-images \
@@ -108,8 +114,8 @@ $(1)_S2_OBJ := $(patsubst %,build/$(1)/s2/%.o,$(STAGE2_C) $(STAGE2_ASM) $(COMMON
 $(1)_K_OBJ  := $(patsubst %,build/$(1)/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_C) \
                  $(call strategy_sources,$(1)))
 $(1)_K_NORMAL := build/$(1)/k/kernel/variant_none.c.o
-$(1)_K_TEST   := build/$(1)/k/kernel/variant_selftest.c.o
-$(1)_K_BENCH  := build/$(1)/k/kernel/variant_bench.c.o
+$(1)_K_TEST   := build/$(1)/k/$(GUEST_DIR)/variant_selftest.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o
+$(1)_K_BENCH  := build/$(1)/k/$(GUEST_DIR)/variant_bench.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o
 
 build/$(1)/s2/%.c.o: %.c Makefile
 	@mkdir -p $$(@D)
@@ -167,7 +173,7 @@ $(foreach s,$(STRATEGIES),$(eval $(call strategy_rules,$(s))))
 # debug_rules(name): the debug images of one strategy (`make bochs`,
 # tests/bochs_check.py). Every stage is compiled again into build/<name>/dbg/
 # with -DPAGELAB_DEBUG (Bochs magic breakpoints, common/debug.h) and the
-# kernel variant is kernel/variant_debug.c: debug.img; debug-stale-tlb.img
+# kernel variant is tests/guest/variant_debug.c: debug.img; debug-stale-tlb.img
 # adds its stale-TLB demo. bochs.sym: stage2's and the kernel's symbols
 # for Bochs's debugger.
 define debug_rules
@@ -192,7 +198,7 @@ build/$(1)/dbg/k/%.asm.o: %.asm $(ASM_INC)
 	@mkdir -p $$(@D)
 	@echo "  NASM  $$@"
 	$$(Q)$$(NASM) $$(NASMFLAGS) -DPAGELAB_DEBUG -f elf64 -g -o $$@ $$<
-build/$(1)/dbg/k/kernel/variant_debug-stale-tlb.c.o: kernel/variant_debug.c
+build/$(1)/dbg/k/$(GUEST_DIR)/variant_debug-stale-tlb.c.o: $(GUEST_DIR)/variant_debug.c
 	@mkdir -p $$(@D)
 	@echo "  CC64  $$@"
 	$$(Q)$$(CC) $$(KERNEL_CFLAGS) $$($(1)_DBG_DEFS) -DPAGELAB_DEMO_STALE_TLB=1 -c $$< -o $$@
@@ -202,9 +208,9 @@ build/$(1)/dbg/stage2.elf: $$($(1)_DBG_S2_OBJ) build/$(1)/stage2.ld
 	$$(Q)$$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T build/$(1)/stage2.ld -o $$@ $$($(1)_DBG_S2_OBJ)
 build/$(1)/dbg/stage2.bin: build/$(1)/dbg/stage2.elf
 	objcopy -O binary $$< $$@
-build/$(1)/dbg/kernel-%.elf: $$($(1)_DBG_K_OBJ) build/$(1)/dbg/k/kernel/variant_%.c.o build/$(1)/kernel.ld
+build/$(1)/dbg/kernel-%.elf: $$($(1)_DBG_K_OBJ) build/$(1)/dbg/k/$(GUEST_DIR)/variant_%.c.o build/$(1)/kernel.ld
 	@echo "  LD    $$@"
-	$$(Q)$$(CC) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_DBG_K_OBJ) build/$(1)/dbg/k/kernel/variant_$$*.c.o
+	$$(Q)$$(CC) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_DBG_K_OBJ) build/$(1)/dbg/k/$(GUEST_DIR)/variant_$$*.c.o
 build/$(1)/dbg/bochs-%.sym: build/$(1)/dbg/stage2.elf build/$(1)/dbg/kernel-%.elf
 	@echo "  SYM   $$@"
 	$$(Q)nm -n $$^ | awk 'NF == 3 && $$$$2 ~ /^[tTdDbBrR]$$$$/ && $$$$3 !~ /^\.\.@/ { print $$$$1, $$$$3 }' > $$@
@@ -212,14 +218,14 @@ build/$(1)/debug.img build/$(1)/debug-stale-tlb.img: build/$(1)/%.img: $(IMAGE_D
 	@echo "  IMAGE $$@"
 	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
 	    --stage2 build/$(1)/dbg/stage2.bin --kernel build/$(1)/dbg/kernel-$$*.elf --fat $$(FAT) --out $$@
--include $$($(1)_DBG_S2_OBJ:.o=.d) $$($(1)_DBG_K_OBJ:.o=.d) build/$(1)/dbg/k/kernel/variant_debug.c.d \
-         build/$(1)/dbg/k/kernel/variant_debug-stale-tlb.c.d
+-include $$($(1)_DBG_S2_OBJ:.o=.d) $$($(1)_DBG_K_OBJ:.o=.d) build/$(1)/dbg/k/$(GUEST_DIR)/variant_debug.c.d \
+         build/$(1)/dbg/k/$(GUEST_DIR)/variant_debug-stale-tlb.c.d
 endef
 $(foreach s,$(STRATEGIES),$(eval $(call debug_rules,$(s))))
 
-# The stack-overflow test kernel (kernel/variant_overflow.c), offset only:
+# The stack-overflow test kernel (tests/guest/variant_overflow.c), offset only:
 # booted by tests/robustness.py, which expects the double-fault report.
-OVERFLOW_OBJ := build/offset/k/kernel/variant_overflow.c.o
+OVERFLOW_OBJ := build/offset/k/$(GUEST_DIR)/variant_overflow.c.o
 build/offset/kernel-overflow.elf: $(offset_K_OBJ) $(OVERFLOW_OBJ) build/offset/kernel.ld
 	@echo "  LD    $@"
 	$(Q)$(CC) $(KERNEL_LDFLAGS) -T build/offset/kernel.ld -o $@ $(offset_K_OBJ) $(OVERFLOW_OBJ)

@@ -1,7 +1,7 @@
 /*
  * pmm_meta.h - size of the frame allocator's metadata, agreed by the loader
  * (which allocates and maps it at PMM_BITMAP_BASE, without clearing it) and
- * the kernel (which writes it lazily, kernel/pmm.c).
+ * the kernel (which writes it lazily, kernel/mm/pmm.c).
  *
  * The allocator is a hierarchical bitmap of fixed depth PMM_LEVELS with
  * 64-way fan-out: level 0 has one bit per frame (1 = free), each higher

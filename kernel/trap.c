@@ -8,7 +8,7 @@
  * (Intel SDM Vol. 3A 6.14.5), so a kernel-stack overflow into the guard
  * page is reported instead of escalating to a triple fault and a reset.
  * That stack has a guard page of its own (trap_df_guard_page; unmapped by
- * kernel/protect.c once the paging core runs).
+ * kernel/mm/protect.c once the paging core runs).
  */
 #include <stdint.h>
 #include "trap.h"

@@ -20,7 +20,7 @@ struct trap_frame {
 void trap_init(void);
 
 /* Virtual address of the page right below the double-fault stack, for
- * kernel/protect.c to unmap (a guard page; trap.c does not unmap it). */
+ * kernel/mm/protect.c to unmap (a guard page; trap.c does not unmap it). */
 uint64_t trap_df_guard_page(void);
 
 /* What the last probe that faulted saw. */

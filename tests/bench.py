@@ -2,7 +2,7 @@
 """bench.py - `make bench`: what each strategy costs, and how the loader
 and the frame allocator scale with memory.
 
-1. Every strategy's bench kernel (kernel/variant_bench.c) under QEMU/TCG
+1. Every strategy's bench kernel (tests/guest/variant_bench.c) under QEMU/TCG
    with -icount shift=0: the guest TSC then counts retired instructions, so
    every "_insns" figure is exact and repeatable (medians over 201 runs
    inside the guest).
@@ -374,7 +374,7 @@ results.csv (`strategy,metric,value,unit`). "insns" are guest
 instructions counted by QEMU/TCG with `-icount shift=0` (the guest TSC
 advances by one per retired instruction, so they repeat exactly from run
 to run): each per-call figure is the median of 201 calls inside the bench
-kernel (kernel/variant_bench.c), from the CALL to the RET with the cost of
+kernel (tests/guest/variant_bench.c), from the CALL to the RET with the cost of
 calling an empty function taken out. The per-strategy table is measured
 with 1 GiB of RAM and `-cpu max`; the memory table with the offset
 strategy, its window in 1 GiB pages (`-cpu max`) or 2 MiB pages (`-cpu

@@ -947,7 +947,7 @@ def cases(sparse, strategies):
              **huge_ram(8 << 20)),
         Case("mem-33T", GOOD, [KERNEL_HALT], checks=ram_limited((34 << 40) - (3 << 30)),
              **huge_ram(33 << 20)),
-        # ---- a kernel stack overflow (test kernel kernel/variant_overflow.c)
+        # ---- a kernel stack overflow (test kernel tests/guest/variant_overflow.c)
         Case("stack-overflow", "build/offset/overflow.img",
              ["pagelab: exception 8 (double fault)",
               "(on the IST stack: a kernel stack overflow into its guard page ends here",

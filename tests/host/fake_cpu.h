@@ -1,7 +1,7 @@
 /*
  * fake_cpu.h - the simulated machine the paging host tests run on.
  *
- * fake_cpu.c implements kernel/tlb.h (counting INVLPG and full flushes,
+ * fake_cpu.c implements kernel/mm/tlb.h (counting INVLPG and full flushes,
  * CR3 from a variable) and the console's kprintf/kpanic (stdout, or a
  * capture buffer; abort), and boots the real paging code — pmm.c, pt.c,
  * pt_dump.c and strategy_offset.c — over an arena that plays physical

@@ -1,5 +1,5 @@
 /*
- * test_pmm.c - host tests of kernel/pmm.c, the hierarchical-bitmap frame
+ * test_pmm.c - host tests of kernel/mm/pmm.c, the hierarchical-bitmap frame
  * allocator, built from hand-made BootInfo memory maps.
  */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * test_pt.c - host tests of the paging core (kernel/pt.c, pt_dump.c) with
+ * test_pt.c - host tests of the paging core (kernel/mm/pt.c, pt_dump.c) with
  * the offset strategy over the simulated machine of fake_cpu.c: every
  * operation at every page size and prot, every error path with rollback,
  * table creation and freeing, effective permissions, range operations with

@@ -3,7 +3,7 @@
  *
  * Long seeded sequences of map / unmap / protect / translate (all three
  * sizes, a frame source that runs dry now and then) and their range
- * versions run against kernel/pt.c and against the reference model
+ * versions run against kernel/mm/pt.c and against the reference model
  * (pt_model.c) of the leaves in a small "hot" part of three clusters of
  * virtual space. The model predicts every status, translation and the
  * exact number of page tables, so frames must come back to the allocator

@@ -6,7 +6,7 @@
  * non-window loader table inside it) is identity-mapped, so new tables come
  * from the pool zone and a pointer is the frame number itself. The window
  * is torn down at init: after that nothing else reaches a table. The pool
- * itself is kernel/table_pool.c, shared with table-offset. The
+ * itself is kernel/mm/table_pool.c, shared with table-offset. The
  * pool's identity range is reserved: mapping over it would cut the access
  * path.
  */

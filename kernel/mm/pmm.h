@@ -8,7 +8,7 @@
  * strategies draw page tables from; empty in the other strategies).
  * Allocation and free cost PMM_LEVELS word operations whatever the memory
  * size, and initialisation costs O(map extents): the bitmap is written
- * lazily, in address order, as allocation reaches it (kernel/pmm.c). Used
+ * lazily, in address order, as allocation reaches it (kernel/mm/pmm.c). Used
  * by the strategies (table allocation) and the kernel.
  * Not thread-safe: pagelab runs on one CPU with no allocation in
  * interrupt handlers.
@@ -88,7 +88,7 @@ enum pmm_status pmm_alloc(enum pmm_zone zone, paddr_t *out);
 /* Gives a frame back. PMM_ERR_MISALIGNED, PMM_ERR_NOT_USABLE (never the
  * zone's) and PMM_ERR_DOUBLE_FREE leave the allocator unchanged. The caller
  * must have removed every translation of the frame first (unhook,
- * invalidate, free: kernel/pt.c). O(log extents); freeing a kept loader
+ * invalidate, free: kernel/mm/pt.c). O(log extents); freeing a kept loader
  * table that allocation has not reached yet first writes the metadata up
  * to it (once: the work allocation would do later). */
 enum pmm_status pmm_free(enum pmm_zone zone, paddr_t frame);

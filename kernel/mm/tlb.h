@@ -2,9 +2,9 @@
  * tlb.h - the three CPU operations the paging core needs: invalidate one
  * page's translations, invalidate everything, and read the root (CR3).
  *
- * Kernel: kernel/tlb.c (inline asm). Host tests: tests/host/fake_cpu.c
+ * Kernel: kernel/mm/tlb.c (inline asm). Host tests: tests/host/fake_cpu.c
  * (counts the calls, CR3 from a variable). Policy — when each is needed —
- * lives in the rule at the top of kernel/pt.c, not here.
+ * lives in the rule at the top of kernel/mm/pt.c, not here.
  */
 #ifndef KERNEL_TLB_H
 #define KERNEL_TLB_H

@@ -419,7 +419,7 @@ static void oracle_layout(void)
            pt_status_name(worst));
 }
 
-/* ---- robustness: what the kernel enforces (kernel/protect.c, wx_check.c) ---- */
+/* ---- robustness: what the kernel enforces (kernel/mm/protect.c, wx_check.c) ---- */
 
 #define PROTECT_BASE   (TEST_BASE + 16ULL * PAGE_SIZE_1G)  /* away from the tests above */
 #define EXHAUST_MAX_FRAMES (1ULL << 21)                 /* 8 GiB: a few seconds under TCG */

@@ -1,6 +1,6 @@
 /*
  * tlb.c - TLB invalidation and CR3 access for the kernel (inline asm).
- * Used by the paging core (kernel/pt.c) and the strategies; the host tests
+ * Used by the paging core (kernel/mm/pt.c) and the strategies; the host tests
  * link tests/host/fake_cpu.c instead.
  */
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /*
  * wx_check.h - W^X over the whole address space, checked on the live page
- * tables (kernel/wx_check.c).
+ * tables (kernel/mm/wx_check.c).
  */
 #ifndef KERNEL_WX_CHECK_H
 #define KERNEL_WX_CHECK_H

@@ -1,6 +1,6 @@
 /*
  * protect.h - the CPU protections the kernel turns on, and the unmapped
- * pages it relies on (kernel/protect.c).
+ * pages it relies on (kernel/mm/protect.c).
  */
 #ifndef KERNEL_PROTECT_H
 #define KERNEL_PROTECT_H

@@ -1,9 +1,9 @@
 /*
  * strategy.h - how the paging core reaches page-table frames.
  *
- * Exactly one kernel/strategy_<name>.c is linked (make STRATEGY=<name>);
- * identity and table-offset also link kernel/table_pool.c, their shared part.
- * The core (kernel/pt.c) asks for "the level-L table on the path of va"
+ * Exactly one kernel/mm/strategy_<name>.c is linked (make STRATEGY=<name>);
+ * identity and table-offset also link kernel/mm/table_pool.c, their shared part.
+ * The core (kernel/mm/pt.c) asks for "the level-L table on the path of va"
  * rather than "the pointer for frame F", so the recursive strategy, which
  * can only name a table by the address it translates, fits the same
  * interface as the pointer-arithmetic ones. Levels: 4 = PML4 ... 1 = PT.

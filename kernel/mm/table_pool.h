@@ -5,7 +5,7 @@
  * offset: 0 for identity, TABLE_OFFSET_BASE for table-offset. Every table
  * the kernel keeps comes from it (PMM_ZONE_TABLE_POOL), so every table is
  * reachable before it is linked. The Makefile links this file into those
- * two strategies only: it implements the parts of kernel/strategy.h they
+ * two strategies only: it implements the parts of kernel/mm/strategy.h they
  * share (reserved range, link order, put, zone, retire), and each
  * strategy file keeps what differs: the offset, its name, and what it
  * tells the debugger.

@@ -3,9 +3,9 @@
  * 4-level hierarchy (levels 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT), single
  * pages and ranges, all three page sizes; dumps; operation counters.
  *
- * The core reaches page-table frames only through kernel/strategy.h (one
+ * The core reaches page-table frames only through kernel/mm/strategy.h (one
  * strategy linked per build) and knows nothing else about them. TLB
- * maintenance follows the single rule written at the top of kernel/pt.c.
+ * maintenance follows the single rule written at the top of kernel/mm/pt.c.
  * Used by the kernel's boot flow, its tests and benchmarks, and the host
  * tests (with the offset strategy over a simulated physical memory).
  *

@@ -8,7 +8,7 @@
  * identity, the tables' virtual range does not collide with low memory;
  * unlike offset, the rest of RAM is not mapped at all. The window is torn
  * down at init; the pool's range at TABLE_OFFSET_BASE is reserved. The
- * pool itself is kernel/table_pool.c, shared with identity.
+ * pool itself is kernel/mm/table_pool.c, shared with identity.
  */
 #include "console.h"
 #include "../common/debug.h"
