@@ -6,7 +6,7 @@
  * the kernel keeps comes from it (PMM_ZONE_TABLE_POOL), so every table is
  * reachable before it is linked. The Makefile links this file into those
  * two strategies only: it implements the parts of kernel/mm/strategy.h they
- * share (reserved range, link order, put, zone, retire), and each
+ * share (reserved range, link order, zone, retire), and each
  * strategy file keeps what differs: the offset, its name, and what it
  * tells the debugger.
  */
@@ -18,6 +18,7 @@
 #include "pt.h"
 #include "pte.h"
 #include "strategy.h"
+#include "tlb.h"
 
 /* Remembers the pool and its virtual offset, then tears the loader's window
  * down. PT_ERR_BOOT_INFO if the loader built for `want` without a pool. */
@@ -29,7 +30,9 @@ void table_pool_check(unsigned level, paddr_t frame);
 
 /* The table at `frame`, which strategy_table_reachable admitted, read at
  * virt_offset (each strategy's compile-time constant, so identity pays
- * nothing at all). Debug builds check the frame again. */
+ * nothing at all) through cpu_ptr (a cast in the kernel; the host tests
+ * resolve it through their simulated tables). Debug builds check the frame
+ * again. */
 static inline pte_t *table_pool_at(unsigned level, paddr_t frame, uint64_t virt_offset)
 {
 #ifdef PAGELAB_DEBUG
@@ -37,7 +40,7 @@ static inline pte_t *table_pool_at(unsigned level, paddr_t frame, uint64_t virt_
 #else
     (void)level;
 #endif
-    return (pte_t *)(uintptr_t)(virt_offset + frame.pa);
+    return cpu_ptr(vaddr(virt_offset + frame.pa));
 }
 
 /* The PML4 and the pool's last frame, at their virtual addresses. */

@@ -1,5 +1,5 @@
 /*
- * tlb.c - TLB invalidation and CR3 access for the kernel (inline asm).
+ * tlb.c - TLB invalidation, CR3 access and cpu_ptr for the kernel.
  * Used by the paging core (kernel/mm/pt.c) and the strategies; the host tests
  * link tests/host/fake_cpu.c instead.
  */
@@ -53,4 +53,10 @@ paddr_t cpu_read_cr3(void)
     uint64_t cr3;
     __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
     return paddr(cr3 & PTE_ADDR_MASK);
+}
+
+/* The MMU does the resolving: LTO inlines this into a plain cast. */
+void *cpu_ptr(vaddr_t va)
+{
+    return (void *)(uintptr_t)va.va;
 }

@@ -1,10 +1,13 @@
 /*
- * tlb.h - the three CPU operations the paging core needs: invalidate one
- * page's translations, invalidate everything, and read the root (CR3).
+ * tlb.h - the CPU operations the paging core and the strategies need:
+ * invalidate one page's translations, invalidate everything, read the root
+ * (CR3), and reach a virtual address that only the page tables give a
+ * meaning to (a pool frame at its offset, a temporary slot).
  *
  * Kernel: kernel/mm/tlb.c (inline asm). Host tests: tests/host/fake_cpu.c
- * (counts the calls, CR3 from a variable). Policy — when each is needed —
- * lives in the rule at the top of kernel/mm/pt.c, not here.
+ * (counts the calls, CR3 from a variable, a software walk with a TLB for
+ * cpu_ptr). Policy — when each is needed — lives in the rule at the top of
+ * kernel/mm/pt.c, not here.
  */
 #ifndef KERNEL_TLB_H
 #define KERNEL_TLB_H
@@ -22,5 +25,12 @@ void tlb_flush_all(void);
 
 /* Physical address of the active PML4 (CR3 bits 51:12; SDM 4.5.2). */
 paddr_t cpu_read_cr3(void);
+
+/* A pointer through which the CPU reaches virtual address va. In the kernel
+ * it is va itself (the MMU translates each access, through the TLB); it
+ * exists so that the host tests, which have no MMU, can resolve the
+ * strategies' own addresses through their simulated page tables. Checks
+ * nothing: an unmapped va faults on first use, as it would anyway. */
+void *cpu_ptr(vaddr_t va);
 
 #endif
