@@ -34,27 +34,33 @@ static inline void bochs_magic_break(void)
     __asm__ volatile("xchg %%bx, %%bx" : : : "memory");
 }
 
-/* PAGELAB_BREAK("where", "look: format", args...): print, then stop Bochs.
- * `where` is a string literal naming the milestone; the format continues
- * with "\n  look: " for each further hint. */
-#define PAGELAB_BREAK(where, ...)                                   \
+/* PAGELAB_BREAK_CALL("where", print_look, args...): print the stop's name,
+ * let print_look(args...) print its look: text (a function that knows what
+ * to show, e.g. each strategy's strategy_tour_look), then stop Bochs. The
+ * "\n  look: " in that text starts each further hint. */
+#define PAGELAB_BREAK_CALL(where, print_look, ...)                  \
     do {                                                            \
         if (PAGELAB_DEBUG_ON) {                                     \
             kprintf("pagelab break: %s\n  look: ", where);          \
-            kprintf(__VA_ARGS__);                                   \
+            print_look(__VA_ARGS__);                                \
             kprintf("\n");                                          \
             bochs_magic_break();                                    \
         }                                                           \
     } while (0)
 
-/* The same, the first time this line is reached only (a milestone inside
- * a function the kernel calls thousands of times). */
-#define PAGELAB_BREAK_ONCE(where, ...)                              \
+/* PAGELAB_BREAK("where", "look: format", args...): print, then stop Bochs.
+ * `where` is a string literal naming the milestone; the format continues
+ * with "\n  look: " for each further hint. */
+#define PAGELAB_BREAK(where, ...) PAGELAB_BREAK_CALL(where, kprintf, __VA_ARGS__)
+
+/* PAGELAB_BREAK_CALL the first time this line is reached only (a
+ * milestone inside a function the kernel calls thousands of times). */
+#define PAGELAB_BREAK_ONCE_CALL(where, print_look, ...)             \
     do {                                                            \
         static int pagelab_break_seen_;                             \
         if (PAGELAB_DEBUG_ON && !pagelab_break_seen_) {             \
             pagelab_break_seen_ = 1;                                \
-            PAGELAB_BREAK(where, __VA_ARGS__);                      \
+            PAGELAB_BREAK_CALL(where, print_look, __VA_ARGS__);     \
         }                                                           \
     } while (0)
 

@@ -49,6 +49,7 @@
 #include <stddef.h>
 
 #include "console.h"
+#include "../common/debug.h"
 #include "layout.h"
 #include "pmm.h"
 #include "pt.h"
@@ -193,7 +194,10 @@ static void table_admit(unsigned level, paddr_t frame)
 static pte_t *table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
     cur->table_visits++;
-    return strategy_table_get(level, va, frame);
+    pte_t *t = strategy_table_get(level, va, frame);
+    /* debug builds: the Bochs tour's stop at the first table (strategy.h) */
+    PAGELAB_BREAK_ONCE_CALL(strategy_tour_stop, strategy_tour_look, level, va, frame, t);
+    return t;
 }
 
 static uint64_t span_of(unsigned level) { return PT_LEVEL_SPAN(level); }

@@ -59,7 +59,7 @@ enum strategy_link_order strategy_link_order(void);
  * admitted (strategy_table_reachable) when its table entered the
  * hierarchy, so the hot path pays for no bounds check. Debug builds
  * (-DPAGELAB_DEBUG) check it again on every get and panic if it is out of
- * reach.
+ * reach. Prints nothing (the Bochs tour's text: strategy_tour_look).
  */
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame);
 
@@ -100,8 +100,7 @@ enum pmm_zone strategy_table_zone(void);
  */
 void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame);
 
-/* ---- helpers one strategy exports for the boot report's final
- * translations; defined only in that strategy's file ---- */
+/* ---- what the boot report and the Bochs tour show of the strategy ---- */
 
 /* An address of the strategy's own machinery, for the final translations:
  * where the PML4 is reachable through the strategy, a slot, a table. */
@@ -114,13 +113,19 @@ struct strategy_address {
  * `page` then judge them like every other line); returns how many. */
 unsigned strategy_addresses(struct strategy_address *out, unsigned cap);
 
-/* recursive: the address through PML4[RECURSIVE_INDEX] at which the
- * level-`level` table on va's path appears (level 4: the PML4 itself).
- * Pure arithmetic: the table need not exist. */
-vaddr_t recursive_table_addr(unsigned level, vaddr_t va);
+/* The Bochs tour's stop 4 (NOTES.md, "The ten stops"), in debug builds
+ * only: the walker (kernel/mm/pt.c, table_get) stops there once, at the
+ * first table it gets, with PAGELAB_BREAK_ONCE_CALL (common/debug.h). The
+ * stop's name: "first page-table frame reached: <name>, <how>". */
+extern const char strategy_tour_stop[];
 
-/* temporary: the virtual address of the slot used for level-`level`
- * tables (TEMP_SLOTS_BASE + level pages). */
-vaddr_t temporary_slot_addr(unsigned level);
+/* Prints the stop's look: text for the level-`level` table at `frame` on
+ * va's path, which strategy_table_get returned as `table`: where the
+ * strategy reads it and the Bochs commands that show it is the same
+ * memory. Only the debug hook calls it; normal builds drop it. */
+void strategy_tour_look(unsigned level, vaddr_t va, paddr_t frame, const pte_t *table);
+
+/* Declarations only one strategy defines are in its own header:
+ * strategy_recursive.h, strategy_temporary.h. */
 
 #endif

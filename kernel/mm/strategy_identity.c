@@ -11,7 +11,6 @@
  * path.
  */
 #include "console.h"
-#include "../common/debug.h"
 #include "layout.h"
 #include "pmm.h"
 #include "strategy.h"
@@ -27,13 +26,19 @@ const char *strategy_name(void) { return "identity"; }
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
     (void)va;
-    pte_t *table = table_pool_at(level, frame, 0);
-    PAGELAB_BREAK_ONCE("first page-table frame reached: identity, at its own address",
-                       "the level-%u table at physical 0x%lx is read at virtual 0x%lx: the"
-                       " table pool is mapped 1:1\n  look: `x /4gx 0x%lx` shows what"
-                       " `xp /4gx 0x%lx` shows; `page 0x%lx` walks PML4[0] to 0x%lx",
-                       level, frame.pa, frame.pa, frame.pa, frame.pa, frame.pa, frame.pa);
-    return table;
+    return table_pool_at(level, frame, 0);
+}
+
+const char strategy_tour_stop[] = "first page-table frame reached: identity, at its own address";
+
+void strategy_tour_look(unsigned level, vaddr_t va, paddr_t frame, const pte_t *table)
+{
+    (void)va;
+    (void)table;
+    kprintf("the level-%u table at physical 0x%lx is read at virtual 0x%lx: the"
+            " table pool is mapped 1:1\n  look: `x /4gx 0x%lx` shows what"
+            " `xp /4gx 0x%lx` shows; `page 0x%lx` walks PML4[0] to 0x%lx",
+            level, frame.pa, frame.pa, frame.pa, frame.pa, frame.pa, frame.pa);
 }
 
 unsigned strategy_addresses(struct strategy_address *out, unsigned cap)

@@ -49,18 +49,21 @@ bool strategy_table_reachable(paddr_t frame)
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
     (void)va;
-#ifdef PAGELAB_DEBUG
-    if (!strategy_table_reachable(frame))
+    if (PAGELAB_DEBUG_ON && !strategy_table_reachable(frame))
         kpanic("strategy_table_get: level %u table 0x%lx beyond the window", level, frame.pa);
-#endif
-    pte_t *table = (pte_t *)(uintptr_t)(window_base + frame.pa);
-    PAGELAB_BREAK_ONCE("first page-table frame reached: offset, through the window",
-                       "the level-%u table at physical 0x%lx is read at window base + 0x%lx"
-                       " = %p\n  look: `x /4gx %p` (virtual) shows what `xp /4gx 0x%lx`"
-                       " (physical) shows; `page %p` walks PML4[256] to 0x%lx",
-                       level, frame.pa, frame.pa, (void *)table, (void *)table, frame.pa,
-                       (void *)table, frame.pa);
-    return table;
+    return (pte_t *)(uintptr_t)(window_base + frame.pa);
+}
+
+const char strategy_tour_stop[] = "first page-table frame reached: offset, through the window";
+
+void strategy_tour_look(unsigned level, vaddr_t va, paddr_t frame, const pte_t *table)
+{
+    (void)va;
+    kprintf("the level-%u table at physical 0x%lx is read at window base + 0x%lx"
+            " = %p\n  look: `x /4gx %p` (virtual) shows what `xp /4gx 0x%lx`"
+            " (physical) shows; `page %p` walks PML4[256] to 0x%lx",
+            level, frame.pa, frame.pa, (const void *)table, (const void *)table, frame.pa,
+            (const void *)table, frame.pa);
 }
 
 pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame)

@@ -2,7 +2,8 @@
  * strategy_recursive.c - PML4 entry RECURSIVE_INDEX points at the PML4
  * itself, so walking through it k times turns the hierarchy into data:
  * every table on a path appears at an address computed from the path
- * (recursive_table_addr), and no frame needs a mapping of its own.
+ * (recursive_table_addr, strategy_recursive.h), and no frame needs a
+ * mapping of its own.
  *
  * The price: a table is reachable only once it is linked (the core links,
  * zeroes, then flushes: STRATEGY_LINK_THEN_ZERO and rule 5 in pt.c), only
@@ -14,7 +15,7 @@
  * pointers overflow (x86_64 #424).
  */
 #include "console.h"
-#include "../common/debug.h"
+#include "strategy_recursive.h"
 #include "layout.h"
 #include "pmm.h"
 #include "strategy.h"
@@ -24,9 +25,9 @@
 #define VA_INDEX_BITS 0x0000FFFFFFFFF000ULL
 
 /*
- * The level-L table on va's path: go round the recursive entry L times,
- * then follow va's top indices; each loop stops the walk one level
- * higher, so the table is read as the final 4 KiB page. Level 1 (PT):
+ * The level-L table on va's path (strategy_recursive.h): go round the
+ * recursive entry L times, then follow va's top indices; each loop stops
+ * the walk one level higher, so the table is read as the final 4 KiB page. Level 1 (PT):
  * r, i4, i3, i2; level 3 (PDPT): r, r, r, i4; level 4: r, r, r, r.
  */
 vaddr_t recursive_table_addr(unsigned level, vaddr_t va)
@@ -91,15 +92,20 @@ bool strategy_table_reachable(paddr_t frame)
  * the entries name. */
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
-    PAGELAB_BREAK_ONCE("first page-table frame reached: recursive, by its address",
-                       "the level-%u table on the path of 0x%lx is at %p: PML4[%u] taken"
-                       " %u times, then the path's top indices\n  look: `page %p` loops"
-                       " through PML4[%u] and ends on 0x%lx; `x /4gx %p` shows what"
-                       " `xp /4gx 0x%lx` shows",
-                       level, va.va, (void *)table_at(level, va), RECURSIVE_INDEX, level,
-                       (void *)table_at(level, va), RECURSIVE_INDEX, frame.pa,
-                       (void *)table_at(level, va), frame.pa);
+    (void)frame;
     return table_at(level, va);
+}
+
+const char strategy_tour_stop[] = "first page-table frame reached: recursive, by its address";
+
+void strategy_tour_look(unsigned level, vaddr_t va, paddr_t frame, const pte_t *table)
+{
+    kprintf("the level-%u table on the path of 0x%lx is at %p: PML4[%u] taken"
+            " %u times, then the path's top indices\n  look: `page %p` loops"
+            " through PML4[%u] and ends on 0x%lx; `x /4gx %p` shows what"
+            " `xp /4gx 0x%lx` shows",
+            level, va.va, (const void *)table, RECURSIVE_INDEX, level, (const void *)table,
+            RECURSIVE_INDEX, frame.pa, (const void *)table, frame.pa);
 }
 
 pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame)

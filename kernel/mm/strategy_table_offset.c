@@ -11,7 +11,6 @@
  * pool itself is kernel/mm/table_pool.c, shared with identity.
  */
 #include "console.h"
-#include "../common/debug.h"
 #include "layout.h"
 #include "pmm.h"
 #include "strategy.h"
@@ -27,15 +26,22 @@ const char *strategy_name(void) { return "table-offset"; }
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
     (void)va;
-    pte_t *table = table_pool_at(level, frame, TABLE_OFFSET_BASE);
-    PAGELAB_BREAK_ONCE("first page-table frame reached: table-offset, at the pool's offset",
-                       "the level-%u table at physical 0x%lx is read at 0x%llx + 0x%lx = %p"
-                       "\n  look: `x /4gx %p` shows what `xp /4gx 0x%lx` shows; `page %p`"
-                       " walks PML4[%u] to 0x%lx",
-                       level, frame.pa, (unsigned long long)TABLE_OFFSET_BASE, frame.pa,
-                       (void *)table, (void *)table, frame.pa, (void *)table,
-                       TABLE_OFFSET_PML4_INDEX, frame.pa);
-    return table;
+    return table_pool_at(level, frame, TABLE_OFFSET_BASE);
+}
+
+const char strategy_tour_stop[] = "first page-table frame reached: table-offset, at the pool's offset";
+
+/* The virtual address, not `table`: on the host the two differ (cpu_ptr). */
+void strategy_tour_look(unsigned level, vaddr_t va, paddr_t frame, const pte_t *table)
+{
+    (void)va;
+    (void)table;
+    void *at = (void *)(uintptr_t)(TABLE_OFFSET_BASE + frame.pa);
+    kprintf("the level-%u table at physical 0x%lx is read at 0x%llx + 0x%lx = %p"
+            "\n  look: `x /4gx %p` shows what `xp /4gx 0x%lx` shows; `page %p`"
+            " walks PML4[%u] to 0x%lx",
+            level, frame.pa, (unsigned long long)TABLE_OFFSET_BASE, frame.pa, at, at, frame.pa,
+            at, TABLE_OFFSET_PML4_INDEX, frame.pa);
 }
 
 unsigned strategy_addresses(struct strategy_address *out, unsigned cap)
