@@ -56,6 +56,7 @@ def record(ok, name, why=""):
 
 def run_host(binaries):
     for b in binaries:
+        name = "host/" + os.path.relpath(b, "build/host")  # host/<strategy>/test_pt
         p = subprocess.run([b], capture_output=True, text=True)
         lines = p.stdout.splitlines()
         n = 0
@@ -65,10 +66,10 @@ def run_host(binaries):
                 results["pass" if l.startswith("PASS") else "fail"] += 1
                 print(l)
         if p.returncode != 0 and not any(l.startswith("FAIL: ") for l in lines):
-            record(False, "host/%s" % os.path.basename(b),
+            record(False, name,
                    "exited with %d: %s" % (p.returncode, (p.stderr or "")[-400:]))
         elif n == 0:
-            record(False, "host/%s" % os.path.basename(b), "printed no test results")
+            record(False, name, "printed no test results")
 
 
 def wide_lines(out):

@@ -45,7 +45,7 @@ $(FUZZ_DIR)/fuzz_pt: tests/fuzz/fuzz_pt.c $(FUZZ_PT_SRC) kernel/mm/pt.h kernel/m
                      include/pte.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fno-sanitize-coverage=trace-cmp -Ikernel -Ikernel/mm -Itests/host \
-	    -o $@ tests/fuzz/fuzz_pt.c $(FUZZ_PT_SRC)
+	    -DFAKE_STRATEGY=STRATEGY_OFFSET -o $@ tests/fuzz/fuzz_pt.c $(FUZZ_PT_SRC)
 
 # Seeds that are compiled, not written: the host-built sample executables
 # (tests/host/loader.mk), stripped. They are build outputs, so they live in

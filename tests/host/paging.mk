@@ -3,36 +3,56 @@
 # programs to HOST_TESTS (run from the repo root by `make test`). Defines no
 # test/all/clean targets.
 #
-# The real kernel/mm/pt.c, pt_dump.c, pmm.c and strategy_offset.c are compiled
+# The real kernel/mm/pt.c, pt_dump.c, pmm.c and one strategy are compiled
 # with the host compiler, sanitizers on, against tests/host/fake_cpu.c: an
-# arena plays physical memory and is the offset strategy's window.
+# arena plays physical memory, prepared the way stage2 prepares it for that
+# strategy (fake_cpu.h). The paging tests are built once per strategy in
+# HOST_STRATEGIES, into build/host/<strategy>/; recursive stays guest-only
+# (NOTES.md, "The five strategies"). test_pmm does not involve a strategy
+# and is built once, with offset.
 
 HOST_CC ?= cc
 PAGING_HOST_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
                       -Wall -Wextra -Werror -std=gnu11 -Iinclude -Ikernel -Ikernel/mm
 PAGING_TEST_DIR := build/host
+HOST_STRATEGIES := identity table-offset offset temporary
 
-PAGING_CORE_SRC := kernel/mm/pt.c kernel/mm/pt_dump.c kernel/mm/pmm.c kernel/mm/strategy_offset.c \
-                   tests/host/fake_cpu.c
+PAGING_CORE_SRC := kernel/mm/pt.c kernel/mm/pt_dump.c kernel/mm/pmm.c tests/host/fake_cpu.c
 PAGING_DEPS := $(PAGING_CORE_SRC) tests/host/fake_cpu.h tests/host/check.h \
                kernel/mm/pt.h kernel/mm/pmm.h kernel/mm/strategy.h kernel/mm/tlb.h \
+               kernel/mm/table_pool.h kernel/mm/strategy_temporary.h \
                include/pte.h include/addr.h include/layout.h include/bootinfo.h \
                include/pmm_meta.h common/debug.h
 
-HOST_TESTS += $(PAGING_TEST_DIR)/test_pt $(PAGING_TEST_DIR)/test_pt_model \
-              $(PAGING_TEST_DIR)/test_pmm
+# host_paging_rules(strategy): that strategy's test programs.
+define host_paging_rules
+$(1)_HOST_DIR := $(PAGING_TEST_DIR)/$(1)
+$(1)_HOST_FLAGS := $(PAGING_HOST_CFLAGS) -DFAKE_STRATEGY=STRATEGY_$(call upper,$(1))
+$(1)_HOST_SRC := $(PAGING_CORE_SRC) $(call strategy_sources,$(1))
+HOST_TESTS += $$($(1)_HOST_DIR)/test_pt $$($(1)_HOST_DIR)/test_pt_model \
+              $$($(1)_HOST_DIR)/test_pt_levels
 
-$(PAGING_TEST_DIR)/test_pt: tests/host/test_pt.c $(PAGING_DEPS)
-	@mkdir -p $(@D)
-	$(HOST_CC) $(PAGING_HOST_CFLAGS) -o $@ tests/host/test_pt.c $(PAGING_CORE_SRC)
+$$($(1)_HOST_DIR)/test_pt: tests/host/test_pt.c $(PAGING_DEPS) $$($(1)_HOST_SRC)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $$($(1)_HOST_FLAGS) -o $$@ tests/host/test_pt.c $$($(1)_HOST_SRC)
 
 # The reference model (tests/host/pt_model.c) is shared with tests/fuzz/fuzz_pt.c.
-$(PAGING_TEST_DIR)/test_pt_model: tests/host/test_pt_model.c tests/host/pt_model.c \
-                                  tests/host/pt_model.h $(PAGING_DEPS)
-	@mkdir -p $(@D)
-	$(HOST_CC) $(PAGING_HOST_CFLAGS) -o $@ tests/host/test_pt_model.c tests/host/pt_model.c \
-	    $(PAGING_CORE_SRC)
+$$($(1)_HOST_DIR)/test_pt_model: tests/host/test_pt_model.c tests/host/pt_model.c \
+                                 tests/host/pt_model.h $(PAGING_DEPS) $$($(1)_HOST_SRC)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $$($(1)_HOST_FLAGS) -o $$@ tests/host/test_pt_model.c tests/host/pt_model.c \
+	    $$($(1)_HOST_SRC)
 
-$(PAGING_TEST_DIR)/test_pmm: tests/host/test_pmm.c $(PAGING_DEPS)
+# --wrap: every call the core makes to the strategy's two getters passes
+# through the test's recorder first (the linker's seam, not the kernel's).
+$$($(1)_HOST_DIR)/test_pt_levels: tests/host/test_pt_levels.c $(PAGING_DEPS) $$($(1)_HOST_SRC)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $$($(1)_HOST_FLAGS) -Wl,--wrap=strategy_table_get,--wrap=strategy_entry_get \
+	    -o $$@ tests/host/test_pt_levels.c $$($(1)_HOST_SRC)
+endef
+$(foreach s,$(HOST_STRATEGIES),$(eval $(call host_paging_rules,$(s))))
+
+HOST_TESTS += $(PAGING_TEST_DIR)/test_pmm
+$(PAGING_TEST_DIR)/test_pmm: tests/host/test_pmm.c $(PAGING_DEPS) $(offset_HOST_SRC)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(PAGING_HOST_CFLAGS) -o $@ tests/host/test_pmm.c $(PAGING_CORE_SRC)
+	$(HOST_CC) $(offset_HOST_FLAGS) -o $@ tests/host/test_pmm.c $(offset_HOST_SRC)

@@ -15,6 +15,7 @@
 #include "fake_cpu.h"
 #include "pmm.h"
 #include "pt_model.h"
+#include "strategy.h"
 
 struct leaf {
     uint8_t present;
@@ -37,7 +38,8 @@ static struct {
     unsigned leaves;
     bool nx;              /* the CPU has NX, so prot reads back as mapped */
     bool failed;
-    uint64_t baseline_used; /* frames in use with only the PML4 */
+    uint64_t baseline_used; /* frames in use as booted (the PML4, the loader's) */
+    unsigned boot_tables, boot_leaves; /* pt_visit's count as booted: the loader's */
 } m;
 
 /* ---- reporting: the first failed check goes to the driver ---- */
@@ -146,6 +148,21 @@ static void clear_arrays(const struct model_config *cfg)
     memset(m.in_pdpt, 0, clusters * sizeof(*m.in_pdpt));
 }
 
+static void count_boot_entry(const struct pt_visit_entry *x, void *ctx)
+{
+    (void)ctx;
+    m.boot_tables += x->kind == PT_VISIT_TABLE;
+    m.boot_leaves += x->kind == PT_VISIT_LEAF;
+}
+
+/* The strategy's own tables and leaves, as the fake loader made them
+ * (none for offset): every later count is the model's plus these. */
+static void count_boot_tables(void)
+{
+    m.boot_tables = m.boot_leaves = 0;
+    pt_visit(1, count_boot_entry, NULL);
+}
+
 void model_start(const struct model_config *cfg, uint32_t cpu_features)
 {
     clear_arrays(cfg);
@@ -155,8 +172,9 @@ void model_start(const struct model_config *cfg, uint32_t cpu_features)
     m.failed = false;
     fake_boot(cpu_features);
     struct pmm_counters pc;
-    pmm_get_counters(PMM_ZONE_GENERAL, &pc);
+    pmm_get_counters(strategy_table_zone(), &pc);
     m.baseline_used = pc.used;
+    count_boot_tables();
 }
 
 /* The model's slot for a leaf of size at q (present or not). */
@@ -260,7 +278,7 @@ static int frames_left;
 static enum pt_status limited_alloc(void *ctx, paddr_t *out)
 {
     (void)ctx;
-    if (frames_left == 0 || pmm_alloc(PMM_ZONE_GENERAL, out) != PMM_OK)
+    if (frames_left == 0 || pmm_alloc(strategy_table_zone(), out) != PMM_OK)
         return PT_ERR_NO_FRAMES;
     frames_left--;
     return PT_OK;
@@ -269,7 +287,7 @@ static enum pt_status limited_alloc(void *ctx, paddr_t *out)
 static void limited_free(void *ctx, paddr_t frame)
 {
     (void)ctx;
-    pmm_free(PMM_ZONE_GENERAL, frame);
+    pmm_free(strategy_table_zone(), frame);
 }
 
 static const struct pt_frame_source limited = { limited_alloc, limited_free, NULL };
@@ -504,7 +522,16 @@ void model_unmap_region(struct model_pos q)
 
 struct visit_count {
     unsigned leaves, tables;
+    unsigned foreign; /* leaves outside the clusters: the loader's only */
 };
+
+static bool in_clusters(uint64_t va)
+{
+    for (unsigned c = 0; c < m.cfg.clusters; c++)
+        if (va >= m.cfg.cluster_base[c] && va < m.cfg.cluster_base[c] + m.cfg.regions * MODEL_1G)
+            return true;
+    return false;
+}
 
 /* The hot-area position of va into *q; false (reported) if outside. */
 static bool pos_of(uint64_t va, struct model_pos *q)
@@ -529,6 +556,10 @@ static void check_entry(const struct pt_visit_entry *x, void *ctx)
         v->tables++;
     if (x->kind != PT_VISIT_LEAF)
         return;
+    if (!in_clusters(x->va.va) && v->foreign < m.boot_leaves) {
+        v->foreign++; /* compared with the boot's count in model_check */
+        return;
+    }
     v->leaves++;
     uint64_t va = x->va.va, size, start;
     struct model_pos q;
@@ -544,14 +575,15 @@ static void check_entry(const struct pt_visit_entry *x, void *ctx)
 void model_check(void)
 {
     struct pmm_counters pc;
-    pmm_get_counters(PMM_ZONE_GENERAL, &pc);
+    pmm_get_counters(strategy_table_zone(), &pc);
     EXPECT(pc.used == m.baseline_used + model_tables() - 1,
            "%llu frames used, the model has %u tables", U64(pc.used), model_tables());
-    struct visit_count v = { 0, 0 };
+    struct visit_count v = { 0, 0, 0 };
     pt_visit(1, check_entry, &v);
-    EXPECT(v.leaves == m.leaves && v.tables + 1 == model_tables(),
-           "%u leaves and %u tables, model %u and %u", v.leaves, v.tables + 1, m.leaves,
-           model_tables());
+    EXPECT(v.leaves == m.leaves && v.foreign == m.boot_leaves &&
+               v.tables + 1 == model_tables() + m.boot_tables,
+           "%u leaves (+%u the loader's) and %u tables, model %u (+%u) and %u (+%u)", v.leaves,
+           v.foreign, v.tables + 1, m.leaves, m.boot_leaves, model_tables(), m.boot_tables);
 }
 
 void model_finish(void)
@@ -562,8 +594,8 @@ void model_finish(void)
     if (m.failed)
         return;
     struct pmm_counters pc;
-    pmm_get_counters(PMM_ZONE_GENERAL, &pc);
+    pmm_get_counters(strategy_table_zone(), &pc);
     EXPECT(pc.used == m.baseline_used, "%llu frames still used after unmapping everything",
            U64(pc.used - m.baseline_used));
-    EXPECT(pmm_verify(PMM_ZONE_GENERAL) == PMM_OK, "frame allocator corrupt");
+    EXPECT(pmm_verify(strategy_table_zone()) == PMM_OK, "frame allocator corrupt");
 }

@@ -1,10 +1,16 @@
 /*
  * test_pt.c - host tests of the paging core (kernel/mm/pt.c, pt_dump.c) with
- * the offset strategy over the simulated machine of fake_cpu.c: every
+ * the strategy it is built with (tests/host/paging.mk: identity,
+ * table-offset, offset, temporary) over the simulated machine of
+ * fake_cpu.c: every
  * operation at every page size and prot, every error path with rollback,
  * table creation and freeing, effective permissions, range operations with
- * exact costs, the TLB rule, and the dumps.
+ * exact costs, the TLB rule, and the dumps. Every test holds for every
+ * strategy: what the strategy adds is measured, not assumed — its own
+ * tables (the loader's, counted at boot), its own invlpgs (temporary's slot
+ * remaps, fake_cpu.own_invlpgs) and its reserved range (strategy_reserved).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +19,7 @@
 #include "layout.h"
 #include "pmm.h"
 #include "pt.h"
+#include "strategy.h"
 
 #define KIB4 0x1000ULL
 #define MIB2 0x200000ULL
@@ -28,7 +35,7 @@ static void boot(void) { fake_boot(FEATURES); }
 static uint64_t used_frames(void)
 {
     struct pmm_counters c;
-    pmm_get_counters(PMM_ZONE_GENERAL, &c);
+    pmm_get_counters(strategy_table_zone(), &c);
     return c.used;
 }
 
@@ -74,7 +81,7 @@ struct limited {
 static enum pt_status lim_alloc(void *ctx, paddr_t *out)
 {
     struct limited *l = ctx;
-    if (l->left == 0 || pmm_alloc(PMM_ZONE_GENERAL, out) != PMM_OK)
+    if (l->left == 0 || pmm_alloc(strategy_table_zone(), out) != PMM_OK)
         return PT_ERR_NO_FRAMES;
     l->left--;
     l->allocated++;
@@ -85,7 +92,7 @@ static void lim_free(void *ctx, paddr_t frame)
 {
     struct limited *l = ctx;
     l->allocated--;
-    pmm_free(PMM_ZONE_GENERAL, frame);
+    pmm_free(strategy_table_zone(), frame);
 }
 
 static uint32_t expected_pte_prot_bits(uint32_t prot)
@@ -237,13 +244,13 @@ static void test_misaligned_va_and_pa_for_each_size(void)
 static void test_bad_arguments_get_their_own_status(void)
 {
     boot();
-    uint64_t arena = fake_bi.phys_window_base;
+    uint64_t own = strategy_reserved().base.va;
     CHECK_EQ(pt_map(vaddr(0x0000800000000000ULL), paddr(0), KIB4, 0, NULL), PT_ERR_NONCANONICAL);
     CHECK_EQ(pt_map(vaddr(BASE), paddr(0), KIB4, 0x20, NULL), PT_ERR_BAD_PROT);
     CHECK_EQ(pt_map(vaddr(BASE), paddr(0), 0x2000, 0, NULL), PT_ERR_BAD_SIZE);
     CHECK_EQ(pt_map(vaddr(BASE), paddr(1ULL << 46), KIB4, 0, NULL), PT_ERR_BAD_PHYS);
-    CHECK_EQ(pt_map(vaddr(arena), paddr(0), KIB4, 0, NULL), PT_ERR_RESERVED_RANGE);
-    CHECK_EQ(pt_unmap_range(vaddr(arena - KIB4), 2 * KIB4), PT_ERR_RESERVED_RANGE);
+    CHECK_EQ(pt_map(vaddr(own), paddr(0), KIB4, 0, NULL), PT_ERR_RESERVED_RANGE);
+    CHECK_EQ(pt_unmap_range(vaddr(own - KIB4), 2 * KIB4), PT_ERR_RESERVED_RANGE);
     CHECK_EQ(pt_map_range(vaddr(BASE), paddr(0), 0, 0, 0, NULL), PT_ERR_BAD_RANGE);
     CHECK_EQ(pt_map_range(vaddr(BASE), paddr(0), KIB4, 0, 2, NULL), PT_ERR_BAD_PROT);
     CHECK_EQ(pt_unmap(vaddr(BASE), NULL, NULL), PT_ERR_UNMAPPED);
@@ -256,6 +263,7 @@ static void test_tables_are_created_and_freed_exactly(void)
 {
     boot();
     uint64_t used = used_frames();
+    int pml4_used = pt_table_used(4, vaddr(BASE)); /* the loader's entries */
     CHECK_EQ(pt_map(vaddr(BASE), paddr(0x9000), KIB4, 0, NULL), PT_OK);
     CHECK_EQ(op_stats(PT_OP_MAP).tables_allocated, 3);
     CHECK_EQ(used_frames(), used + 3);
@@ -264,14 +272,14 @@ static void test_tables_are_created_and_freed_exactly(void)
     CHECK_EQ(pt_table_used(1, vaddr(BASE)), 2);
     CHECK_EQ(pt_table_used(2, vaddr(BASE)), 1);
     CHECK_EQ(pt_table_used(3, vaddr(BASE)), 1);
-    CHECK_EQ(pt_table_used(4, vaddr(BASE)), 1);
+    CHECK_EQ(pt_table_used(4, vaddr(BASE)), pml4_used + 1);
     CHECK_EQ(pt_unmap(vaddr(BASE), NULL, NULL), PT_OK);
     CHECK_EQ(op_stats(PT_OP_UNMAP).tables_freed, 0);
     CHECK_EQ(pt_unmap(vaddr(BASE + KIB4), NULL, NULL), PT_OK);
     CHECK_EQ(op_stats(PT_OP_UNMAP).tables_freed, 3);
     CHECK_EQ(used_frames(), used);
     CHECK_EQ(pt_table_used(3, vaddr(BASE)), -1);
-    CHECK_EQ(pt_table_used(4, vaddr(BASE)), 0);
+    CHECK_EQ(pt_table_used(4, vaddr(BASE)), pml4_used);
 }
 
 /* ---- effective permissions ---- */
@@ -438,9 +446,10 @@ static void test_tlb_rule_new_map_0_unmap_1_protect_1_big_range_1_flush(void)
 static void test_range_of_1g_in_4k_pages_costs_exactly(void)
 {
     boot();
-    uint64_t used = used_frames();
+    uint64_t used = used_frames(), own = fake_cpu.own_invlpgs;
     CHECK_EQ(pt_map_range(vaddr(BASE), paddr(2 * GIB), GIB, PT_PROT_WRITE, 0, NULL), PT_OK);
     struct pt_op_stats s = op_stats(PT_OP_MAP_RANGE);
+    s.invlpgs -= fake_cpu.own_invlpgs - own; /* the strategy's, not the map's */
     uint64_t tables = 2 + 512, leaves = 512 * 512;
     CHECK_EQ(s.tables_allocated, tables);
     CHECK_EQ(s.table_visits, tables + 1);
@@ -451,8 +460,10 @@ static void test_range_of_1g_in_4k_pages_costs_exactly(void)
     struct pt_translation t;
     CHECK_EQ(pt_translate(vaddr(BASE + GIB - KIB4), &t), PT_OK);
     CHECK_EQ(t.pa.pa, 3 * GIB - KIB4);
+    own = fake_cpu.own_invlpgs;
     CHECK_EQ(pt_unmap_range(vaddr(BASE), GIB), PT_OK);
     s = op_stats(PT_OP_UNMAP_RANGE);
+    s.invlpgs -= fake_cpu.own_invlpgs - own;
     CHECK_EQ(s.tables_freed, tables);
     /* A forced flush per 64 deferred tables (8), then the PD and PDPT:
      * one INVLPG for the paging-structure caches (rule 4). */
@@ -571,14 +582,59 @@ static void test_canonical_hole_and_the_last_page(void)
 
 /* ---- dumps ---- */
 
-/* PML4 0x100000 (first frame); the calls below take 0x101000.. in order. */
+/* The dumps of the strategy's own tables (the loader's, as fake_boot left
+ * them: nothing for offset), taken before build_small_hierarchy maps. */
+static char boot_raw[1 << 14], boot_ranges[1 << 14];
+
+#define DUMP_VA (BASE + 0x400000) /* PML4 slot 32: the loader uses none */
+
+/* Three pages in a fresh PML4 slot, one PT entry not present with a
+ * software bit. Takes the dumps of the hierarchy as booted first. */
 static void build_small_hierarchy(void)
 {
     boot();
-    pt_map(vaddr(0x400000), paddr(0xABC000), KIB4, PT_PROT_WRITE, NULL);
-    pt_map(vaddr(0x401000), paddr(0xABD000), KIB4, PT_PROT_WRITE, NULL);
-    pt_map(vaddr(0x402000), paddr(0xABE000), KIB4, PT_PROT_READ, NULL);
-    *fake_entry(1, 0x405000) = 0x200; /* not present, a software bit set */
+    fake_capture_start();
+    pt_dump_raw(1);
+    snprintf(boot_raw, sizeof(boot_raw), "%s", fake_capture_end());
+    fake_capture_start();
+    pt_dump_ranges();
+    snprintf(boot_ranges, sizeof(boot_ranges), "%s", fake_capture_end());
+    pt_map(vaddr(DUMP_VA), paddr(0xABC000), KIB4, PT_PROT_WRITE, NULL);
+    pt_map(vaddr(DUMP_VA + 0x1000), paddr(0xABD000), KIB4, PT_PROT_WRITE, NULL);
+    pt_map(vaddr(DUMP_VA + 0x2000), paddr(0xABE000), KIB4, PT_PROT_READ, NULL);
+    *fake_entry(1, DUMP_VA + 0x5000) = 0x200; /* not present, a software bit set */
+}
+
+/* The frame of the level-`level` table on DUMP_VA's path. */
+static uint64_t dump_table(unsigned level)
+{
+    return *fake_entry(level + 1, DUMP_VA) & PTE_ADDR_MASK;
+}
+
+/* `boot` with `block` inserted before its first line that `after` says
+ * comes after the block: the dumps go in address order. */
+static const char *insert_lines(const char *boot, const char *block, int (*after)(const char *))
+{
+    static char out[1 << 15];
+    const char *at = boot;
+    while (*at && !after(at)) {
+        const char *nl = strchr(at, '\n');
+        at = nl ? nl + 1 : at + strlen(at);
+    }
+    snprintf(out, sizeof(out), "%.*s%s%s", (int)(at - boot), boot, block, at);
+    return out;
+}
+
+/* A raw-dump line of a PML4 entry above slot 32. */
+static int raw_after(const char *line)
+{
+    return strncmp(line, "L4[", 3) == 0 && strtoul(line + 3, NULL, 10) > PT_INDEX(DUMP_VA, 4);
+}
+
+/* A range line starting above DUMP_VA. */
+static int range_after(const char *line)
+{
+    return strtoull(line, NULL, 16) > DUMP_VA;
 }
 
 static void test_raw_dump_lists_every_level(void)
@@ -587,20 +643,27 @@ static void test_raw_dump_lists_every_level(void)
     fake_capture_start();
     pt_dump_raw(1);
     const char *got = fake_capture_end();
-    const char *want =
-        "L4[0] 0x0000000000101003 table 0x101000 (1 used) va 0x0000000000000000 W\n"
-        "  L3[0] 0x0000000000102003 table 0x102000 (1 used) va 0x0000000000000000 W\n"
-        "    L2[2] 0x0000000000103003 table 0x103000 (3 used) va 0x0000000000400000 W\n"
-        "      L1[0] 0x8000000000abc003 4K page 0xabc000 va 0x0000000000400000 W NX\n"
-        "      L1[1] 0x8000000000abd003 4K page 0xabd000 va 0x0000000000401000 W NX\n"
-        "      L1[2] 0x8000000000abe001 4K page 0xabe000 va 0x0000000000402000 NX\n"
-        "      L1[5] 0x0000000000000200 not present va 0x0000000000405000\n";
-    CHECK(strcmp(got, want) == 0, "got:\n%s", got);
+    char block[1024];
+    snprintf(block, sizeof(block),
+             "L4[32] 0x%016llx table 0x%llx (1 used) va 0x0000100000000000 W\n"
+             "  L3[0] 0x%016llx table 0x%llx (1 used) va 0x0000100000000000 W\n"
+             "    L2[2] 0x%016llx table 0x%llx (3 used) va 0x0000100000400000 W\n"
+             "      L1[0] 0x8000000000abc003 4K page 0xabc000 va 0x0000100000400000 W NX\n"
+             "      L1[1] 0x8000000000abd003 4K page 0xabd000 va 0x0000100000401000 W NX\n"
+             "      L1[2] 0x8000000000abe001 4K page 0xabe000 va 0x0000100000402000 NX\n"
+             "      L1[5] 0x0000000000000200 not present va 0x0000100000405000\n",
+             (unsigned long long)(dump_table(3) | PTE_TABLE_LINK), (unsigned long long)dump_table(3),
+             (unsigned long long)(dump_table(2) | PTE_TABLE_LINK), (unsigned long long)dump_table(2),
+             (unsigned long long)(dump_table(1) | PTE_TABLE_LINK), (unsigned long long)dump_table(1));
+    const char *want = insert_lines(boot_raw, block, raw_after);
+    CHECK(strcmp(got, want) == 0, "got:\n%s\nwant:\n%s", got, want);
     fake_capture_start();
     pt_dump_raw(3);
     got = fake_capture_end();
-    CHECK(strncmp(got, want, strlen(got)) == 0 && strchr(got, '\n') &&
-          strstr(got, "L2") == NULL, "levels 4-3 only, got:\n%s", got);
+    const char *mine = strstr(got, "L4[32]");
+    CHECK(mine && strncmp(mine, block, strlen("L4[32]")) == 0 && strstr(got, "L2") == NULL &&
+              strstr(mine, "  L3[0]") != NULL,
+          "levels 4-3 only, got:\n%s", got);
 }
 
 static void test_range_dump_merges_contiguous_equal_leaves(void)
@@ -609,10 +672,12 @@ static void test_range_dump_merges_contiguous_equal_leaves(void)
     fake_capture_start();
     pt_dump_ranges();
     const char *got = fake_capture_end();
-    const char *want =
-        "0x0000000000400000-0x0000000000401fff -> 0x000000abc000-0x000000abdfff rw-\n"
-        "0x0000000000402000-0x0000000000402fff -> 0x000000abe000-0x000000abefff r--\n";
-    CHECK(strcmp(got, want) == 0, "got:\n%s", got);
+    const char *want = insert_lines(
+        boot_ranges,
+        "0x0000100000400000-0x0000100000401fff -> 0x000000abc000-0x000000abdfff rw-\n"
+        "0x0000100000402000-0x0000100000402fff -> 0x000000abe000-0x000000abefff r--\n",
+        range_after);
+    CHECK(strcmp(got, want) == 0, "got:\n%s\nwant:\n%s", got, want);
 }
 
 static const struct check_test tests[] = {
@@ -648,5 +713,7 @@ static const struct check_test tests[] = {
 
 int main(void)
 {
-    return check_main("pt", tests, CHECK_COUNT(tests));
+    char suite[64]; /* one program per strategy: the result lines say which */
+    snprintf(suite, sizeof(suite), "pt/%s", strategy_name());
+    return check_main(suite, tests, CHECK_COUNT(tests));
 }

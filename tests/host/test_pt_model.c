@@ -17,6 +17,7 @@
 #include "bootinfo.h"
 #include "check.h"
 #include "pt_model.h"
+#include "strategy.h"
 
 #define CLUSTERS 3
 #define REGIONS 4    /* 1 GiB regions per cluster */
@@ -201,5 +202,7 @@ int main(int argc, char **argv)
     seed = argc > 1 ? strtoull(argv[1], NULL, 0) : env ? strtoull(env, NULL, 0) : 20261126;
     if (argc > 2)
         ops = strtoull(argv[2], NULL, 0);
-    return check_main("pt_model", tests, CHECK_COUNT(tests));
+    char suite[64]; /* one program per strategy: the result lines say which */
+    snprintf(suite, sizeof(suite), "pt_model/%s", strategy_name());
+    return check_main(suite, tests, CHECK_COUNT(tests));
 }
