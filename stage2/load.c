@@ -9,8 +9,10 @@
  * (placement, virtual range, permissions, total size) before any is written.
  */
 #include <stdint.h>
-#include "stage2.h"
+#include "load.h"
 #include "alloc.h"
+#include "disk.h"
+#include "panic.h"
 #include "fat.h"
 #include "elf.h"
 #include "lib.h"
@@ -187,7 +189,6 @@ static void load_segment(struct boot_info *bi, const struct elf_segment *s)
     }
 }
 
-/* Segments found by kernel_load, for paging_build to map. */
 struct elf_segment kernel_segments[MAX_SEGMENTS];
 uint32_t kernel_segment_count;
 

@@ -18,10 +18,12 @@
  * SDM 4.5.4 and table 4-20).
  */
 #include <stdint.h>
-#include "stage2.h"
+#include "paging.h"
 #include "alloc.h"
+#include "cpu.h"
+#include "load.h"
+#include "panic.h"
 #include "e820.h"
-#include "elf.h"
 #include "lib.h"
 #include "../include/layout.h"
 #include "../include/pte.h"
@@ -35,8 +37,6 @@
 _Static_assert(PMM_MAX_PHYS <= PHYS_WINDOW_PML4_SLOTS * PML4_SPAN, "window slots");
 _Static_assert(PHYS_WINDOW_MIN_SIZE <= PMM_MAX_PHYS, "window minimum");
 
-extern struct elf_segment kernel_segments[];
-extern uint32_t kernel_segment_count;
 extern char __trampoline_start[], __trampoline_end[];
 
 struct boot_map {
