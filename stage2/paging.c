@@ -2,7 +2,7 @@
  * paging.c - build the page tables the kernel starts on.
  *
  * Intel SDM Vol. 3A 4.5 (4-level paging). Levels: 4 = PML4 ... 1 = PT.
- * The mappings are one table (boot_maps[]) applied by one loop:
+ * The mappings are one table (maps[]) applied by one loop:
  *   - low memory 0x1000..IDENTITY_MAP_SIZE 1:1 (page 0 stays unmapped to
  *     catch NULL), read/write, no-execute, except the page holding
  *     stage2's long-mode trampoline, which must execute after CR0.PG;
