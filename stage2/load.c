@@ -7,11 +7,15 @@
  * disk), each straight to its physical address through the bounce buffer;
  * the rest of each segment (bss) is zeroed. Every segment is checked
  * (placement, virtual range, permissions, total size) before any is written.
+ * Then the kernel's pagelab note says which strategy's tables to build
+ * (note.h): a note inside a loaded segment is read where it was loaded,
+ * at no cost; one outside every segment is read from the file.
  */
 #include <stdint.h>
 #include "load.h"
 #include "alloc.h"
 #include "disk.h"
+#include "note.h"
 #include "panic.h"
 #include "fat.h"
 #include "elf.h"
@@ -23,6 +27,7 @@
 #define ELF_HEADER_READ    64
 #define MAX_PHDRS          64
 #define MAX_SEGMENTS       16
+#define NOTE_READ_MAX      512   /* bytes of a PT_NOTE outside every PT_LOAD read from the file */
 #define PML4_SPAN          PT_LEVEL_SPAN(4)
 #define UPPER_HALF         0xFFFF000000000000ULL /* sign extension of PML4 slots 256-511 */
 
@@ -41,6 +46,7 @@ static struct fat_volume volume;
 static struct fat_file kernel_file;
 static uint8_t ehdr_buf[ELF_HEADER_READ];
 static uint8_t phdr_buf[MAX_PHDRS * sizeof(Elf64_Phdr)];
+static uint8_t note_buf[NOTE_READ_MAX];
 
 static const struct mbr_partition *find_fat_partition(void)
 {
@@ -192,6 +198,43 @@ static void load_segment(struct boot_info *bi, const struct elf_segment *s)
 struct elf_segment kernel_segments[MAX_SEGMENTS];
 uint32_t kernel_segment_count;
 
+/* The bytes of a PT_NOTE: where a loaded segment put them (their file
+ * range inside its file bytes), else read from the file. Dies when they lie
+ * outside the file, or outside every segment and beyond NOTE_READ_MAX. */
+static const void *note_bytes(const Elf64_Phdr *p, uint32_t file_size)
+{
+    if (p->p_filesz > file_size || p->p_offset > file_size - p->p_filesz)
+        die("%s: PT_NOTE at file offset 0x%llx (%llu bytes) lies beyond the end of the file",
+            KERNEL_PATH, (unsigned long long)p->p_offset, (unsigned long long)p->p_filesz);
+    for (uint32_t i = 0; i < kernel_segment_count; i++) {
+        const struct elf_segment *s = &kernel_segments[i];
+        if (p->p_offset >= s->offset && p->p_filesz <= s->filesz &&
+            p->p_offset - s->offset <= s->filesz - p->p_filesz)
+            return (const void *)(uintptr_t)(s->paddr + (p->p_offset - s->offset));
+    }
+    if (p->p_filesz > NOTE_READ_MAX)
+        die("%s: PT_NOTE at file offset 0x%llx (%llu bytes) lies outside the PT_LOAD segments "
+            "and is longer than the %u bytes stage2 reads from there", KERNEL_PATH,
+            (unsigned long long)p->p_offset, (unsigned long long)p->p_filesz, NOTE_READ_MAX);
+    read_or_die((uint32_t)p->p_offset, note_buf, (uint32_t)p->p_filesz, "a PT_NOTE");
+    return note_buf;
+}
+
+/* The first pagelab note of any PT_NOTE sets the strategy (or the default). */
+static void read_note(struct boot_info *bi, uint32_t phnum, uint32_t file_size)
+{
+    struct pagelab_boot_note desc;
+    int found = 0;
+    for (uint32_t i = 0; i < phnum && !found; i++) {
+        Elf64_Phdr p;
+        memcpy(&p, phdr_buf + i * sizeof(p), sizeof(p));
+        if (p.p_type == PT_NOTE)
+            found = kernel_note_find(note_bytes(&p, file_size), p.p_filesz, p.p_align,
+                                     p.p_offset, &desc);
+    }
+    kernel_note_apply(bi, found ? &desc : 0);
+}
+
 void kernel_load(struct boot_info *bi)
 {
     open_kernel();
@@ -228,4 +271,5 @@ void kernel_load(struct boot_info *bi)
      * keeps both within 80 columns */
     progress("kernel: %u segments at physical 0x%llx-0x%llx", kernel_segment_count,
              (unsigned long long)bi->kernel_phys_start, (unsigned long long)bi->kernel_phys_end);
+    read_note(bi, phnum, size);
 }

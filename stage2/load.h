@@ -10,8 +10,11 @@
  * byte, then copies each to its physical address and zeroes its bss.
  * Fills BootInfo's kernel_phys_start/end, kernel_virt_start/end and
  * kernel_entry, records the segments as LOADER_RANGE_KERNEL, and leaves
- * the segments in kernel_segments[] for paging.h. Refuses every bad file
- * by name: NOTES.md, "Error messages", stage2 table (FAT and ELF errors).
+ * the segments in kernel_segments[] for paging.h. Last, fills
+ * BootInfo's strategy from the kernel's pagelab note, or the default
+ * without one (note.h, include/kernel_note.h). Refuses every bad file by
+ * name: NOTES.md, "Error messages", stage2 table (FAT, ELF and note
+ * errors).
  */
 #ifndef STAGE2_LOAD_H
 #define STAGE2_LOAD_H

@@ -22,10 +22,6 @@
 #include "../include/pte.h"
 #include "../include/x86.h"
 
-#ifndef PAGELAB_STRATEGY
-#error "build with -DPAGELAB_STRATEGY=STRATEGY_<name> (the Makefile does)"
-#endif
-
 #define LOADER_IMAGE_START (STAGE1_ADDR & ~(PAGE_SIZE - 1))
 #define LOADER_IMAGE_END   (BOUNCE_ADDR + BOUNCE_SIZE)
 
@@ -39,7 +35,6 @@ static void boot_info_init(struct boot_info *bi, uint8_t drive)
     bi->magic = BOOT_INFO_MAGIC;
     bi->version = BOOT_INFO_VERSION;
     bi->size = sizeof(*bi);
-    bi->strategy = PAGELAB_STRATEGY;
     bi->boot_drive = drive;
     const volatile uint64_t *stamp;
     __asm__("" : "=r"(stamp) : "0"(STAGE1_TSC_ADDR)); /* a low address gcc must not judge */
@@ -81,7 +76,7 @@ void stage2_main(uint32_t drive)
 {
     struct boot_info *bi = &boot_info;
     console_init(CONSOLE_CLEAR);
-    progress("started from drive 0x%x, strategy %s", drive, PAGELAB_STRATEGY_NAME);
+    progress("started from drive 0x%x", drive);
     boot_info_init(bi, (uint8_t)drive);
     a20_enable();
     cpu_detect(bi);
