@@ -33,6 +33,10 @@
 #define PAGELAB_NOTE_NAMESZ     8             /* strlen + its NUL, as the gABI counts */
 #define PAGELAB_NOTE_BOOT       1             /* type: struct pagelab_boot_note */
 #define PAGELAB_NOTE_SECTION    ".note.pagelab"
+/* stage2 reads a note where a PT_LOAD put it (GNU ld and kernel/kernel.ld
+ * place .note sections in one); a PT_NOTE outside every PT_LOAD costs a
+ * disk read and may be this long at most. */
+#define PAGELAB_NOTE_READ_MAX   512
 /* 4-level paging (IA-32e, CR4.LA57 off: SDM Vol. 3A 4.5) is what stage2
  * builds; 5 is defined for issue 16 and refused by name until then. */
 #define PAGING_LEVELS_4         4

@@ -27,7 +27,6 @@
 #define ELF_HEADER_READ    64
 #define MAX_PHDRS          64
 #define MAX_SEGMENTS       16
-#define NOTE_READ_MAX      512   /* bytes of a PT_NOTE outside every PT_LOAD read from the file */
 #define PML4_SPAN          PT_LEVEL_SPAN(4)
 #define UPPER_HALF         0xFFFF000000000000ULL /* sign extension of PML4 slots 256-511 */
 
@@ -46,7 +45,7 @@ static struct fat_volume volume;
 static struct fat_file kernel_file;
 static uint8_t ehdr_buf[ELF_HEADER_READ];
 static uint8_t phdr_buf[MAX_PHDRS * sizeof(Elf64_Phdr)];
-static uint8_t note_buf[NOTE_READ_MAX];
+static uint8_t note_buf[PAGELAB_NOTE_READ_MAX];
 
 static const struct mbr_partition *find_fat_partition(void)
 {
@@ -200,7 +199,7 @@ uint32_t kernel_segment_count;
 
 /* The bytes of a PT_NOTE: where a loaded segment put them (their file
  * range inside its file bytes), else read from the file. Dies when they lie
- * outside the file, or outside every segment and beyond NOTE_READ_MAX. */
+ * outside the file, or outside every segment and beyond PAGELAB_NOTE_READ_MAX. */
 static const void *note_bytes(const Elf64_Phdr *p, uint32_t file_size)
 {
     if (p->p_filesz > file_size || p->p_offset > file_size - p->p_filesz)
@@ -212,10 +211,11 @@ static const void *note_bytes(const Elf64_Phdr *p, uint32_t file_size)
             p->p_offset - s->offset <= s->filesz - p->p_filesz)
             return (const void *)(uintptr_t)(s->paddr + (p->p_offset - s->offset));
     }
-    if (p->p_filesz > NOTE_READ_MAX)
+    if (p->p_filesz > PAGELAB_NOTE_READ_MAX)
         die("%s: PT_NOTE at file offset 0x%llx (%llu bytes) lies outside the PT_LOAD segments "
             "and is longer than the %u bytes stage2 reads from there", KERNEL_PATH,
-            (unsigned long long)p->p_offset, (unsigned long long)p->p_filesz, NOTE_READ_MAX);
+            (unsigned long long)p->p_offset, (unsigned long long)p->p_filesz,
+            PAGELAB_NOTE_READ_MAX);
     read_or_die((uint32_t)p->p_offset, note_buf, (uint32_t)p->p_filesz, "a PT_NOTE");
     return note_buf;
 }
