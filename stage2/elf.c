@@ -220,9 +220,12 @@ int elf_find_note(const void *notes, uint64_t len, uint64_t align, const char *n
         if (len - at < sizeof(nh))
             return ELF_ERR_NOTE_TRUNCATED;
         memcpy(&nh, p + at, sizeof(nh));
-        /* 32-bit sizes after a 64-bit offset below len: no sum wraps */
+        /* the description starts at a multiple of the alignment, counted
+         * from the note's start (binutils' ELF_NOTE_DESC_OFFSET: with 8,
+         * "GNU\0" after the 12-byte header needs no padding). 32-bit sizes
+         * after a 64-bit offset below len: no sum wraps. */
         uint64_t name_at = at + sizeof(nh);
-        uint64_t desc_at = name_at + ((nh.n_namesz + pad) & ~pad);
+        uint64_t desc_at = (name_at + nh.n_namesz + pad) & ~pad;
         if (desc_at > len || nh.n_descsz > len - desc_at)
             return ELF_ERR_NOTE_TRUNCATED;
         if (nh.n_namesz == namesz && nh.n_type == type &&

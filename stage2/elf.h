@@ -73,8 +73,8 @@ typedef struct {
 } Elf64_Phdr;
 
 /* ---- gABI, "Note Section": a note's header, then the name (namesz bytes,
- * its NUL included) and the description (descsz bytes), each padded to the
- * PT_NOTE's alignment (4, or 8 where p_align says so) ---- */
+ * its NUL included) and the description (descsz bytes), each starting at
+ * a multiple of the PT_NOTE's alignment (4, or 8 where p_align says so) ---- */
 typedef struct {
     uint32_t n_namesz;
     uint32_t n_descsz;
@@ -180,7 +180,8 @@ int elf_check_entry(const struct elf_segment *segs, uint32_t count,
 /*
  * elf_find_note - the first note of owner `name` and type `type` in
  * notes[0..len), the bytes of one PT_NOTE segment whose p_align is align
- * (8: entries padded to 8 bytes; anything else: to 4, what GNU ld writes).
+ * (8: the description and the next note start at multiples of 8 from the
+ * segment's start; anything else: of 4, what GNU ld writes for .note).
  * Notes of other owners or types are skipped: the gABI gives every owner
  * its own types. The name matches when namesz is strlen(name) + 1 and the
  * bytes, NUL included, are equal. Returns 1 and fills *out when found, 0
