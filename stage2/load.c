@@ -267,9 +267,10 @@ void kernel_load(struct boot_info *bi)
     for (uint32_t i = 0; i < kernel_segment_count; i++)
         load_segment(bi, &kernel_segments[i]);
     bi->kernel_entry = entry;
-    /* the entry point is on the "entering long mode" line: one line each
-     * keeps both within 80 columns */
-    progress("kernel: %u segments at physical 0x%llx-0x%llx", kernel_segment_count,
-             (unsigned long long)bi->kernel_phys_start, (unsigned long long)bi->kernel_phys_end);
     read_note(bi, phnum, size);
+    /* the entry point is on the "entering long mode" line: one line each
+     * keeps both within 80 columns, the strategy's name included */
+    progress("kernel: %u segments at physical 0x%llx-0x%llx (%s)", kernel_segment_count,
+             (unsigned long long)bi->kernel_phys_start, (unsigned long long)bi->kernel_phys_end,
+             kernel_note_strategy_name(bi->strategy));
 }

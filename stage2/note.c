@@ -49,6 +49,9 @@ void kernel_note_apply(struct boot_info *bi, const struct pagelab_boot_note *des
         die("%s: the pagelab note asks for %u-level paging: x86-64 pages with 4 or 5 levels",
             KERNEL_PATH, desc->paging_levels);
     bi->strategy = desc->strategy;
-    progress("kernel note: strategy %s, %u-level paging", strategy_names[bi->strategy],
-             desc->paging_levels);
+}
+
+const char *kernel_note_strategy_name(uint32_t strategy)
+{
+    return strategy_names[strategy];
 }

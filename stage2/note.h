@@ -21,9 +21,14 @@ int kernel_note_find(const void *bytes, uint64_t len, uint64_t align, uint64_t o
                      struct pagelab_boot_note *desc);
 
 /* Fills bi->strategy from desc, or with PAGELAB_NOTE_DEFAULT_STRATEGY when
- * desc is 0 (no note), and says which on a progress line. Dies, by name,
- * on a strategy id that does not exist, on 5-level paging (not built yet)
- * and on any other paging depth. */
+ * desc is 0 (no note: then says so on a progress line; with a note the
+ * kernel line names the strategy, and a line of its own would cost the
+ * boot some 7,000 instructions of console output). Dies, by name, on a
+ * strategy id that does not exist, on 5-level paging (not built yet) and
+ * on any other paging depth. */
 void kernel_note_apply(struct boot_info *bi, const struct pagelab_boot_note *desc);
+
+/* The name of a strategy kernel_note_apply accepted ("offset", ...). */
+const char *kernel_note_strategy_name(uint32_t strategy);
 
 #endif
