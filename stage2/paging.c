@@ -9,8 +9,9 @@
  *   - each kernel segment at its virtual address, permissions from p_flags;
  *   - the kernel stack below KERNEL_STACK_TOP with an unmapped guard page;
  *   - the frame-allocator bitmap at PMM_BITMAP_BASE;
- *   - what the build's strategy needs (table pool 1:1 or at
- *     TABLE_OFFSET_BASE, the temporary slot table, the recursive entry);
+ *   - what the strategy in the kernel's note needs (BootInfo's strategy:
+ *     table pool 1:1 or at TABLE_OFFSET_BASE, the temporary slot table,
+ *     the recursive entry);
  *   - last, the physical-memory window (1 GiB pages when the CPU has them,
  *     else 2 MiB) over the RAM pagelab uses (ram_limit), so its tables are
  *     recorded as their own kind of frames.
