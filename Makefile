@@ -1,8 +1,11 @@
 # pagelab - one non-recursive Makefile. `make help` lists the targets.
 #
-# Every image is built per strategy into build/<strategy>/; the strategy
-# reaches stage2 and the kernel as -DPAGELAB_STRATEGY=STRATEGY_<NAME>, and
-# picks the kernel/mm/strategy_<name>.c that is linked.
+# One stage2 (build/stage2.bin; build/dbg/stage2.bin with the Bochs
+# breakpoints) boots every kernel: the kernel's ELF note tells it the
+# strategy (include/kernel_note.h). Kernels are built per strategy into
+# build/<strategy>/; the strategy reaches the kernel as
+# -DPAGELAB_STRATEGY=STRATEGY_<NAME> and picks the kernel/mm/strategy_<name>.c
+# that is linked. One pattern rule makes every image (image_rule below).
 
 STRATEGIES := identity table-offset offset temporary recursive
 STRATEGY   ?= offset
@@ -107,24 +110,41 @@ build/stage1.bin: stage1/stage1.asm $(GEN)/layout.inc
 	$(NASM) $(NASMFLAGS) -f bin -l build/stage1.lst -o $@ $<
 	@test $$(stat -c %s $@) -eq 512 || { echo "stage1 is not 512 bytes"; exit 1; }
 
-# strategy_rules(name): the stage2, kernel and image of one strategy.
+# stage2_rules(dir, flags): the one stage2 in build/<dir>/ ("": the normal
+# one; dbg/: with -DPAGELAB_DEBUG, for the debug images). Nothing in it
+# depends on the strategy.
+define stage2_rules
+$(1)S2_OBJ := $(patsubst %,build/$(1)s2/%.o,$(STAGE2_C) $(STAGE2_ASM) $(COMMON_C))
+build/$(1)s2/%.c.o: %.c Makefile
+	@mkdir -p $$(@D)
+	@echo "  CC32  $$@"
+	$$(Q)$$(CC) $$(STAGE2_CFLAGS) $(2) -c $$< -o $$@
+build/$(1)s2/%.asm.o: %.asm $(ASM_INC)
+	@mkdir -p $$(@D)
+	@echo "  NASM  $$@"
+	$$(Q)$$(NASM) $$(NASMFLAGS) $(2) -f elf32 -o $$@ $$<
+build/$(1)stage2.elf: $$($(1)S2_OBJ) build/stage2.ld
+	@echo "  LD    $$@"
+	$$(Q)$$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T build/stage2.ld -o $$@ $$($(1)S2_OBJ)
+build/$(1)stage2.bin: build/$(1)stage2.elf
+	objcopy -O binary $$< $$@
+-include $$($(1)S2_OBJ:.o=.d)
+endef
+$(eval $(call stage2_rules,,))
+$(eval $(call stage2_rules,dbg/,-DPAGELAB_DEBUG))
+build/stage2.ld: stage2/stage2.ld include/layout.h
+	@mkdir -p $(@D)
+	$(CC) -E -P -x c -Iinclude $< -o $@
+
+# strategy_rules(name): the kernels of one strategy.
 define strategy_rules
 $(1)_DEFS := -DPAGELAB_STRATEGY=STRATEGY_$(call upper,$(1)) -DPAGELAB_STRATEGY_NAME='"$(1)"'
-$(1)_S2_OBJ := $(patsubst %,build/$(1)/s2/%.o,$(STAGE2_C) $(STAGE2_ASM) $(COMMON_C))
 $(1)_K_OBJ  := $(patsubst %,build/$(1)/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_C) \
                  $(call strategy_sources,$(1)))
 $(1)_K_NORMAL := build/$(1)/k/kernel/variant_none.c.o
 $(1)_K_TEST   := build/$(1)/k/$(GUEST_DIR)/variant_selftest.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o
 $(1)_K_BENCH  := build/$(1)/k/$(GUEST_DIR)/variant_bench.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o
 
-build/$(1)/s2/%.c.o: %.c Makefile
-	@mkdir -p $$(@D)
-	@echo "  CC32  $$@"
-	$$(Q)$$(CC) $$(STAGE2_CFLAGS) $$($(1)_DEFS) -c $$< -o $$@
-build/$(1)/s2/%.asm.o: %.asm $(ASM_INC)
-	@mkdir -p $$(@D)
-	@echo "  NASM  $$@"
-	$$(Q)$$(NASM) $$(NASMFLAGS) -f elf32 -o $$@ $$<
 build/$(1)/k/%.c.o: %.c Makefile
 	@mkdir -p $$(@D)
 	@echo "  CC64  $$@"
@@ -134,17 +154,9 @@ build/$(1)/k/%.asm.o: %.asm $(ASM_INC)
 	@echo "  NASM  $$@"
 	$$(Q)$$(NASM) $$(NASMFLAGS) -f elf64 -g -o $$@ $$<
 
-build/$(1)/stage2.ld: stage2/stage2.ld include/layout.h
-	@mkdir -p $$(@D)
-	$$(CC) -E -P -x c -Iinclude $$< -o $$@
 build/$(1)/kernel.ld: kernel/kernel.ld include/layout.h
 	@mkdir -p $$(@D)
 	$$(CC) -E -P -x c -Iinclude $$< -o $$@
-build/$(1)/stage2.elf: $$($(1)_S2_OBJ) build/$(1)/stage2.ld
-	@echo "  LD    $$@"
-	$$(Q)$$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T build/$(1)/stage2.ld -o $$@ $$($(1)_S2_OBJ)
-build/$(1)/stage2.bin: build/$(1)/stage2.elf
-	objcopy -O binary $$< $$@
 build/$(1)/kernel.elf: $$($(1)_K_OBJ) $$($(1)_K_NORMAL) build/$(1)/kernel.ld
 	@echo "  LD    $$@"
 	$$(Q)$$(CC) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_K_OBJ) $$($(1)_K_NORMAL)
@@ -154,42 +166,22 @@ build/$(1)/kernel-test.elf: $$($(1)_K_OBJ) $$($(1)_K_TEST) build/$(1)/kernel.ld
 build/$(1)/kernel-bench.elf: $$($(1)_K_OBJ) $$($(1)_K_BENCH) build/$(1)/kernel.ld
 	@echo "  LD    $$@"
 	$$(Q)$$(CC) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_K_OBJ) $$($(1)_K_BENCH)
-build/$(1)/disk.img: $(IMAGE_DEPS) build/$(1)/stage2.bin build/$(1)/kernel.elf
-	@echo "  IMAGE $$@"
-	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
-	    --stage2 build/$(1)/stage2.bin --kernel build/$(1)/kernel.elf --fat $$(FAT) --out $$@
-build/$(1)/test.img: $(IMAGE_DEPS) build/$(1)/stage2.bin build/$(1)/kernel-test.elf
-	@echo "  IMAGE $$@"
-	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
-	    --stage2 build/$(1)/stage2.bin --kernel build/$(1)/kernel-test.elf --fat $$(FAT) --out $$@
-build/$(1)/bench.img: $(IMAGE_DEPS) build/$(1)/stage2.bin build/$(1)/kernel-bench.elf
-	@echo "  IMAGE $$@"
-	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
-	    --stage2 build/$(1)/stage2.bin --kernel build/$(1)/kernel-bench.elf --fat $$(FAT) --out $$@
--include $$($(1)_S2_OBJ:.o=.d) $$($(1)_K_OBJ:.o=.d) $$($(1)_K_TEST:.o=.d) $$($(1)_K_NORMAL:.o=.d) $$($(1)_K_BENCH:.o=.d)
+-include $$($(1)_K_OBJ:.o=.d) $$($(1)_K_TEST:.o=.d) $$($(1)_K_NORMAL:.o=.d) $$($(1)_K_BENCH:.o=.d)
 endef
 $(foreach s,$(STRATEGIES),$(eval $(call strategy_rules,$(s))))
 
-# debug_rules(name): the debug images of one strategy (`make bochs`,
-# tests/bochs_check.py). Every stage is compiled again into build/<name>/dbg/
-# with -DPAGELAB_DEBUG (Bochs magic breakpoints, common/debug.h) and the
-# kernel variant is tests/guest/variant_debug.c: debug.img; debug-stale-tlb.img
-# adds its stale-TLB demo. bochs.sym: stage2's and the kernel's symbols
-# for Bochs's debugger.
+# debug_rules(name): the debug kernels of one strategy (`make bochs`,
+# tests/bochs_check.py). The kernel is compiled again into build/<name>/dbg/
+# with -DPAGELAB_DEBUG (Bochs magic breakpoints, common/debug.h), as is the
+# one debug stage2 (build/dbg/), and the kernel variant is
+# tests/guest/variant_debug.c: debug.img; debug-stale-tlb.img adds its
+# stale-TLB demo. bochs-<image>.sym: stage2's and the kernel's symbols for
+# Bochs's debugger.
 define debug_rules
-$(1)_DBG_S2_OBJ := $(patsubst %,build/$(1)/dbg/s2/%.o,$(STAGE2_C) $(STAGE2_ASM) $(COMMON_C))
 $(1)_DBG_K_OBJ  := $(patsubst %,build/$(1)/dbg/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_C) \
                      $(call strategy_sources,$(1)))
 $(1)_DBG_DEFS   := $$($(1)_DEFS) -DPAGELAB_DEBUG
 
-build/$(1)/dbg/s2/%.c.o: %.c
-	@mkdir -p $$(@D)
-	@echo "  CC32  $$@"
-	$$(Q)$$(CC) $$(STAGE2_CFLAGS) $$($(1)_DBG_DEFS) -c $$< -o $$@
-build/$(1)/dbg/s2/%.asm.o: %.asm $(ASM_INC)
-	@mkdir -p $$(@D)
-	@echo "  NASM  $$@"
-	$$(Q)$$(NASM) $$(NASMFLAGS) -DPAGELAB_DEBUG -f elf32 -o $$@ $$<
 build/$(1)/dbg/k/%.c.o: %.c
 	@mkdir -p $$(@D)
 	@echo "  CC64  $$@"
@@ -203,22 +195,13 @@ build/$(1)/dbg/k/$(GUEST_DIR)/variant_debug-stale-tlb.c.o: $(GUEST_DIR)/variant_
 	@echo "  CC64  $$@"
 	$$(Q)$$(CC) $$(KERNEL_CFLAGS) $$($(1)_DBG_DEFS) -DPAGELAB_DEMO_STALE_TLB=1 -c $$< -o $$@
 
-build/$(1)/dbg/stage2.elf: $$($(1)_DBG_S2_OBJ) build/$(1)/stage2.ld
-	@echo "  LD    $$@"
-	$$(Q)$$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T build/$(1)/stage2.ld -o $$@ $$($(1)_DBG_S2_OBJ)
-build/$(1)/dbg/stage2.bin: build/$(1)/dbg/stage2.elf
-	objcopy -O binary $$< $$@
 build/$(1)/dbg/kernel-%.elf: $$($(1)_DBG_K_OBJ) build/$(1)/dbg/k/$(GUEST_DIR)/variant_%.c.o build/$(1)/kernel.ld
 	@echo "  LD    $$@"
 	$$(Q)$$(CC) $$(KERNEL_LDFLAGS) -T build/$(1)/kernel.ld -o $$@ $$($(1)_DBG_K_OBJ) build/$(1)/dbg/k/$(GUEST_DIR)/variant_$$*.c.o
-build/$(1)/dbg/bochs-%.sym: build/$(1)/dbg/stage2.elf build/$(1)/dbg/kernel-%.elf
+build/$(1)/dbg/bochs-%.sym: build/dbg/stage2.elf build/$(1)/dbg/kernel-%.elf
 	@echo "  SYM   $$@"
 	$$(Q)nm -n $$^ | awk 'NF == 3 && $$$$2 ~ /^[tTdDbBrR]$$$$/ && $$$$3 !~ /^\.\.@/ { print $$$$1, $$$$3 }' > $$@
-build/$(1)/debug.img build/$(1)/debug-stale-tlb.img: build/$(1)/%.img: $(IMAGE_DEPS) build/$(1)/dbg/stage2.bin build/$(1)/dbg/kernel-%.elf build/$(1)/dbg/bochs-%.sym
-	@echo "  IMAGE $$@"
-	$$(Q)$$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
-	    --stage2 build/$(1)/dbg/stage2.bin --kernel build/$(1)/dbg/kernel-$$*.elf --fat $$(FAT) --out $$@
--include $$($(1)_DBG_S2_OBJ:.o=.d) $$($(1)_DBG_K_OBJ:.o=.d) build/$(1)/dbg/k/$(GUEST_DIR)/variant_debug.c.d \
+-include $$($(1)_DBG_K_OBJ:.o=.d) build/$(1)/dbg/k/$(GUEST_DIR)/variant_debug.c.d \
          build/$(1)/dbg/k/$(GUEST_DIR)/variant_debug-stale-tlb.c.d
 endef
 $(foreach s,$(STRATEGIES),$(eval $(call debug_rules,$(s))))
@@ -229,10 +212,6 @@ OVERFLOW_OBJ := build/offset/k/$(GUEST_DIR)/variant_overflow.c.o
 build/offset/kernel-overflow.elf: $(offset_K_OBJ) $(OVERFLOW_OBJ) build/offset/kernel.ld
 	@echo "  LD    $@"
 	$(Q)$(CC) $(KERNEL_LDFLAGS) -T build/offset/kernel.ld -o $@ $(offset_K_OBJ) $(OVERFLOW_OBJ)
-build/offset/overflow.img: $(IMAGE_DEPS) build/offset/stage2.bin build/offset/kernel-overflow.elf
-	@echo "  IMAGE $@"
-	$(Q)$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
-	    --stage2 build/offset/stage2.bin --kernel build/offset/kernel-overflow.elf --fat $(FAT) --out $@
 -include $(OVERFLOW_OBJ:.o=.d)
 
 # KERNEL=<elf>: the same loader with someone else's kernel (its own image,
@@ -240,10 +219,25 @@ build/offset/overflow.img: $(IMAGE_DEPS) build/offset/stage2.bin build/offset/ke
 # file named may be older than the image made from another one
 IMAGE := build/$(STRATEGY)/$(if $(KERNEL),custom,disk).img
 .PHONY: FORCE
-build/$(STRATEGY)/custom.img: $(IMAGE_DEPS) build/$(STRATEGY)/stage2.bin $(KERNEL) FORCE
-	@echo "  IMAGE $@ (kernel: $(KERNEL))"
+
+# The one image rule: build/<strategy>/<image>.img is stage1, a stage2 and
+# the kernel image_kernel names. disk: kernel.elf; test, bench, overflow:
+# kernel-<image>.elf; debug, debug-stale-tlb: the debug stage2 and
+# dbg/kernel-<image>.elf (plus Bochs's symbols); custom: $(KERNEL), made
+# anew every time (FORCE).
+image_strategy = $(firstword $(subst /, ,$(1)))
+image_name     = $(lastword $(subst /, ,$(1)))
+image_debug    = $(filter debug%,$(call image_name,$(1)))
+image_stage2   = build/$(if $(call image_debug,$(1)),dbg/)stage2.bin
+image_elf      = $(if $(call image_debug,$(1)),dbg/)kernel$(if $(filter-out disk,$(call image_name,$(1))),-$(call image_name,$(1))).elf
+image_kernel   = $(if $(filter custom,$(call image_name,$(1))),$(KERNEL),build/$(call image_strategy,$(1))/$(call image_elf,$(1)))
+image_extra    = $(if $(call image_debug,$(1)),build/$(call image_strategy,$(1))/dbg/bochs-$(call image_name,$(1)).sym) \
+                 $(if $(filter custom,$(call image_name,$(1))),FORCE)
+.SECONDEXPANSION:
+build/%.img: $(IMAGE_DEPS) $$(call image_stage2,$$*) $$(call image_kernel,$$*) $$(call image_extra,$$*)
+	@echo "  IMAGE $@$(if $(filter custom,$(call image_name,$*)), (kernel: $(KERNEL)))"
 	$(Q)$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
-	    --stage2 build/$(STRATEGY)/stage2.bin --kernel $(KERNEL) --fat $(FAT) --out $@
+	    --stage2 $(call image_stage2,$*) --kernel $(call image_kernel,$*) --fat $(FAT) --out $@
 image: deps-build $(IMAGE)
 images: deps-build $(foreach s,$(STRATEGIES),build/$(s)/disk.img)
 test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img build/$(s)/bench.img) build/offset/overflow.img

@@ -14,7 +14,7 @@
 #define CR0_WP          0x00010000  /* write protect: supervisor honours R/W (SDM 4.6) */
 #define CR0_PG          0x80000000  /* paging */
 #define CR4_PSE         0x00000010
-#define CR4_PAE         0x00000020  /* required for long mode (SDM 9.8.5) */
+#define CR4_PAE         0x00000020  /* required for long mode (SDM 10.8.5) */
 #define CR4_PGE         0x00000080  /* global pages */
 #define CR4_OSFXSR      0x00000200  /* OS saves SSE state with FXSAVE: SSE allowed (SDM 13.1.3) */
 #define CR4_OSXMMEXCPT  0x00000400  /* SIMD floating-point errors raise #XM, not #UD */

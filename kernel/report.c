@@ -47,7 +47,7 @@ void report_check_boot_info(const struct boot_info *bi)
     }
     if (bi->strategy != PAGELAB_STRATEGY)
         stop("the loader built page tables for another strategy than this kernel's: "
-             "rebuild the image with one STRATEGY=");
+             "its pagelab note is missing or names another (kernel/boot_note.c)");
 }
 
 /* Channel 2 counts down from `count` in mode 0 (one-shot: its output,

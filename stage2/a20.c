@@ -7,7 +7,8 @@
  * 8042 keyboard controller's output port. All waits are bounded.
  */
 #include <stdint.h>
-#include "stage2.h"
+#include "a20.h"
+#include "panic.h"
 #include "bios.h"
 #include "../common/io.h"
 

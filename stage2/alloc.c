@@ -1,7 +1,7 @@
 /* alloc.c - stage2's first-fit frame allocator (see alloc.h). */
 #include <stdint.h>
 #include "alloc.h"
-#include "stage2.h"
+#include "panic.h"
 #include "lib.h"
 #include "../include/layout.h"
 

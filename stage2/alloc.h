@@ -15,10 +15,13 @@
 
 /* Record loader ranges in bi from now on (before the kernel is loaded). */
 void alloc_init(struct boot_info *bi);
-/* Whether alloc_pages clears what it hands out. */
+/* Whether alloc_pages clears what it hands out: only ALLOC_ZEROED does. */
 enum alloc_fill {
-    ALLOC_ZEROED,     /* page tables, stack, pool: must start as zeroes */
-    ALLOC_AS_IS,      /* the frame bitmap: the kernel writes every word itself */
+    ALLOC_ZEROED,     /* page tables, the stack: must start as zeroes */
+    ALLOC_AS_IS,      /* the frame bitmap (the kernel writes every word it reads) and the
+                       * table pool (stage2/paging.c clears each frame it takes from it,
+                       * the kernel each table it makes): clearing them would cost the
+                       * boot their whole size */
 };
 
 /* `pages` contiguous frames at the lowest free place; dies with a named

@@ -4,7 +4,8 @@
  * present. Leaves and bits: Intel SDM Vol. 2A, CPUID, tables 3-8 to 3-20.
  */
 #include <stdint.h>
-#include "stage2.h"
+#include "cpu.h"
+#include "panic.h"
 
 #define CPUID_BASIC_FEATURES  0x1
 #define CPUID_EXT_FEATURES    0x7

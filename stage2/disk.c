@@ -8,7 +8,8 @@
  * with the AH=08h geometry otherwise; a failed read is retried after a reset.
  */
 #include <stdint.h>
-#include "stage2.h"
+#include "disk.h"
+#include "panic.h"
 #include "bios.h"
 #include "lib.h"
 #include "../include/layout.h"

@@ -209,6 +209,36 @@ int elf_check_entry(const struct elf_segment *segs, uint32_t count,
     return ELF_ERR_ENTRY;
 }
 
+int elf_find_note(const void *notes, uint64_t len, uint64_t align, const char *name,
+                  uint32_t type, struct elf_note *out)
+{
+    const uint8_t *p = notes;
+    uint64_t pad = align == 8 ? 7 : 3;
+    uint32_t namesz = (uint32_t)strlen(name) + 1;
+    for (uint64_t at = 0; at < len;) {
+        Elf64_Nhdr nh;
+        if (len - at < sizeof(nh))
+            return ELF_ERR_NOTE_TRUNCATED;
+        memcpy(&nh, p + at, sizeof(nh));
+        /* the description starts at a multiple of the alignment, counted
+         * from the note's start (binutils' ELF_NOTE_DESC_OFFSET: with 8,
+         * "GNU\0" after the 12-byte header needs no padding). 32-bit sizes
+         * after a 64-bit offset below len: no sum wraps. */
+        uint64_t name_at = at + sizeof(nh);
+        uint64_t desc_at = (name_at + nh.n_namesz + pad) & ~pad;
+        if (desc_at > len || nh.n_descsz > len - desc_at)
+            return ELF_ERR_NOTE_TRUNCATED;
+        if (nh.n_namesz == namesz && nh.n_type == type &&
+            memcmp(p + name_at, name, namesz) == 0) {
+            out->desc = p + desc_at;
+            out->descsz = nh.n_descsz;
+            return 1;
+        }
+        at = desc_at + ((nh.n_descsz + pad) & ~pad);
+    }
+    return 0;
+}
+
 const char *elf_strerror(int err)
 {
     switch (err) {
@@ -233,6 +263,7 @@ const char *elf_strerror(int err)
     case ELF_ERR_ENTRY: return "kernel entry point is not inside an executable segment";
     case ELF_ERR_ADDR_OVERFLOW: return "kernel segment address + size wraps past 2^64";
     case ELF_ERR_NONCANONICAL: return "kernel segment's virtual address is not canonical";
+    case ELF_ERR_NOTE_TRUNCATED: return "a note runs past the end of its PT_NOTE segment";
     default: return "unknown error";
     }
 }

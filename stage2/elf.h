@@ -56,6 +56,7 @@ typedef struct {
 
 /* ---- gABI, "Program Header" ---- */
 #define PT_LOAD  1
+#define PT_NOTE  4
 #define PF_X     0x1
 #define PF_W     0x2
 #define PF_R     0x4
@@ -71,6 +72,16 @@ typedef struct {
     uint64_t p_align;
 } Elf64_Phdr;
 
+/* ---- gABI, "Note Section": a note's header, then the name (namesz bytes,
+ * its NUL included) and the description (descsz bytes), each starting at
+ * a multiple of the PT_NOTE's alignment (4, or 8 where p_align says so) ---- */
+typedef struct {
+    uint32_t n_namesz;
+    uint32_t n_descsz;
+    uint32_t n_type;     /* meaning set by the owner the name gives */
+} Elf64_Nhdr;
+
+_Static_assert(sizeof(Elf64_Nhdr) == 12, "gABI: a note header is three words");
 _Static_assert(sizeof(Elf64_Ehdr) == 64, "gABI: ELF64 header is 64 bytes");
 _Static_assert(sizeof(Elf64_Phdr) == 56, "gABI: ELF64 program header is 56 bytes");
 
@@ -113,6 +124,13 @@ enum elf_error {
     ELF_ERR_ENTRY = -19,         /* e_entry not in an executable segment */
     ELF_ERR_ADDR_OVERFLOW = -20, /* address + memsz wraps past 2^64 */
     ELF_ERR_NONCANONICAL = -21,  /* virtual pages not canonical, or across the hole */
+    ELF_ERR_NOTE_TRUNCATED = -22,/* a note's header, name or description runs past its PT_NOTE */
+};
+
+/* A note found by elf_find_note: its description, inside the caller's bytes. */
+struct elf_note {
+    const uint8_t *desc;
+    uint32_t descsz;
 };
 
 /*
@@ -158,6 +176,22 @@ int elf_collect_segments(const void *phdrs, uint32_t phnum, uint64_t file_size,
  */
 int elf_check_entry(const struct elf_segment *segs, uint32_t count,
                     uint64_t entry);
+
+/*
+ * elf_find_note - the first note of owner `name` and type `type` in
+ * notes[0..len), the bytes of one PT_NOTE segment whose p_align is align
+ * (8: the description and the next note start at multiples of 8 from the
+ * segment's start; anything else: of 4, what GNU ld writes for .note).
+ * Notes of other owners or types are skipped: the gABI gives every owner
+ * its own types. The name matches when namesz is strlen(name) + 1 and the
+ * bytes, NUL included, are equal. Returns 1 and fills *out when found, 0
+ * when no note matches, ELF_ERR_NOTE_TRUNCATED when a note's header, name
+ * or description runs past len (the padding after the last description
+ * may be missing). Does not check the description's size: the owner's
+ * reader does.
+ */
+int elf_find_note(const void *notes, uint64_t len, uint64_t align, const char *name,
+                  uint32_t type, struct elf_note *out);
 
 /* Message for an ELF_ERR_* code ("unknown error" for anything else). */
 const char *elf_strerror(int err);

@@ -7,10 +7,16 @@
  * disk), each straight to its physical address through the bounce buffer;
  * the rest of each segment (bss) is zeroed. Every segment is checked
  * (placement, virtual range, permissions, total size) before any is written.
+ * Then the kernel's pagelab note says which strategy's tables to build
+ * (note.h): a note inside a loaded segment is read where it was loaded,
+ * at no cost; one outside every segment is read from the file.
  */
 #include <stdint.h>
-#include "stage2.h"
+#include "load.h"
 #include "alloc.h"
+#include "disk.h"
+#include "note.h"
+#include "panic.h"
 #include "fat.h"
 #include "elf.h"
 #include "lib.h"
@@ -39,6 +45,7 @@ static struct fat_volume volume;
 static struct fat_file kernel_file;
 static uint8_t ehdr_buf[ELF_HEADER_READ];
 static uint8_t phdr_buf[MAX_PHDRS * sizeof(Elf64_Phdr)];
+static uint8_t note_buf[PAGELAB_NOTE_READ_MAX];
 
 static const struct mbr_partition *find_fat_partition(void)
 {
@@ -187,9 +194,46 @@ static void load_segment(struct boot_info *bi, const struct elf_segment *s)
     }
 }
 
-/* Segments found by kernel_load, for paging_build to map. */
 struct elf_segment kernel_segments[MAX_SEGMENTS];
 uint32_t kernel_segment_count;
+
+/* The bytes of a PT_NOTE: where a loaded segment put them (their file
+ * range inside its file bytes), else read from the file. Dies when they lie
+ * outside the file, or outside every segment and beyond PAGELAB_NOTE_READ_MAX. */
+static const void *note_bytes(const Elf64_Phdr *p, uint32_t file_size)
+{
+    if (p->p_filesz > file_size || p->p_offset > file_size - p->p_filesz)
+        die("%s: PT_NOTE at file offset 0x%llx (%llu bytes) lies beyond the end of the file",
+            KERNEL_PATH, (unsigned long long)p->p_offset, (unsigned long long)p->p_filesz);
+    for (uint32_t i = 0; i < kernel_segment_count; i++) {
+        const struct elf_segment *s = &kernel_segments[i];
+        if (p->p_offset >= s->offset && p->p_filesz <= s->filesz &&
+            p->p_offset - s->offset <= s->filesz - p->p_filesz)
+            return (const void *)(uintptr_t)(s->paddr + (p->p_offset - s->offset));
+    }
+    if (p->p_filesz > PAGELAB_NOTE_READ_MAX)
+        die("%s: PT_NOTE at file offset 0x%llx (%llu bytes) lies outside the PT_LOAD segments "
+            "and is longer than the %u bytes stage2 reads from there", KERNEL_PATH,
+            (unsigned long long)p->p_offset, (unsigned long long)p->p_filesz,
+            PAGELAB_NOTE_READ_MAX);
+    read_or_die((uint32_t)p->p_offset, note_buf, (uint32_t)p->p_filesz, "a PT_NOTE");
+    return note_buf;
+}
+
+/* The first pagelab note of any PT_NOTE sets the strategy (or the default). */
+static void read_note(struct boot_info *bi, uint32_t phnum, uint32_t file_size)
+{
+    struct pagelab_boot_note desc;
+    int found = 0;
+    for (uint32_t i = 0; i < phnum && !found; i++) {
+        Elf64_Phdr p;
+        memcpy(&p, phdr_buf + i * sizeof(p), sizeof(p));
+        if (p.p_type == PT_NOTE)
+            found = kernel_note_find(note_bytes(&p, file_size), p.p_filesz, p.p_align,
+                                     p.p_offset, &desc);
+    }
+    kernel_note_apply(bi, found ? &desc : 0);
+}
 
 void kernel_load(struct boot_info *bi)
 {
@@ -223,8 +267,10 @@ void kernel_load(struct boot_info *bi)
     for (uint32_t i = 0; i < kernel_segment_count; i++)
         load_segment(bi, &kernel_segments[i]);
     bi->kernel_entry = entry;
+    read_note(bi, phnum, size);
     /* the entry point is on the "entering long mode" line: one line each
-     * keeps both within 80 columns */
-    progress("kernel: %u segments at physical 0x%llx-0x%llx", kernel_segment_count,
-             (unsigned long long)bi->kernel_phys_start, (unsigned long long)bi->kernel_phys_end);
+     * keeps both within 80 columns, the strategy's name included */
+    progress("kernel: %u segments at physical 0x%llx-0x%llx (%s)", kernel_segment_count,
+             (unsigned long long)bi->kernel_phys_start, (unsigned long long)bi->kernel_phys_end,
+             kernel_note_strategy_name(bi->strategy));
 }

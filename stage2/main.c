@@ -1,24 +1,26 @@
 /*
  * main.c - stage2's sequence: console, A20, CPU checks, memory map, kernel
- * load, page tables, long mode. Each step either succeeds or stops the boot
- * with a named error (die()). See NOTES.md "Boot sequence".
+ * load, page tables, long mode. Each step has a header saying what it
+ * needs, what it fills in BootInfo and what it refuses; it either succeeds
+ * or stops the boot with a named error (panic.h). main.c only runs them in
+ * order: no step calls back into it. See NOTES.md "Boot sequence".
  */
-#include <stdarg.h>
 #include <stdint.h>
-#include "stage2.h"
+#include "a20.h"
 #include "alloc.h"
+#include "cpu.h"
+#include "disk.h"
+#include "load.h"
 #include "longmode.h"
-#include "lib.h"
+#include "memmap.h"
+#include "paging.h"
+#include "panic.h"
 #include "../common/console.h"
 #include "../common/debug.h"
 #include "../common/io.h"
 #include "../include/layout.h"
 #include "../include/pte.h"
 #include "../include/x86.h"
-
-#ifndef PAGELAB_STRATEGY
-#error "build with -DPAGELAB_STRATEGY=STRATEGY_<name> (the Makefile does)"
-#endif
 
 #define LOADER_IMAGE_START (STAGE1_ADDR & ~(PAGE_SIZE - 1))
 #define LOADER_IMAGE_END   (BOUNCE_ADDR + BOUNCE_SIZE)
@@ -28,33 +30,11 @@ void stage2_main(uint32_t drive);
 static struct boot_info boot_info __attribute__((aligned(PAGE_SIZE)));
 static struct lm_handoff handoff;
 
-void progress(const char *fmt, ...)
-{
-    va_list ap;
-    console_write("pagelab stage2: ");
-    va_start(ap, fmt);
-    kvprintf(fmt, ap);
-    va_end(ap);
-    console_write("\n");
-}
-
-void die(const char *fmt, ...)
-{
-    va_list ap;
-    console_write("pagelab stage2: error: ");
-    va_start(ap, fmt);
-    kvprintf(fmt, ap);
-    va_end(ap);
-    console_write("\npagelab stage2: boot stopped\n");
-    halt_with(DEBUG_EXIT_STOPPED);
-}
-
 static void boot_info_init(struct boot_info *bi, uint8_t drive)
 {
     bi->magic = BOOT_INFO_MAGIC;
     bi->version = BOOT_INFO_VERSION;
     bi->size = sizeof(*bi);
-    bi->strategy = PAGELAB_STRATEGY;
     bi->boot_drive = drive;
     const volatile uint64_t *stamp;
     __asm__("" : "=r"(stamp) : "0"(STAGE1_TSC_ADDR)); /* a low address gcc must not judge */
@@ -96,7 +76,7 @@ void stage2_main(uint32_t drive)
 {
     struct boot_info *bi = &boot_info;
     console_init(CONSOLE_CLEAR);
-    progress("started from drive 0x%x, strategy %s", drive, PAGELAB_STRATEGY_NAME);
+    progress("started from drive 0x%x", drive);
     boot_info_init(bi, (uint8_t)drive);
     a20_enable();
     cpu_detect(bi);

@@ -9,7 +9,8 @@
  * kernel allocates from.
  */
 #include <stdint.h>
-#include "stage2.h"
+#include "memmap.h"
+#include "panic.h"
 #include "bios.h"
 #include "e820.h"
 #include "lib.h"

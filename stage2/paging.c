@@ -2,15 +2,16 @@
  * paging.c - build the page tables the kernel starts on.
  *
  * Intel SDM Vol. 3A 4.5 (4-level paging). Levels: 4 = PML4 ... 1 = PT.
- * The mappings are one table (boot_maps[]) applied by one loop:
+ * The mappings are one table (maps[]) applied by one loop:
  *   - low memory 0x1000..IDENTITY_MAP_SIZE 1:1 (page 0 stays unmapped to
  *     catch NULL), read/write, no-execute, except the page holding
  *     stage2's long-mode trampoline, which must execute after CR0.PG;
  *   - each kernel segment at its virtual address, permissions from p_flags;
  *   - the kernel stack below KERNEL_STACK_TOP with an unmapped guard page;
  *   - the frame-allocator bitmap at PMM_BITMAP_BASE;
- *   - what the build's strategy needs (table pool 1:1 or at
- *     TABLE_OFFSET_BASE, the temporary slot table, the recursive entry);
+ *   - what the strategy in the kernel's note needs (BootInfo's strategy:
+ *     table pool 1:1 or at TABLE_OFFSET_BASE, the temporary slot table,
+ *     the recursive entry);
  *   - last, the physical-memory window (1 GiB pages when the CPU has them,
  *     else 2 MiB) over the RAM pagelab uses (ram_limit), so its tables are
  *     recorded as their own kind of frames.
@@ -18,10 +19,12 @@
  * SDM 4.5.4 and table 4-20).
  */
 #include <stdint.h>
-#include "stage2.h"
+#include "paging.h"
 #include "alloc.h"
+#include "cpu.h"
+#include "load.h"
+#include "panic.h"
 #include "e820.h"
-#include "elf.h"
 #include "lib.h"
 #include "../include/layout.h"
 #include "../include/pte.h"
@@ -35,8 +38,6 @@
 _Static_assert(PMM_MAX_PHYS <= PHYS_WINDOW_PML4_SLOTS * PML4_SPAN, "window slots");
 _Static_assert(PHYS_WINDOW_MIN_SIZE <= PMM_MAX_PHYS, "window minimum");
 
-extern struct elf_segment kernel_segments[];
-extern uint32_t kernel_segment_count;
 extern char __trampoline_start[], __trampoline_end[];
 
 struct boot_map {

@@ -6,7 +6,7 @@
  * with the usual "boot stopped" line. Never returns.
  */
 #include <stdint.h>
-#include "stage2.h"
+#include "panic.h"
 #include "../common/exceptions.h"
 
 /* What pm_trap_common pushed, lowest address first. */

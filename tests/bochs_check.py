@@ -287,9 +287,9 @@ def check_no_magic(record, strategy):
         p = subprocess.run(["objdump", "-d"] + arch + [elf], capture_output=True, text=True)
         return len(MAGIC_BREAK.findall(p.stdout)) if p.returncode == 0 else None
     normal = [count("build/%s/kernel.elf" % strategy, []),
-              count("build/%s/stage2.elf" % strategy, ["-m", "i386"])]
+              count("build/stage2.elf", ["-m", "i386"])]
     debug = [count("build/%s/dbg/kernel-debug.elf" % strategy, []),
-             count("build/%s/dbg/stage2.elf" % strategy, ["-m", "i386"])]
+             count("build/dbg/stage2.elf", ["-m", "i386"])]
     record(None not in normal + debug and sum(normal) == 0 and sum(debug) >= len(MILESTONES),
            "bochs/%s: magic breakpoints only in the debug image" % strategy,
            "kernel, stage2: normal %s, debug %s" % (normal, debug))

@@ -50,7 +50,7 @@ STAGE2_STOP = "pagelab stage2: boot stopped"
 KERNEL_HALT = qemu.HALTED
 VGA_TEXT, VGA_COLS, VGA_ROWS = 0xB8000, 80, 25
 EM_AARCH64 = 183
-PT_LOAD = 1
+PT_LOAD, PT_NOTE, PT_NULL = 1, 4, 0
 PF_X = 1
 
 PTE_P, PTE_W, PTE_U, PTE_PS, PTE_NX = 1, 2, 4, 0x80, 1 << 63
@@ -99,8 +99,8 @@ def replace_kernel(name, kernel_bytes):
     return img
 
 
-def good_kernel():
-    with open("build/offset/kernel.elf", "rb") as f:
+def good_kernel(strategy="offset"):
+    with open("build/%s/kernel.elf" % strategy, "rb") as f:
         return bytearray(f.read())
 
 
@@ -207,8 +207,12 @@ def kernel_total_size(name, total):
 
 
 # A C kernel built as README.md's "Replace the kernel" says: gcc -O2 (SSE
-# allowed), identity-linked at 2 MiB, a write to .bss, a write to COM1.
+# allowed), identity-linked at 2 MiB, a write to .bss, a write to COM1, and
+# README's line that adds the pagelab note (include/kernel_note.h).
+SAMPLE_KERNEL_NOTE = "PAGELAB_KERNEL_NOTE(STRATEGY_OFFSET);"
 SAMPLE_KERNEL_C = r"""
+#include "kernel_note.h"
+""" + SAMPLE_KERNEL_NOTE + r"""
 static volatile int counter;                      /* .bss: must be writable */
 static void out(unsigned short port, unsigned char v)
 {
@@ -246,17 +250,23 @@ __attribute__((force_align_arg_pointer, noreturn)) void kmain(void *boot_info)
 SAMPLE_KERNEL_SAYS = "my kernel: 9 * 0.5 = 4.5, counter 1, boot_info set"
 # README.md's line, verbatim (sample_kernel checks the README still has it).
 SAMPLE_KERNEL_CC = ("gcc -O2 -ffreestanding -fno-pie -mno-red-zone -nostdlib -static -no-pie "
-                    "-Wl,-Ttext-segment=0x200000 -Wl,-z,separate-code -Wl,-z,max-page-size=0x1000 "
+                    "-Ipagelab/include -Wl,-Ttext-segment=0x200000 -Wl,-z,separate-code -Wl,-z,max-page-size=0x1000 "
                     "-Wl,-e,kmain -o my-kernel.elf my-kernel.c")
 
 
 def sample_kernel(name, extra=()):
-    """README.md's sample command line, run on SAMPLE_KERNEL_C in OUT."""
+    """README.md's sample command line, run on SAMPLE_KERNEL_C in OUT, with
+    pagelab/ there a link to this repository (README says so)."""
     with open("README.md") as f:
-        if SAMPLE_KERNEL_CC not in f.read():
-            raise OSError("README.md no longer has the sample line: " + SAMPLE_KERNEL_CC)
+        readme = f.read()
+    for line in (SAMPLE_KERNEL_CC, SAMPLE_KERNEL_NOTE):
+        if line not in readme:
+            raise OSError("README.md no longer has the sample line: " + line)
     work = os.path.join(OUT, name)
     os.makedirs(work, exist_ok=True)
+    link = os.path.join(work, "pagelab")
+    if not os.path.islink(link):
+        os.symlink(os.getcwd(), link)
     with open(os.path.join(work, "my-kernel.c"), "w") as f:
         f.write(SAMPLE_KERNEL_C)
     subprocess.run(SAMPLE_KERNEL_CC.split() + list(extra), cwd=work, check=True,
@@ -297,6 +307,49 @@ def kernel_entry_outside():
     data = [h for h in phdrs(elf) if h[1] == PT_LOAD and not h[2] & PF_X][0]
     struct.pack_into("<Q", elf, 24, data[4])             # e_entry into a data segment
     return replace_kernel("kernel-entry-in-data", bytes(elf))
+
+
+# ---- the kernel's pagelab note (include/kernel_note.h): namesz, descsz,
+# type, "pagelab\0", then strategy and paging levels, in a PT_NOTE that
+# kernel/kernel.ld puts at the start of the rodata segment
+NOTE_DEFINES = layout.defines((os.path.join(layout.INCLUDE, "kernel_note.h"),))
+NOTE_READ_MAX = int(NOTE_DEFINES["PAGELAB_NOTE_READ_MAX"])   # outside the PT_LOADs: from the file
+NOTE_HEADER = 12
+
+
+def note_phdr(elf):
+    return next(h for h in phdrs(elf) if h[1] == PT_NOTE)
+
+
+def kernel_note(name, strategy="offset", namesz=None, descsz=None, note_name=None,
+                note_strategy=None, levels=None, note_filesz=None, no_note=False):
+    """strategy's kernel with its note (or its PT_NOTE header) changed."""
+    elf = good_kernel(strategy)
+    h = note_phdr(elf)
+    at = h[3]                                            # p_offset: the note itself
+    if no_note:
+        struct.pack_into("<I", elf, h[0], PT_NULL)       # p_type: no PT_NOTE left
+    for off, fmt, value in ((0, "<I", namesz), (4, "<I", descsz), (12, "8s", note_name),
+                            (20, "<I", note_strategy), (24, "<I", levels)):
+        if value is not None:
+            struct.pack_into(fmt, elf, at + off, value)
+    if note_filesz is not None:
+        struct.pack_into("<Q", elf, h[0] + 32, note_filesz)   # p_filesz
+    return replace_kernel(name, bytes(elf))
+
+
+def kernel_note_in_file(name, strategy, filesz, offset=None):
+    """strategy's kernel whose PT_NOTE points to a copy of its note appended
+    to the file, outside every PT_LOAD (zero-padded to filesz), or to
+    `offset` if given: stage2 has to read it from the file."""
+    elf = good_kernel(strategy)
+    h = note_phdr(elf)
+    note = bytes(elf[h[3]:h[3] + h[6]])
+    end = len(elf)
+    elf += note + bytes(filesz - len(note))
+    struct.pack_into("<Q", elf, h[0] + 8, end if offset is None else offset)   # p_offset
+    struct.pack_into("<Q", elf, h[0] + 32, filesz)       # p_filesz
+    return replace_kernel(name, bytes(elf))
 
 
 def bpb(img):
@@ -404,7 +457,7 @@ def stage2_signature():
     return img
 
 
-STAGE2_ELF = "build/offset/stage2.elf"
+STAGE2_ELF = "build/stage2.elf"
 
 
 @functools.lru_cache(maxsize=None)
@@ -724,6 +777,35 @@ def guard_page_hit(record, name, out):
            "guard %s, CR2 %s" % (guard and guard.group(1), cr2 and cr2.group(1)))
 
 
+NO_NOTE = "pagelab stage2: no pagelab note in the kernel: strategy offset (the default)"
+OTHER_STRATEGY = ("pagelab kernel: error: the loader built page tables for another strategy "
+                  "than this kernel's: its pagelab note is missing or names another")
+
+
+def kernel_line(strategy):
+    """stage2's kernel line for strategy's kernel, with the strategy its
+    note named: segments, physical pages from the lowest to the end of the
+    highest."""
+    elf = good_kernel(strategy)
+    loads = [(h[5], struct.unpack_from("<Q", elf, h[0] + 40)[0])
+             for h in phdrs(elf) if h[1] == PT_LOAD]
+    return "pagelab stage2: kernel: %d segments at physical 0x%x-0x%x (%s)" % (
+        len(loads), min(a for a, _ in loads) & ~0xFFF,
+        max((a + m + 0xFFF) & ~0xFFF for a, m in loads), strategy)
+
+
+def said(pattern):
+    """A check: a serial line matches pattern (a regex)."""
+    def check(record, name, out):
+        record(re.search(pattern, out, re.M) is not None, name + ": says /%s/" % pattern,
+               "no such line")
+    return check
+
+
+def note_offset(strategy="offset"):
+    return note_phdr(good_kernel(strategy))[3]
+
+
 def stage2_error(msg):
     return ["pagelab stage2: error: " + msg, STAGE2_STOP]
 
@@ -829,7 +911,8 @@ def cases(sparse, strategies):
                                                             max_size >> 10))),
         # README.md's sample C kernel, built with its command line, boots
         Case("kernel-sample-c", lambda: sample_kernel("kernel-sample-c"),
-             [SAMPLE_KERNEL_SAYS]),
+             [SAMPLE_KERNEL_SAYS], checks=said(r"^pagelab stage2: kernel: \d+ segments at "
+                                               r"physical 0x200000-0x[0-9a-f]+ \(offset\)$")),
         # SSE is on at entry (a plain gcc -O2 kernel uses it at once)
         Case("kernel-sse-at-entry", lambda: kernel_entry_code(
                  "kernel-sse", b"\x66\x0f\xef\xc0"),   # pxor xmm0, xmm0 over cli; cld; xor ebp, ebp
@@ -845,10 +928,71 @@ def cases(sparse, strategies):
         Case("kernel-in-recursive-slot", lambda: kernel_relinked("kernel-in-recursive-slot",
                                                                  0xFFFFFF0000200000),
              stage2_error("kernel segment at virtual 0xffffff0000200000-")),
+        # ---- one stage2 for every kernel: the kernel's note names its strategy
         Case("kernel-other-strategy", lambda: replace_kernel(
-                 "kernel-other-strategy", open("build/recursive/kernel.elf", "rb").read()),
-             ["pagelab kernel: error: the loader built page tables for another strategy than "
-              "this kernel's", KERNEL_HALT], vga_wrap=True),
+                 "kernel-other-strategy", bytes(good_kernel("recursive"))),
+             [kernel_line("recursive"), KERNEL_HALT], checks=booted_well),
+        Case("kernel-other-strategy-identity", lambda: replace_kernel(
+                 "kernel-other-strategy-identity", bytes(good_kernel("identity"))),
+             [kernel_line("identity"), KERNEL_HALT], checks=booted_well),
+        # no note: offset's layout; offset's kernel boots, recursive's refuses it by name
+        Case("kernel-no-note", lambda: kernel_note("kernel-no-note", no_note=True),
+             [NO_NOTE, kernel_line("offset"), KERNEL_HALT], checks=booted_well),
+        Case("kernel-no-note-other-strategy", lambda: kernel_note(
+                 "kernel-no-note-other-strategy", "recursive", no_note=True),
+             [OTHER_STRATEGY, NO_NOTE, KERNEL_HALT], vga_wrap=True),
+        # another owner's note is not pagelab's: skipped (gABI: each owner its types)
+        Case("kernel-note-wrong-name", lambda: kernel_note(
+                 "kernel-note-wrong-name", "recursive", note_name=b"pagelax\0"),
+             [OTHER_STRATEGY, NO_NOTE, KERNEL_HALT]),
+        Case("kernel-note-namesz-7", lambda: kernel_note(
+                 "kernel-note-namesz-7", "recursive", namesz=7),
+             [OTHER_STRATEGY, NO_NOTE, KERNEL_HALT]),
+        # malformed: the PT_NOTE one byte too short for the note (28 bytes boot)
+        Case("kernel-note-truncated", lambda: kernel_note(
+                 "kernel-note-truncated", note_filesz=27),
+             stage2_error("/boot/kernel.elf: PT_NOTE at file offset 0x%x (27 bytes): a note "
+                          "runs past the end of its PT_NOTE segment" % note_offset())),
+        Case("kernel-note-header-truncated", lambda: kernel_note(
+                 "kernel-note-header-truncated", note_filesz=NOTE_HEADER - 1),
+             stage2_error("/boot/kernel.elf: PT_NOTE at file offset 0x%x (11 bytes): a note "
+                          "runs past the end of its PT_NOTE segment" % note_offset())),
+        Case("kernel-note-desc-short", lambda: kernel_note(
+                 "kernel-note-desc-short", descsz=7),
+             stage2_error("/boot/kernel.elf: the pagelab note has 7 bytes of description, "
+                          "fewer than the 8 of struct pagelab_boot_note "
+                          "(include/kernel_note.h)"), vga=True),
+        # strategy ids 1-5 exist (identity and recursive boot above): 0 and 6 do not
+        Case("kernel-note-strategy-0", lambda: kernel_note(
+                 "kernel-note-strategy-0", note_strategy=0), stage2_error(
+                 "/boot/kernel.elf: the pagelab note names strategy 0, which does not exist "
+                 "(1-5: identity, table-offset, offset, temporary, recursive)")),
+        Case("kernel-note-strategy-6", lambda: kernel_note(
+                 "kernel-note-strategy-6", note_strategy=6), stage2_error(
+                 "/boot/kernel.elf: the pagelab note names strategy 6, which does not exist")),
+        # paging depth: 4 boots (every case above), 5 is not built yet, 3 and 6 do not exist
+        Case("kernel-note-levels-5", lambda: kernel_note("kernel-note-levels-5", levels=5),
+             stage2_error("/boot/kernel.elf: the pagelab note asks for 5-level paging "
+                          "(CR4.LA57), which this stage2 does not build yet: build the kernel "
+                          "for 4 levels"), vga=True),
+        Case("kernel-note-levels-3", lambda: kernel_note("kernel-note-levels-3", levels=3),
+             stage2_error("/boot/kernel.elf: the pagelab note asks for 3-level paging: x86-64 "
+                          "pages with 4 or 5 levels")),
+        Case("kernel-note-levels-6", lambda: kernel_note("kernel-note-levels-6", levels=6),
+             stage2_error("/boot/kernel.elf: the pagelab note asks for 6-level paging")),
+        # a PT_NOTE outside every PT_LOAD is read from the file, up to 512 bytes
+        Case("kernel-note-in-file", lambda: kernel_note_in_file(
+                 "kernel-note-in-file", "recursive", NOTE_READ_MAX),
+             [kernel_line("recursive"), KERNEL_HALT], checks=booted_well),
+        Case("kernel-note-in-file-too-long", lambda: kernel_note_in_file(
+                 "kernel-note-in-file-too-long", "recursive", NOTE_READ_MAX + 1),
+             stage2_error("/boot/kernel.elf: PT_NOTE at file offset 0x%x (513 bytes) lies "
+                          "outside the PT_LOAD segments and is longer than the 512 bytes "
+                          "stage2 reads from there" % len(good_kernel("recursive")))),
+        Case("kernel-note-beyond-file", lambda: kernel_note_in_file(
+                 "kernel-note-beyond-file", "offset", 28, offset=len(good_kernel()) + 1),
+             stage2_error("/boot/kernel.elf: PT_NOTE at file offset 0x%x (28 bytes) lies "
+                          "beyond the end of the file" % (len(good_kernel()) + 1))),
         # ---- a kernel that faults before it has an IDT: stage2's last-resort IDT
         Case("kernel-ud2-at-entry", lambda: kernel_entry_code("kernel-ud2", b"\x0f\x0b"),
              ["pagelab stage2: error: CPU exception 0x06 (error code 0x00000000) at RIP "
@@ -960,6 +1104,63 @@ def cases(sparse, strategies):
     ]
 
 
+# ---------------------------------------------------------------- checks without a boot
+
+def one_stage2(record, strategies):
+    """Every image carries the same stage2 bytes (cmp at LBA 1): the one
+    build/stage2.bin, or build/dbg/stage2.bin in the debug images."""
+    images = [("build/%s/%s.img" % (s, image), "build/%sstage2.bin" % ("dbg/" if debug else ""))
+              for s in strategies for image, debug in [
+                  ("disk", False), ("test", False), ("bench", False), ("debug", True),
+                  ("debug-stale-tlb", True)]]
+    if "offset" in strategies:
+        images.append(("build/offset/overflow.img", "build/stage2.bin"))
+    for img, stage2 in images:
+        p = subprocess.run(["cmp", "-n", str(os.path.getsize(stage2)), stage2, img,
+                            "0", str(SECTOR)], capture_output=True, text=True)
+        record(p.returncode == 0, "robust/stage2-one-binary: %s holds %s's bytes" %
+               (img, stage2), (p.stdout + p.stderr).strip())
+
+
+def stage2_includes_acyclic(record, strategies):
+    """stage2's files include one another without a cycle: a .c file
+    depends on X.c when it includes X.h (directly or through a header)."""
+    inc = {}
+    for f in os.listdir("stage2"):
+        if f.endswith((".c", ".h")):
+            with open(os.path.join("stage2", f)) as src:
+                inc[f] = [h for h in re.findall(r'#include "([a-z0-9_]+\.h)"', src.read())
+                          if os.path.exists(os.path.join("stage2", h))]
+
+    def headers(f, seen):
+        for h in inc.get(f, []):
+            if h not in seen:
+                seen.add(h)
+                headers(h, seen)
+        return seen
+    deps = {c: {h[:-2] + ".c" for h in headers(c, set())} - {c} & set(inc)
+            for c in inc if c.endswith(".c")}
+    cycle, state = [], {}
+
+    def visit(n, path):
+        if state.get(n) == 1:
+            cycle.extend(path[path.index(n):] + [n])
+        if state.get(n):
+            return
+        state[n] = 1
+        for m in sorted(deps[n]):
+            visit(m, path + [n])
+        state[n] = 2
+    for c in sorted(deps):
+        visit(c, [])
+    record(len(deps) > 10 and not cycle and "main.c" not in set().union(*deps.values()),
+           "robust/stage2-includes-acyclic: %d stage2 files, no include cycle, no step "
+           "needs main.c" % len(deps), " -> ".join(cycle))
+
+
+CHECKS = {"stage2-one-binary": one_stage2, "stage2-includes-acyclic": stage2_includes_acyclic}
+
+
 def selected(name, only, names):
     """Whether case `name` is chosen by `only`: None (every case), a regex,
     or a list of exact case names and regexes (see main)."""
@@ -979,7 +1180,10 @@ def run(record, only=None, strategies=STRATEGIES):
         f.truncate(512 << 30)                           # a hole: no disk space used
     try:
         all_cases = cases(sparse, strategies)
-        names = {c.name for c in all_cases}
+        names = {c.name for c in all_cases} | set(CHECKS)
+        for name, check in CHECKS.items():
+            if selected(name, only, names):
+                check(record, strategies)
         for c in all_cases:
             if selected(c.name, only, names):
                 run_case(record, c)

@@ -171,7 +171,7 @@ def fat_variant(bits):
     out = "build/test/fat%d.img" % bits
     os.makedirs("build/test", exist_ok=True)
     subprocess.run([sys.executable, "disk/mkimage.py", "--layout", "include/layout.h",
-                    "--stage1", "build/stage1.bin", "--stage2", "build/offset/stage2.bin",
+                    "--stage1", "build/stage1.bin", "--stage2", "build/stage2.bin",
                     "--kernel", "build/offset/kernel.elf", "--fat", str(bits), "--out", out],
                    check=True)
     return out
@@ -192,7 +192,7 @@ def chs_variant():
     img[off:off + size] = b"\x90" * size                # NOP it out
     # stage2 too: its AH=41h check compares BX with AA55h; make the compare
     # fail (the only "55 AA" in stage2) so disk.c reads with CHS as well
-    stage2 = bytes(img[512:512 + os.path.getsize("build/offset/stage2.bin")])
+    stage2 = bytes(img[512:512 + os.path.getsize("build/stage2.bin")])
     hits = [m.start() for m in re.finditer(b"\x55\xaa", stage2)]
     if len(hits) == 1:
         img[512 + hits[0]:512 + hits[0] + 2] = b"\0\0"
@@ -209,7 +209,7 @@ def memmap_variants():
     the compiler changed the code and the test says so."""
     os.makedirs("build/test", exist_ok=True)
     img = bytearray(open("build/offset/disk.img", "rb").read())
-    stage2 = slice(512, 512 + os.path.getsize("build/offset/stage2.bin"))
+    stage2 = slice(512, 512 + os.path.getsize("build/stage2.bin"))
 
     def patch(old, new, count):
         hits = [m.start() for m in re.finditer(re.escape(old), bytes(img[stage2]))]

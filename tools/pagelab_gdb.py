@@ -1,15 +1,16 @@
 """pagelab_gdb.py - gdb commands for pagelab under QEMU, sourced by tools/gdbinit.
 
-  pagelab-attach   load the symbols of build/<strategy>/stage2.elf (32-bit)
-                   and the kernel (64-bit), connect to QEMU's gdb stub and
+  pagelab-attach   load the symbols of build/stage2.elf (32-bit: one stage2
+                   boots every strategy's kernel) and the kernel (64-bit,
+                   build/<strategy>/kernel.elf), connect to QEMU's gdb stub and
                    report the CPU mode at every stop. What to load and where
                    to connect: build/gdb-session, written by `make gdb` for
                    the QEMU it started (strategy, kernel, 127.0.0.1:port);
                    env PAGELAB_STRATEGY, PAGELAB_KERNEL and
                    PAGELAB_GDB_TARGET (host:port, or a Unix socket path)
                    override it, with a warning when the strategy differs
-                   from the running image's (its breakpoints would never
-                   hit).
+                   from the running image's (its kernel's breakpoints
+                   would never hit).
   pagelab-mode [N] the CPU mode (real, 32-bit protected, long) and the next
                    N instructions decoded for that mode.
   pagewalk VA      walk the 4-level tables from CR3 for VA, reading physical
@@ -209,18 +210,19 @@ class PagelabAttach(gdb.Command):
                                " (or set PAGELAB_STRATEGY and PAGELAB_GDB_TARGET)" % SESSION)
         if session.get("strategy") not in (None, strategy):
             print("[pagelab] warning: `make gdb` started the %s image (%s), but these are the"
-                  " symbols of %s: its breakpoints will not hit"
+                  " kernel symbols of %s: its breakpoints will not hit"
                   % (session["strategy"], SESSION, strategy))
         build = os.path.join("build", strategy)
         kernel = os.environ.get("PAGELAB_KERNEL") or (
             session.get("kernel") if session.get("strategy") == strategy
             else os.path.join(build, "kernel.elf"))
-        for elf in (kernel, os.path.join(build, "stage2.elf")):
+        stage2 = os.path.join("build", "stage2.elf")
+        for elf in (kernel, stage2):
             if not os.path.exists(elf):
                 raise gdb.GdbError("no %s: run `make image STRATEGY=%s` first" % (elf, strategy))
         gdb.execute("symbol-file %s" % kernel)
         # linked at its load address: the ELF's own section addresses apply
-        gdb.execute("add-symbol-file %s/stage2.elf" % build)
+        gdb.execute("add-symbol-file %s" % stage2)
         gdb.execute("target remote " + target)
         gdb.events.stop.connect(lambda event: report_mode())
         report_mode()

@@ -97,6 +97,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t phoff, entry;
     uint32_t phnum, n;
     uint32_t head = size < HEADER_READ ? (uint32_t)size : HEADER_READ;
+    /* the input as the bytes of one PT_NOTE: a found description lies inside */
+    for (uint64_t align = 4; align <= 8; align += 4) {
+        struct elf_note note;
+        int r = elf_find_note(data, size, align, "pagelab", 1, &note);
+        if (r == 1 && (note.desc < data || note.descsz > size ||
+                       (size_t)(note.desc - data) > size - note.descsz))
+            fail("a note's description outside its PT_NOTE accepted");
+        if (r != 0 && r != 1 && r != ELF_ERR_NOTE_TRUNCATED)
+            fail("elf_find_note: a result it does not document");
+    }
     int err = elf_check_header(data, head, size, &phoff, &phnum, &entry);
     if (err < 0 || phnum > MAX_PHDRS)
         return 0;

@@ -361,9 +361,95 @@ static void test_non_canonical_or_hole_crossing_vaddr_is_refused(void)
 
 static void test_every_error_has_its_own_message(void)
 {
-    check_distinct_messages(elf_strerror, ELF_ERR_NONCANONICAL,
+    check_distinct_messages(elf_strerror, ELF_ERR_NOTE_TRUNCATED,
                             ELF_ERR_TOO_SMALL, "unknown error");
     CHECK(strcmp(elf_strerror(0), "unknown error") == 0, "0 is no error");
+}
+
+/* ---- notes (gABI "Note Section"), as stage2 reads the kernel's ---- */
+
+/* Appends one note at *len of buf, padded to align; returns its offset. */
+static uint32_t note_put(uint8_t *buf, uint32_t *len, uint32_t align, uint32_t namesz,
+                         const char *name, uint32_t type, uint32_t descsz, uint8_t fill)
+{
+    uint32_t at = *len, pad = align - 1;
+    Elf64_Nhdr nh = { namesz, descsz, type };
+    memcpy(buf + at, &nh, sizeof(nh));
+    memcpy(buf + at + sizeof(nh), name, namesz);
+    uint32_t desc = (at + (uint32_t)sizeof(nh) + namesz + pad) & ~pad;
+    memset(buf + desc, fill, descsz);
+    *len = desc + ((descsz + pad) & ~pad);
+    return at;
+}
+
+#define NOTE_DESC_AT(at) ((at) + 12 + 8)   /* header, then "pagelab\0" */
+
+static void test_note_is_found_after_another_owners_note(void)
+{
+    uint8_t buf[128] = { 0 };
+    uint32_t len = 0;
+    note_put(buf, &len, 4, 4, "GNU", 3, 20, 0xAA);          /* a build id */
+    uint32_t at = note_put(buf, &len, 4, 8, "pagelab", 1, 8, 0x55);
+    struct elf_note n;
+    CHECK_EQ(elf_find_note(buf, len, 4, "pagelab", 1, &n), 1);
+    CHECK(n.desc == buf + NOTE_DESC_AT(at) && n.descsz == 8, "desc at %td, %u bytes",
+          n.desc - buf, n.descsz);
+}
+
+static void test_notes_of_other_owners_or_types_are_not_found(void)
+{
+    uint8_t buf[128] = { 0 };
+    uint32_t len = 0;
+    struct elf_note n;
+    note_put(buf, &len, 4, 7, "pagelab", 1, 8, 0);           /* no NUL: another name */
+    note_put(buf, &len, 4, 8, "pagelax", 1, 8, 0);
+    note_put(buf, &len, 4, 8, "pagelab", 2, 8, 0);           /* pagelab's, another type */
+    CHECK_EQ(elf_find_note(buf, len, 4, "pagelab", 1, &n), 0);
+    uint32_t at = note_put(buf, &len, 4, 8, "pagelab", 1, 8, 0);
+    CHECK_EQ(elf_find_note(buf, len, 4, "pagelab", 1, &n), 1);
+    CHECK(n.desc == buf + NOTE_DESC_AT(at), "the fourth note is the one");
+    CHECK_EQ(elf_find_note(buf, 0, 4, "pagelab", 1, &n), 0);  /* an empty PT_NOTE */
+}
+
+static void test_note_ending_exactly_at_the_segment_end_is_found(void)
+{
+    uint8_t buf[64] = { 0 };
+    uint32_t len = 0;
+    struct elf_note n;
+    note_put(buf, &len, 4, 8, "pagelab", 1, 7, 0);
+    /* the last description's padding may be missing: 27 bytes hold it all */
+    CHECK_EQ(elf_find_note(buf, 12 + 8 + 7, 4, "pagelab", 1, &n), 1);
+    CHECK_EQ(n.descsz, 7);
+    CHECK_EQ(elf_find_note(buf, 12 + 8 + 6, 4, "pagelab", 1, &n), ELF_ERR_NOTE_TRUNCATED);
+}
+
+static void test_note_header_or_name_past_the_end_is_truncated(void)
+{
+    uint8_t buf[64] = { 0 };
+    uint32_t len = 0;
+    struct elf_note n;
+    note_put(buf, &len, 4, 8, "pagelab", 1, 8, 0);
+    CHECK_EQ(elf_find_note(buf, 12, 4, "pagelab", 1, &n), ELF_ERR_NOTE_TRUNCATED);
+    CHECK_EQ(elf_find_note(buf, 11, 4, "pagelab", 1, &n), ELF_ERR_NOTE_TRUNCATED);
+    CHECK_EQ(elf_find_note(buf, 1, 4, "pagelab", 1, &n), ELF_ERR_NOTE_TRUNCATED);
+    Elf64_Nhdr huge = { 0xFFFFFFFFu, 0xFFFFFFFFu, 1 };      /* sums must not wrap */
+    memcpy(buf, &huge, sizeof(huge));
+    CHECK_EQ(elf_find_note(buf, sizeof(buf), 4, "pagelab", 1, &n), ELF_ERR_NOTE_TRUNCATED);
+}
+
+static void test_note_padding_follows_the_segment_alignment(void)
+{
+    uint8_t buf[128] = { 0 };
+    uint32_t len = 0;
+    struct elf_note n;
+    note_put(buf, &len, 8, 4, "GNU", 5, 4, 0);               /* (12 + 4) + (4 -> 8) */
+    CHECK_EQ(len, 24);
+    uint32_t at = note_put(buf, &len, 8, 8, "pagelab", 1, 8, 0);
+    CHECK_EQ(elf_find_note(buf, len, 8, "pagelab", 1, &n), 1);
+    CHECK(n.desc == buf + at + 24, "8-byte padding: desc at %td, want %u", n.desc - buf,
+          at + 24);                                           /* 12 + 8 = 20 -> 24 */
+    /* read with 4-byte padding the second note starts at 20: not found */
+    CHECK(elf_find_note(buf, len, 4, "pagelab", 1, &n) != 1, "4-byte padding misses it");
 }
 
 /* ---- real files from the host linker ---- */
@@ -448,6 +534,11 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_non_canonical_or_hole_crossing_vaddr_is_refused),
     CHECK_TEST(test_address_plus_size_wrapping_is_an_overflow),
     CHECK_TEST(test_every_error_has_its_own_message),
+    CHECK_TEST(test_note_is_found_after_another_owners_note),
+    CHECK_TEST(test_notes_of_other_owners_or_types_are_not_found),
+    CHECK_TEST(test_note_ending_exactly_at_the_segment_end_is_found),
+    CHECK_TEST(test_note_header_or_name_past_the_end_is_truncated),
+    CHECK_TEST(test_note_padding_follows_the_segment_alignment),
     CHECK_TEST(test_real_linked_executable_passes),
     CHECK_TEST(test_real_executable_on_loader_memory_is_forbidden),
     CHECK_TEST(test_real_32_bit_executable_is_reported_as_32_bit),
