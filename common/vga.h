@@ -9,10 +9,8 @@
 #define COMMON_VGA_H
 
 #include <stdint.h>
+#include "layout.h"    /* VGA_TEXT_ADDR, VGA_COLS, VGA_ROWS */
 
-#define VGA_TEXT_ADDR   0xB8000
-#define VGA_COLS        80
-#define VGA_ROWS        25
 #define VGA_ATTR        0x07          /* light grey on black */
 #define VGA_BLANK       ((uint16_t)((VGA_ATTR << 8) | ' '))
 /* A row that continues a wrapped line starts this many columns further in
@@ -20,7 +18,7 @@
 #define VGA_WRAP_INDENT 2
 
 struct vga_screen {
-    volatile uint16_t *cells;  /* what the user sees: VGA memory at 0xB8000 */
+    volatile uint16_t *cells;  /* what the user sees: VGA memory at VGA_TEXT_ADDR */
     uint16_t *shadow;          /* RAM copy of cells, VGA_ROWS * VGA_COLS; never read from VGA */
     unsigned row, col;         /* where the next character goes; col == VGA_COLS: row full */
     unsigned wrap_col;         /* first column of a continuation row; 0: line not wrapped yet */

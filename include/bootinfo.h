@@ -85,6 +85,9 @@ enum cpu_feature_bit {
     CPU_TSC = 8,      /* CPUID 01h EDX[4] */
 };
 
+/* Whether stage2 found CPU feature f: the one test of cpu_features. */
+#define BOOT_CPU_HAS(bi, f) ((((bi)->cpu_features) >> (f)) & 1u)
+
 #define BOOT_INFO_MAX_REGIONS 128
 #define BOOT_INFO_MAX_LOADER_RANGES 32
 

@@ -7,7 +7,7 @@
  * scripts through the C preprocessor. So: plain integer expressions only, no
  * casts, no suffixes, one #define per line.
  *
- * Physical memory during boot (see NOTES.md, "Physical layout"):
+ * Physical memory during boot (see NOTES.md, "Physical memory during boot"):
  *
  *   0x00000000 +-----------------------------+
  *              | IVT, BDA (BIOS owns)        |
@@ -78,7 +78,7 @@
 #define KERNEL_MAX_SIZE         0x1000000
 #define KERNEL_STACK_TOP        0xFFFFFFFFC0000000
 #define KERNEL_STACK_PAGES      16
-/* Double-fault IST stack lives in the kernel's bss (see kernel/idt.c). */
+/* The double-fault IST stack lives in the kernel's bss (kernel/trap.c). */
 
 /* ---- paging layout ---- */
 /* Low memory mapped 1:1, page 0 excluded: VGA text buffer and the loader's
@@ -118,6 +118,13 @@
 #define PAGE_SIZE               0x1000
 #define PAGE_SIZE_2M            0x200000
 #define PAGE_SIZE_1G            0x40000000
+
+/* ---- the VGA text screen (IBM VGA, mode 3: 80x25 text at 0xB8000) ---- */
+/* Its frame is also the blog experiments' target (they map page 0 and
+ * 0xdeadbeaf000 onto it) and what the tests read back to see the screen. */
+#define VGA_TEXT_ADDR           0xB8000
+#define VGA_COLS                80
+#define VGA_ROWS                25
 
 /* ---- debug I/O ports ---- */
 #define COM1_PORT               0x3F8

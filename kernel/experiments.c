@@ -11,8 +11,9 @@
 #include "trap.h"
 #include "layout.h"
 #include "../common/debug.h"
+#include "kmain.h"
 
-#define VGA_FRAME        0xB8000
+#define VGA_FRAME        VGA_TEXT_ADDR
 #define DEADBEAF_PAGE    0xDEADBEAF000ULL
 #define NEW_OFFSET_WORDS 400                     /* blog_os writes at page_ptr.offset(400) */
 #define NEW_IN_VGA       0xF021F077F065F04EULL   /* "New!" white on red */
@@ -21,7 +22,6 @@
 #define ORACLE_LINES     320
 #define STRATEGY_LINES   8
 
-void kmain(const struct boot_info *bi);
 
 static void show_translation(const char *what, uint64_t va)
 {

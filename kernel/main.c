@@ -19,8 +19,8 @@
 #include "wx_check.h"
 #include "../common/debug.h"
 #include "../common/io.h"
+#include "kmain.h"
 
-void kmain(const struct boot_info *bi);
 
 static void paging_setup(const struct boot_info *bi)
 {

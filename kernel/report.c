@@ -133,7 +133,7 @@ static void report_cpu(const struct boot_info *bi)
                                          "PAE", "LM", "TSC" };
     kprintf("CPU features:");
     for (unsigned f = 0; f < sizeof(names) / sizeof(names[0]); f++)
-        kprintf(" %s%s", (bi->cpu_features >> f) & 1 ? "+" : "-", names[f]);
+        kprintf(" %s%s", BOOT_CPU_HAS(bi, f) ? "+" : "-", names[f]);
     kprintf("\nCPU addresses: %u-bit physical, %u-bit linear\n", bi->phys_addr_bits,
             bi->linear_addr_bits);
 }

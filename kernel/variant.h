@@ -1,10 +1,13 @@
 /*
  * variant.h - what distinguishes the kernel images built from one strategy.
- * Exactly one kernel/variant_<name>.c is linked:
+ * Exactly one variant is linked: kernel/variant_none.c for the normal
+ * boot, the others from tests/guest/ (they exist for the tests):
  *   variant_none.c      build/<strategy>/kernel.elf       (disk.img: the normal boot)
  *   variant_selftest.c  build/<strategy>/kernel-test.elf  (test.img: `make test`)
  *   variant_bench.c     build/<strategy>/kernel-bench.elf (bench.img: `make bench`)
  *   variant_debug.c     build/<strategy>/dbg/kernel-debug*.elf (debug*.img: `make bochs`)
+ *   variant_overflow.c  build/offset/kernel-overflow.elf  (overflow.img: the stack
+ *                       overflow that tests/robustness.py expects the double fault to catch)
  * kmain calls variant_run() after the experiments and adds
  * variant_oracle_addresses() to the final translations.
  *

@@ -66,17 +66,17 @@ void cpu_detect(struct boot_info *bi)
         bi->phys_addr_bits = sizes.a & 0xFF;
         bi->linear_addr_bits = (sizes.a >> 8) & 0xFF;
     }
-    if (!cpu_has(bi, CPU_LM))
+    if (!BOOT_CPU_HAS(bi, CPU_LM))
         die("this CPU cannot run 64-bit code (CPUID 80000001h: no long mode)");
-    if (!cpu_has(bi, CPU_PAE))
+    if (!BOOT_CPU_HAS(bi, CPU_PAE))
         die("this CPU has no PAE (CPUID 01h EDX bit 6): 64-bit paging needs it");
     progress("CPU: long mode, PAE%s%s%s%s%s%s",
-             cpu_has(bi, CPU_NX) ? ", NX" : ", no NX",
-             cpu_has(bi, CPU_PAGE1GB) ? ", 1 GiB pages" : ", no 1 GiB pages",
-             cpu_has(bi, CPU_PGE) ? ", PGE" : "",
-             cpu_has(bi, CPU_LA57) ? ", LA57" : "",
-             cpu_has(bi, CPU_SMEP) ? ", SMEP" : "",
-             cpu_has(bi, CPU_SMAP) ? ", SMAP" : "");
+             BOOT_CPU_HAS(bi, CPU_NX) ? ", NX" : ", no NX",
+             BOOT_CPU_HAS(bi, CPU_PAGE1GB) ? ", 1 GiB pages" : ", no 1 GiB pages",
+             BOOT_CPU_HAS(bi, CPU_PGE) ? ", PGE" : "",
+             BOOT_CPU_HAS(bi, CPU_LA57) ? ", LA57" : "",
+             BOOT_CPU_HAS(bi, CPU_SMEP) ? ", SMEP" : "",
+             BOOT_CPU_HAS(bi, CPU_SMAP) ? ", SMAP" : "");
     progress("CPU: %u-bit physical, %u-bit linear addresses", bi->phys_addr_bits,
              bi->linear_addr_bits);
 }

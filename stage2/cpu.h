@@ -14,10 +14,6 @@
 
 void cpu_detect(struct boot_info *bi);
 
-/* Whether cpu_detect found feature f. */
-static inline int cpu_has(const struct boot_info *bi, enum cpu_feature_bit f)
-{
-    return (bi->cpu_features >> f) & 1;
-}
+/* Whether cpu_detect found feature f: BOOT_CPU_HAS (include/bootinfo.h). */
 
 #endif

@@ -24,9 +24,8 @@ global early_trap_install
 %define STUB_SIZE      16
 %define GATE_SIZE      16
 %define GATE_INTERRUPT 0x8E00            ; present, DPL 0, type 0xE: 64-bit interrupt gate
-%define VGA_TEXT       0xB8000
-%define VGA_COLS       80
-%define VGA_CELLS      (80 * 25)
+%define VGA_TEXT       VGA_TEXT_ADDR     ; include/layout.h, through layout.inc
+%define VGA_CELLS      (VGA_COLS * VGA_ROWS)
 %define VGA_FIRST_ROW  21                ; "\r\n" first: the message fills rows 22-24
 %define VGA_ATTR       0x4F              ; white on red
 %define UART_LSR       5                 ; line status register

@@ -55,7 +55,7 @@ static void jump_to_kernel(struct boot_info *bi)
 {
     handoff.cr3 = (uint32_t)bi->pml4_phys;
     handoff.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;   /* SSE: see longmode.asm */
-    handoff.efer = EFER_LME | (cpu_has(bi, CPU_NX) ? EFER_NXE : 0);
+    handoff.efer = EFER_LME | (BOOT_CPU_HAS(bi, CPU_NX) ? EFER_NXE : 0);
     handoff.entry = bi->kernel_entry;
     handoff.stack = bi->stack_top;
     handoff.boot_info = (uintptr_t)bi;

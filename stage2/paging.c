@@ -200,7 +200,7 @@ static void plan_temporary(void)
 
 static void plan_window(void)
 {
-    int gib = cpu_has(info, CPU_PAGE1GB);
+    int gib = BOOT_CPU_HAS(info, CPU_PAGE1GB);
     uint64_t size = info->max_phys > PHYS_WINDOW_MIN_SIZE ? info->max_phys : PHYS_WINDOW_MIN_SIZE;
     size = (size + PAGE_SIZE_1G - 1) & ~(uint64_t)(PAGE_SIZE_1G - 1);
     info->phys_window_base = PHYS_WINDOW_BASE;
@@ -239,7 +239,7 @@ static uint64_t ram_limit(const struct boot_info *bi)
 void paging_build(struct boot_info *bi)
 {
     info = bi;
-    nx_mask = cpu_has(bi, CPU_NX) ? PTE_NX : 0;
+    nx_mask = BOOT_CPU_HAS(bi, CPU_NX) ? PTE_NX : 0;
     bi->max_phys = ram_limit(bi);
     if (bi->strategy == STRATEGY_IDENTITY || bi->strategy == STRATEGY_TABLE_OFFSET)
         plan_pool();

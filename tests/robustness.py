@@ -48,14 +48,14 @@ SECTOR = 512
 TIMEOUT = 30
 STAGE2_STOP = "pagelab stage2: boot stopped"
 KERNEL_HALT = qemu.HALTED
-VGA_TEXT, VGA_COLS, VGA_ROWS = 0xB8000, 80, 25
 EM_AARCH64 = 183
 PT_LOAD, PT_NOTE, PT_NULL = 1, 4, 0
 PF_X = 1
 
-PTE_P, PTE_W, PTE_U, PTE_PS, PTE_NX = 1, 2, 4, 0x80, 1 << 63
-PTE_ADDR = 0x000FFFFFFFFFF000
 constant = layout.constant      # tools/layout.py: the headers' one parser
+PTE_P, PTE_W, PTE_U, PTE_PS, PTE_NX, PTE_ADDR = (
+    constant(n) for n in ("PTE_P", "PTE_W", "PTE_U", "PTE_PS", "PTE_NX", "PTE_ADDR_MASK"))
+VGA_TEXT, VGA_COLS, VGA_ROWS = (constant(n) for n in ("VGA_TEXT_ADDR", "VGA_COLS", "VGA_ROWS"))
 
 
 def pmm_meta_bytes(frames):

@@ -29,13 +29,14 @@ import bochs_check  # noqa: E402
 import gdb_check  # noqa: E402
 import compare  # noqa: E402
 import make_check  # noqa: E402
+from robustness import constant  # noqa: E402  (tools/layout.py)
 
-VGA = 0xB8000
+VGA = constant("VGA_TEXT_ADDR")
 BOOT_MEMS = ["32M", "512M", "6G"]
 # The VGA screen's width. A normal boot's serial lines fit in it, except
 # those listed in WIDE_LINES (pattern, reason); the screen wraps any line
 # at a word boundary (common/vga.c), serial never does.
-COLUMNS = 80
+COLUMNS = constant("VGA_COLS")
 WIDE_LINES = [
     # (pattern, reason): none today; a line that cannot be shortened goes
     # here with the reason why

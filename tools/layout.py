@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""layout.py - the constants of include/layout.h and include/pmm_meta.h for
+"""layout.py - the constants of include/layout.h, pmm_meta.h, pte.h and x86.h for
 the Python tools, the tests, the shell scripts and the Makefile: one parser,
 so no number is typed twice.
 
@@ -16,7 +16,7 @@ import re
 import sys
 
 INCLUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include")
-HEADERS = [os.path.join(INCLUDE, h) for h in ("layout.h", "pmm_meta.h")]
+HEADERS = [os.path.join(INCLUDE, h) for h in ("layout.h", "pmm_meta.h", "pte.h", "x86.h")]
 DEFINE = re.compile(r"^#define[ \t]+([A-Z0-9_]+)[ \t]+([^\n]*?)[ \t]*(?:/\*.*)?$", re.M)
 
 

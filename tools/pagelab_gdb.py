@@ -27,15 +27,19 @@ walk needs (the tables need not be mapped anywhere).
 """
 import os
 import subprocess
+import sys
 import tempfile
 
 import gdb
 
-CR0_PE, CR0_PG = 1, 1 << 31
-EFER_LMA, EFER_NXE = 1 << 10, 1 << 11
-PTE_P, PTE_W, PTE_U, PTE_PWT, PTE_PCD, PTE_A, PTE_D, PTE_PS, PTE_G = (1 << b for b in range(9))
-PTE_NX = 1 << 63
-PTE_ADDR = 0x000FFFFFFFFFF000
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from layout import constant  # noqa: E402  (tools/layout.py: include/*.h, their one home)
+
+CR0_PE, CR0_PG, EFER_LMA, EFER_NXE = (constant(n) for n in ("CR0_PE", "CR0_PG", "EFER_LMA",
+                                                              "EFER_NXE"))
+PTE_P, PTE_W, PTE_U, PTE_PWT, PTE_PCD, PTE_A, PTE_D, PTE_PS, PTE_G, PTE_NX = (
+    constant("PTE_" + n) for n in ("P", "W", "U", "PWT", "PCD", "A", "D", "PS", "G", "NX"))
+PTE_ADDR = constant("PTE_ADDR_MASK")
 PTE_IGNORED = (0x7F << 52) | (0x7 << 9)     # pagelab keeps its used-entry counts here
 LEVELS = [(4, "PML4", "PDPT"), (3, "PDPT", "PD"), (2, "PD", "PT"), (1, "PT", None)]
 PAGE_NAMES = {3: "1G", 2: "2M", 1: "4K"}

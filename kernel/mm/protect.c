@@ -20,17 +20,12 @@
 #include "trap.h"
 #include "x86.h"
 
-static int has(const struct boot_info *bi, enum cpu_feature_bit f)
-{
-    return (bi->cpu_features >> f) & 1;
-}
-
 static void enable_wp_nxe(const struct boot_info *bi)
 {
     if (!(read_cr0() & CR0_WP))
         write_cr0(read_cr0() | CR0_WP);
     uint64_t efer = rdmsr(MSR_EFER);
-    if (has(bi, CPU_NX) && !(efer & EFER_NXE))
+    if (BOOT_CPU_HAS(bi, CPU_NX) && !(efer & EFER_NXE))
         wrmsr(MSR_EFER, efer | EFER_NXE);
 }
 
@@ -39,12 +34,12 @@ static void enable_wp_nxe(const struct boot_info *bi)
 static void enable_smep_smap(const struct boot_info *bi)
 {
     uint64_t cr4 = read_cr4();
-    if (has(bi, CPU_SMEP))
+    if (BOOT_CPU_HAS(bi, CPU_SMEP))
         cr4 |= CR4_SMEP;
-    if (has(bi, CPU_SMAP))
+    if (BOOT_CPU_HAS(bi, CPU_SMAP))
         cr4 |= CR4_SMAP;
     write_cr4(cr4);
-    if (has(bi, CPU_SMAP))
+    if (BOOT_CPU_HAS(bi, CPU_SMAP))
         clac();
 }
 
@@ -75,8 +70,8 @@ void protect_init(const struct boot_info *bi)
         kpanic("protect_init: double-fault stack guard page: %s", pt_status_name(st));
     uint64_t cr0 = read_cr0(), cr4 = read_cr4(), efer = rdmsr(MSR_EFER);
     kprintf("protections: CR0.WP %s, EFER.NXE %s, SMEP %s, SMAP %s; page 0 unmapped\n",
-            state(cr0, CR0_WP, 1), state(efer, EFER_NXE, has(bi, CPU_NX)),
-            state(cr4, CR4_SMEP, has(bi, CPU_SMEP)), state(cr4, CR4_SMAP, has(bi, CPU_SMAP)));
+            state(cr0, CR0_WP, 1), state(efer, EFER_NXE, BOOT_CPU_HAS(bi, CPU_NX)),
+            state(cr4, CR4_SMEP, BOOT_CPU_HAS(bi, CPU_SMEP)), state(cr4, CR4_SMAP, BOOT_CPU_HAS(bi, CPU_SMAP)));
     kprintf("  guard pages below the kernel and double-fault stacks (0x%llx)\n",
             (unsigned long long)trap_df_guard_page());
 }

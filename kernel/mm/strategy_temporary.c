@@ -38,7 +38,7 @@ enum pt_status strategy_init(const struct boot_info *bi)
     slot_table = cpu_ptr(vaddr(bi->temp_l1_phys));
     slot_table_phys = bi->temp_l1_phys;
     slot_bits = PTE_P | PTE_W;
-    if (bi->cpu_features & (1u << CPU_NX))
+    if (BOOT_CPU_HAS(bi, CPU_NX))
         slot_bits |= PTE_NX;
     for (unsigned l = 0; l <= PT_LEVELS; l++)
         held[l] = 0;

@@ -66,7 +66,7 @@ static void wx_visit(const struct pt_visit_entry *x, void *ctx)
 
 uint64_t wx_check(const struct boot_info *bi)
 {
-    struct wx_tally t = { (bi->cpu_features >> CPU_NX) & 1, 0, 0, 0 };
+    struct wx_tally t = { BOOT_CPU_HAS(bi, CPU_NX), 0, 0, 0 };
     pt_visit(1, wx_visit, &t);
     kprintf("W^X: %llu leaves checked, %llu writable+executable", (unsigned long long)t.leaves,
             (unsigned long long)t.wx);

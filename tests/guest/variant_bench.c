@@ -24,13 +24,13 @@
 #include "pmm.h"
 #include "pt.h"
 #include "strategy.h"
+#include "kmain.h"
 
 #define BENCH_BASE    0x0000300000000000ULL   /* PML4 slot 96: empty at boot */
 #define FAR_BASE      0x0000380000000000ULL   /* slot 112: a second, distant path */
 #define ITERATIONS    201
 #define RANGE_BYTES   0x40000000ULL            /* 1 GiB */
 
-void kmain(const struct boot_info *bi);
 
 static const struct boot_info *info;
 static uint64_t samples[ITERATIONS];

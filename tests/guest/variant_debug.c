@@ -35,7 +35,7 @@
  * collides with none of the pages the kernel touches between the stale
  * read and the check (code, stack, data, VGA, page-table frames). */
 #define DEMO_VA     0x0000480000555000ULL
-#define VGA_FRAME   0xB8000
+#define VGA_FRAME   VGA_TEXT_ADDR
 #define ORACLE_MAX  8
 
 static uint64_t oracle[ORACLE_MAX];

@@ -22,6 +22,7 @@
 #include "strategy.h"
 #include "trap.h"
 #include "wx_check.h"
+#include "kmain.h"
 
 #define TEST_BASE      0x0000100000000000ULL   /* PML4 slot 32 */
 #define ORACLE_BASE    0x0000200000000000ULL   /* PML4 slot 64 */
@@ -34,7 +35,6 @@
 #define RET_OPCODE     0xC3
 #define PATTERN        0x5A17C0DE0BADF00DULL
 
-void kmain(const struct boot_info *bi);
 
 static const struct boot_info *info;
 static const char *const rodata_probe = "read-only data";
@@ -55,11 +55,6 @@ static void result(int ok, const char *name, const char *fmt, ...)
         va_end(ap);
     }
     kprintf("\n");
-}
-
-static int has(enum cpu_feature_bit f)
-{
-    return (info->cpu_features >> f) & 1;
 }
 
 /* Page-table frames in use right now, counted by the core. */
@@ -83,8 +78,8 @@ static uint64_t general_free(void)
 static void test_translate_known(void)
 {
     struct pt_translation t;
-    enum pt_status st = pt_translate(vaddr(0xB8000), &t);
-    result(st == PT_OK && t.pa.pa == 0xB8000 && pt_tr_page_size(&t) == PAGE_SIZE &&
+    enum pt_status st = pt_translate(vaddr(VGA_TEXT_ADDR), &t);
+    result(st == PT_OK && t.pa.pa == VGA_TEXT_ADDR && pt_tr_page_size(&t) == PAGE_SIZE &&
            (pt_tr_prot(&t) & PT_PROT_WRITE),
            "translate: VGA buffer is identity-mapped, 4 KiB, writable",
            "%s pa 0x%llx", pt_status_name(st), (unsigned long long)t.pa.pa);
@@ -96,13 +91,13 @@ static void test_translate_known(void)
            pt_status_name(st), (unsigned long long)t.pa.pa, pt_tr_prot(&t));
     st = pt_translate(vaddr((uint64_t)(uintptr_t)rodata_probe), &t);
     result(st == PT_OK && !(pt_tr_prot(&t) & PT_PROT_WRITE) &&
-           (!has(CPU_NX) || !(pt_tr_prot(&t) & PT_PROT_EXEC)),
+           (!BOOT_CPU_HAS(info, CPU_NX) || !(pt_tr_prot(&t) & PT_PROT_EXEC)),
            "translate: kernel rodata is read-only and (with NX) not executable", "prot 0x%x",
            pt_tr_prot(&t));
     uint64_t local = 0;
     st = pt_translate(vaddr((uint64_t)(uintptr_t)&local), &t);
     result(st == PT_OK && (pt_tr_prot(&t) & PT_PROT_WRITE) &&
-           (!has(CPU_NX) || !(pt_tr_prot(&t) & PT_PROT_EXEC)),
+           (!BOOT_CPU_HAS(info, CPU_NX) || !(pt_tr_prot(&t) & PT_PROT_EXEC)),
            "translate: kernel stack is rw, not executable", "%s", pt_status_name(st));
     st = pt_translate(vaddr(info->stack_bottom - PAGE_SIZE), &t);
     result(st == PT_ERR_UNMAPPED, "translate: the stack guard page is unmapped", "%s",
@@ -153,7 +148,7 @@ static void test_round_trip(uint64_t size, const char *name)
     uint32_t prot = size == PAGE_SIZE ? PT_PROT_WRITE : PT_PROT_READ;
     int64_t before = tables_live();
     enum pt_status st = pt_map(vaddr(va), paddr(pa), size, prot, 0);
-    if (size == PAGE_SIZE_1G && !has(CPU_PAGE1GB)) {
+    if (size == PAGE_SIZE_1G && !BOOT_CPU_HAS(info, CPU_PAGE1GB)) {
         result(st == PT_ERR_BAD_SIZE, name, "without 1 GiB pages: %s", pt_status_name(st));
         return;
     }
@@ -211,7 +206,7 @@ static void test_faults(void)
     pt_map(vaddr(va), frame, PAGE_SIZE, PT_PROT_WRITE, 0);
     *(volatile uint8_t *)va_ptr(va) = RET_OPCODE;
     r = probe_exec((const void *)va_ptr(va));
-    if (has(CPU_NX))
+    if (BOOT_CPU_HAS(info, CPU_NX))
         result(r == 1 && fault_is(14, PF_ERR_PRESENT | PF_ERR_FETCH, PF_ERR_WRITE),
                "fault: fetching from a no-execute page is a present+fetch fault",
                "probe %d error 0x%llx", r, (unsigned long long)probe_last_fault()->error_code);
@@ -401,7 +396,7 @@ static void oracle_layout(void)
         }
         oracle_add(va + 0x1000 * i + 0x10);
     }
-    for (unsigned i = 0; i < ORACLE_1G && has(CPU_PAGE1GB); i++) {
+    for (unsigned i = 0; i < ORACLE_1G && BOOT_CPU_HAS(info, CPU_PAGE1GB); i++) {
         uint64_t va = ORACLE_BASE + (4ULL + i) * PAGE_SIZE_1G;
         enum pt_status st = pt_map(vaddr(va), paddr((uint64_t)i * PAGE_SIZE_1G), PAGE_SIZE_1G, PT_PROT_READ, 0);
         worst = st != PT_OK ? st : worst;
@@ -443,7 +438,7 @@ static void test_smep_smap(void)
     int kernel_view = probe_exec((const void *)va_ptr(k_rx)) == 0;
     int fetch = probe_exec((const void *)va_ptr(u_rx));
     int fetch_ok = fault_is(14, PF_ERR_PRESENT | PF_ERR_FETCH, PF_ERR_USER | PF_ERR_WRITE);
-    if (has(CPU_SMEP))
+    if (BOOT_CPU_HAS(info, CPU_SMEP))
         result(a == PT_OK && b == PT_OK && c == PT_OK && kernel_view && fetch == 1 && fetch_ok,
                "smep: the kernel cannot execute a user page (present+fetch fault)",
                "maps %s %s %s, kernel view %d, probe %d error 0x%llx", pt_status_name(a),
@@ -453,7 +448,7 @@ static void test_smep_smap(void)
         result(fetch == 0, "smep: absent on this CPU, a user page executes", "probe %d", fetch);
     int read = probe_read(va_ptr(u_rx));
     int read_ok = fault_is(14, PF_ERR_PRESENT, PF_ERR_USER | PF_ERR_WRITE | PF_ERR_FETCH);
-    if (has(CPU_SMAP)) {
+    if (BOOT_CPU_HAS(info, CPU_SMAP)) {
         stac();                               /* RFLAGS.AC: the access is meant */
         int with_ac = probe_read(va_ptr(u_rx));
         clac();
@@ -475,7 +470,7 @@ static void test_wx_check_finds(void)
 {
     uint64_t va = PROTECT_BASE + 3 * PAGE_SIZE;
     paddr_t frame;
-    if (!has(CPU_NX)) {
+    if (!BOOT_CPU_HAS(info, CPU_NX)) {
         result(1, "wx: without NX every page executes (nothing to find)", "%s", "");
         return;
     }
