@@ -71,6 +71,6 @@ $(LOADER_TEST_FAT): tests/host/test_fat.c stage2/fat.c stage2/fat.h \
 LOADER_TEST_VGA := $(LOADER_TEST_DIR)/test_vga
 HOST_TESTS += $(LOADER_TEST_VGA)
 
-$(LOADER_TEST_VGA): tests/host/test_vga.c common/vga.c common/vga.h tests/host/check.h
+$(LOADER_TEST_VGA): tests/host/test_vga.c common/vga.c common/vga.h include/layout.h tests/host/check.h
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -fno-sanitize-recover=all -Icommon -o $@ tests/host/test_vga.c common/vga.c
+	$(HOST_CC) $(HOST_CFLAGS) -fno-sanitize-recover=all -Iinclude -Icommon -o $@ tests/host/test_vga.c common/vga.c
