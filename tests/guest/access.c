@@ -1,0 +1,363 @@
+/*
+ * access.c - access rights tested exhaustively on the CPU, the way
+ * kvm-unit-tests x86/access.c does: one 4 KiB page, every combination of
+ * W, U and NX in each of the four entries on its path (levels 4..1), under
+ * every setting of CR0.WP, CR4.SMEP, CR4.SMAP and RFLAGS.AC the CPU
+ * offers, read, written and fetched from ring 0. For each access three
+ * answers must agree: the fault the CPU raises (or not, through the probes
+ * of kernel/probe.asm), a prediction written from Intel SDM Vol. 3A 4.6
+ * "Access Rights" alone (sdm_allows, from the bits this file wrote), and
+ * the same rule applied to what pt_tr_prot reports for the page.
+ *
+ * Supervisor mode only: user-mode accesses join when the kernel has
+ * processes (ring 3) to make them from. EFER.NXE is not toggled: the
+ * kernel's own pages carry NX, which is a reserved bit without NXE.
+ *
+ * Used by the selftest variant (variant_selftest.c) in every strategy's
+ * test kernel. The page lives alone in PML4 slot ACCESS_TEST_BASE
+ * (include/layout.h), so its three tables are this file's alone and are
+ * freed again at the end.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "access.h"
+#include "console.h"
+#include "cpu.h"
+#include "layout.h"
+#include "measure.h"
+#include "pmm.h"
+#include "pt.h"
+#include "strategy.h"
+#include "tlb.h"
+#include "trap.h"
+#include "x86.h"
+
+/* Index 1 at every level below the PML4: no entry under test is entry 0
+ * of its table, which carries the core's used-entry count (pt.h). */
+#define ACCESS_VA    (ACCESS_TEST_BASE + PT_LEVEL_SPAN(3) + PT_LEVEL_SPAN(2) + PT_LEVEL_SPAN(1))
+#define DATA_OFFSET  (PAGE_SIZE / 2)     /* reads and writes; the RET is at offset 0 */
+#define LEVELS_ALL   ((1u << PT_LEVELS) - 1)
+#define RIGHTS_BITS  (3 * PT_LEVELS)     /* W, U, NX for each level */
+#define STATE_COUNT  16                  /* WP x SMEP x SMAP x AC */
+#define RIGHTS_MASK  (PTE_W | PTE_U | PTE_NX)
+
+/* Which entries on the path have each bit: bit L-1 stands for level L. */
+struct rights {
+    unsigned w, u, nx;
+};
+
+struct cpu_state {
+    bool wp, smep, smap, ac;
+};
+
+enum access_kind { ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH, ACCESS_KINDS };
+
+static const char *const kind_name[ACCESS_KINDS] = { "read", "write", "fetch" };
+
+/* One access kind's tally; the first mismatch is kept for the FAIL line. */
+struct tally {
+    unsigned checked, faults, wrong, prot_wrong;
+    unsigned first_rights, first_state;
+    int first_fault;
+    struct probe_fault first_seen;
+};
+
+static const struct boot_info *info;
+static bool nxe;
+
+static bool has(enum cpu_feature_bit f)
+{
+    return (info->cpu_features >> f) & 1;
+}
+
+static struct rights rights_of(unsigned combo)
+{
+    return (struct rights){ combo & LEVELS_ALL, (combo >> PT_LEVELS) & LEVELS_ALL,
+                            (combo >> 2 * PT_LEVELS) & LEVELS_ALL };
+}
+
+static struct cpu_state state_of(unsigned s)
+{
+    return (struct cpu_state){ s & 8, s & 4, s & 2, s & 1 };
+}
+
+/* A state the CPU can be put in: setting an unsupported CR4 bit is a #GP
+ * (SDM Vol. 3A 2.5). AC is always settable; without SMAP it changes
+ * nothing in ring 0 (alignment checks are for CPL 3, SDM 6.15 #AC). */
+static bool state_possible(const struct cpu_state *s)
+{
+    return (!s->smep || has(CPU_SMEP)) && (!s->smap || has(CPU_SMAP));
+}
+
+static pte_t with_rights(pte_t e, const struct rights *r, unsigned level)
+{
+    unsigned bit = 1u << (level - 1);
+    e &= ~RIGHTS_MASK;
+    return e | ((r->w & bit) ? PTE_W : 0) | ((r->u & bit) ? PTE_U : 0) |
+           ((r->nx & bit) ? PTE_NX : 0);
+}
+
+/*
+ * Writes the rights into the four entries on ACCESS_VA's path (or, with
+ * raw, puts saved[] back). The core has no call that changes W/U/NX of a
+ * table entry (permissions are decided at the leaf), so this writes
+ * through the strategy's entry pointers, keeping every other bit. With the
+ * recursive strategy a table is reached through the very entries under
+ * test, which may have W = 0: CR0.WP = 0 meanwhile lets a supervisor write
+ * ignore R/W (SDM Vol. 3A 4.6.1). Then one INVLPG drops the page's TLB
+ * entry and every paging-structure-cache entry (SDM 4.10.4.1), so the next
+ * access walks the new entries.
+ */
+static void write_path(const struct rights *r, const pte_t *raw)
+{
+    uint64_t cr0 = read_cr0();
+    write_cr0(cr0 & ~(uint64_t)CR0_WP);
+    paddr_t frame = cpu_read_cr3();
+    for (unsigned level = PT_LEVELS; level >= 1; level--) {
+        volatile pte_t *p = strategy_entry_get(level, vaddr(ACCESS_VA), frame);
+        *p = raw ? raw[level] : with_rights(*p, r, level);
+        frame = paddr(*p & PTE_ADDR_MASK);
+    }
+    write_cr0(cr0);
+    tlb_invlpg(vaddr(ACCESS_VA));
+}
+
+/* CR0.WP, CR4.SMEP/SMAP and RFLAGS.AC as s says; then an INVLPG, so that
+ * the access after it is decided by a fresh walk under these settings
+ * rather than by whatever a TLB entry kept (SDM 4.10.2). */
+static void state_apply(const struct cpu_state *s)
+{
+    uint64_t cr0 = (read_cr0() & ~(uint64_t)CR0_WP) | (s->wp ? CR0_WP : 0);
+    uint64_t cr4 = (read_cr4() & ~(uint64_t)(CR4_SMEP | CR4_SMAP)) | (s->smep ? CR4_SMEP : 0) |
+                   (s->smap ? CR4_SMAP : 0);
+    if (cr0 != read_cr0())
+        write_cr0(cr0);
+    if (cr4 != read_cr4())
+        write_cr4(cr4);
+    rflags_ac(s->ac);
+    tlb_invlpg(vaddr(ACCESS_VA));
+}
+
+/*
+ * Whether a supervisor-mode access is allowed, from Intel SDM Vol. 3A
+ * 4.6.1 "Determination of Access Rights" (explicit accesses, 4-level
+ * paging). user_page: U/S = 1 in every entry of the path (4.6: otherwise a
+ * supervisor-mode address); writable: R/W = 1 in every entry; executable:
+ * XD = 0 in every entry, or IA32_EFER.NXE = 0.
+ *   read:  any supervisor-mode address; a user-mode one unless CR4.SMAP = 1
+ *          and RFLAGS.AC = 0.
+ *   write: as read for SMAP; then with CR0.WP = 0 any address, with
+ *          CR0.WP = 1 only writable ones.
+ *   fetch: never a user-mode address with CR4.SMEP = 1 (AC plays no part);
+ *          otherwise only executable ones.
+ */
+static bool sdm_allows(bool user_page, bool writable, bool executable,
+                       const struct cpu_state *s, enum access_kind k)
+{
+    bool smap_blocks = user_page && s->smap && !s->ac;
+    if (k == ACCESS_READ)
+        return !smap_blocks;
+    if (k == ACCESS_WRITE)
+        return !smap_blocks && (!s->wp || writable);
+    return !(user_page && s->smep) && executable;
+}
+
+/* The page-fault error code of a refused access (SDM Vol. 3A 4.7): P = 1
+ * (the page is present), W/R for a write, U/S = 0 (ring 0), I/D for a
+ * fetch when SMEP or NXE is on (both are whenever a fetch can be refused). */
+static uint64_t sdm_error_code(const struct cpu_state *s, enum access_kind k)
+{
+    return PF_ERR_PRESENT | (k == ACCESS_WRITE ? PF_ERR_WRITE : 0) |
+           (k == ACCESS_FETCH && (s->smep || nxe) ? PF_ERR_FETCH : 0);
+}
+
+/* PT_PROT_* the page must report: SDM 4.6.1 combines the levels as the
+ * AND of R/W, the AND of U/S and the OR of XD. */
+static uint32_t sdm_prot(const struct rights *r)
+{
+    return (r->w == LEVELS_ALL ? PT_PROT_WRITE : 0) | (r->u == LEVELS_ALL ? PT_PROT_USER : 0) |
+           (!nxe || r->nx == 0 ? PT_PROT_EXEC : 0);
+}
+
+static uint64_t access_addr(enum access_kind k)
+{
+    return ACCESS_VA + (k == ACCESS_FETCH ? 0 : DATA_OFFSET);
+}
+
+/* 1 if the access faulted (probe_last_fault() says how), 0 if it worked. */
+static int access_do(enum access_kind k)
+{
+    if (k == ACCESS_READ)
+        return probe_read(va_ptr(access_addr(k)));
+    if (k == ACCESS_WRITE)
+        return probe_write((volatile uint8_t *)va_ptr(access_addr(k)), 0);
+    return probe_exec((const void *)va_ptr(access_addr(k)));
+}
+
+static void check_access(struct tally *t, unsigned combo, unsigned si, uint32_t prot,
+                         enum access_kind k)
+{
+    struct rights r = rights_of(combo);
+    struct cpu_state s = state_of(si);
+    bool allowed = sdm_allows(r.u == LEVELS_ALL, r.w == LEVELS_ALL, !nxe || r.nx == 0, &s, k);
+    bool prot_allowed = sdm_allows(prot & PT_PROT_USER, prot & PT_PROT_WRITE,
+                                   prot & PT_PROT_EXEC, &s, k);
+    int fault = access_do(k);
+    const struct probe_fault *f = probe_last_fault();
+    bool right = fault ? !allowed && f->vector == 14 && f->error_code == sdm_error_code(&s, k) &&
+                             f->cr2 == access_addr(k)
+                       : allowed;
+    t->checked++;
+    t->faults += fault;
+    t->prot_wrong += prot_allowed == !!fault;
+    if (!right && t->wrong++ == 0) {
+        t->first_rights = combo;
+        t->first_state = si;
+        t->first_fault = fault;
+        t->first_seen = *f;
+    }
+}
+
+static void line(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line(bool ok, const char *fmt, ...)
+{
+    va_list ap;
+    kprintf("%s: guest/%s: access: ", ok ? "PASS" : "FAIL", strategy_name());
+    va_start(ap, fmt);
+    kvprintf(fmt, ap);
+    va_end(ap);
+    kprintf("\n");
+}
+
+static void report_kind(const struct tally *t, enum access_kind k, unsigned combos,
+                        unsigned states)
+{
+    /* Both outcomes must occur, or the test could not tell them apart. */
+    bool ok = t->wrong == 0 && t->prot_wrong == 0 && t->faults > 0 && t->faults < t->checked &&
+              t->checked == combos * states;
+    line(ok, "%s: %u supervisor accesses (%u W/U/NX combinations x %u CPU states), %u faults,"
+         " each as SDM 4.6.1 predicts and pt_tr_prot agrees", kind_name[k], t->checked, combos,
+         states, t->faults);
+    if (ok)
+        return;
+    struct rights r = rights_of(t->first_rights);
+    struct cpu_state s = state_of(t->first_state);
+    kprintf("  %u wrong, %u where pt_tr_prot disagrees; first: W %x U %x NX %x (bit L-1 ="
+            " level L), WP %d SMEP %d SMAP %d AC %d: fault %d (vector %llu error 0x%llx"
+            " CR2 0x%llx), predicted error 0x%llx\n", t->wrong, t->prot_wrong, r.w, r.u, r.nx,
+            s.wp, s.smep, s.smap, s.ac, t->first_fault,
+            (unsigned long long)t->first_seen.vector, (unsigned long long)t->first_seen.error_code,
+            (unsigned long long)t->first_seen.cr2,
+            (unsigned long long)sdm_error_code(&s, (enum access_kind)k));
+}
+
+/* pt_translate of the page after write_path: PT_OK, a 4 KiB leaf at the
+ * frame, and the permissions sdm_prot expects. Returns pt_tr_prot. */
+static uint32_t check_prot(unsigned combo, paddr_t frame, unsigned *wrong)
+{
+    struct rights r = rights_of(combo);
+    struct pt_translation t;
+    enum pt_status st = pt_translate(vaddr(ACCESS_VA), &t);
+    uint32_t prot = st == PT_OK ? pt_tr_prot(&t) : 0;
+    if (st != PT_OK || t.level != 1 || t.pa.pa != frame.pa || prot != sdm_prot(&r)) {
+        if ((*wrong)++ == 0)
+            kprintf("  first wrong translation: W %x U %x NX %x: %s level %u prot 0x%x,"
+                    " expected 0x%x\n", r.w, r.u, r.nx, pt_status_name(st), t.level, prot,
+                    sdm_prot(&r));
+    }
+    return prot;
+}
+
+/* The page: one frame, RET at offset 0, mapped W + X + U so that pt_map
+ * links every table P|W|U and each bit can then be taken away. */
+static enum pt_status page_map(paddr_t *frame)
+{
+    if (pmm_alloc(PMM_ZONE_GENERAL, frame) != PMM_OK)
+        return PT_ERR_NO_FRAMES;
+    enum pt_status st = pt_map(vaddr(ACCESS_VA), *frame, PAGE_SIZE,
+                               PT_PROT_WRITE | PT_PROT_EXEC | PT_PROT_USER, 0);
+    if (st != PT_OK) {
+        pmm_free(PMM_ZONE_GENERAL, *frame);
+        return st;
+    }
+    stac();                                 /* a user page: SMAP wants AC to write it */
+    *(volatile uint8_t *)va_ptr(ACCESS_VA) = X86_OPCODE_RET;
+    clac();
+    return PT_OK;
+}
+
+static uint64_t rflags_read(void)
+{
+    uint64_t f;
+    __asm__ volatile("pushfq; popq %0" : "=r"(f));
+    return f;
+}
+
+void access_run(const struct boot_info *bi)
+{
+    info = bi;
+    nxe = (rdmsr(MSR_EFER) & EFER_NXE) != 0;
+    uint64_t cr0 = read_cr0(), cr4 = read_cr4(), ac = rflags_read() & RFLAGS_AC;
+    unsigned tables = measure_tables();
+    struct pmm_counters before, after;
+    pmm_get_counters(PMM_ZONE_GENERAL, &before);
+    paddr_t frame;
+    enum pt_status st = page_map(&frame);
+    if (st != PT_OK) {
+        line(false, "map the page under test: %s", pt_status_name(st));
+        return;
+    }
+    struct pt_translation t;
+    pt_translate(vaddr(ACCESS_VA), &t);
+    pte_t saved[PT_LEVELS + 1];
+    for (unsigned level = 1; level <= PT_LEVELS; level++)
+        saved[level] = t.path[level];
+
+    /* Without NXE bit 63 is reserved (SDM 4.5.4): the NX bits stay 0. */
+    unsigned combos = 1u << (nxe ? RIGHTS_BITS : RIGHTS_BITS - PT_LEVELS), states = 0;
+    unsigned prot_wrong = 0;
+    struct tally tally[ACCESS_KINDS] = { { 0 } };
+    for (unsigned si = 0; si < STATE_COUNT; si++) {
+        struct cpu_state s = state_of(si);
+        states += state_possible(&s);
+    }
+    for (unsigned combo = 0; combo < combos; combo++) {
+        struct rights r = rights_of(combo);
+        write_path(&r, 0);
+        uint32_t prot = check_prot(combo, frame, &prot_wrong);
+        for (unsigned si = 0; si < STATE_COUNT; si++) {
+            struct cpu_state s = state_of(si);
+            if (!state_possible(&s))
+                continue;
+            state_apply(&s);
+            for (unsigned k = 0; k < ACCESS_KINDS; k++)
+                check_access(&tally[k], combo, si, prot, (enum access_kind)k);
+        }
+        struct cpu_state boot = { cr0 & CR0_WP, cr4 & CR4_SMEP, cr4 & CR4_SMAP, ac };
+        state_apply(&boot);
+    }
+    line(prot_wrong == 0, "pt_tr_prot of %u W/U/NX combinations over 4 levels is the AND of W,"
+         " the AND of U, the OR of NX (SDM 4.6.1)", combos);
+    for (unsigned k = 0; k < ACCESS_KINDS; k++)
+        report_kind(&tally[k], (enum access_kind)k, combos, states);
+
+    write_path(0, saved);
+    pt_translate(vaddr(ACCESS_VA), &t);
+    bool entries = true;
+    for (unsigned level = 1; level <= PT_LEVELS; level++)
+        entries = entries && ((t.path[level] ^ saved[level]) & ~(PTE_A | PTE_D)) == 0;
+    paddr_t got = paddr(0);
+    enum pt_status un = pt_unmap(vaddr(ACCESS_VA), &got, 0);
+    pmm_free(PMM_ZONE_GENERAL, frame);
+    pmm_get_counters(PMM_ZONE_GENERAL, &after);
+    bool regs = read_cr0() == cr0 && read_cr4() == cr4 && (rflags_read() & RFLAGS_AC) == ac;
+    unsigned tables_after = measure_tables();
+    line(regs && entries && un == PT_OK && got.pa == frame.pa && tables_after == tables &&
+         after.free == before.free,
+         "CR0, CR4, RFLAGS.AC, the entries, the tables and the frame are as before%s", "");
+    if (!regs || !entries || un != PT_OK || tables_after != tables || after.free != before.free)
+        kprintf("  registers %d, entries %d, unmap %s, tables %u -> %u, free %llu -> %llu\n",
+                regs, entries, pt_status_name(un), tables, tables_after,
+                (unsigned long long)before.free, (unsigned long long)after.free);
+}
