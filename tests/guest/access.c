@@ -219,14 +219,23 @@ static void check_access(struct tally *t, unsigned combo, unsigned si, uint32_t 
     }
 }
 
-static void line(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void line(bool ok, const char *fmt, ...)
+/* "PASS: guest/<strategy>: access: <name>" and, on FAIL, ": " and the
+ * caller's details on the same line (variant.h's format); the caller ends
+ * the line with line_end. */
+static void line_start(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line_start(bool ok, const char *fmt, ...)
 {
     va_list ap;
     kprintf("%s: guest/%s: access: ", ok ? "PASS" : "FAIL", strategy_name());
     va_start(ap, fmt);
     kvprintf(fmt, ap);
     va_end(ap);
+    if (!ok)
+        kprintf(": ");
+}
+
+static void line_end(void)
+{
     kprintf("\n");
 }
 
@@ -236,36 +245,47 @@ static void report_kind(const struct tally *t, enum access_kind k, unsigned comb
     /* Both outcomes must occur, or the test could not tell them apart. */
     bool ok = t->wrong == 0 && t->prot_wrong == 0 && t->faults > 0 && t->faults < t->checked &&
               t->checked == combos * states;
-    line(ok, "%s: %u supervisor accesses (%u W/U/NX combinations x %u CPU states), %u faults,"
-         " each as SDM 4.6.1 predicts and pt_tr_prot agrees", kind_name[k], t->checked, combos,
-         states, t->faults);
-    if (ok)
-        return;
-    struct rights r = rights_of(t->first_rights);
-    struct cpu_state s = state_of(t->first_state);
-    kprintf("  %u wrong, %u where pt_tr_prot disagrees; first: W %x U %x NX %x (bit L-1 ="
-            " level L), WP %d SMEP %d SMAP %d AC %d: fault %d (vector %llu error 0x%llx"
-            " CR2 0x%llx), predicted error 0x%llx\n", t->wrong, t->prot_wrong, r.w, r.u, r.nx,
-            s.wp, s.smep, s.smap, s.ac, t->first_fault,
-            (unsigned long long)t->first_seen.vector, (unsigned long long)t->first_seen.error_code,
-            (unsigned long long)t->first_seen.cr2,
-            (unsigned long long)sdm_error_code(&s, (enum access_kind)k));
+    line_start(ok, "%s: %u supervisor accesses (%u W/U/NX combinations x %u CPU states), %u"
+               " faults, each as SDM 4.6.1 predicts and pt_tr_prot agrees", kind_name[k],
+               t->checked, combos, states, t->faults);
+    if (!ok && t->wrong) {
+        struct rights r = rights_of(t->first_rights);
+        struct cpu_state s = state_of(t->first_state);
+        kprintf("%u wrong, first W %x U %x NX %x (bit L-1: level L) WP %d SMEP %d SMAP %d AC %d:"
+                " ", t->wrong, r.w, r.u, r.nx, s.wp, s.smep, s.smap, s.ac);
+        if (t->first_fault)
+            kprintf("vector %llu error 0x%llx CR2 0x%llx, ",
+                    (unsigned long long)t->first_seen.vector,
+                    (unsigned long long)t->first_seen.error_code,
+                    (unsigned long long)t->first_seen.cr2);
+        else
+            kprintf("no fault, ");
+        kprintf("predicted error 0x%llx if refused; ",
+                (unsigned long long)sdm_error_code(&s, k));
+    }
+    if (!ok)
+        kprintf("%u where pt_tr_prot disagrees with the CPU", t->prot_wrong);
+    line_end();
 }
+
+/* The first combination whose translation was wrong, for the FAIL line. */
+struct prot_miss {
+    unsigned count, combo, level;
+    enum pt_status status;
+    uint32_t prot;
+};
 
 /* pt_translate of the page after write_path: PT_OK, a 4 KiB leaf at the
  * frame, and the permissions sdm_prot expects. Returns pt_tr_prot. */
-static uint32_t check_prot(unsigned combo, paddr_t frame, unsigned *wrong)
+static uint32_t check_prot(unsigned combo, paddr_t frame, struct prot_miss *miss)
 {
     struct rights r = rights_of(combo);
     struct pt_translation t;
     enum pt_status st = pt_translate(vaddr(ACCESS_VA), &t);
     uint32_t prot = st == PT_OK ? pt_tr_prot(&t) : 0;
-    if (st != PT_OK || t.level != 1 || t.pa.pa != frame.pa || prot != sdm_prot(&r)) {
-        if ((*wrong)++ == 0)
-            kprintf("  first wrong translation: W %x U %x NX %x: %s level %u prot 0x%x,"
-                    " expected 0x%x\n", r.w, r.u, r.nx, pt_status_name(st), t.level, prot,
-                    sdm_prot(&r));
-    }
+    if ((st != PT_OK || t.level != 1 || t.pa.pa != frame.pa || prot != sdm_prot(&r)) &&
+        miss->count++ == 0)
+        *miss = (struct prot_miss){ 1, combo, t.level, st, prot };
     return prot;
 }
 
@@ -305,7 +325,9 @@ void access_run(const struct boot_info *bi)
     paddr_t frame;
     enum pt_status st = page_map(&frame);
     if (st != PT_OK) {
-        line(false, "map the page under test: %s", pt_status_name(st));
+        line_start(false, "map the page under test");
+        kprintf("%s", pt_status_name(st));
+        line_end();
         return;
     }
     struct pt_translation t;
@@ -316,7 +338,7 @@ void access_run(const struct boot_info *bi)
 
     /* Without NXE bit 63 is reserved (SDM 4.5.4): the NX bits stay 0. */
     unsigned combos = 1u << (nxe ? RIGHTS_BITS : RIGHTS_BITS - PT_LEVELS), states = 0;
-    unsigned prot_wrong = 0;
+    struct prot_miss miss = { 0, 0, 0, PT_OK, 0 };
     struct tally tally[ACCESS_KINDS] = { { 0 } };
     for (unsigned si = 0; si < STATE_COUNT; si++) {
         struct cpu_state s = state_of(si);
@@ -325,7 +347,7 @@ void access_run(const struct boot_info *bi)
     for (unsigned combo = 0; combo < combos; combo++) {
         struct rights r = rights_of(combo);
         write_path(&r, 0);
-        uint32_t prot = check_prot(combo, frame, &prot_wrong);
+        uint32_t prot = check_prot(combo, frame, &miss);
         for (unsigned si = 0; si < STATE_COUNT; si++) {
             struct cpu_state s = state_of(si);
             if (!state_possible(&s))
@@ -337,8 +359,15 @@ void access_run(const struct boot_info *bi)
         struct cpu_state boot = { cr0 & CR0_WP, cr4 & CR4_SMEP, cr4 & CR4_SMAP, ac };
         state_apply(&boot);
     }
-    line(prot_wrong == 0, "pt_tr_prot of %u W/U/NX combinations over 4 levels is the AND of W,"
-         " the AND of U, the OR of NX (SDM 4.6.1)", combos);
+    line_start(miss.count == 0, "pt_tr_prot of %u W/U/NX combinations over 4 levels is the AND"
+               " of W, the AND of U, the OR of NX (SDM 4.6.1)", combos);
+    if (miss.count) {
+        struct rights r = rights_of(miss.combo);
+        kprintf("%u wrong, first W %x U %x NX %x: %s level %u prot 0x%x, expected 0x%x",
+                miss.count, r.w, r.u, r.nx, pt_status_name(miss.status), miss.level, miss.prot,
+                sdm_prot(&r));
+    }
+    line_end();
     for (unsigned k = 0; k < ACCESS_KINDS; k++)
         report_kind(&tally[k], (enum access_kind)k, combos, states);
 
@@ -353,11 +382,12 @@ void access_run(const struct boot_info *bi)
     pmm_get_counters(PMM_ZONE_GENERAL, &after);
     bool regs = read_cr0() == cr0 && read_cr4() == cr4 && (rflags_read() & RFLAGS_AC) == ac;
     unsigned tables_after = measure_tables();
-    line(regs && entries && un == PT_OK && got.pa == frame.pa && tables_after == tables &&
-         after.free == before.free,
-         "CR0, CR4, RFLAGS.AC, the entries, the tables and the frame are as before%s", "");
-    if (!regs || !entries || un != PT_OK || tables_after != tables || after.free != before.free)
-        kprintf("  registers %d, entries %d, unmap %s, tables %u -> %u, free %llu -> %llu\n",
-                regs, entries, pt_status_name(un), tables, tables_after,
+    bool ok = regs && entries && un == PT_OK && got.pa == frame.pa && tables_after == tables &&
+              after.free == before.free;
+    line_start(ok, "CR0, CR4, RFLAGS.AC, the entries, the tables and the frame are as before");
+    if (!ok)
+        kprintf("registers %d, entries %d, unmap %s, tables %u -> %u, free %llu -> %llu", regs,
+                entries, pt_status_name(un), tables, tables_after,
                 (unsigned long long)before.free, (unsigned long long)after.free);
+    line_end();
 }
