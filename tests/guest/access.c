@@ -275,15 +275,30 @@ struct prot_miss {
     uint32_t prot;
 };
 
+/* Whether the entries of the path, as the walk read them, carry exactly
+ * the rights meant for their levels (bit L-1 of each mask: level L). */
+static bool path_holds(const struct pt_translation *t, const struct rights *r)
+{
+    unsigned w = 0, u = 0, nx = 0;
+    for (unsigned level = 1; level <= PT_LEVELS; level++) {
+        w |= !!(t->path[level] & PTE_W) << (level - 1);
+        u |= !!(t->path[level] & PTE_U) << (level - 1);
+        nx |= !!(t->path[level] & PTE_NX) << (level - 1);
+    }
+    return w == r->w && u == r->u && nx == r->nx;
+}
+
 /* pt_translate of the page after write_path: PT_OK, a 4 KiB leaf at the
- * frame, and the permissions sdm_prot expects. Returns pt_tr_prot. */
+ * frame, each level's entry with its own rights, and the permissions
+ * sdm_prot expects. Returns pt_tr_prot. */
 static uint32_t check_prot(unsigned combo, paddr_t frame, struct prot_miss *miss)
 {
     struct rights r = rights_of(combo);
     struct pt_translation t;
     enum pt_status st = pt_translate(vaddr(ACCESS_VA), &t);
     uint32_t prot = st == PT_OK ? pt_tr_prot(&t) : 0;
-    if ((st != PT_OK || t.level != 1 || t.pa.pa != frame.pa || prot != sdm_prot(&r)) &&
+    if ((st != PT_OK || t.level != 1 || t.pa.pa != frame.pa || !path_holds(&t, &r) ||
+         prot != sdm_prot(&r)) &&
         miss->count++ == 0)
         *miss = (struct prot_miss){ 1, combo, t.level, st, prot };
     return prot;
