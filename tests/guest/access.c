@@ -271,6 +271,7 @@ static void report_kind(const struct tally *t, enum access_kind k, unsigned comb
 /* The first combination whose translation was wrong, for the FAIL line. */
 struct prot_miss {
     unsigned count, combo, level;
+    bool path_ok;
     enum pt_status status;
     uint32_t prot;
 };
@@ -297,10 +298,11 @@ static uint32_t check_prot(unsigned combo, paddr_t frame, struct prot_miss *miss
     struct pt_translation t;
     enum pt_status st = pt_translate(vaddr(ACCESS_VA), &t);
     uint32_t prot = st == PT_OK ? pt_tr_prot(&t) : 0;
-    if ((st != PT_OK || t.level != 1 || t.pa.pa != frame.pa || !path_holds(&t, &r) ||
+    bool path_ok = st == PT_OK && path_holds(&t, &r);
+    if ((st != PT_OK || t.level != 1 || t.pa.pa != frame.pa || !path_ok ||
          prot != sdm_prot(&r)) &&
         miss->count++ == 0)
-        *miss = (struct prot_miss){ 1, combo, t.level, st, prot };
+        *miss = (struct prot_miss){ 1, combo, t.level, path_ok, st, prot };
     return prot;
 }
 
@@ -353,7 +355,7 @@ void access_run(const struct boot_info *bi)
 
     /* Without NXE bit 63 is reserved (SDM 4.5.4): the NX bits stay 0. */
     unsigned combos = 1u << (nxe ? RIGHTS_BITS : RIGHTS_BITS - PT_LEVELS), states = 0;
-    struct prot_miss miss = { 0, 0, 0, PT_OK, 0 };
+    struct prot_miss miss = { 0, 0, 0, true, PT_OK, 0 };
     struct tally tally[ACCESS_KINDS] = { { 0 } };
     for (unsigned si = 0; si < STATE_COUNT; si++) {
         struct cpu_state s = state_of(si);
@@ -378,8 +380,9 @@ void access_run(const struct boot_info *bi)
                " of W, the AND of U, the OR of NX (SDM 4.6.1)", combos);
     if (miss.count) {
         struct rights r = rights_of(miss.combo);
-        kprintf("%u wrong, first W %x U %x NX %x: %s level %u prot 0x%x, expected 0x%x",
-                miss.count, r.w, r.u, r.nx, pt_status_name(miss.status), miss.level, miss.prot,
+        kprintf("%u wrong, first W %x U %x NX %x: %s level %u, entries %s, prot 0x%x,"
+                " expected 0x%x", miss.count, r.w, r.u, r.nx, pt_status_name(miss.status),
+                miss.level, miss.path_ok ? "as written" : "not as written", miss.prot,
                 sdm_prot(&r));
     }
     line_end();
