@@ -681,6 +681,26 @@ static void test_unsorted_overlapping_and_touching_usable_entries_give_their_uni
     CHECK_EQ(pmm_verify(PMM_ZONE_GENERAL), PMM_OK);
 }
 
+/* Two usable entries touching inside a frame: neither holds the frame
+ * whole, together they do, so it is usable (as stage2's sanitiser, which
+ * merges before it rounds, would say). One byte apart, it is not. */
+static void test_usable_entries_touching_inside_a_frame_share_it(void)
+{
+    memset(&bi, 0, sizeof(bi));
+    add_region(MIB, 2 * MIB + 0x800, MEM_USABLE);              /* [1M, 3M + 2K) */
+    add_region(3 * MIB + 0x800, MIB - 0x800, MEM_USABLE);      /* [3M + 2K, 4M) */
+    add_region(4 * MIB + 0x801, 2 * MIB - 0x801, MEM_USABLE);  /* a byte's gap at 4M + 2K */
+    add_region(4 * MIB, 0x800, MEM_USABLE);
+    if (!CHECK_EQ(init_with(6 * MIB / PAGE_SIZE), PMM_OK))
+        return;
+    struct pmm_counters c;
+    pmm_get_counters(PMM_ZONE_GENERAL, &c);
+    CHECK_EQ(c.total, 5 * MIB / PAGE_SIZE - 1);
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(3 * MIB)), PMM_FRAME_FREE);
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(4 * MIB)), PMM_FRAME_NOT_USABLE);
+    CHECK_EQ(pmm_verify(PMM_ZONE_GENERAL), PMM_OK);
+}
+
 #define IMAGE_HIGH 0x3000000   /* 48 MiB: inside the messy map's first usable region */
 #define IMAGE_PAGES 8
 
@@ -827,6 +847,7 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_pool_zone_with_an_unaligned_base),
     CHECK_TEST(test_sparse_512_gib_init_touches_metadata_by_extents_not_by_ram),
     CHECK_TEST(test_unsorted_overlapping_and_touching_usable_entries_give_their_union),
+    CHECK_TEST(test_usable_entries_touching_inside_a_frame_share_it),
     CHECK_TEST(test_a_loader_image_range_above_1_mib_is_never_handed_out),
     CHECK_TEST(test_a_loader_range_inside_the_table_pool_is_not_pool_memory),
     CHECK_CASE("pmm_verify on a pool split by a 63-frame gap (inside two words)", pool_gap_case,
