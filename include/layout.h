@@ -28,6 +28,7 @@
  *
  *   0x0000000000000000  page 0: never mapped (catches NULL)
  *   0x0000000000001000  identity map of low memory up to IDENTITY_MAP_SIZE
+ *   0x0000180000000000  test kernels only: the permission test's page (PML4 slot 48)
  *   0xFFFF800000000000  physical-memory window (PML4 slot 256)
  *   0xFFFFC00000000000  table-offset region (PML4 slot 384, strategy table-offset)
  *   0xFFFFFF0000000000  recursive slot (PML4 slot 510, strategy recursive)
@@ -98,6 +99,10 @@
 #define TEMP_SLOTS_BASE         0xFFFFFFFFA0000000
 #define TEMP_SLOT_COUNT         512
 #define PMM_BITMAP_BASE         0xFFFFFFFFB0000000
+/* The test kernels' permission test (tests/guest/access.c) maps its one
+ * page in PML4 slot 48, where nothing else is, so the tables under it are
+ * its own and are freed again when it ends. */
+#define ACCESS_TEST_BASE        0x0000180000000000
 /* Frames reserved for page tables in the identity and table-offset
  * strategies (the only frames the kernel can reach as tables there). */
 #define TABLE_POOL_PAGES        1024

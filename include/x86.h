@@ -31,6 +31,10 @@
  * 3.4.3); IF = 0, DF = 0, AC = 0. */
 #define RFLAGS_CLEAR    0x2
 
+/* The one-byte near RET (SDM Vol. 2B, RET): what the tests put in a page
+ * to fetch from it and come back. */
+#define X86_OPCODE_RET  0xC3
+
 /* Exceptions that push an error code, one bit per vector: 8 (#DF), 10-14
  * (#TS #NP #SS #GP #PF), 17 (#AC), 21 (#CP), 29 (#VC), 30 (#SX) (SDM Vol. 3A
  * 6.15, table 6-1). Every exception stub (stage2/pm_trap.asm,

@@ -391,21 +391,37 @@ static enum pmm_status subtract_loader_ranges(struct extent_set *s,
     return PMM_OK;
 }
 
-/* Usable RAM at or above 1 MiB minus everything else the map names. */
+/* Rounds the byte extents of s inward to whole frames, at or above 1 MiB
+ * and below PMM_MAX_FRAMES; drops those left empty. Keeps s sorted. */
+static void ext_bytes_to_frames(struct extent_set *s)
+{
+    uint32_t out = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        uint64_t end = s->e[i].end < PMM_MAX_PHYS ? s->e[i].end : PMM_MAX_PHYS;
+        uint64_t first = s->e[i].start < end ? frame_ceil(s->e[i].start) : 0;
+        struct extent x = { first > LOW_MEMORY_END_FRAME ? first : LOW_MEMORY_END_FRAME,
+                            frame_floor(end) };
+        if (x.start < x.end)
+            s->e[out++] = x;
+    }
+    s->n = out;
+}
+
+/* Usable RAM at or above 1 MiB minus everything else the map names. The
+ * usable entries are merged in bytes before they are rounded to frames:
+ * two entries touching inside a frame share it, which rounding each one
+ * first would lose (the order stage2's e820.c keeps too). */
 static enum pmm_status general_usable(struct extent_set *s, const struct boot_info *bi)
 {
     enum pmm_status st = PMM_OK;
     for (uint32_t i = 0; i < bi->map_count && st == PMM_OK; i++) {
         const struct mem_region *m = &bi->map[i];
-        uint64_t start = frame_ceil(m->base), end = frame_floor(m->base + m->length);
-        if (start < LOW_MEMORY_END_FRAME)
-            start = LOW_MEMORY_END_FRAME;
-        if (end > PMM_MAX_FRAMES)
-            end = PMM_MAX_FRAMES;
+        uint64_t end = m->length > UINT64_MAX - m->base ? UINT64_MAX : m->base + m->length;
         if (m->type == MEM_USABLE)
-            st = ext_add(s, start, end);
+            st = ext_add(s, m->base, end);
     }
     ext_sort_merge(s);
+    ext_bytes_to_frames(s);
     for (uint32_t i = 0; i < bi->map_count && st == PMM_OK; i++) {
         const struct mem_region *m = &bi->map[i];
         if (m->type != MEM_USABLE)

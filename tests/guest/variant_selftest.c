@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include "variant.h"
+#include "access.h"
 #include "console.h"
 #include "cpu.h"
 #include "layout.h"
@@ -23,6 +24,7 @@
 #include "trap.h"
 #include "wx_check.h"
 #include "kmain.h"
+#include "x86.h"
 
 #define TEST_BASE      0x0000100000000000ULL   /* PML4 slot 32 */
 #define ORACLE_BASE    0x0000200000000000ULL   /* PML4 slot 64 */
@@ -32,7 +34,6 @@
 #define ORACLE_4K      64
 #define ORACLE_2M      16
 #define ORACLE_1G      2
-#define RET_OPCODE     0xC3
 #define PATTERN        0x5A17C0DE0BADF00DULL
 
 
@@ -204,7 +205,7 @@ static void test_faults(void)
     pmm_alloc(PMM_ZONE_GENERAL, &frame);
     uint64_t va = TEST_BASE;
     pt_map(vaddr(va), frame, PAGE_SIZE, PT_PROT_WRITE, 0);
-    *(volatile uint8_t *)va_ptr(va) = RET_OPCODE;
+    *(volatile uint8_t *)va_ptr(va) = X86_OPCODE_RET;
     r = probe_exec((const void *)va_ptr(va));
     if (BOOT_CPU_HAS(info, CPU_NX))
         result(r == 1 && fault_is(14, PF_ERR_PRESENT | PF_ERR_FETCH, PF_ERR_WRITE),
@@ -214,12 +215,12 @@ static void test_faults(void)
         result(r == 0, "fault: without NX a data page executes (no NX bit exists)", "%d", r);
     enum pt_status st = pt_protect(vaddr(va), PAGE_SIZE, PT_PROT_EXEC);
     r = probe_exec((const void *)va_ptr(va));
-    int w = probe_write((volatile uint8_t *)va_ptr(va), RET_OPCODE);
+    int w = probe_write((volatile uint8_t *)va_ptr(va), X86_OPCODE_RET);
     result(st == PT_OK && r == 0 && w == 1 && fault_is(14, PF_ERR_PRESENT | PF_ERR_WRITE, 0),
            "protect: r-x makes the page executable and no longer writable",
            "protect %s exec %d write %d", pt_status_name(st), r, w);
     st = pt_protect(vaddr(va), PAGE_SIZE, PT_PROT_WRITE);
-    w = probe_write((volatile uint8_t *)va_ptr(va), RET_OPCODE);
+    w = probe_write((volatile uint8_t *)va_ptr(va), X86_OPCODE_RET);
     enum pt_status wrong = pt_protect(vaddr(va), PAGE_SIZE_2M, PT_PROT_WRITE);
     result(st == PT_OK && w == 0 && wrong == PT_ERR_NOT_LEAF_OF_SIZE,
            "protect: rw again writes; a 2 MiB protect of a 4 KiB leaf is refused",
@@ -434,7 +435,7 @@ static void test_smep_smap(void)
     enum pt_status a = pt_map(vaddr(k_rw), frame, PAGE_SIZE, PT_PROT_WRITE, 0);
     enum pt_status b = pt_map(vaddr(k_rx), frame, PAGE_SIZE, PT_PROT_EXEC, 0);
     enum pt_status c = pt_map(vaddr(u_rx), frame, PAGE_SIZE, PT_PROT_EXEC | PT_PROT_USER, 0);
-    *(volatile uint8_t *)va_ptr(k_rw) = RET_OPCODE;
+    *(volatile uint8_t *)va_ptr(k_rw) = X86_OPCODE_RET;
     int kernel_view = probe_exec((const void *)va_ptr(k_rx)) == 0;
     int fetch = probe_exec((const void *)va_ptr(u_rx));
     int fetch_ok = fault_is(14, PF_ERR_PRESENT | PF_ERR_FETCH, PF_ERR_USER | PF_ERR_WRITE);
@@ -563,6 +564,7 @@ void variant_run(const struct boot_info *bi)
     if (info->table_pool_pages)
         test_pmm_exhaust(PMM_ZONE_TABLE_POOL, "pmm: every pool frame once, then exhausted; all back");
     test_smep_smap();
+    access_run(info);
     test_wx_check_finds();
     unsigned suite_tables = measure_tables();
     kprintf("STAT: tables_after_boot=%u tables_after_suite=%u reserved_va=%llu\n", boot_tables,

@@ -145,6 +145,20 @@ static void check_distinct_messages(const char *(*strerror_fn)(int), int lo,
     }
 }
 
+/* strerror_fn gives `unknown` just outside its codes lo..hi (each side,
+ * and at the ends of int) and a message at lo and hi themselves. */
+__attribute__((unused))
+static void check_unknown_outside(const char *(*strerror_fn)(int), int lo, int hi,
+                                  const char *unknown)
+{
+    const int outside[] = { lo - 1, hi + 1, INT32_MIN, INT32_MAX };
+    for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
+        CHECK(strcmp(strerror_fn(outside[i]), unknown) == 0, "code %d: \"%s\"", outside[i],
+              strerror_fn(outside[i]));
+    CHECK(strcmp(strerror_fn(lo), unknown) != 0, "code %d (lo) has no message", lo);
+    CHECK(strcmp(strerror_fn(hi), unknown) != 0, "code %d (hi) has no message", hi);
+}
+
 /* A test that runs longer than this has hung (a loop the code under test
  * failed to bound): it is reported as failed and the program exits. */
 #define CHECK_TIMEOUT_SECONDS 60

@@ -115,6 +115,26 @@ static const struct map_case map_cases[] = {
       /* usable [..00400, ..F0000) shrinks to start at the next page */
       REGIONS(R(0xFFFFFFFFFFF01000ULL, 0xEF000, MEM_USABLE),
               R(0xFFFFFFFFFFFF0000ULL, 0x10000, MEM_RESERVED)) },
+    /* The clip at 2^64 at its limit: an entry ending one byte before
+     * 2^64, exactly at it, and one byte past it (base + length overflows
+     * by exactly 1). Reserved is kept byte-exact; usable loses a partial
+     * last page. */
+    { "an_entry_ending_at_2_pow_64_minus_1_is_kept_as_it_is",
+      REGIONS(R(0xFFFFFFFFFFFFE000ULL, 0x1FFF, MEM_RESERVED),
+              R(0xFFFFFFFFFFFF0000ULL, 0xDFFF, MEM_USABLE)),
+      REGIONS(R(0xFFFFFFFFFFFF0000ULL, 0xD000, MEM_USABLE),
+              R(0xFFFFFFFFFFFFE000ULL, 0x1FFF, MEM_RESERVED)) },
+    { "an_entry_ending_exactly_at_2_pow_64_is_kept_as_it_is",
+      REGIONS(R(0xFFFFFFFFFFFFE000ULL, 0x2000, MEM_RESERVED),
+              R(0xFFFFFFFFFFFF0000ULL, 0xE000, MEM_USABLE)),
+      REGIONS(R(0xFFFFFFFFFFFF0000ULL, 0xE000, MEM_USABLE),
+              R(0xFFFFFFFFFFFFE000ULL, 0x2000, MEM_RESERVED)) },
+    { "an_entry_ending_at_2_pow_64_plus_1_is_clipped_at_2_pow_64",
+      REGIONS(R(0xFFFFFFFFFFFFE000ULL, 0x2001, MEM_RESERVED)),
+      REGIONS(R(0xFFFFFFFFFFFFE000ULL, 0x2000, MEM_RESERVED)) },
+    { "a_usable_entry_ending_at_2_pow_64_plus_1_keeps_its_last_page",
+      REGIONS(R(0xFFFFFFFFFFFFE000ULL, 0x2001, MEM_USABLE)),
+      REGIONS(R(0xFFFFFFFFFFFFE000ULL, 0x2000, MEM_USABLE)) },
     { "usable_up_to_2_pow_64_keeps_its_last_page",
       REGIONS(R(0xFFFFFFFFFFFFE000ULL, 0x10000, MEM_USABLE)),
       REGIONS(R(0xFFFFFFFFFFFFE000ULL, 0x2000, MEM_USABLE)) },
@@ -241,6 +261,11 @@ static void test_more_raw_entries_than_the_maximum_are_refused(void)
                             "unknown error");
 }
 
+static void test_e820_strerror_outside_its_codes_is_unknown(void)
+{
+    check_unknown_outside(e820_strerror, E820_ERR_TOO_MANY, E820_ERR_OVERFLOW, "unknown error");
+}
+
 static void test_helpers_on_a_map_without_usable_memory_give_zero(void)
 {
     const struct mem_region map[] = { R(0x0, 0x1000, MEM_RESERVED) };
@@ -364,6 +389,7 @@ static const struct check_test fixed_tests[] = {
     CHECK_TEST(test_usable_helpers_sum_and_find_the_end_of_usable_ram),
     CHECK_TEST(test_helpers_on_a_map_without_usable_memory_give_zero),
     CHECK_TEST(test_random_maps_match_a_brute_force_per_unit_model),
+    CHECK_TEST(test_e820_strerror_outside_its_codes_is_unknown),
 };
 
 int main(void)

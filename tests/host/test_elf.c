@@ -341,6 +341,33 @@ static void test_address_plus_size_wrapping_is_an_overflow(void)
     expect_error(&s, ELF_ERR_ADDR_OVERFLOW);
 }
 
+/* The last page (0xFFFFFFFFFFFFF000 up) is where a rounded-up end could
+ * wrap to 0: a segment may end exactly at its start, not one byte later.
+ * The data segment (memsz 0x5000) placed so that it ends one byte before,
+ * exactly at, and one byte past 0xFFFFFFFFFFFFF000, virtually only and
+ * both physically and virtually (elf.c does not know the loader's 4 GiB
+ * limit; stage2/load.c applies it). */
+static void test_a_segment_may_end_exactly_at_0xfffffffffffff000(void)
+{
+    static const struct { uint64_t memsz; int want; } cases[] = {
+        { 0x4FFF, 0 }, { 0x5000, 0 }, { 0x5001, ELF_ERR_ADDR_OVERFLOW },
+    };
+    for (uint32_t both = 0; both <= 1; both++)
+        for (uint32_t i = 0; i < COUNT(cases); i++) {
+            struct synth s = synth_good();
+            struct elf_segment segs[SEG_CAP];
+            uint32_t n = 0;
+            s.ph[SYN_DATA].p_vaddr = 0xFFFFFFFFFFFFF000ULL - 0x5000;
+            if (both)
+                s.ph[SYN_DATA].p_paddr = s.ph[SYN_DATA].p_vaddr;
+            s.ph[SYN_DATA].p_memsz = cases[i].memsz;
+            int got = synth_load_all(&s, segs, &n);
+            CHECK(got == cases[i].want, "%s, memsz 0x%llx: got %d (%s), want %d",
+                  both ? "physical and virtual" : "virtual", (unsigned long long)cases[i].memsz,
+                  got, elf_strerror(got), cases[i].want);
+        }
+}
+
 static void test_non_canonical_or_hole_crossing_vaddr_is_refused(void)
 {
     struct synth s = synth_good();
@@ -452,6 +479,12 @@ static void test_note_padding_follows_the_segment_alignment(void)
     CHECK(elf_find_note(buf, len, 4, "pagelab", 1, &n) != 1, "4-byte padding misses it");
 }
 
+static void test_elf_strerror_outside_its_codes_is_unknown(void)
+{
+    check_unknown_outside(elf_strerror, ELF_ERR_NOTE_TRUNCATED, ELF_ERR_TOO_SMALL,
+                          "unknown error");
+}
+
 /* ---- real files from the host linker ---- */
 
 /* Header + segments + entry of a real file, with the given forbidden range. */
@@ -533,12 +566,14 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_entry_on_last_byte_of_text_is_accepted),
     CHECK_TEST(test_non_canonical_or_hole_crossing_vaddr_is_refused),
     CHECK_TEST(test_address_plus_size_wrapping_is_an_overflow),
+    CHECK_TEST(test_a_segment_may_end_exactly_at_0xfffffffffffff000),
     CHECK_TEST(test_every_error_has_its_own_message),
     CHECK_TEST(test_note_is_found_after_another_owners_note),
     CHECK_TEST(test_notes_of_other_owners_or_types_are_not_found),
     CHECK_TEST(test_note_ending_exactly_at_the_segment_end_is_found),
     CHECK_TEST(test_note_header_or_name_past_the_end_is_truncated),
     CHECK_TEST(test_note_padding_follows_the_segment_alignment),
+    CHECK_TEST(test_elf_strerror_outside_its_codes_is_unknown),
     CHECK_TEST(test_real_linked_executable_passes),
     CHECK_TEST(test_real_executable_on_loader_memory_is_forbidden),
     CHECK_TEST(test_real_32_bit_executable_is_reported_as_32_bit),

@@ -899,6 +899,124 @@ static void test_every_error_has_its_own_message(void)
                  "cluster chain points outside the partition") == 0, "range message");
 }
 
+/* ---- boundaries ---- */
+
+/* Whether FAT copy 0 of im has an entry for cluster c (fatgen103: the FAT
+ * is whole sectors, usually with room past the last cluster's entry). */
+static bool image_fat_has_entry(const struct image *im, uint32_t c)
+{
+    uint32_t fat_size = le16_at(im->bytes + 22) ? le16_at(im->bytes + 22)
+                                                : le32_at(im->bytes + 36);
+    uint64_t end = im->type == 12 ? c + c / 2 + 2 : (uint64_t)(c + 1) * (im->type / 8);
+    return end <= (uint64_t)fat_size * SECTOR;
+}
+
+/* /big.bin's first cluster links to `target`, whose FAT entry continues
+ * the chain where the first cluster's did: only the range check on the
+ * link itself can stop the walk. Returns fat_open's result, or 1 when the
+ * image's FAT has no entry for target. */
+static int open_with_first_link_to(uint32_t index, uint32_t past_last, const char *name)
+{
+    struct patched p;
+    struct fat_file f;
+    struct fat_volume good;
+    struct disk d;
+    uint32_t first, count;
+    int result = 1;
+    bool known = mount_image(&good, &d, images[index].path);
+    disk_close(&d);
+    if (known && patched_load(&p, index) && file_clusters(index, "/big.bin", &first, &count)) {
+        /* valid cluster numbers: 2 .. cluster_count + 1 */
+        uint32_t target = good.cluster_count + 1 + past_last;
+        if (image_fat_has_entry(&p.im, target)) {
+            image_set_fat(&p.im, target, image_get_fat(&p.im, first));
+            image_set_fat(&p.im, first, target);
+            result = patched_mount(&p, name);
+            if (result == 0)
+                result = fat_open(&p.v, "/big.bin", &f);
+        }
+    }
+    patched_done(&p);
+    return result;
+}
+
+/* A link to cluster_count + 1 (the last cluster) is followed; one to
+ * cluster_count + 2 is outside the partition. */
+static void test_a_link_to_cluster_count_plus_2_is_outside_and_plus_1_is_not(void)
+{
+    unsigned tried = 0;
+    for (uint32_t i = 0; i < COUNT(images); i++) {
+        int last = open_with_first_link_to(i, 0, "link-last");
+        int past = open_with_first_link_to(i, 1, "link-past");
+        if (last == 1 || past == 1)
+            continue;                  /* no FAT entry there to make the test bite */
+        tried++;
+        CHECK(last == 0, "FAT%d: link to the last cluster: %d (%s)", images[i].type, last,
+              fat_strerror(last));
+        CHECK(past == FAT_ERR_CLUSTER_RANGE, "FAT%d: link past it: %d (%s)", images[i].type,
+              past, fat_strerror(past));
+    }
+    CHECK(tried >= 2, "only %u images have FAT room past the last cluster", tried);
+}
+
+static uint32_t loop_target_index;   /* chain index the last cluster links back to */
+
+static void patch_last_links_to_index(struct image *im, uint32_t first, uint32_t count)
+{
+    image_set_fat(im, image_chain_last(im, first, count),
+                  image_chain_last(im, first, loop_target_index));
+}
+
+/* A loop that does not come back to the first cluster: the last cluster
+ * links to the second one, to the middle of the chain, or to itself. */
+static void test_chain_looping_into_its_middle_is_a_loop_error(void)
+{
+    for (uint32_t i = 0; i < COUNT(images); i++) {
+        uint32_t first, count;
+        if (!file_clusters(i, "/big.bin", &first, &count))
+            continue;
+        const uint32_t targets[] = { 1, count / 2, count - 1 };
+        for (uint32_t t = 0; t < COUNT(targets); t++) {
+            loop_target_index = targets[t];
+            expect_chain_patch_error(i, "/big.bin", patch_last_links_to_index, FAT_ERR_LOOP,
+                                     "loop-to-middle");
+        }
+    }
+}
+
+/* A one-character base name stored as 0x05 (fatgen103: it stands for
+ * 0xE5, which would mark the entry free) is found under 0xE5, with and
+ * without an extension, as is a two-character one; the raw 0x05 is not
+ * its name. */
+static void test_one_character_name_stored_as_0x05_is_found_as_0xe5(void)
+{
+    static const struct { const char *stored, *path; int want; } cases[] = {
+        { "\x05       ELF", "/boot/\xE5.ELF", 0 },
+        { "\x05          ", "/boot/\xE5", 0 },
+        { "\x05K      ELF", "/boot/\xE5K.ELF", 0 },
+        { "\x05       ELF", "/boot/\x05.ELF", FAT_ERR_NOT_FOUND },
+    };
+    for (uint32_t i = 0; i < COUNT(cases); i++) {
+        struct patched p;
+        struct fat_file f;
+        uint8_t *e = patched_load(&p, IMG16) ? image_boot_entry(&p.im, "KERNEL  ELF") : NULL;
+        if (CHECK(e != NULL, "no KERNEL.ELF in /boot")) {
+            memcpy(e, cases[i].stored, 11);
+            if (CHECK_EQ(patched_mount(&p, "kanji-short"), 0)) {
+                int got = fat_open(&p.v, cases[i].path, &f);
+                CHECK(got == cases[i].want, "case %u: got %d (%s), want %d", i, got,
+                      fat_strerror(got), cases[i].want);
+            }
+        }
+        patched_done(&p);
+    }
+}
+
+static void test_fat_strerror_outside_its_codes_is_unknown(void)
+{
+    check_unknown_outside(fat_strerror, FAT_ERR_EOF, FAT_ERR_IO, "unknown error");
+}
+
 static const struct check_test tests[] = {
     CHECK_TEST(test_mkfs_images_mount_with_the_type_their_cluster_count_gives),
     CHECK_TEST(test_file_in_root_reads_back),
@@ -952,6 +1070,10 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_fat32_reads_the_active_fat_when_mirroring_is_off),
     CHECK_TEST(test_fat32_ignores_the_top_four_bits_of_entries),
     CHECK_TEST(test_every_error_has_its_own_message),
+    CHECK_TEST(test_a_link_to_cluster_count_plus_2_is_outside_and_plus_1_is_not),
+    CHECK_TEST(test_chain_looping_into_its_middle_is_a_loop_error),
+    CHECK_TEST(test_one_character_name_stored_as_0x05_is_found_as_0xe5),
+    CHECK_TEST(test_fat_strerror_outside_its_codes_is_unknown),
 };
 
 int main(void)

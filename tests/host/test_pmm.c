@@ -631,6 +631,205 @@ static void test_sparse_512_gib_init_touches_metadata_by_extents_not_by_ram(void
     munmap(m, bytes);
 }
 
+/* ---- boundaries: hand-made maps, loader ranges, gaps, names ---- */
+
+/* Takes every frame of zone; counts those for which bad() holds and those
+ * not strictly above the one before (the lowest free frame comes first). */
+static uint64_t take_all(enum pmm_zone zone, int (*bad)(uint64_t pa), uint64_t *wrong)
+{
+    uint64_t n = 0, last = 0;
+    paddr_t f;
+    *wrong = 0;
+    while (pmm_alloc(zone, &f) == PMM_OK) {
+        *wrong += (uint64_t)bad(f.pa) + (n && f.pa <= last);
+        last = f.pa;
+        n++;
+    }
+    return n;
+}
+
+/* [1, 48) and [64, 100) MiB, as the union of the map below. */
+static int outside_union(uint64_t pa)
+{
+    return !((pa >= MIB && pa < 48 * MIB) || (pa >= 64 * MIB && pa < 100 * MIB));
+}
+
+/* A hand-made map need not be sanitised: usable entries out of order, one
+ * overlapping and extending another, one inside another, and two pairs
+ * touching. The zone holds exactly their union, each frame once. */
+static void test_unsorted_overlapping_and_touching_usable_entries_give_their_union(void)
+{
+    memset(&bi, 0, sizeof(bi));
+    add_region(64 * MIB, 32 * MIB, MEM_USABLE);  /* [64, 96) first: out of order */
+    add_region(MIB, 31 * MIB, MEM_USABLE);       /* [1, 32) */
+    add_region(16 * MIB, 24 * MIB, MEM_USABLE);  /* [16, 40): overlaps, reaches further */
+    add_region(4 * MIB, 4 * MIB, MEM_USABLE);    /* [4, 8): inside [1, 32) */
+    add_region(96 * MIB, 4 * MIB, MEM_USABLE);   /* [96, 100): touches [64, 96) */
+    add_region(40 * MIB, 8 * MIB, MEM_USABLE);   /* [40, 48): touches [16, 40) */
+    if (!CHECK_EQ(init_with(100 * MIB / PAGE_SIZE), PMM_OK))
+        return;
+    struct pmm_counters c;
+    pmm_get_counters(PMM_ZONE_GENERAL, &c);
+    CHECK_EQ(c.total, (47 + 36) * MIB / PAGE_SIZE);
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(48 * MIB - PAGE_SIZE)), PMM_FRAME_FREE);
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(48 * MIB)), PMM_FRAME_NOT_USABLE);
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(64 * MIB - PAGE_SIZE)), PMM_FRAME_NOT_USABLE);
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(100 * MIB - PAGE_SIZE)), PMM_FRAME_FREE);
+    uint64_t wrong, n = take_all(PMM_ZONE_GENERAL, outside_union, &wrong);
+    CHECK_EQ(n, c.total);
+    CHECK_EQ(wrong, 0);
+    CHECK_EQ(pmm_verify(PMM_ZONE_GENERAL), PMM_OK);
+}
+
+/* Two usable entries touching inside a frame: neither holds the frame
+ * whole, together they do, so it is usable (as stage2's sanitiser, which
+ * merges before it rounds, would say). One byte apart, it is not. */
+static void test_usable_entries_touching_inside_a_frame_share_it(void)
+{
+    memset(&bi, 0, sizeof(bi));
+    add_region(MIB, 2 * MIB + 0x800, MEM_USABLE);              /* [1M, 3M + 2K) */
+    add_region(3 * MIB + 0x800, MIB - 0x800, MEM_USABLE);      /* [3M + 2K, 4M) */
+    add_region(4 * MIB + 0x801, 2 * MIB - 0x801, MEM_USABLE);  /* a byte's gap at 4M + 2K */
+    add_region(4 * MIB, 0x800, MEM_USABLE);
+    if (!CHECK_EQ(init_with(6 * MIB / PAGE_SIZE), PMM_OK))
+        return;
+    struct pmm_counters c;
+    pmm_get_counters(PMM_ZONE_GENERAL, &c);
+    CHECK_EQ(c.total, 5 * MIB / PAGE_SIZE - 1);
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(3 * MIB)), PMM_FRAME_FREE);
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(4 * MIB)), PMM_FRAME_NOT_USABLE);
+    CHECK_EQ(pmm_verify(PMM_ZONE_GENERAL), PMM_OK);
+}
+
+#define IMAGE_HIGH 0x3000000   /* 48 MiB: inside the messy map's first usable region */
+#define IMAGE_PAGES 8
+
+static int in_high_image(uint64_t pa)
+{
+    return pa >= IMAGE_HIGH && pa < IMAGE_HIGH + IMAGE_PAGES * PAGE_SIZE;
+}
+
+/* The loader's image range (stage1, stage2, its stack) lies below 1 MiB
+ * in pagelab, where nothing is handed out anyway; a loader that put it
+ * higher must still get it kept: never handed out, never taken back by a
+ * free. The frames either side are ordinary. */
+static void test_a_loader_image_range_above_1_mib_is_never_handed_out(void)
+{
+    messy_map();
+    add_range(IMAGE_HIGH, IMAGE_PAGES, LOADER_RANGE_IMAGE);
+    if (!CHECK_EQ(init_with(MESSY_FRAMES), PMM_OK))
+        return;
+    for (uint64_t k = 0; k < IMAGE_PAGES; k++) {
+        CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(IMAGE_HIGH + k * PAGE_SIZE)),
+                 PMM_FRAME_NOT_USABLE);
+        CHECK_EQ(pmm_free(PMM_ZONE_GENERAL, paddr(IMAGE_HIGH + k * PAGE_SIZE)),
+                 PMM_ERR_NOT_USABLE);
+    }
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(IMAGE_HIGH - PAGE_SIZE)), PMM_FRAME_FREE);
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(IMAGE_HIGH + IMAGE_PAGES * PAGE_SIZE)),
+             PMM_FRAME_FREE);
+    uint64_t wrong;
+    take_all(PMM_ZONE_GENERAL, in_high_image, &wrong);
+    CHECK_EQ(wrong, 0);
+}
+
+#define POOL_INSIDE 0x420000   /* 32 frames into the messy map's 64-frame pool */
+#define POOL_INSIDE_PAGES 4
+
+static int pool_frame_wrong(uint64_t pa)
+{
+    return pa < 0x400000 || pa >= 0x440000 ||
+           (pa >= POOL_INSIDE && pa < POOL_INSIDE + POOL_INSIDE_PAGES * PAGE_SIZE);
+}
+
+/* A loader range of another kind inside the table pool (BootInfo there)
+ * is cut out of the pool zone: 64 - 4 frames, 3 of them kept tables. */
+static void test_a_loader_range_inside_the_table_pool_is_not_pool_memory(void)
+{
+    messy_map();
+    add_range(POOL_INSIDE, POOL_INSIDE_PAGES, LOADER_RANGE_BOOT_INFO);
+    if (!CHECK_EQ(init_with(MESSY_FRAMES), PMM_OK))
+        return;
+    struct pmm_counters c;
+    pmm_get_counters(PMM_ZONE_TABLE_POOL, &c);
+    CHECK_EQ(c.total, 64 - POOL_INSIDE_PAGES);
+    CHECK_EQ(c.free, 64 - POOL_INSIDE_PAGES - 3);
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_TABLE_POOL, paddr(POOL_INSIDE)), PMM_FRAME_NOT_USABLE);
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_TABLE_POOL, paddr(POOL_INSIDE - PAGE_SIZE)), PMM_FRAME_FREE);
+    CHECK_EQ(pmm_frame_state(PMM_ZONE_TABLE_POOL,
+                             paddr(POOL_INSIDE + POOL_INSIDE_PAGES * PAGE_SIZE)), PMM_FRAME_FREE);
+    CHECK_EQ(pmm_free(PMM_ZONE_TABLE_POOL, paddr(POOL_INSIDE)), PMM_ERR_NOT_USABLE);
+    uint64_t wrong, n = take_all(PMM_ZONE_TABLE_POOL, pool_frame_wrong, &wrong);
+    CHECK_EQ(n, c.free);
+    CHECK_EQ(wrong, 0);
+    CHECK_EQ(pmm_verify(PMM_ZONE_TABLE_POOL), PMM_OK);
+}
+
+#define GAP_POOL_BASE 0x400000
+#define GAP_POOL_PAGES TABLE_POOL_PAGES
+#define GAP_START 64           /* pool frame where the gap starts: a word boundary */
+
+static uint64_t gap_frames;
+
+static int in_gap_or_outside_pool(uint64_t pa)
+{
+    uint64_t i = (pa - GAP_POOL_BASE) / PAGE_SIZE;
+    return pa < GAP_POOL_BASE || i >= GAP_POOL_PAGES ||
+           (i >= GAP_START && i < GAP_START + gap_frames);
+}
+
+/* A pool zone split by a gap of `*arg` frames (another loader range):
+ * 63 stays inside two bitmap words, 64 covers one word exactly, 128 two.
+ * The words over the gap are left holding stale free bits from an earlier
+ * pmm_init (pmm_init never clears them, as it need not): pmm_verify must
+ * skip them, before, during and after every frame is handed out. */
+static void pool_gap_case(const void *arg)
+{
+    gap_frames = *(const uint64_t *)arg;
+    messy_map();
+    bi.loader_ranges[bi.loader_range_count - 2].pages = GAP_POOL_PAGES;
+    bi.table_pool_pages = GAP_POOL_PAGES;
+    bi.loader_range_count--;                     /* no kept tables inside this pool */
+    if (!CHECK_EQ(init_with(MESSY_FRAMES), PMM_OK))
+        return;
+    uint64_t wrong, n = take_all(PMM_ZONE_TABLE_POOL, in_gap_or_outside_pool, &wrong);
+    for (uint64_t i = 0; i < n; i++)              /* every word of the pool: all ones */
+        pmm_free(PMM_ZONE_TABLE_POOL, paddr(GAP_POOL_BASE + i * PAGE_SIZE));
+    add_range(GAP_POOL_BASE + GAP_START * PAGE_SIZE, gap_frames, LOADER_RANGE_STACK);
+    if (!CHECK_EQ(init_with(MESSY_FRAMES), PMM_OK))
+        return;
+    CHECK_EQ(pmm_verify(PMM_ZONE_TABLE_POOL), PMM_OK);
+    paddr_t f;
+    for (int i = 0; i < 100; i++)                 /* the frontier crosses the gap */
+        pmm_alloc(PMM_ZONE_TABLE_POOL, &f);
+    CHECK_EQ(pmm_verify(PMM_ZONE_TABLE_POOL), PMM_OK);
+    n = 100 + take_all(PMM_ZONE_TABLE_POOL, in_gap_or_outside_pool, &wrong);
+    CHECK_EQ(n, GAP_POOL_PAGES - gap_frames);
+    CHECK_EQ(wrong, 0);
+    CHECK_EQ(pmm_verify(PMM_ZONE_TABLE_POOL), PMM_OK);
+    CHECK_EQ(pmm_free(PMM_ZONE_TABLE_POOL, paddr(GAP_POOL_BASE + GAP_START * PAGE_SIZE)),
+             PMM_ERR_NOT_USABLE);
+    CHECK_EQ(pmm_free(PMM_ZONE_TABLE_POOL,
+                      paddr(GAP_POOL_BASE + (GAP_START + gap_frames) * PAGE_SIZE)), PMM_OK);
+    CHECK_EQ(pmm_verify(PMM_ZONE_TABLE_POOL), PMM_OK);
+}
+
+static const uint64_t gap_63 = 63, gap_64 = 64, gap_128 = 128;
+
+/* The last status has its name; the first value past the list, and one
+ * far past it, are "unknown" (not a read past the table). */
+static void test_pmm_status_name_at_and_past_the_last_status(void)
+{
+    CHECK(strcmp(pmm_status_name(PMM_STATUS_COUNT - 1), "corrupt") == 0, "last: %s",
+          pmm_status_name(PMM_STATUS_COUNT - 1));
+    CHECK(strcmp(pmm_status_name(PMM_STATUS_COUNT), "unknown") == 0, "count: %s",
+          pmm_status_name(PMM_STATUS_COUNT));
+    CHECK(strcmp(pmm_status_name((enum pmm_status)(PMM_STATUS_COUNT + 1)), "unknown") == 0,
+          "count + 1: %s", pmm_status_name((enum pmm_status)(PMM_STATUS_COUNT + 1)));
+    CHECK(strcmp(pmm_status_name((enum pmm_status)-1), "unknown") == 0, "-1: %s",
+          pmm_status_name((enum pmm_status)-1));
+}
+
 static const struct check_test tests[] = {
     CHECK_TEST(test_every_frame_once_and_only_usable_ones),
     CHECK_TEST(test_kept_tables_start_used_and_can_be_released),
@@ -647,6 +846,17 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_exhaustion_then_refill_hands_out_the_same_frames_again),
     CHECK_TEST(test_pool_zone_with_an_unaligned_base),
     CHECK_TEST(test_sparse_512_gib_init_touches_metadata_by_extents_not_by_ram),
+    CHECK_TEST(test_unsorted_overlapping_and_touching_usable_entries_give_their_union),
+    CHECK_TEST(test_usable_entries_touching_inside_a_frame_share_it),
+    CHECK_TEST(test_a_loader_image_range_above_1_mib_is_never_handed_out),
+    CHECK_TEST(test_a_loader_range_inside_the_table_pool_is_not_pool_memory),
+    CHECK_CASE("pmm_verify on a pool split by a 63-frame gap (inside two words)", pool_gap_case,
+               &gap_63),
+    CHECK_CASE("pmm_verify on a pool split by a 64-frame gap (one whole word)", pool_gap_case,
+               &gap_64),
+    CHECK_CASE("pmm_verify on a pool split by a 128-frame gap (two whole words)", pool_gap_case,
+               &gap_128),
+    CHECK_TEST(test_pmm_status_name_at_and_past_the_last_status),
 };
 
 int main(void)

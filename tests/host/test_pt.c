@@ -680,6 +680,25 @@ static void test_range_dump_merges_contiguous_equal_leaves(void)
     CHECK(strcmp(got, want) == 0, "got:\n%s\nwant:\n%s", got, want);
 }
 
+/* The last status and the last operation have their names; the first
+ * value past each list, one far past it and -1 are "unknown" (not a read
+ * past the name table). */
+static void test_status_and_op_names_at_and_past_the_last_value(void)
+{
+    CHECK(strcmp(pt_status_name(PT_STATUS_COUNT - 1), "boot info unusable") == 0, "last: %s",
+          pt_status_name(PT_STATUS_COUNT - 1));
+    CHECK(strcmp(pt_op_name(PT_OP_COUNT - 1), "other") == 0, "last op: %s",
+          pt_op_name(PT_OP_COUNT - 1));
+    const unsigned outside[] = { PT_STATUS_COUNT, PT_STATUS_COUNT + 1, (unsigned)-1 };
+    for (unsigned i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
+        CHECK(strcmp(pt_status_name((enum pt_status)outside[i]), "unknown") == 0,
+              "status %u: %s", outside[i], pt_status_name((enum pt_status)outside[i]));
+    const unsigned ops[] = { PT_OP_COUNT, PT_OP_COUNT + 1, (unsigned)-1 };
+    for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+        CHECK(strcmp(pt_op_name((enum pt_op)ops[i]), "unknown") == 0, "op %u: %s", ops[i],
+              pt_op_name((enum pt_op)ops[i]));
+}
+
 static const struct check_test tests[] = {
     CHECK_TEST(test_translate_tells_unmapped_from_noncanonical),
     CHECK_TEST(test_every_size_and_prot_maps_translates_and_unmaps),
@@ -709,6 +728,7 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_canonical_hole_and_the_last_page),
     CHECK_TEST(test_raw_dump_lists_every_level),
     CHECK_TEST(test_range_dump_merges_contiguous_equal_leaves),
+    CHECK_TEST(test_status_and_op_names_at_and_past_the_last_value),
 };
 
 int main(void)
