@@ -517,6 +517,37 @@ static void test_range_map_out_of_frames_rolls_back_to_the_source(void)
     CHECK_EQ(used_frames(), used);
 }
 
+/*
+ * A failed range map's rollback must leave every count as it was. Found by
+ * reading: with BASE + 1 GiB mapped (the PDPT's count is 1), a range map at
+ * BASE that gets its PD but not its PT unhooked the new PD by writing
+ * PDPT entry 0, which carries the count, and skipped the count update (the
+ * count "had not changed"): the count read 0, the next unmap decremented
+ * it to -1, which spilled into the address bits of PDPT entry 0
+ * (0x07f00003fffffe00) and left the emptied PDPT linked.
+ */
+static void test_range_map_rollback_keeps_the_parent_count_in_entry_0(void)
+{
+    boot();
+    uint64_t used = used_frames();
+    CHECK_EQ(pt_map(vaddr(BASE + GIB), paddr(0x9000), KIB4, 0, NULL), PT_OK);
+    CHECK_EQ(pt_table_used(3, vaddr(BASE)), 1);
+    struct snap before, after;
+    snap_take(&before);
+    struct limited lim = { 1, 0 }; /* the PD; the PT fails */
+    struct pt_frame_source src = { lim_alloc, lim_free, &lim };
+    CHECK_EQ(pt_map_range(vaddr(BASE), paddr(0), KIB4, 0, 0, &src), PT_ERR_NO_FRAMES);
+    CHECK_EQ(lim.allocated, 0);
+    CHECK_EQ(pt_table_used(3, vaddr(BASE)), 1);
+    snap_take(&after);
+    CHECK(snap_equal(&before, &after), "the rollback changed the tables");
+    CHECK_EQ(pt_unmap(vaddr(BASE + GIB), NULL, NULL), PT_OK);
+    CHECK_EQ(pt_table_used(3, vaddr(BASE)), -1); /* the emptied PDPT was freed */
+    CHECK_EQ(pt_table_used(4, vaddr(BASE)), 0);
+    CHECK_EQ(*fake_entry(4, BASE), 0);
+    CHECK_EQ(used_frames(), used);
+}
+
 static void test_range_edit_refuses_to_split_a_huge_page(void)
 {
     boot();
@@ -639,6 +670,7 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_range_uses_huge_pages_where_aligned_and_asked),
     CHECK_TEST(test_range_map_conflict_rolls_back_everything),
     CHECK_TEST(test_range_map_out_of_frames_rolls_back_to_the_source),
+    CHECK_TEST(test_range_map_rollback_keeps_the_parent_count_in_entry_0),
     CHECK_TEST(test_range_edit_refuses_to_split_a_huge_page),
     CHECK_TEST(test_protect_range_writes_only_what_changes),
     CHECK_TEST(test_canonical_hole_and_the_last_page),
