@@ -132,7 +132,8 @@ static void op_map_range(void)
     uint64_t pa = below(1ULL << 16) * MODEL_2M;
     pa += below(2) ? 0 : MODEL_4K * below(4);
     uint32_t prot = read_prot();
-    model_map_range(r, pa, prot, huge ? PT_RANGE_ALLOW_HUGE : PT_RANGE_4K_ONLY);
+    int frames = below(4) == 0 ? (int)below(4) : MODEL_FRAMES_UNLIMITED; /* may fail midway */
+    model_map_range(r, pa, prot, huge ? PT_RANGE_ALLOW_HUGE : PT_RANGE_4K_ONLY, frames);
 }
 
 static void op_protect_range(void)

@@ -107,9 +107,13 @@ enum pt_status model_translate(struct model_pos q, uint64_t offset);
 
 /* pt_map_range of r to pa with prot; opts PT_RANGE_4K_ONLY or
  * PT_RANGE_ALLOW_HUGE (2 MiB leaves where aligned; never 1 GiB, as r is
- * shorter than a region). Default frame source. */
+ * shorter than a region). frames: how many page-table frames it may take
+ * (the range then fails midway with PT_ERR_NO_FRAMES), or
+ * MODEL_FRAMES_UNLIMITED (the kernel's allocator). A failed range map,
+ * whatever the reason, must leave every entry and every table's used-entry
+ * count exactly as before (compared through pt_visit). */
 enum pt_status model_map_range(struct model_span r, uint64_t pa, uint32_t prot,
-                               uint32_t opts);
+                               uint32_t opts, int frames);
 
 /* pt_map_range of the whole 1 GiB region holding q to pa (1 GiB aligned),
  * huge leaves allowed, prot 0: one 1 GiB leaf, or a conflict. */
