@@ -1,7 +1,8 @@
 /*
- * tlb.c - TLB invalidation and CR3 access for the kernel (inline asm).
- * Used by the paging core (kernel/mm/pt.c) and the strategies; the host tests
- * link tests/host/fake_cpu.c instead.
+ * tlb.c - TLB invalidation and CR3 access for the kernel (inline asm): the
+ * mechanism. When each is needed is the TLB rule, kernel/mm/tlb_policy.c.
+ * Used by the paging core and the strategies; the host tests link
+ * tests/host/fake_cpu.c instead.
  */
 #include <stdint.h>
 

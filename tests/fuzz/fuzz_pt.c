@@ -1,6 +1,6 @@
 /*
  * fuzz_pt.c - libFuzzer harness: sequences of paging operations on the
- * real kernel/mm/pt.c (offset strategy over tests/host/fake_cpu.c's simulated
+ * real paging core, kernel/mm/pt_*.c (offset strategy over tests/host/fake_cpu.c's simulated
  * memory) against the reference model, built by tests/fuzz/fuzz.mk with
  * ASan and UBSan.
  *

@@ -2,7 +2,7 @@
  * pt_model.c - the reference model of the paging core (contract in
  * pt_model.h): the hot area's leaves and the entry count of each page
  * table on their paths, a frame source that runs dry on demand, and one
- * function per kernel/mm/pt.c operation that runs it on the fake machine
+ * function per paging-core (pt.h) operation that runs it on the fake machine
  * (tests/host/fake_cpu.c), predicts it from the model and compares.
  * Linked into tests/host/test_pt_model.c (seeded operations) and
  * tests/fuzz/fuzz_pt.c (operations decoded from libFuzzer's bytes).

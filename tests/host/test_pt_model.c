@@ -4,7 +4,7 @@
  * Long seeded sequences of map / unmap / protect / translate (all three
  * sizes, a frame source that runs dry now and then) and their range
  * versions (range maps run out of frames midway too, and a failed one
- * must restore every entry and count) run against kernel/mm/pt.c and
+ * must restore every entry and count) run against the paging core and
  * against the reference model (pt_model.c) of the leaves in a small "hot"
  * part of three clusters of virtual space. The model predicts every
  * status, translation and the exact number of page tables, so frames must
