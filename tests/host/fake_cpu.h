@@ -3,8 +3,9 @@
  *
  * fake_cpu.c implements kernel/mm/tlb.h (counting INVLPG and full flushes,
  * CR3 from a variable) and the console's kprintf/kpanic (stdout, or a
- * capture buffer; abort), and boots the real paging code — pmm.c, pt.c,
- * pt_dump.c and strategy_offset.c — over an arena that plays physical
+ * capture buffer; abort), and boots the real paging code — pmm.c, the
+ * paging core (pt_walk.c, pt_range.c, tlb_policy.c, pt_visit.c), pt_dump.c
+ * and strategy_offset.c — over an arena that plays physical
  * memory: phys_window_base = the arena's address, so the offset strategy
  * needs no test-only branch.
  */
@@ -18,6 +19,10 @@
 #include "pte.h"
 
 #define FAKE_ARENA_SIZE (64ULL << 20) /* 64 MiB of "physical memory" */
+/* The arena (the offset strategy's window, its reserved range) starts at a
+ * 2 MiB boundary, so a level-2 entry can start exactly at the reserved
+ * base, as the loader's window does in the kernel. */
+#define FAKE_ARENA_ALIGN (2ULL << 20)
 
 struct fake_cpu {
     uint64_t invlpgs;
