@@ -44,6 +44,9 @@ typedef uint64_t pte_t;
 #define PTE_ADDR_MASK    0x000FFFFFFFFFF000ULL
 #define PTE_ADDR_MASK_2M 0x000FFFFFFFE00000ULL
 #define PTE_ADDR_MASK_1G 0x000FFFFFC0000000ULL
+/* The widest MAXPHYADDR 4-level paging allows (SDM Vol. 3A 4.1.4): what a
+ * CPU that does not report its width (CPUID 80000008h) is taken to have. */
+#define PTE_PHYS_BITS_MAX 52
 
 /* Named combinations by purpose (NX is added by the builder only when the
  * CPU has it: without EFER.NXE bit 63 is reserved and faults, SDM 4.5.4). */

@@ -88,9 +88,10 @@ enum pmm_status pmm_alloc(enum pmm_zone zone, paddr_t *out);
 /* Gives a frame back. PMM_ERR_MISALIGNED, PMM_ERR_NOT_USABLE (never the
  * zone's) and PMM_ERR_DOUBLE_FREE leave the allocator unchanged. The caller
  * must have removed every translation of the frame first (unhook,
- * invalidate, free: kernel/mm/pt.c). O(log extents); freeing a kept loader
- * table that allocation has not reached yet first writes the metadata up
- * to it (once: the work allocation would do later). */
+ * invalidate, free: the TLB rule, kernel/mm/tlb_policy.c). O(log
+ * extents); freeing a kept loader table that allocation has not reached
+ * yet first writes the metadata up to it (once: the work allocation would
+ * do later). */
 enum pmm_status pmm_free(enum pmm_zone zone, paddr_t frame);
 
 /* After the strategy tore the window down: frees every frame of every

@@ -3,9 +3,12 @@
  * 4-level hierarchy (levels 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT), single
  * pages and ranges, all three page sizes; dumps; operation counters.
  *
- * The core reaches page-table frames only through kernel/mm/strategy.h (one
+ * The core (kernel/mm/pt_walk.c: one path, pt_range.c: ranges,
+ * tlb_policy.c: the TLB rule, pt_visit.c: the whole tree; pt_dump.c on
+ * top) reaches page-table frames only through kernel/mm/strategy.h (one
  * strategy linked per build) and knows nothing else about them. TLB
- * maintenance follows the single rule written at the top of kernel/mm/pt.c.
+ * maintenance follows the single rule written at the top of
+ * kernel/mm/tlb_policy.c.
  * Used by the kernel's boot flow, its tests and benchmarks, and the host
  * tests (with the offset strategy over a simulated physical memory).
  *
@@ -23,7 +26,7 @@
 #include "pte.h"
 
 /* ---- the caller's vocabulary (prot); hardware bits are chosen in one
- * place, pt.c's prot_to_pte ---- */
+ * place, prot_to_pte (pt_internal.h) ---- */
 #define PT_PROT_READ    0u        /* every mapping is readable */
 #define PT_PROT_WRITE   (1u << 0) /* W at the leaf */
 #define PT_PROT_EXEC    (1u << 1) /* no NX at the leaf (NX only if the CPU has it) */
@@ -37,7 +40,7 @@
 #define PT_RANGE_ALLOW_HUGE (1u << 0) /* 2 MiB / 1 GiB leaves where aligned */
 
 /* More invalidations than this in one operation: one full flush instead
- * (the rule at the top of pt.c). */
+ * (the TLB rule, tlb_policy.c). */
 #define PT_FLUSH_THRESHOLD 32
 
 /*
@@ -48,8 +51,15 @@
  * and the dumps hide these bits.
  */
 #define PT_COUNT_LO_SHIFT 52
+#define PT_COUNT_LO_WIDTH 7
 #define PT_COUNT_HI_SHIFT 9
-#define PT_COUNT_MASK     ((0x7FULL << PT_COUNT_LO_SHIFT) | (0x7ULL << PT_COUNT_HI_SHIFT))
+#define PT_COUNT_HI_WIDTH 3
+#define PT_COUNT_LO_ONES  ((1ULL << PT_COUNT_LO_WIDTH) - 1)
+#define PT_COUNT_HI_ONES  ((1ULL << PT_COUNT_HI_WIDTH) - 1)
+#define PT_COUNT_MASK     ((PT_COUNT_LO_ONES << PT_COUNT_LO_SHIFT) | \
+                           (PT_COUNT_HI_ONES << PT_COUNT_HI_SHIFT))
+_Static_assert((1u << (PT_COUNT_LO_WIDTH + PT_COUNT_HI_WIDTH)) > PT_ENTRIES,
+               "a table's count (0..512) fits its field");
 
 enum pt_status {
     PT_OK = 0,
@@ -146,7 +156,7 @@ enum pt_op {
     PT_OP_UNMAP_RANGE,
     PT_OP_PROTECT_RANGE,
     PT_OP_DUMP,
-    PT_OP_OTHER,      /* pt_init, pt_drop_window, pt_table_used */
+    PT_OP_OTHER,      /* pt_init, pt_root_clear, pt_table_used */
     PT_OP_COUNT
 };
 
@@ -243,17 +253,12 @@ enum pt_status pt_unmap_range(vaddr_t va, uint64_t len);
  */
 enum pt_status pt_protect_range(vaddr_t va, uint64_t len, uint32_t prot);
 
-/*
- * For strategy_init: tears the loader's physical window down — clears
- * the window's PML4 entries (from PHYS_WINDOW_PML4_INDEX, one per 512 GiB
- * of bi->phys_window_size) through the strategy, flushes
- * everything (rule 3: up to 512 GiB of translations, global ones
- * included), then gives the window's table frames (loader ranges of kind
- * LOADER_RANGE_WINDOW_TABLES) back to the general zone (rule 4's order).
- * Works before pt_init (pt_init then recounts). PT_ERR_BOOT_INFO if the
- * frames cannot be given back (not listed as usable, or twice).
- */
-enum pt_status pt_drop_window(const struct boot_info *bi);
+/* For pt_drop_window (kernel/mm/phys_window.c): clears the n PML4
+ * entries from index first through the strategy (entry 0 would keep its
+ * count). Counted as PT_OP_OTHER. Does not invalidate and frees nothing:
+ * the caller flushes (rule 3) and owns the tables below. Works before
+ * pt_init. */
+void pt_root_clear(unsigned first, unsigned n);
 
 /* invlpg va, counted in the current operation's stats: for strategies
  * (temporary slot remaps, recursive-window invalidation). */
@@ -263,6 +268,10 @@ void pt_invlpg(vaddr_t va);
  * counted as translate's (translate keeps no current operation: one store
  * less on the hot path). */
 void pt_invlpg_translate(vaddr_t va);
+
+/* tlb_flush_all, counted in the current operation's stats: for
+ * pt_drop_window (rule 3). */
+void pt_flush_all(void);
 
 /* Present entries of the level-`level` table on va's path (1..4), or -1 if
  * the walk does not reach such a table. For tests and assertions. */

@@ -3,7 +3,7 @@
  *
  * Exactly one kernel/mm/strategy_<name>.c is linked (make STRATEGY=<name>);
  * identity and table-offset also link kernel/mm/table_pool.c, their shared part.
- * The core (kernel/mm/pt.c) asks for "the level-L table on the path of va"
+ * The core (kernel/mm/pt_*.c) asks for "the level-L table on the path of va"
  * rather than "the pointer for frame F", so the recursive strategy, which
  * can only name a table by the address it translates, fits the same
  * interface as the pointer-arithmetic ones. Levels: 4 = PML4 ... 1 = PT.
@@ -26,14 +26,14 @@ enum strategy_link_order {
     STRATEGY_ZERO_THEN_LINK = 1,
     /* The frame is reachable only once linked (recursive): link, zero,
      * then the core flushes what garbage may have let the CPU cache
-     * (see the rule at the top of pt.c). */
+     * (see the TLB rule, rule 5, in tlb_policy.c). */
     STRATEGY_LINK_THEN_ZERO,
 };
 
 /*
  * Once, after pmm_init and before pt_init: sets up the strategy's access
  * path and, in every strategy but offset, tears the loader's physical
- * window down (pt_drop_window). PT_ERR_BOOT_INFO if the loader built for
+ * window down (pt_drop_window, phys_window.h). PT_ERR_BOOT_INFO if the loader built for
  * another strategy or left out what this one needs.
  */
 enum pt_status strategy_init(const struct boot_info *bi);

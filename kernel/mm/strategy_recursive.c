@@ -6,8 +6,8 @@
  * mapping of its own.
  *
  * The price: a table is reachable only once it is linked (the core links,
- * zeroes, then flushes: STRATEGY_LINK_THEN_ZERO and rule 5 in pt.c), only
- * the active hierarchy can be reached, and 512 GiB of virtual space go to
+ * zeroes, then flushes: STRATEGY_LINK_THEN_ZERO and rule 5 in
+ * tlb_policy.c), only the active hierarchy can be reached, and 512 GiB of virtual space go to
  * the window. A retired table leaves a 4 KiB translation of its window
  * address in the TLB: it is invalidated before the frame is freed (the
  * x86_64 crate's RecursivePageTable never does). RECURSIVE_INDEX is 510,
@@ -17,6 +17,7 @@
 #include "console.h"
 #include "strategy_recursive.h"
 #include "layout.h"
+#include "phys_window.h"
 #include "pmm.h"
 #include "strategy.h"
 #include "tlb.h"

@@ -8,13 +8,14 @@
  * core holds at most one table per level. A slot keeps its frame until
  * its level needs another: the next walk of the same path finds it mapped and costs neither a
  * write nor an invlpg (Linux's kmap_local discipline, without the unmap).
- * TLB (the rule in pt.c): filling an empty slot needs no flush (rule 1);
+ * TLB (the rule in tlb_policy.c): filling an empty slot needs no flush (rule 1);
  * pointing a used slot at another frame needs an invlpg of the slot
  * (rule 2; SerenityOS #3885 is what skipping it costs); a retired table's
  * slot is cleared and invalidated before the frame is freed (rule 4).
  */
 #include "console.h"
 #include "layout.h"
+#include "phys_window.h"
 #include "pmm.h"
 #include "strategy.h"
 #include "strategy_temporary.h"

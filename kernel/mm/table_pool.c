@@ -3,6 +3,7 @@
 #include "table_pool.h"
 #include "console.h"
 #include "layout.h"
+#include "phys_window.h"
 #include "tlb.h"
 
 static uint64_t pool_start, pool_end; /* physical */

@@ -1,7 +1,8 @@
 /*
- * tlb.c - TLB invalidation, CR3 access and cpu_ptr for the kernel.
- * Used by the paging core (kernel/mm/pt.c) and the strategies; the host tests
- * link tests/host/fake_cpu.c instead.
+ * tlb.c - TLB invalidation, CR3 access and cpu_ptr for the kernel (inline
+ * asm and a cast): the mechanism. When each is needed is the TLB rule,
+ * kernel/mm/tlb_policy.c. Used by the paging core and the strategies; the
+ * host tests link tests/host/fake_cpu.c instead.
  */
 #include <stdint.h>
 

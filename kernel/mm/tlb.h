@@ -6,8 +6,8 @@
  *
  * Kernel: kernel/mm/tlb.c (inline asm). Host tests: tests/host/fake_cpu.c
  * (counts the calls, CR3 from a variable, a software walk with a TLB for
- * cpu_ptr). Policy — when each is needed — lives in the rule at the top of
- * kernel/mm/pt.c, not here.
+ * cpu_ptr). Policy — when each is needed — is the TLB rule in
+ * kernel/mm/tlb_policy.c, not here (that file says why the two stay apart).
  */
 #ifndef KERNEL_TLB_H
 #define KERNEL_TLB_H

@@ -38,11 +38,13 @@ $(FUZZ_DIR)/fuzz_elf: tests/fuzz/fuzz_elf.c stage2/elf.c stage2/elf.h
 # fuzz_pt decodes its operands arithmetically from the input, so tracing
 # comparisons (to steer mutations) buys little and costs 5x in speed. Its
 # reference model, tests/host/pt_model.c, is shared with test_pt_model.
-FUZZ_PT_SRC := kernel/mm/pt.c kernel/mm/pt_dump.c kernel/mm/pmm.c kernel/mm/strategy_offset.c \
-               tests/host/fake_cpu.c tests/host/pt_model.c
-$(FUZZ_DIR)/fuzz_pt: tests/fuzz/fuzz_pt.c $(FUZZ_PT_SRC) kernel/mm/pt.h kernel/mm/pmm.h \
-                     kernel/mm/strategy.h tests/host/fake_cpu.h tests/host/pt_model.h \
-                     include/pte.h
+FUZZ_PT_SRC := kernel/mm/pt_walk.c kernel/mm/pt_range.c kernel/mm/tlb_policy.c \
+               kernel/mm/pt_visit.c kernel/mm/pt_dump.c kernel/mm/phys_window.c \
+               kernel/mm/pmm.c kernel/mm/strategy_offset.c tests/host/fake_cpu.c \
+               tests/host/pt_model.c
+$(FUZZ_DIR)/fuzz_pt: tests/fuzz/fuzz_pt.c $(FUZZ_PT_SRC) kernel/mm/pt.h kernel/mm/pt_internal.h \
+                     kernel/mm/phys_window.h kernel/mm/pmm.h kernel/mm/strategy.h \
+                     tests/host/fake_cpu.h tests/host/pt_model.h include/pte.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fno-sanitize-coverage=trace-cmp -Ikernel -Ikernel/mm -Itests/host \
 	    -DFAKE_STRATEGY=STRATEGY_OFFSET -o $@ tests/fuzz/fuzz_pt.c $(FUZZ_PT_SRC)

@@ -1,6 +1,6 @@
 /*
  * fuzz_pt.c - libFuzzer harness: sequences of paging operations on the
- * real kernel/mm/pt.c (offset strategy over tests/host/fake_cpu.c's simulated
+ * real paging core, kernel/mm/pt_*.c (offset strategy over tests/host/fake_cpu.c's simulated
  * memory) against the reference model, built by tests/fuzz/fuzz.mk with
  * ASan and UBSan.
  *
@@ -132,7 +132,8 @@ static void op_map_range(void)
     uint64_t pa = below(1ULL << 16) * MODEL_2M;
     pa += below(2) ? 0 : MODEL_4K * below(4);
     uint32_t prot = read_prot();
-    model_map_range(r, pa, prot, huge ? PT_RANGE_ALLOW_HUGE : PT_RANGE_4K_ONLY);
+    int frames = below(4) == 0 ? (int)below(4) : MODEL_FRAMES_UNLIMITED; /* may fail midway */
+    model_map_range(r, pa, prot, huge ? PT_RANGE_ALLOW_HUGE : PT_RANGE_4K_ONLY, frames);
 }
 
 static void op_protect_range(void)

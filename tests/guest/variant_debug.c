@@ -55,7 +55,7 @@ static uint64_t tables_freed(void)
 }
 
 /* Map one page where nothing else is, look, unmap it: every table made
- * for it is freed again (rule 4 in pt.c: unhook, invalidate, free). */
+ * for it is freed again (rule 4 in tlb_policy.c: unhook, invalidate, free). */
 static void tour_unmap_frees_tables(void)
 {
     kprintf("debug: map 0x%llx -> 0x%x alone in PML4 slot %llu, then unmap it\n",
@@ -122,7 +122,7 @@ static const char *frame_text(const volatile char *p)
 /*
  * The deliberate mistake: DEMO_VA maps frame A and has been read (so the
  * TLB holds it); its PTE is then pointed at frame B directly, without the
- * INVLPG that pt.c's rule 2 requires. The next read still goes to A.
+ * INVLPG that rule 2 of tlb_policy.c requires. The next read still goes to A.
  */
 static void demo_stale_tlb(void)
 {

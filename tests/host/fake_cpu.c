@@ -287,10 +287,13 @@ static void boot_pml4_from_pmm(void)
 void fake_boot(uint32_t cpu_features)
 {
     if (!arena) {
-        arena = mmap(NULL, FAKE_ARENA_SIZE, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (arena == MAP_FAILED)
+        /* Reserve one alignment more and start at its boundary: the
+         * slack is never touched. */
+        uint8_t *p = mmap(NULL, FAKE_ARENA_SIZE + FAKE_ARENA_ALIGN, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
             die("mmap", "no arena");
+        arena = p + (-(uintptr_t)p & (FAKE_ARENA_ALIGN - 1));
     }
     fake_memory_map(&fake_bi);
     fake_bi.cpu_features = cpu_features;

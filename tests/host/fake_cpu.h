@@ -5,7 +5,8 @@
  * CR3 from a variable, and cpu_ptr: a software walk of the page tables
  * from CR3 through a 16-entry TLB that only invlpg and full flushes empty)
  * and the console's kprintf/kpanic (stdout, or a capture buffer; abort).
- * It boots the real paging code — pmm.c, pt.c, pt_dump.c and one strategy,
+ * It boots the real paging code — pmm.c, the paging core (pt_walk.c,
+ * pt_range.c, tlb_policy.c, pt_visit.c), pt_dump.c, phys_window.c and one strategy,
  * chosen when the test is built (FAKE_STRATEGY, tests/host/paging.mk) —
  * over an arena that plays physical memory, after doing what stage2 does
  * for that strategy:
@@ -29,6 +30,10 @@
 #include "pte.h"
 
 #define FAKE_ARENA_SIZE (64ULL << 20) /* 64 MiB of "physical memory" */
+/* The arena (the offset strategy's window, its reserved range) starts at a
+ * 2 MiB boundary, so a level-2 entry can start exactly at the reserved
+ * base, as the loader's window does in the kernel. */
+#define FAKE_ARENA_ALIGN (2ULL << 20)
 
 struct fake_cpu {
     uint64_t invlpgs;     /* INVLPGs outside the strategy's own range */

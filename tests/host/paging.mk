@@ -3,7 +3,8 @@
 # programs to HOST_TESTS (run from the repo root by `make test`). Defines no
 # test/all/clean targets.
 #
-# The real kernel/mm/pt.c, pt_dump.c, pmm.c and one strategy are compiled
+# The real paging core (kernel/mm/pt_walk.c, pt_range.c, tlb_policy.c,
+# pt_visit.c), pt_dump.c, phys_window.c, pmm.c and one strategy are compiled
 # with the host compiler, sanitizers on, against tests/host/fake_cpu.c: an
 # arena plays physical memory, prepared the way stage2 prepares it for that
 # strategy (fake_cpu.h). The paging tests are built once per strategy in
@@ -17,9 +18,12 @@ PAGING_HOST_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=
 PAGING_TEST_DIR := build/host
 HOST_STRATEGIES := identity table-offset offset temporary
 
-PAGING_CORE_SRC := kernel/mm/pt.c kernel/mm/pt_dump.c kernel/mm/pmm.c tests/host/fake_cpu.c
+PAGING_CORE_SRC := kernel/mm/pt_walk.c kernel/mm/pt_range.c kernel/mm/tlb_policy.c \
+                   kernel/mm/pt_visit.c kernel/mm/pt_dump.c kernel/mm/phys_window.c \
+                   kernel/mm/pmm.c tests/host/fake_cpu.c
 PAGING_DEPS := $(PAGING_CORE_SRC) tests/host/fake_cpu.h tests/host/check.h \
-               kernel/mm/pt.h kernel/mm/pmm.h kernel/mm/strategy.h kernel/mm/tlb.h \
+               kernel/mm/pt.h kernel/mm/pt_internal.h kernel/mm/phys_window.h kernel/mm/pmm.h \
+               kernel/mm/strategy.h kernel/mm/tlb.h \
                kernel/mm/table_pool.h kernel/mm/strategy_temporary.h \
                include/pte.h include/addr.h include/layout.h include/bootinfo.h \
                include/pmm_meta.h common/debug.h

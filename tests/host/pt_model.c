@@ -2,7 +2,7 @@
  * pt_model.c - the reference model of the paging core (contract in
  * pt_model.h): the hot area's leaves and the entry count of each page
  * table on their paths, a frame source that runs dry on demand, and one
- * function per kernel/mm/pt.c operation that runs it on the fake machine
+ * function per paging-core (pt.h) operation that runs it on the fake machine
  * (tests/host/fake_cpu.c), predicts it from the model and compares.
  * Linked into tests/host/test_pt_model.c (seeded operations) and
  * tests/fuzz/fuzz_pt.c (operations decoded from libFuzzer's bytes).
@@ -388,19 +388,58 @@ enum pt_status model_translate(struct model_pos q, uint64_t offset)
 
 enum range_step { RANGE_PREDICT, RANGE_APPLY };
 
-/* Emulates pt_map_range's walk of one region: the status it returns, and
- * with RANGE_APPLY the leaves it leaves behind on success. */
+/* The page-table frames a range map still may take, and the tables it has
+ * made so far (a span stays in one region: one PDPT, one PD, and the PT
+ * of the slot it is in). */
+struct range_budget {
+    int left;             /* or MODEL_FRAMES_UNLIMITED */
+    bool pdpt, pd, pt;
+    size_t pt_slot;       /* the slot whose PT `pt` is */
+};
+
+static bool budget_take(struct range_budget *b, bool missing, bool *made)
+{
+    if (!missing || *made)
+        return true;
+    if (b->left == 0)
+        return false;
+    if (b->left != MODEL_FRAMES_UNLIMITED)
+        b->left--;
+    *made = true;
+    return true;
+}
+
+/* The tables pt_map_range's walk makes, top down, before it writes a leaf
+ * of size at q; false if the frames run out first. */
+static bool budget_tables(struct range_budget *b, struct model_pos q, uint64_t size)
+{
+    if (!budget_take(b, m.in_pdpt[q.c] == 0, &b->pdpt) ||
+        !budget_take(b, m.in_pd[region_ix(q)] == 0, &b->pd))
+        return false;
+    if (size != MODEL_4K)
+        return true;
+    if (b->pt_slot != slot_ix(q))
+        b->pt = false, b->pt_slot = slot_ix(q);
+    return budget_take(b, m.in_pt[slot_ix(q)] == 0, &b->pt);
+}
+
+/* Emulates pt_map_range's walk of one region with `frames` page-table
+ * frames: the status it returns, and with RANGE_APPLY the leaves it leaves
+ * behind on success. */
 static enum pt_status range_map(struct model_span r, uint64_t pa, uint32_t prot, uint32_t opts,
-                                enum range_step step)
+                                int frames, enum range_step step)
 {
     uint64_t left = r.pages, at = pa;
     struct model_pos q = r.q;
+    struct range_budget b = { frames, false, false, false, (size_t)-1 };
     while (left) {
         bool fits = (opts & PT_RANGE_ALLOW_HUGE) && q.p == 0 && at % MODEL_2M == 0 &&
                     left >= MODEL_PAGES;
         if (leaf_at(q, MODEL_2M)->present)
             return fits ? PT_ERR_ALREADY_MAPPED : PT_ERR_HUGE_IN_WAY;
         if (fits && m.in_pt[slot_ix(q)] == 0) {
+            if (!budget_tables(&b, q, MODEL_2M))
+                return PT_ERR_NO_FRAMES;
             if (step == RANGE_APPLY)
                 leaf_add(q, MODEL_2M, at, prot);
             q = pos_add(q, MODEL_PAGES), at += MODEL_2M, left -= MODEL_PAGES;
@@ -408,6 +447,8 @@ static enum pt_status range_map(struct model_span r, uint64_t pa, uint32_t prot,
         }
         if (leaf_at(q, MODEL_4K)->present)
             return PT_ERR_ALREADY_MAPPED;
+        if (!budget_tables(&b, q, MODEL_4K))
+            return PT_ERR_NO_FRAMES;
         if (step == RANGE_APPLY)
             leaf_add(q, MODEL_4K, at, prot);
         q = pos_add(q, 1), at += MODEL_4K, left--;
@@ -415,17 +456,47 @@ static enum pt_status range_map(struct model_span r, uint64_t pa, uint32_t prot,
     return PT_OK;
 }
 
-enum pt_status model_map_range(struct model_span r, uint64_t pa, uint32_t prot, uint32_t opts)
+/* Everything pt_visit sees, the used-entry counts of the tables
+ * included, folded into one number (FNV-1a over the fields). Except the
+ * U bit of a table entry: a failed user range map may leave the U it added
+ * to an existing table entry (pt.h: harmless, the leaves still decide). */
+static void fingerprint_add(const struct pt_visit_entry *x, void *ctx)
 {
-    enum pt_status want = m.g1[region_ix(r.q)].present ? PT_ERR_HUGE_IN_WAY
-                        : range_map(r, pa, prot, opts, RANGE_PREDICT);
+    uint64_t *h = ctx;
+    bool table = x->kind == PT_VISIT_TABLE;
+    const uint64_t fields[] = { x->kind, x->level, x->index, x->va.va,
+                                x->entry & ~(table ? PTE_U : 0), x->phys.pa,
+                                x->prot & ~(table ? PT_PROT_USER : 0), x->used };
+    for (unsigned i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        *h = (*h ^ fields[i]) * 0x100000001B3ULL;
+}
+
+static uint64_t fingerprint(void)
+{
+    uint64_t h = 0xCBF29CE484222325ULL;
+    pt_visit(1, fingerprint_add, &h);
+    return h;
+}
+
+enum pt_status model_map_range(struct model_span r, uint64_t pa, uint32_t prot, uint32_t opts,
+                               int frames)
+{
+    enum pt_status want = m.g1[region_ix(r.q)].present
+                              ? PT_ERR_HUGE_IN_WAY
+                              : range_map(r, pa, prot, opts, frames, RANGE_PREDICT);
+    uint64_t before = want != PT_OK ? fingerprint() : 0;
+    frames_left = frames;
     enum pt_status got = pt_map_range(vaddr(pos_va(r.q)), paddr(pa), r.pages * MODEL_4K, prot,
-                                      opts, NULL);
-    EXPECT(got == want, "map_range 0x%llx +%llu pages huge %d: %s, want %s", U64(pos_va(r.q)),
-           U64(r.pages), (opts & PT_RANGE_ALLOW_HUGE) != 0, pt_status_name(got),
-           pt_status_name(want));
+                                      opts, frames == MODEL_FRAMES_UNLIMITED ? NULL : &limited);
+    EXPECT(got == want, "map_range 0x%llx +%llu pages huge %d frames %d: %s, want %s",
+           U64(pos_va(r.q)), U64(r.pages), (opts & PT_RANGE_ALLOW_HUGE) != 0, frames,
+           pt_status_name(got), pt_status_name(want));
     if (want == PT_OK)
-        range_map(r, pa, prot, opts, RANGE_APPLY);
+        range_map(r, pa, prot, opts, MODEL_FRAMES_UNLIMITED, RANGE_APPLY);
+    else
+        EXPECT(fingerprint() == before, "map_range 0x%llx +%llu pages frames %d failed (%s) "
+               "and did not leave the tables as they were", U64(pos_va(r.q)), U64(r.pages),
+               frames, pt_status_name(got));
     return got;
 }
 
@@ -437,7 +508,7 @@ enum pt_status model_map_region(struct model_pos q, uint64_t pa)
         want = PT_ERR_ALREADY_MAPPED;
     if (want == PT_ERR_ALREADY_MAPPED && m.in_pd[region_ix(q)] && !m.g1[region_ix(q)].present) {
         struct model_span all = { q, (uint64_t)m.cfg.slots * MODEL_PAGES };
-        want = range_map(all, pa, 0, PT_RANGE_ALLOW_HUGE, RANGE_PREDICT);
+        want = range_map(all, pa, 0, PT_RANGE_ALLOW_HUGE, MODEL_FRAMES_UNLIMITED, RANGE_PREDICT);
     }
     enum pt_status got = pt_map_range(vaddr(pos_va(q)), paddr(pa), MODEL_1G, 0,
                                       PT_RANGE_ALLOW_HUGE, NULL);

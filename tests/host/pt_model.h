@@ -2,7 +2,7 @@
  * pt_model.h - the reference model of the paging core, shared by the
  * seeded model test (tests/host/test_pt_model.c) and the libFuzzer harness
  * (tests/fuzz/fuzz_pt.c). Those two only choose operations and operands;
- * everything that runs an operation on the real kernel/mm/pt.c, predicts its
+ * everything that runs an operation on the real paging core, predicts its
  * outcome and compares the two lives in pt_model.c.
  *
  * The model holds the leaves of a small "hot" area of virtual space: a few
@@ -12,7 +12,7 @@
  * and permission, and the exact number of page-table frames in use: a
  * table leaked or freed too early shows.
  *
- * One model per program (file-scope state, like pt.c's). A check that fails
+ * One model per program (file-scope state, like the core's). A check that fails
  * calls the driver's hook once; later checks report nothing (their state
  * may follow from the first failure), and model_failed() says so.
  */
@@ -77,7 +77,7 @@ bool model_failed(void);
 struct model_pos model_align(struct model_pos q, uint64_t size);
 
 /*
- * Each operation below runs the named kernel/mm/pt.c call at q (or over r),
+ * Each operation below runs the named pt.h call at q (or over r),
  * checks the status, results and TLB work against the model's prediction,
  * updates the model when the call succeeded, and returns the status the
  * kernel gave (for the driver's statistics). Positions must lie in the
@@ -107,9 +107,13 @@ enum pt_status model_translate(struct model_pos q, uint64_t offset);
 
 /* pt_map_range of r to pa with prot; opts PT_RANGE_4K_ONLY or
  * PT_RANGE_ALLOW_HUGE (2 MiB leaves where aligned; never 1 GiB, as r is
- * shorter than a region). Default frame source. */
+ * shorter than a region). frames: how many page-table frames it may take
+ * (the range then fails midway with PT_ERR_NO_FRAMES), or
+ * MODEL_FRAMES_UNLIMITED (the kernel's allocator). A failed range map,
+ * whatever the reason, must leave every entry and every table's used-entry
+ * count exactly as before (compared through pt_visit). */
 enum pt_status model_map_range(struct model_span r, uint64_t pa, uint32_t prot,
-                               uint32_t opts);
+                               uint32_t opts, int frames);
 
 /* pt_map_range of the whole 1 GiB region holding q to pa (1 GiB aligned),
  * huge leaves allowed, prot 0: one 1 GiB leaf, or a conflict. */

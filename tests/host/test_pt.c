@@ -1,14 +1,15 @@
 /*
- * test_pt.c - host tests of the paging core (kernel/mm/pt.c, pt_dump.c) with
+ * test_pt.c - host tests of the paging core (kernel/mm/pt_walk.c,
+ * pt_range.c, tlb_policy.c, pt_visit.c), pt_dump.c and phys_window.c with
  * the strategy it is built with (tests/host/paging.mk: identity,
  * table-offset, offset, temporary) over the simulated machine of
- * fake_cpu.c: every
- * operation at every page size and prot, every error path with rollback,
- * table creation and freeing, effective permissions, range operations with
- * exact costs, the TLB rule, and the dumps. Every test holds for every
- * strategy: what the strategy adds is measured, not assumed — its own
- * tables (the loader's, counted at boot), its own invlpgs (temporary's slot
- * remaps, fake_cpu.own_invlpgs) and its reserved range (strategy_reserved).
+ * fake_cpu.c: every operation at every page size and prot, every error path
+ * with rollback, table creation and freeing, effective permissions, range
+ * operations with exact costs, the TLB rule, the dumps, and each limit at,
+ * just below and just above it. Every test holds for every strategy: what
+ * the strategy adds is measured, not assumed — its own tables (the
+ * loader's, counted at boot), its own invlpgs (temporary's slot remaps,
+ * fake_cpu.own_invlpgs) and its reserved range (strategy_reserved).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,9 @@
 #include "check.h"
 #include "fake_cpu.h"
 #include "layout.h"
+#include "phys_window.h"
 #include "pmm.h"
+#include "pmm_meta.h"
 #include "pt.h"
 #include "strategy.h"
 
@@ -528,6 +531,37 @@ static void test_range_map_out_of_frames_rolls_back_to_the_source(void)
     CHECK_EQ(used_frames(), used);
 }
 
+/*
+ * A failed range map's rollback must leave every count as it was. Found by
+ * reading: with BASE + 1 GiB mapped (the PDPT's count is 1), a range map at
+ * BASE that gets its PD but not its PT unhooked the new PD by writing
+ * PDPT entry 0, which carries the count, and skipped the count update (the
+ * count "had not changed"): the count read 0, the next unmap decremented
+ * it to -1, which spilled into the address bits of PDPT entry 0
+ * (0x07f00003fffffe00) and left the emptied PDPT linked.
+ */
+static void test_range_map_rollback_keeps_the_parent_count_in_entry_0(void)
+{
+    boot();
+    uint64_t used = used_frames();
+    CHECK_EQ(pt_map(vaddr(BASE + GIB), paddr(0x9000), KIB4, 0, NULL), PT_OK);
+    CHECK_EQ(pt_table_used(3, vaddr(BASE)), 1);
+    struct snap before, after;
+    snap_take(&before);
+    struct limited lim = { 1, 0 }; /* the PD; the PT fails */
+    struct pt_frame_source src = { lim_alloc, lim_free, &lim };
+    CHECK_EQ(pt_map_range(vaddr(BASE), paddr(0), KIB4, 0, 0, &src), PT_ERR_NO_FRAMES);
+    CHECK_EQ(lim.allocated, 0);
+    CHECK_EQ(pt_table_used(3, vaddr(BASE)), 1);
+    snap_take(&after);
+    CHECK(snap_equal(&before, &after), "the rollback changed the tables");
+    CHECK_EQ(pt_unmap(vaddr(BASE + GIB), NULL, NULL), PT_OK);
+    CHECK_EQ(pt_table_used(3, vaddr(BASE)), -1); /* the emptied PDPT was freed */
+    CHECK_EQ(pt_table_used(4, vaddr(BASE)), 0);
+    CHECK_EQ(*fake_entry(4, BASE), 0);
+    CHECK_EQ(used_frames(), used);
+}
+
 static void test_range_edit_refuses_to_split_a_huge_page(void)
 {
     boot();
@@ -578,6 +612,339 @@ static void test_canonical_hole_and_the_last_page(void)
     CHECK_EQ(pt_unmap_range(vaddr(top), KIB4), PT_OK);
     CHECK_EQ(pt_translate(vaddr(top), &t), PT_ERR_UNMAPPED);
     CHECK_EQ(used_frames(), used);
+}
+
+/* ---- limits: each at, just below and just above ---- */
+
+/* Bit 12 of a 2 MiB or 1 GiB leaf is its PAT bit (SDM Vol. 3A 4.5.4,
+ * tables 4-17 and 4-15), not an address bit: the frame stays aligned. */
+static void test_huge_leaf_with_its_pat_bit_unmaps_and_dumps_with_an_aligned_frame(void)
+{
+    const struct { unsigned level; uint64_t size, va, pa; const char *dump; } cases[] = {
+        { 2, MIB2, BASE, 3 * GIB + MIB2, "2M page 0xc0200000 va 0x0000100000000000" },
+        { 3, GIB, BASE + SLOT, 5 * GIB, "1G page 0x140000000 va 0x0000108000000000" },
+    };
+    for (unsigned c = 0; c < 2; c++) {
+        boot();
+        CHECK_EQ(pt_map(vaddr(cases[c].va), paddr(cases[c].pa), cases[c].size, 0, NULL), PT_OK);
+        *fake_entry(cases[c].level, cases[c].va) |= PTE_PATBIG;
+        struct pt_translation t;
+        CHECK_EQ(pt_translate(vaddr(cases[c].va + 0x1234), &t), PT_OK);
+        CHECK_EQ(pt_tr_frame(&t).pa, cases[c].pa);
+        CHECK_EQ(t.pa.pa, cases[c].pa + 0x1234);
+        fake_capture_start();
+        pt_dump_raw(1);
+        const char *got = fake_capture_end();
+        CHECK(strstr(got, cases[c].dump) != NULL, "case %u: no \"%s\" in:\n%s", c,
+              cases[c].dump, got);
+        paddr_t frame;
+        uint64_t size;
+        CHECK_EQ(pt_unmap(vaddr(cases[c].va), &frame, &size), PT_OK);
+        CHECK_EQ(frame.pa, cases[c].pa);
+        CHECK_EQ(size, cases[c].size);
+    }
+}
+
+/* The offset strategy's range is the window, [base, base + size). */
+static void test_the_reserved_range_is_refused_from_its_first_to_its_last_byte(void)
+{
+    boot();
+    uint64_t rb = fake_bi.phys_window_base, rlast = rb + FAKE_ARENA_SIZE - 1;
+    uint64_t last_page = rlast & ~(KIB4 - 1);
+    CHECK_EQ(pt_unmap(vaddr(rlast), NULL, NULL), PT_ERR_RESERVED_RANGE);
+    CHECK_EQ(pt_protect(vaddr(rlast), KIB4, 0), PT_ERR_RESERVED_RANGE);
+    CHECK_EQ(pt_unmap_range(vaddr(last_page), KIB4), PT_ERR_RESERVED_RANGE);
+    CHECK_EQ(pt_protect_range(vaddr(last_page), KIB4, 0), PT_ERR_RESERVED_RANGE);
+    CHECK_EQ(pt_map(vaddr(last_page), paddr(0), KIB4, 0, NULL), PT_ERR_RESERVED_RANGE);
+    CHECK_EQ(pt_unmap(vaddr(rlast + 1), NULL, NULL), PT_ERR_UNMAPPED);      /* just above */
+    CHECK_EQ(pt_protect(vaddr(rlast + 1), KIB4, 0), PT_ERR_UNMAPPED);
+    CHECK_EQ(pt_unmap(vaddr(rb), NULL, NULL), PT_ERR_RESERVED_RANGE);       /* first byte */
+    CHECK_EQ(pt_unmap_range(vaddr(rb - KIB4), KIB4 + 1), PT_ERR_RESERVED_RANGE);
+    CHECK_EQ(pt_unmap_range(vaddr(rb - KIB4), KIB4), PT_OK);                /* just below */
+    CHECK_EQ(pt_map(vaddr(rb - KIB4), paddr(0), KIB4, 0, NULL), PT_OK);
+    CHECK_EQ(pt_unmap(vaddr(rb - KIB4), NULL, NULL), PT_OK);
+}
+
+static void test_an_address_misaligned_by_one_byte_is_refused(void)
+{
+    boot();
+    for (unsigned s = 0; s < 3; s++) {
+        uint64_t va = BASE + s * SLOT, size = sizes[s];
+        CHECK_EQ(pt_map(vaddr(va + 1), paddr(GIB), size, 0, NULL), PT_ERR_MISALIGNED);
+        CHECK_EQ(pt_map(vaddr(va), paddr(GIB + 1), size, 0, NULL), PT_ERR_MISALIGNED);
+        CHECK_EQ(pt_map(vaddr(va), paddr(GIB), size, 0, NULL), PT_OK);
+        CHECK_EQ(pt_protect(vaddr(va + 1), size, 0), PT_ERR_MISALIGNED);
+        CHECK_EQ(pt_unmap(vaddr(va + 1), NULL, NULL), PT_ERR_MISALIGNED);
+        CHECK_EQ(pt_protect(vaddr(va), size, PT_PROT_WRITE), PT_OK);
+    }
+    uint64_t va = BASE + 3 * SLOT;
+    CHECK_EQ(pt_map_range(vaddr(va + 1), paddr(0), KIB4, 0, 0, NULL), PT_ERR_MISALIGNED);
+    CHECK_EQ(pt_map_range(vaddr(va), paddr(1), KIB4, 0, 0, NULL), PT_ERR_MISALIGNED);
+    CHECK_EQ(pt_map_range(vaddr(va), paddr(0), KIB4 + 1, 0, 0, NULL), PT_ERR_MISALIGNED);
+    CHECK_EQ(pt_map_range(vaddr(va), paddr(0), KIB4 - 1, 0, 0, NULL), PT_ERR_MISALIGNED);
+    CHECK_EQ(pt_unmap_range(vaddr(va + 1), KIB4), PT_ERR_MISALIGNED);
+    CHECK_EQ(pt_unmap_range(vaddr(va), KIB4 + 1), PT_ERR_MISALIGNED);
+    CHECK_EQ(pt_protect_range(vaddr(va + 1), KIB4, 0), PT_ERR_MISALIGNED);
+    CHECK_EQ(pt_protect_range(vaddr(va), KIB4 - 1, 0), PT_ERR_MISALIGNED);
+    CHECK_EQ(pt_map_range(vaddr(va), paddr(0), KIB4, 0, 0, NULL), PT_OK);
+}
+
+/* The fake CPU has 46 physical address bits. */
+static void test_the_last_page_below_the_physical_width_maps_and_the_next_is_refused(void)
+{
+    boot();
+    uint64_t lim = 1ULL << 46;
+    for (unsigned s = 0; s < 3; s++) {
+        uint64_t va = BASE + s * SLOT, size = sizes[s];
+        CHECK_EQ(pt_map(vaddr(va), paddr(lim), size, 0, NULL), PT_ERR_BAD_PHYS);
+        CHECK_EQ(pt_map(vaddr(va), paddr(lim - size), size, 0, NULL), PT_OK);
+        struct pt_translation t;
+        CHECK_EQ(pt_translate(vaddr(va + size - 1), &t), PT_OK);
+        CHECK_EQ(t.pa.pa, lim - 1);
+    }
+    uint64_t va = BASE + 3 * SLOT;
+    CHECK_EQ(pt_map_range(vaddr(va), paddr(lim - KIB4), 2 * KIB4, 0, 0, NULL), PT_ERR_BAD_PHYS);
+    CHECK_EQ(pt_map_range(vaddr(va), paddr(lim - 2 * KIB4), 2 * KIB4, 0, 0, NULL), PT_OK);
+    CHECK_EQ(pt_map_range(vaddr(va + GIB), paddr(-KIB4), KIB4, 0, 0, NULL), PT_ERR_BAD_PHYS);
+}
+
+/* CPUID 80000008h may be missing (0 bits reported): the architectural
+ * maximum, 52, is assumed; so is a reported width above it. */
+static void test_an_unknown_physical_width_means_52_bits(void)
+{
+    const struct { uint32_t reported, used; } cases[] = {
+        { 0, 52 }, { 12, 12 }, { 51, 51 }, { 52, 52 }, { 53, 52 },
+    };
+    for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        boot();
+        fake_bi.phys_addr_bits = cases[c].reported;
+        CHECK_EQ(pt_init(&fake_bi), PT_OK);
+        uint64_t lim = 1ULL << cases[c].used;
+        CHECK(pt_map(vaddr(BASE), paddr(lim), KIB4, 0, NULL) == PT_ERR_BAD_PHYS,
+              "%u bits reported: 0x%llx accepted", cases[c].reported, (unsigned long long)lim);
+        CHECK(pt_map(vaddr(BASE), paddr(lim - KIB4), KIB4, 0, NULL) == PT_OK,
+              "%u bits reported: 0x%llx refused", cases[c].reported,
+              (unsigned long long)(lim - KIB4));
+    }
+}
+
+static void check_op_stats(enum pt_op op, const struct pt_op_stats *want, const char *what)
+{
+    struct pt_op_stats s = op_stats(op);
+    CHECK(memcmp(&s, want, sizeof(s)) == 0,
+          "%s: calls %llu reads %llu writes %llu visits %llu invlpgs %llu flushes %llu "
+          "allocated %llu freed %llu", what, (unsigned long long)s.calls,
+          (unsigned long long)s.pte_reads, (unsigned long long)s.pte_writes,
+          (unsigned long long)s.table_visits, (unsigned long long)s.invlpgs,
+          (unsigned long long)s.full_flushes, (unsigned long long)s.tables_allocated,
+          (unsigned long long)s.tables_freed);
+}
+
+/*
+ * A user map into an empty PML4 slot (index 32): the PML4 entry read; 3
+ * tables made, each 512 zero writes; the link in the PML4 and its count
+ * (2 writes, 1 count read); the links in PDPT[0] and PD[0] and the leaf
+ * in PT[0], each one store with its count (1 write, 1 count read); the 3
+ * reads of widen_user, which finds U on every new link. Into an existing
+ * kernel path: the 4 walk reads, the leaf at PT[1] and its count, then U
+ * added to 3 entries and one INVLPG (rule 2).
+ */
+static void test_a_user_map_counts_exactly_what_it_does(void)
+{
+    boot();
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(0x9000), KIB4, PT_PROT_USER, NULL), PT_OK);
+    struct pt_op_stats fresh = { 1, 1 + 4 + 3, 3 * 512 + 2 + 3, 4, 0, 0, 3, 0 };
+    check_op_stats(PT_OP_MAP, &fresh, "user map making 3 tables");
+    boot();
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(0x9000), KIB4, 0, NULL), PT_OK);
+    pt_stats_reset();
+    CHECK_EQ(pt_map(vaddr(BASE + KIB4), paddr(0xA000), KIB4, PT_PROT_USER, NULL), PT_OK);
+    struct pt_op_stats widen = { 1, 4 + 1 + 3, 2 + 3, 4, 1, 0, 0, 0 };
+    check_op_stats(PT_OP_MAP, &widen, "user map below kernel tables");
+    struct pt_translation t;
+    CHECK_EQ(pt_translate(vaddr(BASE), &t), PT_OK);
+    CHECK_EQ(pt_tr_prot(&t), PT_PROT_READ); /* the kernel page stays supervisor */
+}
+
+/* Links, by hand, a zeroed table under every non-present entry on va's
+ * path down to level 2 (the loader builds tables the core did not), and
+ * puts a 4 KiB leaf at entry 0 of the PT. Returns that PT. */
+static pte_t *hand_path_with_leaf(uint64_t va)
+{
+    pte_t *t = fake_phys(fake_cpu.cr3);
+    for (unsigned l = PT_LEVELS; l >= 2; l--) {
+        pte_t *e = &t[PT_INDEX(va, l)];
+        if (!(*e & PTE_P)) {
+            paddr_t f;
+            CHECK_EQ(pmm_alloc(PMM_ZONE_GENERAL, &f), PMM_OK);
+            memset(fake_phys(f.pa), 0, PAGE_SIZE);
+            *e = f.pa | PTE_TABLE_LINK;
+        }
+        t = fake_phys(*e & PTE_ADDR_MASK);
+    }
+    t[0] = 0x5000 | PTE_P;
+    return t;
+}
+
+struct level2_seen {
+    uint64_t va[4];
+    enum pt_visit_kind kind[4];
+    unsigned leaves[4]; /* 4 KiB leaves seen inside va[i]'s 2 MiB */
+};
+
+static void note_level2(const struct pt_visit_entry *x, void *ctx)
+{
+    struct level2_seen *s = ctx;
+    for (unsigned i = 0; i < 4; i++) {
+        if (x->level == 2 && x->va.va == s->va[i])
+            s->kind[i] = x->kind;
+        if (x->level == 1 && x->va.va - s->va[i] < MIB2)
+            s->leaves[i]++;
+    }
+}
+
+/* The window (the arena, 2 MiB aligned) is the offset strategy's range:
+ * a level-2 entry starting at its base or ending at its last byte covers
+ * only reserved space, the ones just outside do not. */
+static void test_an_entry_starting_at_the_reserved_base_is_reserved_and_not_descended(void)
+{
+    boot();
+    uint64_t rb = fake_bi.phys_window_base, end = rb + FAKE_ARENA_SIZE;
+    struct level2_seen s = { { rb - MIB2, rb, end - MIB2, end }, { 0 }, { 0 } };
+    pte_t *pt[4];
+    for (unsigned i = 0; i < 4; i++)
+        pt[i] = hand_path_with_leaf(s.va[i]);
+    CHECK_EQ(pt_init(&fake_bi), PT_OK);
+    pt_visit(1, note_level2, &s);
+    const enum pt_visit_kind want[4] = { PT_VISIT_TABLE, PT_VISIT_RESERVED, PT_VISIT_RESERVED,
+                                         PT_VISIT_TABLE };
+    for (unsigned i = 0; i < 4; i++) {
+        CHECK(s.kind[i] == want[i], "entry %u: kind %d, want %d", i, s.kind[i], want[i]);
+        CHECK(s.leaves[i] == (want[i] == PT_VISIT_TABLE), "entry %u: %u leaves listed", i,
+              s.leaves[i]);
+        /* pt_init counted the PTs outside only: the others keep no count */
+        CHECK_EQ(pt[i][0], want[i] == PT_VISIT_TABLE ? 0x5000 | PTE_P | (1ULL << 52)
+                                                       : 0x5000 | PTE_P);
+    }
+    fake_capture_start();
+    pt_dump_ranges();
+    const char *got = fake_capture_end();
+    char line[80];
+    snprintf(line, sizeof(line), "0x%016llx-0x%016llx reserved by strategy offset\n",
+             (unsigned long long)rb, (unsigned long long)(rb + MIB2 - 1));
+    CHECK(strstr(got, line) != NULL, "no \"%s\" in:\n%s", line, got);
+}
+
+/* The loader's tables carry no counts; pt_init writes every one, and a PS
+ * entry in the PML4 (reserved, SDM 4.5.4) before a table is reported but
+ * does not stop the count of what follows. */
+static void test_pt_init_recounts_a_populated_hierarchy_past_a_ps_pml4_entry(void)
+{
+    boot();
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(0x9000), KIB4, 0, NULL), PT_OK);
+    CHECK_EQ(pt_map(vaddr(BASE + KIB4), paddr(0xA000), KIB4, 0, NULL), PT_OK);
+    CHECK_EQ(pt_map(vaddr(BASE + GIB), paddr(GIB), MIB2, 0, NULL), PT_OK);
+    CHECK_EQ(pt_map(vaddr(BASE + SLOT), paddr(GIB), GIB, 0, NULL), PT_OK);
+    pte_t *ps = fake_entry(4, BASE - SLOT);
+    *ps = 0x1000 | PTE_P | PTE_PS;
+    const uint64_t tables[] = { BASE, BASE, BASE, BASE + GIB, BASE + SLOT };
+    const unsigned levels[] = { 4, 3, 2, 2, 3 }, counts[] = { 3, 2, 1, 1, 1 };
+    for (unsigned i = 0; i < 5; i++) /* forget every count, as the loader's tables */
+        fake_entry(levels[i], tables[i] & ~(PT_LEVEL_SPAN(levels[i] + 1) - 1))[0] &=
+            ~PT_COUNT_MASK;
+    fake_entry(1, BASE)[0] &= ~PT_COUNT_MASK;
+    CHECK_EQ(pt_init(&fake_bi), PT_ERR_PS_AT_L4);
+    for (unsigned i = 0; i < 5; i++)
+        CHECK(pt_table_used(levels[i], vaddr(tables[i])) == (int)counts[i],
+              "level %u at 0x%llx: %d used, want %u", levels[i],
+              (unsigned long long)tables[i], pt_table_used(levels[i], vaddr(tables[i])),
+              counts[i]);
+    CHECK_EQ(pt_table_used(1, vaddr(BASE)), 2);
+    *ps = 0;
+    CHECK_EQ(pt_init(&fake_bi), PT_OK);
+    CHECK_EQ(pt_table_used(4, vaddr(BASE)), 2);
+    CHECK_EQ(pt_unmap(vaddr(BASE), NULL, NULL), PT_OK);
+    CHECK_EQ(pt_unmap(vaddr(BASE + KIB4), NULL, NULL), PT_OK);
+    CHECK_EQ(pt_table_used(2, vaddr(BASE)), -1); /* the emptied PD went */
+    CHECK_EQ(pt_table_used(3, vaddr(BASE)), 1);
+}
+
+/* A count gone wrong (the loader's tables carry none, a hand edit) stays
+ * inside its field: unmapping below a PDPT whose count reads 0 takes it
+ * to -1, which must not reach entry 0's address bits. */
+static void test_a_count_that_wraps_never_changes_an_address_bit(void)
+{
+    boot();
+    CHECK_EQ(pt_map(vaddr(BASE), paddr(0x9000), KIB4, 0, NULL), PT_OK);
+    CHECK_EQ(pt_map(vaddr(BASE + GIB), paddr(0xA000), KIB4, 0, NULL), PT_OK);
+    pte_t *e0 = fake_entry(3, BASE), link = *e0 & ~PT_COUNT_MASK;
+    *e0 = link; /* count 0 */
+    CHECK_EQ(pt_unmap(vaddr(BASE + GIB), NULL, NULL), PT_OK);
+    CHECK_EQ(*e0 & ~PT_COUNT_MASK, link);
+    CHECK_EQ(pt_table_used(3, vaddr(BASE)), 1023); /* the wrong count, in its field */
+    struct pt_translation t;
+    CHECK_EQ(pt_translate(vaddr(BASE), &t), PT_OK);
+    CHECK_EQ(t.pa.pa, 0x9000);
+}
+
+/* ---- the loader's window (kernel/mm/phys_window.c) ---- */
+
+#define WINDOW_TABLES 0x3000000ULL /* two frames, as stage2's window tables */
+static uint64_t *window_meta;
+
+/* A fresh machine whose frame allocator knows the loader's ranges: the
+ * PML4 (a kept table) and two window tables (usable, starting used), the
+ * window's PML4 entries at PHYS_WINDOW_PML4_INDEX and +1 and a neighbour
+ * on each side, as stage2 leaves them. */
+static void boot_with_window(struct boot_info *bi, uint64_t window_size)
+{
+    boot();
+    *bi = fake_bi;
+    bi->loader_ranges[0] = (struct loader_range){ fake_cpu.cr3, 1, LOADER_RANGE_PAGE_TABLES, 0 };
+    bi->loader_ranges[1] = (struct loader_range){ WINDOW_TABLES, 2, LOADER_RANGE_WINDOW_TABLES, 0 };
+    bi->loader_range_count = 2;
+    bi->phys_window_size = window_size;
+    uint64_t bytes = pmm_meta_bytes(FAKE_ARENA_SIZE / PAGE_SIZE);
+    free(window_meta);
+    window_meta = calloc(1, bytes);
+    CHECK_EQ(pmm_init(bi, window_meta, bytes), PMM_OK);
+    pte_t *pml4 = fake_phys(fake_cpu.cr3);
+    pml4[PHYS_WINDOW_PML4_INDEX - 1] = 0x7000 | PTE_TABLE_LINK;
+    pml4[PHYS_WINDOW_PML4_INDEX] = WINDOW_TABLES | PTE_TABLE_LINK;
+    pml4[PHYS_WINDOW_PML4_INDEX + 1] = (WINDOW_TABLES + KIB4) | PTE_TABLE_LINK;
+    pml4[PHYS_WINDOW_PML4_INDEX + 2] = 0x8000 | PTE_TABLE_LINK;
+}
+
+/* One PML4 slot per 512 GiB of window, rounded up; one full flush (rule
+ * 3) before the window's tables go back to the general zone; a second
+ * drop cannot give them back twice. */
+static void test_drop_window_clears_its_slots_flushes_then_frees_its_tables(void)
+{
+    const struct { uint64_t size; unsigned slots; } cases[] = {
+        { 1, 1 }, { SLOT - KIB4, 1 }, { SLOT, 1 }, { SLOT + 1, 2 }, { 2 * SLOT, 2 },
+    };
+    for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct boot_info bi;
+        boot_with_window(&bi, cases[c].size);
+        pte_t *pml4 = fake_phys(fake_cpu.cr3);
+        pte_t kept = pml4[PHYS_WINDOW_PML4_INDEX + 1];
+        uint64_t used = used_frames(), flushes = fake_cpu.flushes;
+        pt_stats_reset();
+        CHECK_EQ(pt_drop_window(&bi), PT_OK);
+        CHECK(pml4[PHYS_WINDOW_PML4_INDEX] == 0, "case %u: first slot kept", c);
+        CHECK(pml4[PHYS_WINDOW_PML4_INDEX + 1] == (cases[c].slots == 2 ? 0 : kept),
+              "case %u: second slot 0x%llx", c,
+              (unsigned long long)pml4[PHYS_WINDOW_PML4_INDEX + 1]);
+        CHECK_EQ(pml4[PHYS_WINDOW_PML4_INDEX - 1], 0x7000 | PTE_TABLE_LINK);
+        CHECK_EQ(pml4[PHYS_WINDOW_PML4_INDEX + 2], 0x8000 | PTE_TABLE_LINK);
+        CHECK_EQ(fake_cpu.flushes - flushes, 1);
+        CHECK_EQ(op_stats(PT_OP_OTHER).full_flushes, 1);
+        CHECK_EQ(used_frames(), used - 2);
+        CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(WINDOW_TABLES)), PMM_FRAME_FREE);
+        CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(WINDOW_TABLES + KIB4)),
+                 PMM_FRAME_FREE);
+        CHECK_EQ(pt_drop_window(&bi), PT_ERR_BOOT_INFO);
+    }
 }
 
 /* ---- dumps ---- */
@@ -723,9 +1090,20 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_range_uses_huge_pages_where_aligned_and_asked),
     CHECK_TEST(test_range_map_conflict_rolls_back_everything),
     CHECK_TEST(test_range_map_out_of_frames_rolls_back_to_the_source),
+    CHECK_TEST(test_range_map_rollback_keeps_the_parent_count_in_entry_0),
     CHECK_TEST(test_range_edit_refuses_to_split_a_huge_page),
     CHECK_TEST(test_protect_range_writes_only_what_changes),
     CHECK_TEST(test_canonical_hole_and_the_last_page),
+    CHECK_TEST(test_huge_leaf_with_its_pat_bit_unmaps_and_dumps_with_an_aligned_frame),
+    CHECK_TEST(test_the_reserved_range_is_refused_from_its_first_to_its_last_byte),
+    CHECK_TEST(test_an_address_misaligned_by_one_byte_is_refused),
+    CHECK_TEST(test_the_last_page_below_the_physical_width_maps_and_the_next_is_refused),
+    CHECK_TEST(test_an_unknown_physical_width_means_52_bits),
+    CHECK_TEST(test_a_user_map_counts_exactly_what_it_does),
+    CHECK_TEST(test_an_entry_starting_at_the_reserved_base_is_reserved_and_not_descended),
+    CHECK_TEST(test_pt_init_recounts_a_populated_hierarchy_past_a_ps_pml4_entry),
+    CHECK_TEST(test_a_count_that_wraps_never_changes_an_address_bit),
+    CHECK_TEST(test_drop_window_clears_its_slots_flushes_then_frees_its_tables),
     CHECK_TEST(test_raw_dump_lists_every_level),
     CHECK_TEST(test_range_dump_merges_contiguous_equal_leaves),
     CHECK_TEST(test_status_and_op_names_at_and_past_the_last_value),

@@ -3,12 +3,14 @@
  *
  * Long seeded sequences of map / unmap / protect / translate (all three
  * sizes, a frame source that runs dry now and then) and their range
- * versions run against kernel/mm/pt.c and against the reference model
- * (pt_model.c) of the leaves in a small "hot" part of three clusters of
- * virtual space. The model predicts every status, translation and the
- * exact number of page tables, so frames must come back to the allocator
- * exactly when tables empty. This file only draws the operations and
- * their operands. Usage: test_pt_model [seed [ops]] (or PT_MODEL_SEED);
+ * versions (range maps run out of frames midway too, and a failed one
+ * must restore every entry and count) run against the paging core and
+ * against the reference model (pt_model.c) of the leaves in a small "hot"
+ * part of three clusters of virtual space. The model predicts every
+ * status, translation and the exact number of page tables, so frames must
+ * come back to the allocator exactly when tables empty. This file only
+ * draws the operations and their operands. Usage: test_pt_model [seed
+ * [ops]] (or PT_MODEL_SEED);
  * the seed is printed with any failure.
  */
 #include <stdio.h>
@@ -125,7 +127,8 @@ static void op_map_range(void)
     int huge = (int)below(2);
     uint64_t pa = (below(1ULL << 16) * MODEL_2M) + (huge && below(2) ? 0 : MODEL_4K * below(4));
     uint32_t prot = (uint32_t)below(PT_PROT_ALL + 1);
-    count(model_map_range(r, pa, prot, huge ? PT_RANGE_ALLOW_HUGE : PT_RANGE_4K_ONLY));
+    int frames = below(4) == 0 ? (int)below(4) : MODEL_FRAMES_UNLIMITED; /* may fail midway */
+    count(model_map_range(r, pa, prot, huge ? PT_RANGE_ALLOW_HUGE : PT_RANGE_4K_ONLY, frames));
 }
 
 /* A whole region with 1 GiB allowed: one 1 GiB leaf, or a conflict. */

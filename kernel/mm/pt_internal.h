@@ -1,0 +1,343 @@
+/*
+ * pt_internal.h - what the files of the paging core share and nobody else
+ * sees: the configuration pt_init records, the current operation's
+ * counters, the one writer of page-table entries and the count helpers,
+ * the decoding of entries, the walker (struct walk) and the invalidation
+ * batch (struct batch).
+ *
+ * The core is four files, split by what they traverse:
+ *   pt_walk.c     one path: the walker, translate, map/unmap/protect of
+ *                 one page, table creation, the argument checks;
+ *   pt_range.c    a range: each table fetched once, its entries in a loop;
+ *   tlb_policy.c  the TLB rule and the batch that carries it out;
+ *   pt_visit.c    the whole tree: pt_init's recount and pt_visit (the
+ *                 dumps in pt_dump.c are built on it).
+ * Included by those four only; the public contract is pt.h. Levels: 4 =
+ * PML4 ... 1 = PT.
+ */
+#ifndef KERNEL_PT_INTERNAL_H
+#define KERNEL_PT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../common/debug.h"
+#include "pt.h"
+#include "strategy.h"
+
+/* The hardware bits prot decides; pt_protect replaces exactly these. */
+#define PROT_PTE_BITS (PTE_W | PTE_U | PTE_G | PTE_PCD | PTE_PWT | PTE_NX)
+/* Tables deferred for freeing before a forced flush (rule 4). */
+#define BATCH_TABLES 64
+
+/* ---- configuration (pt_init) and counters (pt_walk.c defines them) ---- */
+
+struct pt_config {
+    bool nx;              /* EFER.NXE usable: bit 63 means no-execute */
+    bool page1g;          /* PS in a PDPT entry allowed */
+    uint64_t phys_limit;  /* 1 << MAXPHYADDR */
+    struct pt_region reserved;
+    enum strategy_link_order order;
+};
+
+extern struct pt_config pt_cfg;
+extern struct pt_stats pt_all_stats;
+/* The running operation's counters (op_begin); PT_OP_OTHER between. */
+extern struct pt_op_stats *pt_cur;
+
+static inline void op_begin(enum pt_op op)
+{
+    pt_cur = &pt_all_stats.op[op];
+    pt_cur->calls++;
+}
+
+/* ---- entries: the one writer, the counts ---- */
+
+/* One aligned 64-bit load: what the CPU's walk reads. */
+static inline __attribute__((always_inline)) pte_t entry_load(const pte_t *t, unsigned i)
+{
+    return ((const volatile pte_t *)t)[i];
+}
+
+/* entry_load, counted in the current operation. */
+static inline __attribute__((always_inline)) pte_t pte_get(const pte_t *t, unsigned i)
+{
+    pt_cur->pte_reads++;
+    return entry_load(t, i);
+}
+
+/* The store under every write: one aligned 64-bit store, so the CPU,
+ * which may walk the table at any time, never sees half an entry (SDM
+ * Vol. 3A 9.1.1: an aligned quadword store is atomic). Called by
+ * pte_write, count_set and table_zero only. */
+static inline __attribute__((always_inline)) void entry_store(pte_t *t, unsigned i, pte_t v)
+{
+    ((volatile pte_t *)t)[i] = v;
+}
+
+/* The count's high part: bits LO_WIDTH.. of n, moved to HI_SHIFT.. of the
+ * entry by one shift (one instruction less than down and up again). */
+#define COUNT_HI_OF_N (PT_COUNT_HI_ONES << PT_COUNT_LO_WIDTH)
+#define COUNT_HI_MOVE (PT_COUNT_HI_SHIFT - PT_COUNT_LO_WIDTH)
+_Static_assert(PT_COUNT_HI_SHIFT >= PT_COUNT_LO_WIDTH, "the high part moves up");
+
+/* The count field for n present entries, each part masked to its width:
+ * a wrong n gives a wrong count, never a changed address bit. */
+static inline __attribute__((always_inline)) pte_t count_bits(unsigned n)
+{
+    return ((pte_t)(n & PT_COUNT_LO_ONES) << PT_COUNT_LO_SHIFT) |
+           ((pte_t)(n & COUNT_HI_OF_N) << COUNT_HI_MOVE);
+}
+
+/* The count held in entry 0's value e0. */
+static inline __attribute__((always_inline)) unsigned count_of(pte_t e0)
+{
+    return (unsigned)(((e0 >> PT_COUNT_LO_SHIFT) & PT_COUNT_LO_ONES) |
+                      ((e0 >> COUNT_HI_MOVE) & COUNT_HI_OF_N));
+}
+
+static inline __attribute__((always_inline)) unsigned count_get(const pte_t *t)
+{
+    return count_of(pte_get(t, 0));
+}
+
+/* Stores n as the table's count, entry 0's other bits as they are: for
+ * the loops that handle a table's entries and store its count once (the
+ * range engine, pt_init's recount). */
+static inline __attribute__((always_inline)) void count_set(pte_t *t, unsigned n)
+{
+    pte_t e = pte_get(t, 0) & ~PT_COUNT_MASK;
+    pt_cur->pte_writes++;
+    entry_store(t, 0, e | count_bits(n));
+}
+
+/* What a write does to the table's count of present entries. */
+enum count_change {
+    COUNT_REMOVED = -1, /* a present entry becomes not present */
+    COUNT_KEPT = 0,     /* the caller stores the count itself, or it stays */
+    COUNT_ADDED = 1,    /* a not-present entry becomes present */
+};
+
+/*
+ * THE writer of a page-table entry: every entry the core changes goes
+ * through here (Hafnium's mm_replace_entry has the same role). Stores v in
+ * t[i] and applies `change` to the table's count. In entry 0 the count
+ * bits (PT_COUNT_MASK) are kept (adjusted by change) whatever v holds
+ * there, so no write can lose a table's count and no caller has to put it
+ * back; there the entry and its count are one store. Returns the count
+ * after the write unless change is COUNT_KEPT. Counted; does not
+ * invalidate: the caller follows the TLB rule (tlb_policy.c).
+ */
+static inline __attribute__((always_inline)) unsigned
+pte_write(pte_t *t, unsigned i, pte_t v, enum count_change change)
+{
+    pt_cur->pte_writes++;
+    if (__builtin_expect(i != 0, 1)) {
+        entry_store(t, i, v);
+        if (change == COUNT_KEPT)
+            return 0;
+        pte_t e0 = pte_get(t, 0);
+        unsigned n = count_of(e0) + (unsigned)change;
+        pt_cur->pte_writes++;
+        entry_store(t, 0, (e0 & ~PT_COUNT_MASK) | count_bits(n));
+        return n;
+    }
+    if (change == COUNT_KEPT) { /* a read-modify-write, counted as the write */
+        entry_store(t, 0, (v & ~PT_COUNT_MASK) | (entry_load(t, 0) & PT_COUNT_MASK));
+        return 0;
+    }
+    unsigned n = count_get(t) + (unsigned)change;
+    entry_store(t, 0, (v & ~PT_COUNT_MASK) | count_bits(n));
+    return n;
+}
+
+/* ---- decoding entries ---- */
+
+static inline bool pte_present(pte_t e) { return e & PTE_P; }
+
+/* Level-aware: bit 7 is PS at levels 3 and 2, PAT at level 1 (SDM 4.5.4). */
+static inline bool pte_is_leaf(pte_t e, unsigned level)
+{
+    return level == 1 || ((level == 2 || level == 3) && (e & PTE_PS));
+}
+
+/* Frame or table address of a present entry, decoded for its level. */
+static inline paddr_t pte_addr(pte_t e, unsigned level)
+{
+    if (level == 3 && (e & PTE_PS))
+        return paddr(e & PTE_ADDR_MASK_1G);
+    if (level == 2 && (e & PTE_PS))
+        return paddr(e & PTE_ADDR_MASK_2M);
+    return paddr(e & PTE_ADDR_MASK);
+}
+
+/* Hardware bits of a leaf for prot: the one place the two vocabularies
+ * meet. Without NX, bit 63 is reserved (SDM 4.5.4) and stays clear. */
+static inline pte_t prot_to_pte(uint32_t prot)
+{
+    pte_t e = PTE_P;
+    if (prot & PT_PROT_WRITE)
+        e |= PTE_W;
+    if (prot & PT_PROT_USER)
+        e |= PTE_U;
+    if (prot & PT_PROT_GLOBAL)
+        e |= PTE_G;
+    if (prot & PT_PROT_NOCACHE)
+        e |= PTE_PCD | PTE_PWT;
+    if (!(prot & PT_PROT_EXEC) && pt_cfg.nx)
+        e |= PTE_NX;
+    return e;
+}
+
+static inline pte_t leaf_bits(uint32_t prot, unsigned level)
+{
+    return prot_to_pte(prot) | (level > 1 ? PTE_PS : 0);
+}
+
+/* New leaf value: prot's bits replace PROT_PTE_BITS, the rest (address,
+ * PS, PAT, A, D) stays. */
+static inline pte_t leaf_reprot(pte_t e, pte_t bits)
+{
+    return (e & ~PROT_PTE_BITS) | (bits & PROT_PTE_BITS);
+}
+
+/* Effective permissions, accumulated from level 4 down (SDM 4.6.1:
+ * writable/user need every level, execute-disable from any level). */
+struct perm {
+    bool w, u, nx;
+};
+
+static inline void perm_add(struct perm *p, pte_t e)
+{
+    p->w = p->w && (e & PTE_W);
+    p->u = p->u && (e & PTE_U);
+    p->nx = p->nx || (pt_cfg.nx && (e & PTE_NX));
+}
+
+static inline uint32_t perm_prot(const struct perm *p, pte_t leaf)
+{
+    uint32_t prot = 0;
+    if (p->w)
+        prot |= PT_PROT_WRITE;
+    if (p->u)
+        prot |= PT_PROT_USER;
+    if (!p->nx)
+        prot |= PT_PROT_EXEC;
+    if (leaf & PTE_G)
+        prot |= PT_PROT_GLOBAL;
+    if (leaf & PTE_PCD)
+        prot |= PT_PROT_NOCACHE;
+    return prot;
+}
+
+static inline uint64_t span_of(unsigned level) { return PT_LEVEL_SPAN(level); }
+
+static inline uint64_t align_down(uint64_t x, uint64_t a) { return x & ~(a - 1); }
+
+/* The first address entry i of a level-`level` table at base translates. */
+static inline uint64_t entry_va(uint64_t base, unsigned level, unsigned i)
+{
+    return va_canonicalize(base | ((uint64_t)i << PT_LEVEL_SHIFT(level)));
+}
+
+/* ---- tables (pt_walk.c) ---- */
+
+/* Debug builds: the Bochs tour's stop at the first table the core reaches
+ * (strategy.h's strategy_tour_stop). Out of line, in pt_walk.c, so that the
+ * stop happens once in the kernel, not once per file that walks. */
+void pt_tour_table(unsigned level, vaddr_t va, paddr_t frame, pte_t *t);
+
+static inline pte_t *table_get(unsigned level, vaddr_t va, paddr_t frame)
+{
+    pt_cur->table_visits++;
+    pte_t *t = strategy_table_get(level, va, frame);
+    if (PAGELAB_DEBUG_ON)
+        pt_tour_table(level, va, frame, t);
+    return t;
+}
+
+/* A frame becomes a table of the hierarchy (pt_init, table_create): the
+ * one place strategy_table_get's trust in its frame is earned. Panics if
+ * the strategy cannot reach it. */
+void table_admit(unsigned level, paddr_t frame);
+
+struct batch;
+
+/* Makes a zeroed level-(level - 1) table from src and links it at
+ * parent[index of va] with P|W|link_u, applying `change` to the parent's
+ * count (pte_write); the held child in *child. LINK_THEN_ZERO marks the
+ * batch full (rule 5). PT_ERR_NO_FRAMES if src has none. */
+enum pt_status table_create(pte_t *parent, unsigned level, vaddr_t va, pte_t link_u,
+                            enum count_change change, const struct pt_frame_source *src,
+                            struct batch *b, pte_t **child, paddr_t *frame);
+
+/* ---- argument checks (pt_walk.c) ---- */
+
+/* The level of a leaf of size bytes, or PT_ERR_BAD_SIZE. */
+enum pt_status size_level(uint64_t size, unsigned *level);
+
+/* [va, va + len) canonical, in one half, not wrapping, clear of the
+ * strategy's range. */
+enum pt_status check_range(vaddr_t va, uint64_t len);
+
+/* The first failing check wins, in this order: prot, canonical va,
+ * alignment of va/pa/len, the range, the physical width. */
+enum pt_status check_map_args(vaddr_t va, paddr_t pa, uint64_t len, uint64_t align,
+                              uint32_t prot);
+
+/* ---- the walker (pt_walk.c) ---- */
+
+struct walk {
+    vaddr_t va;
+    unsigned level;                 /* level of `entry` */
+    pte_t entry;                    /* tables[level][index of va] */
+    pte_t *tables[PT_LEVELS + 1];   /* held: levels PT_LEVELS .. level */
+    paddr_t frames[PT_LEVELS + 1];
+};
+
+/*
+ * Walks va's path down to level `stop`. PT_OK: w->entry is the stop-level
+ * entry (present or not, leaf or table). PT_ERR_UNMAPPED: a non-present
+ * entry above stop; PT_ERR_HUGE_IN_WAY: a leaf above stop;
+ * PT_ERR_PS_AT_L4. w->level/entry say where.
+ */
+enum pt_status walk_down(struct walk *w, vaddr_t va, unsigned stop);
+
+static inline pte_t *walk_table(struct walk *w) { return w->tables[w->level]; }
+static inline unsigned walk_index(struct walk *w) { return PT_INDEX(w->va.va, w->level); }
+
+/* ---- the invalidation batch (tlb_policy.c, which states the rule) ---- */
+
+struct deferred_table {
+    paddr_t frame;
+    vaddr_t va;      /* an address the table translated */
+    unsigned level;  /* the table's level */
+};
+
+/* What one operation must invalidate and free, carried out by
+ * batch_finish before the operation returns. */
+struct batch {
+    unsigned n_va;
+    bool full;       /* past the threshold: one full flush */
+    vaddr_t va[PT_FLUSH_THRESHOLD];
+    unsigned n_tables;
+    struct deferred_table tables[BATCH_TABLES];
+    const struct pt_frame_source *src; /* where deferred tables go */
+};
+
+/* An empty batch; deferred tables go back to src (NULL: the strategy's
+ * zone). */
+void batch_init(struct batch *b, const struct pt_frame_source *src);
+
+/* Rule 2: va's translation changed or went away. */
+void batch_add_va(struct batch *b, vaddr_t va);
+
+/* Rule 4: the level-`level` table at frame, translating va, was just
+ * unhooked; it is freed after the invalidation. */
+void batch_defer_table(struct batch *b, paddr_t frame, vaddr_t va, unsigned level);
+
+/* Invalidates what was added (rules 2, 3, 5), then retires and frees the
+ * deferred tables (rule 4). Leaves the batch empty. */
+void batch_finish(struct batch *b);
+
+#endif
