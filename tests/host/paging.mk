@@ -31,7 +31,8 @@ PAGING_DEPS := $(PAGING_CORE_SRC) tests/host/fake_cpu.h tests/host/check.h \
 # host_paging_rules(strategy): that strategy's test programs.
 define host_paging_rules
 $(1)_HOST_DIR := $(PAGING_TEST_DIR)/$(1)
-$(1)_HOST_FLAGS := $(PAGING_HOST_CFLAGS) -DFAKE_STRATEGY=STRATEGY_$(call upper,$(1))
+$(1)_HOST_FLAGS := $(PAGING_HOST_CFLAGS) -DFAKE_STRATEGY=STRATEGY_$(call upper,$(1)) \
+                  -DFAKE_STRATEGY_IS_$(call upper,$(1))
 $(1)_HOST_SRC := $(PAGING_CORE_SRC) $(call strategy_sources,$(1))
 HOST_TESTS += $$($(1)_HOST_DIR)/test_pt $$($(1)_HOST_DIR)/test_pt_model \
               $$($(1)_HOST_DIR)/test_pt_levels
