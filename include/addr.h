@@ -10,6 +10,15 @@
 #define PAGELAB_ADDR_H
 
 #include <stdint.h>
+#include "layout.h"   /* PAGE_SIZE */
+
+/* Rounding to a power-of-two boundary a (a page, 2 MiB, 1 GiB): the one
+ * spelling of the mask idiom. ALIGN_UP wraps to 0 past the top of the
+ * 64-bit space; callers that can get there check before. */
+#define ALIGN_DOWN(x, a)    ((uint64_t)(x) & ~((uint64_t)(a) - 1))
+#define ALIGN_UP(x, a)      ALIGN_DOWN((uint64_t)(x) + (uint64_t)(a) - 1, (a))
+#define PAGE_ROUND_DOWN(x)  ALIGN_DOWN((x), PAGE_SIZE)
+#define PAGE_ROUND_UP(x)    ALIGN_UP((x), PAGE_SIZE)
 
 typedef struct { uint64_t pa; } paddr_t;
 typedef struct { uint64_t va; } vaddr_t;

@@ -120,11 +120,6 @@ void experiments_run(const struct boot_info *bi)
     pt_dump_ranges();
 }
 
-static const char *size_name(uint64_t size)
-{
-    return size == PAGE_SIZE_1G ? "1G" : size == PAGE_SIZE_2M ? "2M" : "4K";
-}
-
 static void final_line(const char *what, uint64_t va)
 {
     struct pt_translation t;
@@ -136,7 +131,7 @@ static void final_line(const char *what, uint64_t va)
     }
     uint32_t prot = pt_tr_prot(&t);
     kprintf("0x%016llx -> 0x%016llx %s %c%c%c %s\n", (unsigned long long)va,
-            (unsigned long long)t.pa.pa, size_name(pt_tr_page_size(&t)), 'r',
+            (unsigned long long)t.pa.pa, pt_size_name(pt_tr_page_size(&t)), 'r',
             prot & PT_PROT_WRITE ? 'w' : '-', prot & PT_PROT_EXEC ? 'x' : '-', what);
 }
 

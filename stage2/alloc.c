@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "panic.h"
 #include "lib.h"
+#include "../include/addr.h"
 #include "../include/layout.h"
 
 static struct boot_info *info;
@@ -47,11 +48,6 @@ static const char *kind_name(enum loader_range_kind kind)
     return (unsigned)kind < sizeof(names) / sizeof(names[0]) && names[kind] ? names[kind] : "?";
 }
 
-static uint64_t align_up(uint64_t x, uint64_t align)
-{
-    return (x + align - 1) & ~(align - 1);
-}
-
 /* The end of the first recorded range that meets [start, end), or 0 when
  * none does. Everything the loader uses is recorded (its image, BootInfo,
  * the kernel's segments, earlier allocations), so a free candidate is one
@@ -80,13 +76,13 @@ static uint64_t alloc_fit(uint64_t bytes, uint64_t align)
             continue;
         if (end > STAGE2_REACH)
             end = STAGE2_REACH;
-        uint64_t start = align_up(m->base > LOADER_ALLOC_FLOOR ? m->base : LOADER_ALLOC_FLOOR,
+        uint64_t start = ALIGN_UP(m->base > LOADER_ALLOC_FLOOR ? m->base : LOADER_ALLOC_FLOOR,
                                   align);
         while (start < end && bytes <= end - start) {
             skip = alloc_conflict(start, start + bytes);
             if (!skip)
                 return start;
-            start = align_up(skip, align);
+            start = ALIGN_UP(skip, align);
         }
     }
     return 0;

@@ -20,6 +20,7 @@
 #include "fat.h"
 #include "elf.h"
 #include "lib.h"
+#include "../include/addr.h"
 #include "../include/layout.h"
 #include "../include/pte.h"
 
@@ -88,8 +89,7 @@ struct named_range {
  * (elf_collect_segments checked that it does not wrap). */
 static struct named_range segment_pages(uint64_t addr, const struct elf_segment *s)
 {
-    return (struct named_range){ 0, addr & ~(uint64_t)(PAGE_SIZE - 1),
-                                 (addr + s->memsz + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1) };
+    return (struct named_range){ 0, PAGE_ROUND_DOWN(addr), PAGE_ROUND_UP(addr + s->memsz) };
 }
 
 /* Physical memory below LOW_MEMORY_END: what a segment there would

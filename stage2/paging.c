@@ -26,6 +26,7 @@
 #include "panic.h"
 #include "e820.h"
 #include "lib.h"
+#include "../include/addr.h"
 #include "../include/layout.h"
 #include "../include/pte.h"
 #include "../include/pmm_meta.h"
@@ -140,9 +141,9 @@ static void plan_kernel(void)
 {
     for (uint32_t i = 0; i < kernel_segment_count; i++) {
         const struct elf_segment *s = &kernel_segments[i];
-        uint64_t va = s->vaddr & ~(uint64_t)(PAGE_SIZE - 1);
-        uint64_t pa = s->paddr & ~(uint64_t)(PAGE_SIZE - 1);
-        uint64_t size = ((s->vaddr + s->memsz + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1)) - va;
+        uint64_t va = PAGE_ROUND_DOWN(s->vaddr);
+        uint64_t pa = PAGE_ROUND_DOWN(s->paddr);
+        uint64_t size = PAGE_ROUND_UP(s->vaddr + s->memsz) - va;
         pte_t flags = (s->flags & PF_X) ? PTE_KERNEL_CODE :
                       (s->flags & PF_W) ? PTE_KERNEL_DATA : PTE_KERNEL_RO;
         add_map("kernel segment", va, pa, size, 1, flags);

@@ -318,6 +318,9 @@ void pt_dump_ranges(void);
 void pt_stats_get(struct pt_stats *out);
 void pt_stats_reset(void);
 const char *pt_status_name(enum pt_status status);
+/* "4K", "2M" or "1G": a page size as the dumps and the final-translation
+ * lines print it (anything but 2 MiB and 1 GiB reads "4K"). */
+const char *pt_size_name(uint64_t size);
 const char *pt_op_name(enum pt_op op);
 
 #endif

@@ -33,9 +33,9 @@ static const char *entry_flags(pte_t e, unsigned level, char *buf)
     return buf;
 }
 
-static const char *size_name(uint64_t span)
+const char *pt_size_name(uint64_t size)
 {
-    return span == PAGE_SIZE ? "4K" : span == PAGE_SIZE_2M ? "2M" : "1G";
+    return size == PAGE_SIZE_1G ? "1G" : size == PAGE_SIZE_2M ? "2M" : "4K";
 }
 
 static void raw_line(const struct pt_visit_entry *x, void *ctx)
@@ -48,7 +48,7 @@ static void raw_line(const struct pt_visit_entry *x, void *ctx)
     if (x->kind == PT_VISIT_TABLE)
         kprintf("table 0x%lx (%u used)", x->phys.pa, x->used);
     else if (x->kind == PT_VISIT_LEAF)
-        kprintf("%s page 0x%lx", size_name(x->span), x->phys.pa);
+        kprintf("%s page 0x%lx", pt_size_name(x->span), x->phys.pa);
     else if (x->kind == PT_VISIT_RESERVED)
         kprintf("%s's own range", strategy_name());     /* the table is in the entry */
     else if (x->kind == PT_VISIT_BAD)

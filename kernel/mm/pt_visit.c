@@ -54,8 +54,8 @@ static enum pt_status recount(unsigned level, pte_t *t, uint64_t base)
 enum pt_status pt_init(const struct boot_info *bi)
 {
     op_begin(PT_OP_OTHER);
-    pt_cfg.nx = bi->cpu_features & (1u << CPU_NX);
-    pt_cfg.page1g = bi->cpu_features & (1u << CPU_PAGE1GB);
+    pt_cfg.nx = BOOT_CPU_HAS(bi, CPU_NX);
+    pt_cfg.page1g = BOOT_CPU_HAS(bi, CPU_PAGE1GB);
     unsigned bits = bi->phys_addr_bits; /* 0: not reported */
     if (bits == 0 || bits > PTE_PHYS_BITS_MAX)
         bits = PTE_PHYS_BITS_MAX;

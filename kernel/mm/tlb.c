@@ -6,6 +6,7 @@
  */
 #include <stdint.h>
 
+#include "cpu.h"
 #include "pte.h"
 #include "tlb.h"
 #include "x86.h"
@@ -15,18 +16,6 @@ void tlb_invlpg(vaddr_t va)
     /* "memory": the PTE store before must reach memory first (the compiler
      * may not sink it past the invalidation). */
     __asm__ volatile("invlpg (%0)" : : "r"(va.va) : "memory");
-}
-
-static uint64_t read_cr4(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
-    return v;
-}
-
-static void write_cr4(uint64_t v)
-{
-    __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
 }
 
 /*
