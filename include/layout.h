@@ -28,7 +28,15 @@
  *
  *   0x0000000000000000  page 0: never mapped (catches NULL)
  *   0x0000000000001000  identity map of low memory up to IDENTITY_MAP_SIZE
- *   0x0000180000000000  test kernels only: the permission test's page (PML4 slot 48)
+ *   0x00000DEADBEAF000  the blog experiment's page, mapped onto the VGA frame (slot 27)
+ *   0x0000100000000000  test kernels: the in-guest suite's mappings   (PML4 slot 32)
+ *   0x0000180000000000  test kernels: the permission test's page      (slot 48)
+ *   0x0000200000000000  test kernels: the oracle addresses            (slot 64)
+ *   0x0000300000000000  bench kernel: the measured mappings           (slot 96)
+ *   0x0000380000000000  bench kernel: a second, distant path          (slot 112)
+ *   0x0000400000000000  debug kernel: the Bochs tour's mappings       (slot 128)
+ *   0x0000440000000000  debug kernel: the tour's 1 GiB page           (slot 136)
+ *   0x0000800000000000  ... the non-canonical hole ...
  *   0xFFFF800000000000  physical-memory window (PML4 slot 256)
  *   0xFFFFC00000000000  table-offset region (PML4 slot 384, strategy table-offset)
  *   0xFFFFFF0000000000  recursive slot (PML4 slot 510, strategy recursive)
@@ -60,9 +68,11 @@
 #define STAGE2_STACK_TOP        0x70000
 #define BOUNCE_ADDR             0x70000
 #define BOUNCE_SIZE             0x10000
-/* Firmware and stage2 memory end here (IVT, BDA, stage1, stage2, EBDA, VGA,
- * ROMs): no kernel segment starts below it, and the kernel's frame
- * allocator never hands out a frame below it. */
+/* 1 MiB, the end of what real mode addresses: firmware and stage2 memory
+ * end here (IVT, BDA, stage1, stage2, EBDA, VGA, ROMs), and "extended
+ * memory" (INT 15h AX=E801h and AH=88h count it) starts here. No kernel
+ * segment starts below it, and the kernel's frame allocator never hands out
+ * a frame below it. */
 #define LOW_MEMORY_END          0x100000
 /* stage2 runs with paging off and flat 32-bit segments, so a pointer is a
  * physical address below 4 GiB: it can write kernel segments and its own
@@ -99,10 +109,21 @@
 #define TEMP_SLOTS_BASE         0xFFFFFFFFA0000000
 #define TEMP_SLOT_COUNT         512
 #define PMM_BITMAP_BASE         0xFFFFFFFFB0000000
-/* The test kernels' permission test (tests/guest/access.c) maps its one
- * page in PML4 slot 48, where nothing else is, so the tables under it are
- * its own and are freed again when it ends. */
-#define ACCESS_TEST_BASE        0x0000180000000000
+/* ---- lower-half scratch: where the experiments and test kernels map ----
+ * Each test kernel's mappings get PML4 slots of their own that nothing
+ * else uses, so the tables under them are theirs and are freed again (the
+ * suites check the table count before and after). include/layout_check.h
+ * asserts they are distinct slots of the lower half, above the identity map. */
+/* The blog_os experiment: 0xdeadbeaf000 mapped onto the VGA frame. */
+#define EXPERIMENT_PAGE         0xDEADBEAF000
+#define SELFTEST_BASE           0x0000100000000000  /* slot 32: tests/guest/variant_selftest.c */
+/* The permission test (tests/guest/access.c) maps its one page here. */
+#define ACCESS_TEST_BASE        0x0000180000000000  /* slot 48 */
+#define ORACLE_BASE             0x0000200000000000  /* slot 64: oracle addresses (selftest) */
+#define BENCH_BASE              0x0000300000000000  /* slot 96: tests/guest/variant_bench.c */
+#define BENCH_FAR_BASE          0x0000380000000000  /* slot 112: the bench's distant path */
+#define TOUR_BASE               0x0000400000000000  /* slot 128: tests/guest/variant_debug.c */
+#define TOUR_HUGE_BASE          0x0000440000000000  /* slot 136: the tour's 1 GiB page */
 /* Frames reserved for page tables in the identity and table-offset
  * strategies (the only frames the kernel can reach as tables there). */
 #define TABLE_POOL_PAGES        1024

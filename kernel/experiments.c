@@ -14,7 +14,7 @@
 #include "kmain.h"
 
 #define VGA_FRAME        VGA_TEXT_ADDR
-#define DEADBEAF_PAGE    0xDEADBEAF000ULL
+#define DEADBEAF_PAGE    ((unsigned long long)EXPERIMENT_PAGE)
 #define NEW_OFFSET_WORDS 400                     /* blog_os writes at page_ptr.offset(400) */
 #define NEW_IN_VGA       0xF021F077F065F04EULL   /* "New!" white on red */
 #define SURELY_UNMAPPED  0x0000555500000000ULL   /* nothing is ever mapped in this PML4 slot */

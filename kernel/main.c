@@ -20,6 +20,7 @@
 #include "../common/debug.h"
 #include "../common/io.h"
 #include "kmain.h"
+#include "layout_check.h"   /* the layout holds, or no kernel */
 
 
 static void paging_setup(const struct boot_info *bi)

@@ -21,6 +21,7 @@
 #include "../include/layout.h"
 #include "../include/pte.h"
 #include "../include/x86.h"
+#include "../include/layout_check.h"  /* the layout holds, or no stage2 */
 
 #define LOADER_IMAGE_START (STAGE1_ADDR & ~(PAGE_SIZE - 1))
 #define LOADER_IMAGE_END   (BOUNCE_ADDR + BOUNCE_SIZE)

@@ -14,6 +14,7 @@
 #include "bios.h"
 #include "e820.h"
 #include "lib.h"
+#include "../include/layout.h"
 
 #define E820_FUNCTION     0xE820
 #define E820_SIGNATURE    0x534D4150      /* 'SMAP' */
@@ -23,7 +24,6 @@
 #define E801_FUNCTION     0xE801
 #define BIOS_EXT_MEM_88   0x8800
 #define BIOS_LOW_MEM_INT  0x12            /* INT 12h: KiB of conventional memory */
-#define ONE_MIB           0x100000ULL
 #define SIXTEEN_MIB       0x1000000ULL
 
 static struct mem_region e820_entry;     /* in .bss, below 1 MiB: the BIOS writes it */
@@ -82,7 +82,7 @@ static int e801_query(struct boot_info *bi)
     uint32_t kib_1_16 = (r.ecx & 0xFFFF) ? (r.ecx & 0xFFFF) : (r.eax & 0xFFFF);
     uint32_t blk_16 = (r.edx & 0xFFFF) ? (r.edx & 0xFFFF) : (r.ebx & 0xFFFF);
     raw_add(bi, 0, low_memory_bytes(), MEM_USABLE, 1);
-    raw_add(bi, ONE_MIB, (uint64_t)kib_1_16 * 1024, MEM_USABLE, 1);
+    raw_add(bi, LOW_MEMORY_END, (uint64_t)kib_1_16 * 1024, MEM_USABLE, 1);
     if (blk_16)
         raw_add(bi, SIXTEEN_MIB, (uint64_t)blk_16 * 65536, MEM_USABLE, 1);
     return 1;
@@ -94,7 +94,7 @@ static int e88_query(struct boot_info *bi)
     if (bios_call(0x15, &r))
         return 0;
     raw_add(bi, 0, low_memory_bytes(), MEM_USABLE, 1);
-    raw_add(bi, ONE_MIB, (uint64_t)(r.eax & 0xFFFF) * 1024, MEM_USABLE, 1);
+    raw_add(bi, LOW_MEMORY_END, (uint64_t)(r.eax & 0xFFFF) * 1024, MEM_USABLE, 1);
     return 1;
 }
 

@@ -31,7 +31,7 @@
 #include "../include/pte.h"
 #include "../include/pmm_meta.h"
 
-#define PML4_SPAN   (1ULL << 39)
+#define PML4_SPAN   PT_LEVEL_SPAN(4)
 
 /* The window maps 0 .. max_phys (at least PHYS_WINDOW_MIN_SIZE), and
  * max_phys never exceeds PMM_MAX_PHYS (ram_limit), so it always fits the

@@ -52,7 +52,7 @@
 #include "pmm_meta.h"
 
 #define FRAME_SHIFT 12
-#define LOW_MEMORY_END_FRAME (0x100000 >> FRAME_SHIFT) /* 1 MiB */
+#define LOW_MEMORY_END_FRAME (LOW_MEMORY_END >> FRAME_SHIFT)
 #define TOP (PMM_LEVELS - 1)
 /* Each exclusion splits at most one extent in two. */
 #define PMM_MAX_EXTENTS (2 * BOOT_INFO_MAX_REGIONS + BOOT_INFO_MAX_LOADER_RANGES + 4)

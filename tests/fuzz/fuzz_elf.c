@@ -21,7 +21,6 @@
 #define HEADER_READ 64
 #define MAX_PHDRS 64          /* stage2/load.c */
 #define MAX_SEGMENTS 16
-#define ONE_MIB 0x100000ULL
 #define PAGE ((uint64_t)PAGE_SIZE)
 
 typedef unsigned __int128 u128;
@@ -63,7 +62,7 @@ static void check_segment(const struct elf_segment *s, uint64_t file_size)
     if (!canonical(page_start(s->vaddr)) || !canonical(page_end(s->vaddr, s->memsz) - 1) ||
         (page_start(s->vaddr) >> 47) != ((page_end(s->vaddr, s->memsz) - 1) >> 47))
         fail("virtual pages not canonical");
-    if (page_start(s->paddr) < ONE_MIB)
+    if (page_start(s->paddr) < LOW_MEMORY_END)
         fail("segment on loader memory");
 }
 
@@ -92,7 +91,7 @@ static void check_accepted(const struct elf_segment *segs, uint32_t n, uint64_t 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const struct elf_range loader[] = { { 0, ONE_MIB } };
+    static const struct elf_range loader[] = { { 0, LOW_MEMORY_END } };
     struct elf_segment segs[MAX_SEGMENTS];
     uint64_t phoff, entry;
     uint32_t phnum, n;

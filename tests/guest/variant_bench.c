@@ -26,8 +26,10 @@
 #include "strategy.h"
 #include "kmain.h"
 
-#define BENCH_BASE    0x0000300000000000ULL   /* PML4 slot 96: empty at boot */
-#define FAR_BASE      0x0000380000000000ULL   /* slot 112: a second, distant path */
+/* include/layout.h's slots, as the 64-bit numbers printf's %llx expects
+ * (layout.h carries no suffixes: NASM and the linker scripts read it too) */
+#define BENCH_VA      ((unsigned long long)BENCH_BASE)
+#define FAR_BASE      ((unsigned long long)BENCH_FAR_BASE)
 #define ITERATIONS    201
 #define RANGE_BYTES   0x40000000ULL            /* 1 GiB */
 
@@ -100,7 +102,7 @@ static void bench_translate_alternating(void)
     pt_map(vaddr(FAR_BASE), paddr(KERNEL_PHYS_BASE), PAGE_SIZE, PT_PROT_READ, 0);
     pt_stats_get(&a);
     for (unsigned i = 0; i < ITERATIONS; i++)
-        samples[i] = measure_call(FN(pt_translate), VA(i & 1 ? FAR_BASE : BENCH_BASE), PTR(&t),
+        samples[i] = measure_call(FN(pt_translate), VA(i & 1 ? FAR_BASE : BENCH_VA), PTR(&t),
                                   0, 0, 0);
     pt_stats_get(&b);
     emit("translate_alternating_insns", measure_median(samples, ITERATIONS), "tsc");
@@ -114,10 +116,10 @@ static void bench_map_unmap(void)
 {
     static uint64_t map_s[ITERATIONS], prot_s[ITERATIONS], unmap_s[ITERATIONS];
     struct pt_stats a, b;
-    pt_map(vaddr(BENCH_BASE), paddr(KERNEL_PHYS_BASE), PAGE_SIZE, PT_PROT_READ, 0);
+    pt_map(vaddr(BENCH_VA), paddr(KERNEL_PHYS_BASE), PAGE_SIZE, PT_PROT_READ, 0);
     pt_stats_get(&a);
     for (unsigned i = 0; i < ITERATIONS; i++) {
-        uint64_t va = BENCH_BASE + PAGE_SIZE * (1 + i % 511);
+        uint64_t va = BENCH_VA + PAGE_SIZE * (1 + i % 511);
         map_s[i] = measure_call(FN(pt_map), va, KERNEL_PHYS_BASE, PAGE_SIZE, PT_PROT_WRITE, 0);
         prot_s[i] = measure_call(FN(pt_protect), va, PAGE_SIZE, PT_PROT_READ, 0, 0);
         unmap_s[i] = measure_call(FN(pt_unmap), va, 0, 0, 0, 0);
@@ -129,15 +131,15 @@ static void bench_map_unmap(void)
     emit_traffic("map_4k", PT_OP_MAP, &a, &b);
     emit_traffic("protect_4k", PT_OP_PROTECT, &a, &b);
     emit_traffic("unmap_4k", PT_OP_UNMAP, &a, &b);
-    bench_translate("translate_insns", BENCH_BASE + 0x123);
+    bench_translate("translate_insns", BENCH_VA + 0x123);
     bench_translate_alternating();
-    pt_unmap(vaddr(BENCH_BASE), 0, 0);
+    pt_unmap(vaddr(BENCH_VA), 0, 0);
 
     pt_stats_get(&a);
     for (unsigned i = 0; i < ITERATIONS; i++) {
-        map_s[i] = measure_call(FN(pt_map), BENCH_BASE, KERNEL_PHYS_BASE, PAGE_SIZE,
+        map_s[i] = measure_call(FN(pt_map), BENCH_VA, KERNEL_PHYS_BASE, PAGE_SIZE,
                                 PT_PROT_READ, 0);
-        unmap_s[i] = measure_call(FN(pt_unmap), BENCH_BASE, 0, 0, 0, 0);
+        unmap_s[i] = measure_call(FN(pt_unmap), BENCH_VA, 0, 0, 0, 0);
     }
     pt_stats_get(&b);
     emit("map_4k_new_tables_insns", measure_median(map_s, ITERATIONS), "tsc");
@@ -148,12 +150,12 @@ static void bench_map_unmap(void)
 
 static void bench_huge_translate(void)
 {
-    pt_map(vaddr(BENCH_BASE), paddr(KERNEL_PHYS_BASE), PAGE_SIZE_2M, PT_PROT_READ, 0);
-    bench_translate("translate_2m_insns", BENCH_BASE + 0x12345);
-    pt_unmap(vaddr(BENCH_BASE), 0, 0);
-    if (pt_map(vaddr(BENCH_BASE), paddr(0), PAGE_SIZE_1G, PT_PROT_READ, 0) == PT_OK) {
-        bench_translate("translate_1g_insns", BENCH_BASE + 0x1234567);
-        pt_unmap(vaddr(BENCH_BASE), 0, 0);
+    pt_map(vaddr(BENCH_VA), paddr(KERNEL_PHYS_BASE), PAGE_SIZE_2M, PT_PROT_READ, 0);
+    bench_translate("translate_2m_insns", BENCH_VA + 0x12345);
+    pt_unmap(vaddr(BENCH_VA), 0, 0);
+    if (pt_map(vaddr(BENCH_VA), paddr(0), PAGE_SIZE_1G, PT_PROT_READ, 0) == PT_OK) {
+        bench_translate("translate_1g_insns", BENCH_VA + 0x1234567);
+        pt_unmap(vaddr(BENCH_VA), 0, 0);
     }
 }
 
@@ -163,10 +165,10 @@ static void bench_range(void)
     struct pt_stats a, b;
     pt_stats_get(&a);
     uint64_t t0 = measure_now();
-    enum pt_status st = pt_map_range(vaddr(BENCH_BASE), paddr(0), RANGE_BYTES, PT_PROT_READ,
+    enum pt_status st = pt_map_range(vaddr(BENCH_VA), paddr(0), RANGE_BYTES, PT_PROT_READ,
                                      PT_RANGE_4K_ONLY, 0);
     uint64_t t1 = measure_now();
-    enum pt_status un = pt_unmap_range(vaddr(BENCH_BASE), RANGE_BYTES);
+    enum pt_status un = pt_unmap_range(vaddr(BENCH_VA), RANGE_BYTES);
     uint64_t t2 = measure_now();
     pt_stats_get(&b);
     if (st != PT_OK || un != PT_OK) {

@@ -5,7 +5,7 @@
  * Bochs; after the experiments this variant adds the milestones no normal
  * boot has:
  *   - an unmap that frees tables: one 4 KiB page alone in its PML4 slot
- *     (TOUR_BASE), so unmapping it frees its PT, PD and PDPT;
+ *     (TOUR_BASE, include/layout.h), so unmapping it frees its PT, PD and PDPT;
  *   - a 2 MiB and a 1 GiB page that stay (read-only, never touched), so
  *     the final translations have a leaf of every size to check Bochs's
  *     `page` against;
@@ -28,8 +28,10 @@
 #define PAGELAB_DEMO_STALE_TLB 0
 #endif
 
-#define TOUR_BASE   0x0000400000000000ULL   /* PML4 slot 128: empty at boot */
-#define HUGE_BASE   0x0000440000000000ULL   /* slot 136 */
+/* include/layout.h's slots, as the 64-bit numbers printf's %llx expects
+ * (layout.h carries no suffixes: NASM and the linker scripts read it too) */
+#define TOUR_VA     ((unsigned long long)TOUR_BASE)
+#define HUGE_BASE   ((unsigned long long)TOUR_HUGE_BASE)
 /* Slot 144. Bochs's data TLB is direct-mapped, indexed by address bits
  * from 12 up (the `tlb` command prints the entry at that index): 0x555
  * collides with none of the pages the kernel touches between the stale
@@ -59,26 +61,26 @@ static uint64_t tables_freed(void)
 static void tour_unmap_frees_tables(void)
 {
     kprintf("debug: map 0x%llx -> 0x%x alone in PML4 slot %llu, then unmap it\n",
-            TOUR_BASE, VGA_FRAME, PT_INDEX(TOUR_BASE, 4));
-    enum pt_status st = pt_map(vaddr(TOUR_BASE), paddr(VGA_FRAME), PAGE_SIZE, PT_PROT_WRITE, 0);
+            TOUR_VA, VGA_FRAME, PT_INDEX(TOUR_VA, 4));
+    enum pt_status st = pt_map(vaddr(TOUR_VA), paddr(VGA_FRAME), PAGE_SIZE, PT_PROT_WRITE, 0);
     if (st != PT_OK) {
         kprintf("  pt_map: %s\n", pt_status_name(st));
         return;
     }
-    uint64_t pml4e = cpu_read_cr3().pa + PT_INDEX(TOUR_BASE, 4) * sizeof(pte_t);
+    uint64_t pml4e = cpu_read_cr3().pa + PT_INDEX(TOUR_VA, 4) * sizeof(pte_t);
     PAGELAB_BREAK("before an unmap that frees tables",
                   "`page 0x%llx` walks PML4[%llu] -> PDPT -> PD -> PT -> 0x%x, three tables"
                   " made for this one page; `xp /gx 0x%lx` is that PML4 entry",
-                  TOUR_BASE, PT_INDEX(TOUR_BASE, 4), VGA_FRAME, pml4e);
+                  TOUR_VA, PT_INDEX(TOUR_VA, 4), VGA_FRAME, pml4e);
     uint64_t before = tables_freed();
-    st = pt_unmap(vaddr(TOUR_BASE), 0, 0);
+    st = pt_unmap(vaddr(TOUR_VA), 0, 0);
     kprintf("  pt_unmap: %s, %lu tables freed\n", pt_status_name(st),
             tables_freed() - before);
     PAGELAB_BREAK("after the unmap",
                   "%lu tables freed: `page 0x%llx` says \"physical address not available\","
                   " `xp /gx 0x%lx` is 0 again and `info tab` no longer lists the page",
-                  tables_freed() - before, TOUR_BASE, pml4e);
-    oracle_add(TOUR_BASE);
+                  tables_freed() - before, TOUR_VA, pml4e);
+    oracle_add(TOUR_VA);
 }
 
 /* A 2 MiB and a 1 GiB leaf, read-only over RAM the kernel does not use

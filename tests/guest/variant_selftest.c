@@ -8,7 +8,7 @@
  * Scratch mappings live in PML4 slot 32 (TEST_BASE), where nothing else
  * is, so every table there is created by the suite and must be freed by
  * it; the oracle mappings that stay for the final translations live in
- * slot 64 (ORACLE_BASE).
+ * slot 64 (ORACLE_BASE, include/layout.h).
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,8 +26,10 @@
 #include "kmain.h"
 #include "x86.h"
 
-#define TEST_BASE      0x0000100000000000ULL   /* PML4 slot 32 */
-#define ORACLE_BASE    0x0000200000000000ULL   /* PML4 slot 64 */
+/* include/layout.h's slots, as the 64-bit numbers printf's %llx expects
+ * (layout.h carries no suffixes: NASM and the linker scripts read it too) */
+#define TEST_BASE      ((unsigned long long)SELFTEST_BASE)
+#define ORACLE_VA      ((unsigned long long)ORACLE_BASE)
 #define NON_CANONICAL  0x0000800000000000ULL
 #define PMM_SAMPLE     2000
 #define ORACLE_MAX     320
@@ -346,7 +348,7 @@ static void test_pmm(void)
     paddr_t f;
     while (n < PMM_SAMPLE && pmm_alloc(PMM_ZONE_GENERAL, &f) == PMM_OK) {
         sample[n++] = f.pa;
-        if ((f.pa & (PAGE_SIZE - 1)) || f.pa < 0x100000 || !in_usable(f.pa) ||
+        if ((f.pa & (PAGE_SIZE - 1)) || f.pa < LOW_MEMORY_END || !in_usable(f.pa) ||
             in_loader_range(f.pa) || pmm_frame_state(PMM_ZONE_GENERAL, f) != PMM_FRAME_USED)
             bad++;
     }
@@ -380,7 +382,7 @@ static void oracle_layout(void)
 {
     enum pt_status worst = PT_OK;
     for (unsigned i = 0; i < ORACLE_4K; i++) {
-        uint64_t va = ORACLE_BASE + i * PAGE_SIZE;
+        uint64_t va = ORACLE_VA + i * PAGE_SIZE;
         if (i % 5 != 4) {
             enum pt_status st = pt_map(vaddr(va), paddr(KERNEL_PHYS_BASE + i * PAGE_SIZE),
                                        PAGE_SIZE, PT_PROT_READ, 0);
@@ -389,7 +391,7 @@ static void oracle_layout(void)
         oracle_add(va + i * 8);
     }
     for (unsigned i = 0; i < ORACLE_2M; i++) {
-        uint64_t va = ORACLE_BASE + PAGE_SIZE_1G + i * PAGE_SIZE_2M;
+        uint64_t va = ORACLE_VA + PAGE_SIZE_1G + i * PAGE_SIZE_2M;
         if (i % 2 == 0) {
             enum pt_status st = pt_map(vaddr(va), paddr(i * PAGE_SIZE_2M), PAGE_SIZE_2M,
                                        PT_PROT_READ, 0);
@@ -398,7 +400,7 @@ static void oracle_layout(void)
         oracle_add(va + 0x1000 * i + 0x10);
     }
     for (unsigned i = 0; i < ORACLE_1G && BOOT_CPU_HAS(info, CPU_PAGE1GB); i++) {
-        uint64_t va = ORACLE_BASE + (4ULL + i) * PAGE_SIZE_1G;
+        uint64_t va = ORACLE_VA + (4ULL + i) * PAGE_SIZE_1G;
         enum pt_status st = pt_map(vaddr(va), paddr((uint64_t)i * PAGE_SIZE_1G), PAGE_SIZE_1G, PT_PROT_READ, 0);
         worst = st != PT_OK ? st : worst;
         oracle_add(va + 0x12345678);

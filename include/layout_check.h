@@ -1,0 +1,69 @@
+/*
+ * layout_check.h - compile-time checks that the regions of include/layout.h
+ * do not overlap and fit where they must. C only (layout.h itself also
+ * reaches NASM and the linker scripts, which know no _Static_assert);
+ * included by stage2/main.c and kernel/main.c, so both stages are built
+ * only from a layout that holds.
+ */
+#ifndef PAGELAB_LAYOUT_CHECK_H
+#define PAGELAB_LAYOUT_CHECK_H
+
+#include "layout.h"
+#include "pmm_meta.h"
+#include "pte.h"
+
+#define PML4_SLOT_OF(va) (((va) >> PT_LEVEL_SHIFT(4)) & 0x1FF)
+
+/* ---- physical, below 1 MiB (stage1 and stage2) ---- */
+_Static_assert(STAGE1_TSC_ADDR + 8 <= STAGE1_ADDR, "stage1's TSC stamp below the MBR");
+_Static_assert(STAGE1_ADDR + SECTOR_SIZE <= STAGE2_ADDR, "stage2 above the MBR");
+_Static_assert(STAGE2_LIMIT <= STAGE2_STACK_TOP, "stage2's image below its stack");
+_Static_assert(STAGE2_STACK_TOP <= BOUNCE_ADDR, "the stack below the bounce buffer");
+_Static_assert(BOUNCE_ADDR % BOUNCE_SIZE == 0, "the bounce buffer never crosses 64 KiB");
+_Static_assert(BOUNCE_ADDR + BOUNCE_SIZE <= VGA_TEXT_ADDR, "the bounce buffer below VGA");
+_Static_assert(VGA_TEXT_ADDR < LOW_MEMORY_END, "VGA in low memory");
+_Static_assert(LOW_MEMORY_END <= KERNEL_PHYS_BASE, "the kernel above low memory");
+_Static_assert(IDENTITY_MAP_SIZE <= PT_LEVEL_SPAN(2), "the identity map is one PT");
+_Static_assert(LOADER_ALLOC_FLOOR >= IDENTITY_MAP_SIZE, "loader allocations above the identity map");
+
+/* ---- virtual: the lower half's scratch slots, one PML4 slot each ---- */
+/* a slot of its own in the lower half: not slot 0 (the identity map's) */
+#define LOWER_SLOT_OK(va) (PML4_SLOT_OF(va) > 0 && PML4_SLOT_OF(va) < PT_ENTRIES / 2)
+_Static_assert(LOWER_SLOT_OK(EXPERIMENT_PAGE) && LOWER_SLOT_OK(SELFTEST_BASE) && LOWER_SLOT_OK(ACCESS_TEST_BASE) &&
+               LOWER_SLOT_OK(ORACLE_BASE) && LOWER_SLOT_OK(BENCH_BASE) &&
+               LOWER_SLOT_OK(BENCH_FAR_BASE) && LOWER_SLOT_OK(TOUR_BASE) &&
+               LOWER_SLOT_OK(TOUR_HUGE_BASE), "test slots in the lower half, not slot 0");
+/* distinct slots: in ascending order, each strictly above the one before */
+_Static_assert(PML4_SLOT_OF(EXPERIMENT_PAGE) < PML4_SLOT_OF(SELFTEST_BASE) &&
+               PML4_SLOT_OF(SELFTEST_BASE) < PML4_SLOT_OF(ACCESS_TEST_BASE) &&
+               PML4_SLOT_OF(ACCESS_TEST_BASE) < PML4_SLOT_OF(ORACLE_BASE) &&
+               PML4_SLOT_OF(ORACLE_BASE) < PML4_SLOT_OF(BENCH_BASE) &&
+               PML4_SLOT_OF(BENCH_BASE) < PML4_SLOT_OF(BENCH_FAR_BASE) &&
+               PML4_SLOT_OF(BENCH_FAR_BASE) < PML4_SLOT_OF(TOUR_BASE) &&
+               PML4_SLOT_OF(TOUR_BASE) < PML4_SLOT_OF(TOUR_HUGE_BASE), "one slot each");
+
+/* ---- virtual: the upper half ---- */
+_Static_assert(PML4_SLOT_OF(PHYS_WINDOW_BASE) == PHYS_WINDOW_PML4_INDEX, "the window's slot");
+_Static_assert(PMM_MAX_PHYS <= PHYS_WINDOW_PML4_SLOTS * PT_LEVEL_SPAN(4),
+               "the window's slots cover all the RAM the allocator can use");
+_Static_assert(PHYS_WINDOW_PML4_INDEX + PHYS_WINDOW_PML4_SLOTS <= TABLE_OFFSET_PML4_INDEX,
+               "the window ends below the table-offset region");
+_Static_assert(PML4_SLOT_OF(TABLE_OFFSET_BASE) == TABLE_OFFSET_PML4_INDEX, "table-offset's slot");
+_Static_assert(TABLE_OFFSET_PML4_INDEX < RECURSIVE_INDEX && RECURSIVE_INDEX < PT_ENTRIES - 1,
+               "the recursive slot between table-offset and the kernel's slot 511");
+_Static_assert(KERNEL_VIRT_OFFSET + KERNEL_PHYS_BASE + KERNEL_MAX_SIZE <= TEMP_SLOTS_BASE,
+               "the kernel image below the temporary slots");
+_Static_assert(TEMP_SLOTS_BASE % PT_LEVEL_SPAN(2) == 0 &&
+               TEMP_SLOTS_BASE + TEMP_SLOT_COUNT * PAGE_SIZE <= PMM_BITMAP_BASE,
+               "the temporary slots: one PT, below the frame bitmap");
+/* pmm_meta_bytes(PMM_MAX_FRAMES) as a constant expression: one word per 64
+ * frames at the bottom level, one per 64 words above (PMM_LEVELS of them) */
+_Static_assert(PMM_LEVELS == 5, "PMM_META_WORDS_MAX below sums five levels");
+#define PMM_META_WORDS_MAX ((PMM_MAX_FRAMES >> 6) + (PMM_MAX_FRAMES >> 12) + \
+                            (PMM_MAX_FRAMES >> 18) + (PMM_MAX_FRAMES >> 24) + \
+                            (PMM_MAX_FRAMES >> 30) + PMM_LEVELS)
+_Static_assert(PMM_BITMAP_BASE + PMM_META_WORDS_MAX * 8 + PAGE_SIZE <=
+               KERNEL_STACK_TOP - KERNEL_STACK_PAGES * PAGE_SIZE,
+               "the largest frame bitmap, then a guard page, below the kernel stack");
+
+#endif
