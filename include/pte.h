@@ -55,6 +55,22 @@ typedef uint64_t pte_t;
 #define PTE_KERNEL_RO    (PTE_P | PTE_NX)         /* read-only data */
 #define PTE_KERNEL_DATA  (PTE_P | PTE_W | PTE_NX) /* read + write, no execute */
 
+/*
+ * pagelab's bookkeeping (kernel/mm/pt_internal.h writes it; tools/
+ * pagelab_gdb.py decodes it): entry 0 of every table the paging core
+ * manages carries the number of present entries of that table (0..512,
+ * 10 bits) in bits 52-58 (low 7) and 9-11 (high 3), which the CPU ignores
+ * in every kind of entry, present or not (SDM Vol. 3A 4.5.4, tables 4-15
+ * to 4-20). pt_tr_entry and the dumps hide these bits.
+ */
+#define PT_COUNT_LO_SHIFT 52
+#define PT_COUNT_LO_WIDTH 7
+#define PT_COUNT_HI_SHIFT 9
+#define PT_COUNT_HI_WIDTH 3
+#define PT_COUNT_LO_ONES  ((1ULL << PT_COUNT_LO_WIDTH) - 1)
+#define PT_COUNT_HI_ONES  ((1ULL << PT_COUNT_HI_WIDTH) - 1)
+#define PT_COUNT_MASK     ((PT_COUNT_LO_ONES << PT_COUNT_LO_SHIFT) | (PT_COUNT_HI_ONES << PT_COUNT_HI_SHIFT))
+
 #define PT_LEVELS        4
 #define PT_ENTRIES       512
 /* Bits of a virtual address translated below level L: 12 + 9*(L-1). */

@@ -40,7 +40,10 @@ CR0_PE, CR0_PG, EFER_LMA, EFER_NXE = (constant(n) for n in ("CR0_PE", "CR0_PG", 
 PTE_P, PTE_W, PTE_U, PTE_PWT, PTE_PCD, PTE_A, PTE_D, PTE_PS, PTE_G, PTE_NX = (
     constant("PTE_" + n) for n in ("P", "W", "U", "PWT", "PCD", "A", "D", "PS", "G", "NX"))
 PTE_ADDR = constant("PTE_ADDR_MASK")
-PTE_IGNORED = (0x7F << 52) | (0x7 << 9)     # pagelab keeps its used-entry counts here
+# pagelab keeps its used-entry counts in bits the CPU ignores (include/pte.h)
+PTE_IGNORED = constant("PT_COUNT_MASK")
+COUNT_LO_SHIFT, COUNT_LO_WIDTH, COUNT_LO_ONES, COUNT_HI_SHIFT, COUNT_HI_ONES = (
+    constant("PT_COUNT_" + n) for n in ("LO_SHIFT", "LO_WIDTH", "LO_ONES", "HI_SHIFT", "HI_ONES"))
 LEVELS = [(4, "PML4", "PDPT"), (3, "PDPT", "PD"), (2, "PD", "PT"), (1, "PT", None)]
 PAGE_NAMES = {3: "1G", 2: "2M", 1: "4K"}
 
@@ -77,7 +80,8 @@ def decode(entry, level):
             ("G", PTE_G), ("NX", PTE_NX)]
     flags = " ".join(n for n, b in bits if entry & b)
     if entry & PTE_IGNORED:
-        count = ((entry >> 52) & 0x7F) | (((entry >> 9) & 7) << 7)
+        count = (((entry >> COUNT_LO_SHIFT) & COUNT_LO_ONES) |
+                 (((entry >> COUNT_HI_SHIFT) & COUNT_HI_ONES) << COUNT_LO_WIDTH))
         flags += " (ignored bits: pagelab's used-entry count %d)" % count
     return flags
 

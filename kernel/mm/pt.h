@@ -43,21 +43,8 @@
  * (the TLB rule, tlb_policy.c). */
 #define PT_FLUSH_THRESHOLD 32
 
-/*
- * The core's bookkeeping: entry 0 of every table it manages carries the
- * number of present entries of that table (0..512, 10 bits) in bits
- * 52-58 (low 7) and 9-11 (high 3), which the CPU ignores in every kind of
- * entry, present or not (SDM 4.5.4, tables 4-15 to 4-20). pt_tr_entry
- * and the dumps hide these bits.
- */
-#define PT_COUNT_LO_SHIFT 52
-#define PT_COUNT_LO_WIDTH 7
-#define PT_COUNT_HI_SHIFT 9
-#define PT_COUNT_HI_WIDTH 3
-#define PT_COUNT_LO_ONES  ((1ULL << PT_COUNT_LO_WIDTH) - 1)
-#define PT_COUNT_HI_ONES  ((1ULL << PT_COUNT_HI_WIDTH) - 1)
-#define PT_COUNT_MASK     ((PT_COUNT_LO_ONES << PT_COUNT_LO_SHIFT) | \
-                           (PT_COUNT_HI_ONES << PT_COUNT_HI_SHIFT))
+/* The core's used-entry count in entry 0 of each table: PT_COUNT_* in
+ * include/pte.h (gdb's pagewalk decodes it from there too). */
 _Static_assert((1u << (PT_COUNT_LO_WIDTH + PT_COUNT_HI_WIDTH)) > PT_ENTRIES,
                "a table's count (0..512) fits its field");
 

@@ -232,8 +232,15 @@ tr_end(struct pt_translation *out, vaddr_t va, pte_t e, unsigned level)
 
 /* Tail merging would fold the four ends back into one (see above). The
  * early ends (unmapped above level 1, huge pages) are marked unlikely so
- * that the 4 KiB walk runs straight through without a taken branch. */
-__attribute__((optimize("no-tree-tail-merge", "no-crossjumping", "no-tree-sink")))
+ * that the 4 KiB walk runs straight through without a taken branch. GCC
+ * options: clang (the fuzz build) has no such attribute and needs none. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define PT_TRANSLATE_OPTIMIZE __attribute__((optimize("no-tree-tail-merge", "no-crossjumping", \
+                                                     "no-tree-sink")))
+#else
+#define PT_TRANSLATE_OPTIMIZE
+#endif
+PT_TRANSLATE_OPTIMIZE
 enum pt_status pt_translate(vaddr_t va, struct pt_translation *out)
 {
     out->va = va;
