@@ -25,7 +25,8 @@
 #define EFER_LMA        0x00000400  /* long mode active (read only) */
 #define EFER_NXE        0x00000800  /* execute-disable bit enable */
 /* MXCSR after reset: every SIMD exception masked, round to nearest (SDM
- * Vol. 1, 10.2.3). */
+ * Vol. 1, 10.2.3; Vol. 2, LDMXCSR). stage2 leaves it so (longmode.asm);
+ * tests/robustness.py checks the kernel sees it. */
 #define MXCSR_DEFAULT   0x1F80
 /* RFLAGS with every flag clear: bit 1 is reserved and reads 1 (SDM Vol. 1,
  * 3.4.3); IF = 0, DF = 0, AC = 0. */

@@ -5,7 +5,7 @@
 ; OSXMMEXCPT), CR3, EFER.LME (+NXE), then CR0.PG (with CR0.WP) activates
 ; IA-32e mode; a far jump to a 64-bit code segment leaves compatibility
 ; mode. SSE is enabled as SDM Vol. 3A 13.1 asks (CR0.EM = 0, CR0.MP = 1,
-; CR4.OSFXSR, CR4.OSXMMEXCPT; CR0.TS = 0), x87 and MXCSR reset, because a
+; CR4.OSFXSR, CR4.OSXMMEXCPT; CR0.TS = 0), x87 reset (FNINIT), because a
 ; C kernel built without -mgeneral-regs-only uses SSE from its first
 ; function. The kernel is entered with RDI = BootInfo, RSP = its stack top
 ; (16-byte aligned), RBP = 0, RFLAGS = 0x2 (IF = 0, DF = 0), CS = the
@@ -59,9 +59,11 @@ bits 64
     mov rdi, [rsi + H_BOOTINFO]
     mov rsp, [rsi + H_STACK]
     fninit                          ; x87 in its initial state, whatever the BIOS left
-    push qword MXCSR_DEFAULT
-    ldmxcsr [rsp]                   ; SIMD exceptions masked (the reset value)
-    add rsp, 8
+    ; MXCSR keeps its reset value, 0x1F80 (SDM Vol. 2, LDMXCSR: "The default
+    ; MXCSR value at reset is 1F80H"; no BIOS call uses SSE): no LDMXCSR here,
+    ; because a nested KVM still emulating the code after the mode switch
+    ; has no LDMXCSR in its instruction emulator and stops the guest
+    ; ("KVM internal error", make test KVM=1). robustness.py checks it.
     call early_trap_install         ; until the kernel's lidt: a message, not a reset
     mov rax, [rsi + H_ENTRY]
     xor ebp, ebp

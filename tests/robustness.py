@@ -595,7 +595,9 @@ def check_boot(record, name, c, b):
         control_registers(record, name, b, c.cpu, out)
 
 
-CR0_WP, CR4_SMEP, CR4_SMAP, EFER_NXE = 1 << 16, 1 << 20, 1 << 21, 1 << 11
+CR0_WP, CR4_SMEP, CR4_SMAP, EFER_NXE, CR4_OSFXSR, MXCSR_DEFAULT = (
+    constant(n) for n in ("CR0_WP", "CR4_SMEP", "CR4_SMAP", "EFER_NXE", "CR4_OSFXSR",
+                          "MXCSR_DEFAULT"))
 
 
 def control_registers(record, name, b, cpu, out):
@@ -611,6 +613,12 @@ def control_registers(record, name, b, cpu, out):
     wrong = ["%s %s" % (k, "on" if v else "off") for k, (v, w) in want.items() if bool(v) != w]
     record(not wrong, name + ": QEMU sees CR0.WP on, EFER.NXE %s, SMEP/SMAP %s" %
            ("on" if nx else "off", "on" if smx else "off"), ", ".join(wrong))
+    # SSE as the kernel got it (README, "Kernel entry state"): OSFXSR on and
+    # MXCSR at its reset value, which stage2 leaves (pagelab's kernel uses
+    # no SSE, so the halt shows what the entry had)
+    record(cr4 & CR4_OSFXSR and val("MXCSR") == MXCSR_DEFAULT,
+           name + ": CR4.OSFXSR on, MXCSR 0x%x" % MXCSR_DEFAULT,
+           "CR4 0x%x, MXCSR 0x%x" % (cr4, val("MXCSR")))
     line = "protections: CR0.WP on, EFER.NXE %s, SMEP %s, SMAP %s; page 0 unmapped" % (
         "on" if nx else "absent", "on" if smx else "absent", "on" if smx else "absent")
     record(line in out, name + ": the kernel reports '%s'" % line, "not on serial")
