@@ -6,6 +6,7 @@
  */
 #include <stdint.h>
 #include "report.h"
+#include "kernel_note.h"
 #include "console.h"
 #include "../common/io.h"
 #include "layout.h"
@@ -24,11 +25,8 @@ static const char *const type_names[] = {
     [MEM_USABLE] = "usable", [MEM_RESERVED] = "reserved", [MEM_ACPI_RECLAIM] = "ACPI reclaim",
     [MEM_ACPI_NVS] = "ACPI NVS", [MEM_BAD] = "bad", [6] = "type 6", [MEM_PERSISTENT] = "persistent",
 };
-static const char *const strategy_names[] = {
-    [STRATEGY_IDENTITY] = "identity", [STRATEGY_TABLE_OFFSET] = "table-offset",
-    [STRATEGY_OFFSET] = "offset", [STRATEGY_TEMPORARY] = "temporary",
-    [STRATEGY_RECURSIVE] = "recursive",
-};
+/* include/kernel_note.h: the names stage2 prints too */
+static const char *const strategy_names[] = PAGELAB_STRATEGY_NAMES;
 
 static void stop(const char *why)
 {

@@ -8,6 +8,7 @@
  */
 #include <stdbool.h>
 
+#include "addr.h"
 #include "elf.h"
 #include "layout.h"
 #include "lib.h"
@@ -28,8 +29,8 @@ static bool elf_page_span(uint64_t addr, uint64_t size, struct elf_pages *p)
 {
     if (size > UINT64_MAX - addr || addr + size > ELF_LAST_PAGE)
         return false;
-    p->start = addr & ~ELF_PAGE_MASK;
-    p->end = (addr + size + ELF_PAGE_MASK) & ~ELF_PAGE_MASK;
+    p->start = PAGE_ROUND_DOWN(addr);
+    p->end = PAGE_ROUND_UP(addr + size);
     return true;
 }
 
@@ -144,9 +145,9 @@ static int elf_check_forbidden(const struct elf_range *forbidden, uint32_t n,
     for (uint32_t i = 0; i < n; i++) {
         if (forbidden[i].start >= forbidden[i].end)
             continue;
-        struct elf_pages f = { forbidden[i].start & ~ELF_PAGE_MASK, ELF_LAST_PAGE };
+        struct elf_pages f = { PAGE_ROUND_DOWN(forbidden[i].start), ELF_LAST_PAGE };
         if (forbidden[i].end <= ELF_LAST_PAGE)
-            f.end = (forbidden[i].end + ELF_PAGE_MASK) & ~ELF_PAGE_MASK;
+            f.end = PAGE_ROUND_UP(forbidden[i].end);
         if (elf_pages_overlap(f, phys))
             return ELF_ERR_FORBIDDEN;
     }
