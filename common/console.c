@@ -11,6 +11,7 @@
 #include "io.h"
 #include "vga.h"
 #include "debug.h"
+#include "divmod10.h"
 #include "../include/layout.h"
 #include "../include/uart.h"
 
@@ -50,7 +51,7 @@ static void uart_putc(char c)
 }
 
 /* The screen's cells and their RAM shadow (see vga.c for why a shadow). */
-static uint16_t shadow[VGA_ROWS * VGA_COLS];
+static _Alignas(4) uint16_t shadow[VGA_ROWS * VGA_COLS];   /* vga_init's rule */
 static struct vga_screen screen;
 
 void console_init(enum console_screen mode)
@@ -82,21 +83,6 @@ void console_write(const char *s)
 {
     while (*s)
         console_putc(*s++);
-}
-
-/* n /= 10, returning the remainder, with shifts only (no __udivdi3). */
-static unsigned divmod10(uint64_t *n)
-{
-    uint64_t q = 0, r = 0;
-    for (int bit = 63; bit >= 0; bit--) {
-        r = (r << 1) | ((*n >> bit) & 1);
-        if (r >= 10) {
-            r -= 10;
-            q |= 1ULL << bit;
-        }
-    }
-    *n = q;
-    return (unsigned)r;
 }
 
 struct fmt_spec {

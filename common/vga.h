@@ -25,7 +25,8 @@ struct vga_screen {
     int skip_spaces;           /* the line wrapped at a space: drop the spaces that follow */
 };
 
-/* Point s at its two buffers and put the cursor at the top left. Writes
+/* Point s at its two buffers (each 4-byte aligned: vga_clear writes cells
+ * in pairs) and put the cursor at the top left. Writes
  * nothing: call vga_clear or vga_continue next. */
 void vga_init(struct vga_screen *s, volatile uint16_t *cells, uint16_t *shadow);
 /* Blank every cell. */

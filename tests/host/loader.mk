@@ -74,3 +74,11 @@ HOST_TESTS += $(LOADER_TEST_VGA)
 $(LOADER_TEST_VGA): tests/host/test_vga.c common/vga.c common/vga.h include/layout.h tests/host/check.h
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -fno-sanitize-recover=all -Iinclude -Icommon -o $@ tests/host/test_vga.c common/vga.c
+
+# ---- the console's decimal digits (common/divmod10.h), both paths ----
+LOADER_TEST_DIVMOD10 := $(LOADER_TEST_DIR)/test_divmod10
+HOST_TESTS += $(LOADER_TEST_DIVMOD10)
+
+$(LOADER_TEST_DIVMOD10): tests/host/test_divmod10.c common/divmod10.h tests/host/check.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -fno-sanitize-recover=all -Icommon -o $@ tests/host/test_divmod10.c

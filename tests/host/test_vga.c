@@ -8,8 +8,8 @@
 #include "check.h"
 #include "vga.h"
 
-static uint16_t fake_vga[VGA_ROWS * VGA_COLS];
-static uint16_t shadow[VGA_ROWS * VGA_COLS];
+static _Alignas(4) uint16_t fake_vga[VGA_ROWS * VGA_COLS];
+static _Alignas(4) uint16_t shadow[VGA_ROWS * VGA_COLS];
 static struct vga_screen screen;
 
 static void fresh_screen(void)
