@@ -36,9 +36,16 @@
  *   0x0000380000000000  bench kernel: a second, distant path          (slot 112)
  *   0x0000400000000000  debug kernel: the Bochs tour's mappings       (slot 128)
  *   0x0000440000000000  debug kernel: the tour's 1 GiB page           (slot 136)
+ *   A process's address space has its own lower half (PML4 slots 0-255,
+ *   none of the above) and shares the kernel's upper half:
+ *   0x0000000000400000  user program image (USER_BASE), then its heap
+ *   0x00007FFFFFFF0000  top of the user stack (USER_STACK_TOP), a guard page below it
  *   0x0000800000000000  ... the non-canonical hole ...
  *   0xFFFF800000000000  physical-memory window (PML4 slot 256)
+ *   0xFFFFA00000000000  boot modules, mapped read-only by the kernel (PML4 slot 320)
+ *   0xFFFFA08000000000  process kernel stacks, each below a guard page (slot 321)
  *   0xFFFFC00000000000  table-offset region (PML4 slot 384, strategy table-offset)
+ *   0xFFFFFE8000000000  second recursive slot: an inactive hierarchy (PML4 slot 509)
  *   0xFFFFFF0000000000  recursive slot (PML4 slot 510, strategy recursive)
  *   0xFFFFFFFF80000000  kernel image (PML4 511, PDPT 510): virt = phys + KERNEL_VIRT_OFFSET
  *   0xFFFFFFFFA0000000  temporary-mapping slots (one PT worth, strategy temporary)
@@ -106,6 +113,21 @@
 #define TABLE_OFFSET_BASE       0xFFFFC00000000000
 #define TABLE_OFFSET_PML4_INDEX 384
 #define RECURSIVE_INDEX         510
+/* The recursive strategy reaches an address space that is not the active
+ * one through this second slot of the active PML4, pointed at the other
+ * PML4 while the kernel edits it (kernel/mm/strategy_recursive.c). */
+#define RECURSIVE_ALT_INDEX     509
+/* Boot modules (the FAT partition's /bin files, BootInfo's modules[]) are
+ * mapped read-only here, one after another on page boundaries, so that
+ * every strategy reads them the same way (no window needed). */
+#define MODULES_BASE            0xFFFFA00000000000
+#define MODULES_PML4_INDEX      320
+/* Each process's kernel stack: KSTACK_PAGES pages with a guard page below
+ * them, one stack every KSTACK_SLOT_SIZE bytes from KSTACK_BASE. */
+#define KSTACK_BASE             0xFFFFA08000000000
+#define KSTACK_PML4_INDEX       321
+#define KSTACK_PAGES            4
+#define KSTACK_SLOT_SIZE        0x10000
 #define TEMP_SLOTS_BASE         0xFFFFFFFFA0000000
 #define TEMP_SLOT_COUNT         512
 #define PMM_BITMAP_BASE         0xFFFFFFFFB0000000
@@ -124,6 +146,18 @@
 #define BENCH_FAR_BASE          0x0000380000000000  /* slot 112: the bench's distant path */
 #define TOUR_BASE               0x0000400000000000  /* slot 128: tests/guest/variant_debug.c */
 #define TOUR_HUGE_BASE          0x0000440000000000  /* slot 136: the tour's 1 GiB page */
+/* ---- user space (a process's lower half) ---- */
+/* User programs are linked at USER_BASE (user/user.ld); the loader of
+ * processes refuses a segment below it (page 0 and the low megabytes stay
+ * unmapped to catch NULL and small offsets from it). */
+#define USER_BASE               0x400000
+/* The end of the lower half, exclusive: every user address is below it. */
+#define USER_END                0x0000800000000000
+/* The user stack's top (RSP at the first instruction is just below it);
+ * USER_STACK_PAGES pages under it, a guard page below those. */
+#define USER_STACK_TOP          0x00007FFFFFFF0000
+#define USER_STACK_PAGES        16
+
 /* Frames reserved for page tables in the identity and table-offset
  * strategies (the only frames the kernel can reach as tables there). */
 #define TABLE_POOL_PAGES        1024

@@ -49,6 +49,21 @@ _Static_assert(PMM_MAX_PHYS <= PHYS_WINDOW_PML4_SLOTS * PT_LEVEL_SPAN(4),
 _Static_assert(PHYS_WINDOW_PML4_INDEX + PHYS_WINDOW_PML4_SLOTS <= TABLE_OFFSET_PML4_INDEX,
                "the window ends below the table-offset region");
 _Static_assert(PML4_SLOT_OF(TABLE_OFFSET_BASE) == TABLE_OFFSET_PML4_INDEX, "table-offset's slot");
+_Static_assert(PML4_SLOT_OF(MODULES_BASE) == MODULES_PML4_INDEX &&
+               PML4_SLOT_OF(KSTACK_BASE) == KSTACK_PML4_INDEX &&
+               PHYS_WINDOW_PML4_INDEX + PHYS_WINDOW_PML4_SLOTS <= MODULES_PML4_INDEX &&
+               MODULES_PML4_INDEX < KSTACK_PML4_INDEX && KSTACK_PML4_INDEX < TABLE_OFFSET_PML4_INDEX,
+               "modules and kernel stacks: a slot each, between the window and table-offset");
+_Static_assert((KSTACK_PAGES + 1) * PAGE_SIZE <= KSTACK_SLOT_SIZE, "a kernel stack and its guard fit");
+_Static_assert(TABLE_OFFSET_PML4_INDEX < RECURSIVE_ALT_INDEX && RECURSIVE_ALT_INDEX < RECURSIVE_INDEX,
+               "the second recursive slot just below the first");
+/* ---- virtual: a process's lower half ---- */
+_Static_assert(USER_BASE % PAGE_SIZE_2M == 0 && USER_BASE >= IDENTITY_MAP_SIZE,
+               "user images above the low megabytes, on a 2 MiB boundary");
+_Static_assert(USER_END == PT_LEVEL_SPAN(4) * (PT_ENTRIES / 2), "the user half is PML4 slots 0-255");
+_Static_assert(USER_STACK_TOP % PAGE_SIZE == 0 && USER_STACK_TOP < USER_END &&
+               USER_STACK_TOP - (USER_STACK_PAGES + 1) * PAGE_SIZE > USER_BASE,
+               "the user stack and its guard inside the user half, above the image");
 _Static_assert(TABLE_OFFSET_PML4_INDEX < RECURSIVE_INDEX && RECURSIVE_INDEX < PT_ENTRIES - 1,
                "the recursive slot between table-offset and the kernel's slot 511");
 _Static_assert(KERNEL_VIRT_OFFSET + KERNEL_PHYS_BASE + KERNEL_MAX_SIZE <= TEMP_SLOTS_BASE,

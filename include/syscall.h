@@ -1,0 +1,69 @@
+/*
+ * syscall.h - the system-call interface between user programs (user/) and
+ * the kernel (kernel/proc): numbers, error codes and the structures they
+ * exchange. Shared by both sides, so a number is typed once.
+ *
+ * Convention (the System V AMD64 kernel convention, as Linux uses it): the
+ * SYSCALL instruction (SDM Vol. 3A 5.8.8) with the number in RAX and up to
+ * six arguments in RDI, RSI, RDX, R10, R8, R9 (RCX and R11 are taken by
+ * SYSCALL for RIP and RFLAGS, so the fourth argument is in R10, not RCX).
+ * The result comes back in RAX: >= 0 on success, a negative SYS_E* on
+ * failure. RCX and R11 are clobbered; every other register is preserved.
+ */
+#ifndef PAGELAB_SYSCALL_H
+#define PAGELAB_SYSCALL_H
+
+#include <stdint.h>
+
+enum sys_number {
+    SYS_WRITE = 0,      /* write(buf, len): bytes to the console; returns len */
+    SYS_EXIT,           /* exit(status): never returns */
+    SYS_GETPID,         /* getpid(): the caller's pid */
+    SYS_YIELD,          /* yield(): let the next runnable process run; returns 0 */
+    SYS_FORK,           /* fork(): child's pid in the parent, 0 in the child */
+    SYS_SPAWN,          /* spawn(name): a new process running module `name`; its pid */
+    SYS_EXEC,           /* exec(name): replace the caller's image with module `name` */
+    SYS_WAIT,           /* wait(pid, &status): reap a child (pid -1: any); its pid */
+    SYS_SBRK,           /* sbrk(increment): the old break; the heap grows above the image */
+    SYS_MMAP,           /* mmap(addr, len, prot): anonymous, zeroed; the address */
+    SYS_MUNMAP,         /* munmap(addr, len) */
+    SYS_MPROTECT,       /* mprotect(addr, len, prot) */
+    SYS_TRANSLATE,      /* translate(va, &sys_translation): the kernel's pt_translate */
+    SYS_VMSTAT,         /* vmstat(&sys_vmstat): the caller's counters */
+    SYS_COUNT
+};
+
+/* Errors, returned negated. */
+enum sys_error {
+    SYS_EFAULT = 1,     /* a pointer argument is not mapped with the needed permission */
+    SYS_EINVAL,         /* an argument is out of range or misaligned */
+    SYS_ENOSYS,         /* no such system call */
+    SYS_ENOMEM,         /* no frame or table left for it */
+    SYS_ENOENT,         /* no module of that name */
+    SYS_ENOEXEC,        /* the module is not a usable ELF64 executable */
+    SYS_ECHILD,         /* no such child to wait for */
+    SYS_EAGAIN,         /* no process slot free */
+    SYS_ERROR_COUNT
+};
+
+/* mmap/mprotect permissions: read is implied by any mapping. */
+#define SYS_PROT_WRITE  1
+#define SYS_PROT_EXEC   2
+
+/* translate's result: what the caller's own page tables say of va. */
+struct sys_translation {
+    uint64_t frame;     /* physical address of the page (va's page, not va) */
+    uint64_t size;      /* 4096, 2 MiB or 1 GiB */
+    uint32_t level;     /* the leaf's level: 1 (PT), 2 (PD) or 3 (PDPT) */
+    uint32_t prot;      /* effective: SYS_PROT_WRITE | SYS_PROT_EXEC, plus SYS_TR_USER */
+};
+#define SYS_TR_USER     4   /* in prot: user-accessible at every level */
+
+/* vmstat's result: the caller's process. */
+struct sys_vmstat {
+    uint64_t faults;    /* page faults taken by this process */
+    uint64_t frames;    /* frames its user half maps (leaves), not counting tables */
+    uint64_t tables;    /* page-table frames of its user half (levels 3 to 1) */
+};
+
+#endif
