@@ -19,6 +19,8 @@
 #define ALIGN_UP(x, a)      ALIGN_DOWN((uint64_t)(x) + (uint64_t)(a) - 1, (a))
 #define PAGE_ROUND_DOWN(x)  ALIGN_DOWN((x), PAGE_SIZE)
 #define PAGE_ROUND_UP(x)    ALIGN_UP((x), PAGE_SIZE)
+/* The byte offset inside its page: 0 exactly when x is page-aligned. */
+#define PAGE_OFFSET(x)      ((uint64_t)(x) & ((uint64_t)PAGE_SIZE - 1))
 
 typedef struct { uint64_t pa; } paddr_t;
 typedef struct { uint64_t va; } vaddr_t;

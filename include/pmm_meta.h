@@ -12,6 +12,7 @@
 #define PAGELAB_PMM_META_H
 
 #include <stdint.h>
+#include "addr.h"
 #include "layout.h"
 
 #define PMM_LEVELS 5   /* 64^5 frames = 4 TiB of physical memory */
@@ -34,7 +35,7 @@ static inline uint64_t pmm_meta_bytes(uint64_t nframes)
     uint64_t words = 0;
     for (unsigned l = 0; l < PMM_LEVELS; l++)
         words += pmm_level_words(nframes, l);
-    return (words * 8 + 0xFFF) & ~0xFFFULL;
+    return PAGE_ROUND_UP(words * 8);
 }
 
 #endif

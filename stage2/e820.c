@@ -16,13 +16,13 @@
 #include <stdbool.h>
 
 #include "e820.h"
+#include "addr.h"
 #include "layout.h"
 
 /* Extended attributes bit 0, "AddressRangeEnabled" in ACPI 3.0 (section
  * 14.1): the OS ignores an entry with it clear. Later ACPI versions mark the
  * bit reserved-must-be-1, so the rule still holds. */
 #define E820_ATTR_ENABLED 1u
-#define E820_PAGE_MASK ((uint64_t)PAGE_SIZE - 1)
 /* Each entry contributes at most two cut points: its start and its end. */
 #define E820_MAX_POINTS (2 * E820_MAX_RAW)
 
@@ -143,15 +143,15 @@ static enum e820_rank e820_rank_at(const struct mem_region *raw, uint32_t n,
 static bool e820_page_shrink(struct e820_span *s)
 {
     uint64_t first = s->first, last = s->last;
-    if ((first & E820_PAGE_MASK) != 0) {
-        if (first > UINT64_MAX - E820_PAGE_MASK)
+    if (PAGE_OFFSET(first) != 0) {
+        if (first > PAGE_ROUND_DOWN(UINT64_MAX))       /* no page starts above it */
             return false;
-        first = (first | E820_PAGE_MASK) + 1;
+        first = PAGE_ROUND_UP(first);
     }
-    if ((last & E820_PAGE_MASK) != E820_PAGE_MASK) {
-        if ((last & ~E820_PAGE_MASK) == 0)
+    if (PAGE_OFFSET(last) != PAGE_SIZE - 1) {          /* last is inclusive */
+        if (PAGE_ROUND_DOWN(last) == 0)
             return false;
-        last = (last & ~E820_PAGE_MASK) - 1;
+        last = PAGE_ROUND_DOWN(last) - 1;
     }
     if (first > last)
         return false;

@@ -13,9 +13,8 @@
 #include "layout.h"
 #include "lib.h"
 
-#define ELF_PAGE_MASK ((uint64_t)PAGE_SIZE - 1)
 /* The highest page-aligned address; a page range cannot end above it. */
-#define ELF_LAST_PAGE (UINT64_MAX & ~ELF_PAGE_MASK)
+#define ELF_LAST_PAGE PAGE_ROUND_DOWN(UINT64_MAX)
 
 /* A page-aligned range [start, end). */
 struct elf_pages {
@@ -116,7 +115,7 @@ static int elf_check_load(const Elf64_Phdr *ph, uint64_t file_size,
         !elf_page_span(ph->p_vaddr, ph->p_memsz, virt))
         return ELF_ERR_ADDR_OVERFLOW;
     /* Page tables map whole pages: vaddr's page offset must equal paddr's. */
-    if (((ph->p_vaddr ^ ph->p_paddr) & ELF_PAGE_MASK) != 0)
+    if (PAGE_OFFSET(ph->p_vaddr ^ ph->p_paddr) != 0)
         return ELF_ERR_CONGRUENCE;
     if (!elf_pages_canonical(*virt))
         return ELF_ERR_NONCANONICAL;

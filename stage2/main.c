@@ -18,12 +18,13 @@
 #include "../common/console.h"
 #include "../common/debug.h"
 #include "../common/io.h"
+#include "../include/addr.h"
 #include "../include/layout.h"
 #include "../include/pte.h"
 #include "../include/x86.h"
 #include "../include/layout_check.h"  /* the layout holds, or no stage2 */
 
-#define LOADER_IMAGE_START (STAGE1_ADDR & ~(PAGE_SIZE - 1))
+#define LOADER_IMAGE_START PAGE_ROUND_DOWN(STAGE1_ADDR)
 #define LOADER_IMAGE_END   (BOUNCE_ADDR + BOUNCE_SIZE)
 
 extern uint64_t stage2_tsc;
@@ -48,7 +49,7 @@ static void record_loader_memory(struct boot_info *bi)
     alloc_init(bi);
     alloc_record(LOADER_IMAGE_START, (LOADER_IMAGE_END - LOADER_IMAGE_START) / PAGE_SIZE,
                  LOADER_RANGE_IMAGE);
-    alloc_record((uintptr_t)bi, (sizeof(*bi) + PAGE_SIZE - 1) / PAGE_SIZE,
+    alloc_record((uintptr_t)bi, PAGE_ROUND_UP(sizeof(*bi)) / PAGE_SIZE,
                  LOADER_RANGE_BOOT_INFO);
 }
 

@@ -163,7 +163,7 @@ static void plan_stack_and_bitmap(void)
      * pages for its bulk keep the tables small, and the kernel's walks over
      * them short. */
     uint64_t meta = pmm_meta_bytes(info->max_phys >> 12);
-    uint64_t bulk = meta & ~(uint64_t)(PAGE_SIZE_2M - 1);
+    uint64_t bulk = ALIGN_DOWN(meta, PAGE_SIZE_2M);
     uint64_t pa = alloc_pages_aligned((uint32_t)(meta / PAGE_SIZE), LOADER_RANGE_PMM_BITMAP,
                                       ALLOC_AS_IS, bulk ? PAGE_SIZE_2M : PAGE_SIZE);
     info->pmm_bitmap_virt = PMM_BITMAP_BASE;
@@ -203,7 +203,7 @@ static void plan_window(void)
 {
     int gib = BOOT_CPU_HAS(info, CPU_PAGE1GB);
     uint64_t size = info->max_phys > PHYS_WINDOW_MIN_SIZE ? info->max_phys : PHYS_WINDOW_MIN_SIZE;
-    size = (size + PAGE_SIZE_1G - 1) & ~(uint64_t)(PAGE_SIZE_1G - 1);
+    size = ALIGN_UP(size, PAGE_SIZE_1G);
     info->phys_window_base = PHYS_WINDOW_BASE;
     info->phys_window_size = size;
     info->window_page_size = gib ? PAGE_SIZE_1G : PAGE_SIZE_2M;

@@ -24,7 +24,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import qemu  # noqa: E402
+import layout  # noqa: E402
 
 TIMEOUT = 60
 RESULT = re.compile(r"^0x([0-9a-f]{16}) -> (?:0x([0-9a-f]{16}) (\S+) (\S+)|unmapped \((.*)\))$")
@@ -124,7 +126,8 @@ def run(record, strategy="offset"):
         session = qemu.read_log("build/gdb-session")
         record("strategy=%s\n" % strategy in session and "target=127.0.0.1:%d\n" % port in session,
                name + ": make gdb writes build/gdb-session for its image", session)
-        out = gdb_batch(None, None, ["break *0x7c00", "continue", "break *0x8004",
+        out = gdb_batch(None, None, ["break *0x%x" % layout.constant("STAGE1_ADDR"), "continue",
+                                     "break *0x%x" % layout.constant("STAGE2_ENTRY"),
                                      "continue", "break stage2_main", "continue",
                                      "break kmain", "continue", "delete", "detach"])
         check_modes(record, name, out)

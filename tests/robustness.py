@@ -685,7 +685,9 @@ def walk_no_nx(record, name, b):
 def window_leaf_size(size):
     def walk(record, name, b):
         leaves = walk_wx(record, name, b)
-        window = {l[1] for l in leaves if 0xFFFF800000000000 <= l[0] < 0xFFFFC00000000000}
+        base = constant("PHYS_WINDOW_BASE")
+        end = base + constant("PHYS_WINDOW_PML4_SLOTS") * (1 << 39)   # 512 GiB a PML4 slot
+        window = {l[1] for l in leaves if base <= l[0] < end}
         record(window == {size}, name + ": the window is made of %s pages" %
                ("1 GiB" if size == 1 << 30 else "2 MiB"), "sizes %s" % sorted(window))
     return walk

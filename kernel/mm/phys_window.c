@@ -1,5 +1,5 @@
 /*
- * phys_window.c - pt_drop_window (contract in phys_window.h): the
+ * phys_window.c - phys_window_drop (contract in phys_window.h): the
  * strategies that reach page tables some other way than through the
  * loader's window (identity, table-offset, temporary, recursive) call it
  * from strategy_init.
@@ -8,7 +8,7 @@
 #include "layout.h"
 #include "pmm.h"
 
-enum pt_status pt_drop_window(const struct boot_info *bi)
+enum pt_status phys_window_drop(const struct boot_info *bi)
 {
     /* A window above 512 GiB spans several PML4 slots (stage2/paging.c). */
     uint64_t slot = PT_LEVEL_SPAN(PT_LEVELS);

@@ -24,6 +24,6 @@
  * (not listed as usable, or twice); the entries are cleared and flushed
  * all the same.
  */
-enum pt_status pt_drop_window(const struct boot_info *bi);
+enum pt_status phys_window_drop(const struct boot_info *bi);
 
 #endif

@@ -371,7 +371,7 @@ static bool kind_is_kept_table(uint32_t kind)
 }
 
 static uint64_t frame_floor(uint64_t addr) { return addr >> FRAME_SHIFT; }
-static uint64_t frame_ceil(uint64_t addr) { return (addr + PAGE_SIZE - 1) >> FRAME_SHIFT; }
+static uint64_t frame_ceil(uint64_t addr) { return PAGE_ROUND_UP(addr) >> FRAME_SHIFT; }
 
 /* Subtracts every loader range a zone must never hand out (all kinds but
  * the kept tables and, for the pool zone, the pool itself). */
@@ -546,7 +546,7 @@ enum pmm_status pmm_free(enum pmm_zone zone, paddr_t frame)
 {
     struct zone *z = &zones[zone];
     uint64_t f = frame.pa >> FRAME_SHIFT, idx = f - z->base;
-    if (frame.pa & (PAGE_SIZE - 1))
+    if (PAGE_OFFSET(frame.pa))
         return PMM_ERR_MISALIGNED;
     if (!ext_contains(&z->usable, f))
         return PMM_ERR_NOT_USABLE;

@@ -105,7 +105,7 @@ static inline pte_t pt_tr_entry(const struct pt_translation *t)
 /* PT_OK only: the start of the page holding va. */
 static inline paddr_t pt_tr_frame(const struct pt_translation *t)
 {
-    return paddr(t->pa.pa & ~(pt_tr_page_size(t) - 1));
+    return paddr(ALIGN_DOWN(t->pa.pa, pt_tr_page_size(t)));
 }
 
 /* PT_OK only: effective PT_PROT_* of the path (SDM Vol. 3A 4.6.1): WRITE
@@ -240,7 +240,7 @@ enum pt_status pt_unmap_range(vaddr_t va, uint64_t len);
  */
 enum pt_status pt_protect_range(vaddr_t va, uint64_t len, uint32_t prot);
 
-/* For pt_drop_window (kernel/mm/phys_window.c): clears the n PML4
+/* For phys_window_drop (kernel/mm/phys_window.c): clears the n PML4
  * entries from index first through the strategy (entry 0 would keep its
  * count). Counted as PT_OP_OTHER. Does not invalidate and frees nothing:
  * the caller flushes (rule 3) and owns the tables below. Works before
@@ -257,7 +257,7 @@ void pt_invlpg(vaddr_t va);
 void pt_invlpg_translate(vaddr_t va);
 
 /* tlb_flush_all, counted in the current operation's stats: for
- * pt_drop_window (rule 3). */
+ * phys_window_drop (rule 3). */
 void pt_flush_all(void);
 
 /* Present entries of the level-`level` table on va's path (1..4), or -1 if

@@ -232,8 +232,6 @@ static inline uint32_t perm_prot(const struct perm *p, pte_t leaf)
 
 static inline uint64_t span_of(unsigned level) { return PT_LEVEL_SPAN(level); }
 
-static inline uint64_t align_down(uint64_t x, uint64_t a) { return x & ~(a - 1); }
-
 /* The first address entry i of a level-`level` table at base translates. */
 static inline uint64_t entry_va(uint64_t base, unsigned level, unsigned i)
 {

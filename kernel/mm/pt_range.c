@@ -266,14 +266,14 @@ static enum pt_status check_edge(vaddr_t at, uint64_t first, uint64_t last)
         return st;
     if (st != PT_ERR_HUGE_IN_WAY)
         return PT_OK;
-    uint64_t span = span_of(w.level), start = align_down(at.va, span);
+    uint64_t span = span_of(w.level), start = ALIGN_DOWN(at.va, span);
     return (start < first || start + (span - 1) > last) ? PT_ERR_HUGE_IN_WAY : PT_OK;
 }
 
 static enum pt_status check_edit_args(vaddr_t va, uint64_t len)
 {
     enum pt_status st = check_range(va, len);
-    if (st == PT_OK && ((va.va | len) & (PAGE_SIZE - 1)))
+    if (st == PT_OK && PAGE_OFFSET(va.va | len))
         st = PT_ERR_MISALIGNED;
     uint64_t last = va.va + len - 1;
     if (st == PT_OK)

@@ -33,7 +33,7 @@ enum strategy_link_order {
 /*
  * Once, after pmm_init and before pt_init: sets up the strategy's access
  * path and, in every strategy but offset, tears the loader's physical
- * window down (pt_drop_window, phys_window.h). PT_ERR_BOOT_INFO if the loader built for
+ * window down (phys_window_drop, phys_window.h). PT_ERR_BOOT_INFO if the loader built for
  * another strategy or left out what this one needs.
  */
 enum pt_status strategy_init(const struct boot_info *bi);

@@ -66,7 +66,7 @@ enum pt_status strategy_init(const struct boot_info *bi)
     pte_t self = table_at(PT_LEVELS, vaddr(0))[RECURSIVE_INDEX];
     if (!(self & PTE_P) || (self & PTE_ADDR_MASK) != cpu_read_cr3().pa)
         return PT_ERR_BOOT_INFO;
-    return pt_drop_window(bi);
+    return phys_window_drop(bi);
 }
 
 const char *strategy_name(void) { return "recursive"; }

@@ -43,7 +43,7 @@ enum pt_status strategy_init(const struct boot_info *bi)
         slot_bits |= PTE_NX;
     for (unsigned l = 0; l <= PT_LEVELS; l++)
         held[l] = 0;
-    return pt_drop_window(bi);
+    return phys_window_drop(bi);
 }
 
 const char *strategy_name(void) { return "temporary"; }

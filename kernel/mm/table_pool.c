@@ -17,7 +17,7 @@ enum pt_status table_pool_init(const struct boot_info *bi, enum pt_strategy_id w
     pool_start = bi->table_pool_phys;
     pool_end = pool_start + bi->table_pool_pages * PAGE_SIZE;
     offset = virt_offset;
-    return pt_drop_window(bi);
+    return phys_window_drop(bi);
 }
 
 /* Every table comes from the pool: the only frames mapped at `offset`. */

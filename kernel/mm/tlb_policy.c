@@ -6,7 +6,7 @@
  * (tests/host/fake_cpu.c counts the calls instead of executing them), so
  * the policy here runs, and is tested, the same on the host as in the
  * kernel. Used by the core (pt_walk.c, pt_range.c), the strategies
- * (pt_invlpg) and pt_drop_window (pt_flush_all).
+ * (pt_invlpg) and phys_window_drop (pt_flush_all).
  *
  * THE TLB RULE (Intel SDM Vol. 3A, 4.10.4 "Invalidation of TLBs and
  * Paging-Structure Caches"), followed by every function of the paging

@@ -939,7 +939,7 @@ static void test_drop_window_clears_its_slots_flushes_then_frees_its_tables(void
         pte_t kept = pml4[PHYS_WINDOW_PML4_INDEX + 1];
         uint64_t used = used_frames(), flushes = fake_cpu.flushes;
         pt_stats_reset();
-        CHECK_EQ(pt_drop_window(&bi), PT_OK);
+        CHECK_EQ(phys_window_drop(&bi), PT_OK);
         CHECK(pml4[PHYS_WINDOW_PML4_INDEX] == 0, "case %u: first slot kept", c);
         CHECK(pml4[PHYS_WINDOW_PML4_INDEX + 1] == (cases[c].slots == 2 ? 0 : kept),
               "case %u: second slot 0x%llx", c,
@@ -952,7 +952,7 @@ static void test_drop_window_clears_its_slots_flushes_then_frees_its_tables(void
         CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(WINDOW_TABLES)), PMM_FRAME_FREE);
         CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, paddr(WINDOW_TABLES + KIB4)),
                  PMM_FRAME_FREE);
-        CHECK_EQ(pt_drop_window(&bi), PT_ERR_BOOT_INFO);
+        CHECK_EQ(phys_window_drop(&bi), PT_ERR_BOOT_INFO);
     }
 }
 #endif
