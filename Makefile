@@ -79,13 +79,15 @@ COMMON_C   := $(wildcard common/*.c)
 # in tests/guest/ with the tests that boot them (and measure.c, which only
 # they use).
 KERNEL_C   := $(filter-out kernel/variant_%.c,$(wildcard kernel/*.c)) \
-              $(filter-out kernel/mm/strategy_%.c kernel/mm/table_pool.c,$(wildcard kernel/mm/*.c))
+              $(filter-out kernel/mm/strategy_%.c kernel/mm/table_pool.c kernel/mm/spaces_plain.c,$(wildcard kernel/mm/*.c))
 GUEST_DIR  := tests/guest
 # strategy_sources(name): the files of one strategy; the two that reach
-# tables through the loader's table pool share kernel/mm/table_pool.c
+# tables through the loader's table pool share kernel/mm/table_pool.c, and
+# all but recursive share the plain address-space hooks (spaces_plain.c)
 POOL_STRATEGIES := identity table-offset
 strategy_sources = kernel/mm/strategy_$(call under,$(1)).c \
-                   $(if $(filter $(1),$(POOL_STRATEGIES)),kernel/mm/table_pool.c)
+                   $(if $(filter $(1),$(POOL_STRATEGIES)),kernel/mm/table_pool.c) \
+                   $(if $(filter-out recursive,$(1)),kernel/mm/spaces_plain.c)
 KERNEL_ASM := $(wildcard kernel/*.asm)
 
 .PHONY: all image run bochs gdb test bench clean help images test-images bench-images debug-images \

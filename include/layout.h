@@ -36,9 +36,10 @@
  *   0x0000380000000000  bench kernel: a second, distant path          (slot 112)
  *   0x0000400000000000  debug kernel: the Bochs tour's mappings       (slot 128)
  *   0x0000440000000000  debug kernel: the tour's 1 GiB page           (slot 136)
- *   A process's address space has its own lower half (PML4 slots 0-255,
- *   none of the above) and shares the kernel's upper half:
- *   0x0000000000400000  user program image (USER_BASE), then its heap
+ *   A process's address space shares the kernel's PML4 slot 0 (the
+ *   identity map; with the identity strategy, its table pool) and upper
+ *   half, and has slots 1-255 of its own (none of the scratch slots above):
+ *   0x0000008000000000  user program image (USER_BASE, slot 1), then its heap
  *   0x00007FFFFFFF0000  top of the user stack (USER_STACK_TOP), a guard page below it
  *   0x0000800000000000  ... the non-canonical hole ...
  *   0xFFFF800000000000  physical-memory window (PML4 slot 256)
@@ -147,10 +148,14 @@
 #define TOUR_BASE               0x0000400000000000  /* slot 128: tests/guest/variant_debug.c */
 #define TOUR_HUGE_BASE          0x0000440000000000  /* slot 136: the tour's 1 GiB page */
 /* ---- user space (a process's lower half) ---- */
-/* User programs are linked at USER_BASE (user/user.ld); the loader of
- * processes refuses a segment below it (page 0 and the low megabytes stay
- * unmapped to catch NULL and small offsets from it). */
-#define USER_BASE               0x400000
+/* User programs are linked at USER_BASE (user/user.ld), the start of PML4
+ * slot 1: slot 0 stays the kernel's in every address space, because the
+ * identity strategy reaches its table pool only at virtual = physical, and
+ * the pool lies somewhere below 4 GiB (wherever stage2's first fit put it).
+ * Sharing the whole slot keeps that true for any pool placement, and
+ * leaves the first 512 GiB unmapped in user mode to catch NULL and any
+ * small offset from it. */
+#define USER_BASE               0x0000008000000000
 /* The end of the lower half, exclusive: every user address is below it. */
 #define USER_END                0x0000800000000000
 /* The user stack's top (RSP at the first instruction is just below it);

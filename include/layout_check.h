@@ -58,8 +58,7 @@ _Static_assert((KSTACK_PAGES + 1) * PAGE_SIZE <= KSTACK_SLOT_SIZE, "a kernel sta
 _Static_assert(TABLE_OFFSET_PML4_INDEX < RECURSIVE_ALT_INDEX && RECURSIVE_ALT_INDEX < RECURSIVE_INDEX,
                "the second recursive slot just below the first");
 /* ---- virtual: a process's lower half ---- */
-_Static_assert(USER_BASE % PAGE_SIZE_2M == 0 && USER_BASE >= IDENTITY_MAP_SIZE,
-               "user images above the low megabytes, on a 2 MiB boundary");
+_Static_assert(USER_BASE == PT_LEVEL_SPAN(4), "user space starts at PML4 slot 1");
 _Static_assert(USER_END == PT_LEVEL_SPAN(4) * (PT_ENTRIES / 2), "the user half is PML4 slots 0-255");
 _Static_assert(USER_STACK_TOP % PAGE_SIZE == 0 && USER_STACK_TOP < USER_END &&
                USER_STACK_TOP - (USER_STACK_PAGES + 1) * PAGE_SIZE > USER_BASE,

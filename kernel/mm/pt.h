@@ -65,6 +65,7 @@ enum pt_status {
     PT_ERR_RESERVED_RANGE,   /* touches the strategy's own virtual range */
     PT_ERR_PS_AT_L4,         /* a PML4 entry has PS set (reserved, SDM 4.5.4) */
     PT_ERR_BOOT_INFO,        /* BootInfo lacks what the strategy needs */
+    PT_ERR_SPACE_IN_USE,     /* the address space is the kernel's, active or selected */
     PT_STATUS_COUNT
 };
 
@@ -164,7 +165,8 @@ struct pt_stats {
 
 /*
  * Records the CPU's paging features (NX, 1 GiB pages, physical address
- * width) and the strategy's reserved range, then writes the used-entry
+ * width) and the strategy's reserved range, makes CR3's hierarchy the
+ * kernel's address space (forgetting any other), then writes the used-entry
  * count into every table reachable from CR3 outside that range (the loader
  * does not keep counts). Call after pmm_init and strategy_init, and again
  * after editing tables by hand. Does not flush (only ignored bits change).
@@ -173,7 +175,8 @@ struct pt_stats {
 enum pt_status pt_init(const struct boot_info *bi);
 
 /*
- * Walks the active hierarchy for va. PT_OK fills every field of *out;
+ * Walks the selected address space's hierarchy for va (pt_space_select:
+ * the kernel's unless another is selected). PT_OK fills every field of *out;
  * PT_ERR_NONCANONICAL fills only va; PT_ERR_UNMAPPED and PT_ERR_PS_AT_L4
  * fill all but pa. Never panics, never writes an entry, never flushes.
  */
@@ -260,6 +263,15 @@ void pt_invlpg_translate(vaddr_t va);
  * phys_window_drop (rule 3). */
 void pt_flush_all(void);
 
+/* tlb_flush_nonglobal (a MOV to CR3 of its own value), counted as a full
+ * flush: for the recursive strategy's second slot. */
+void pt_flush_nonglobal(void);
+
+/* For a strategy's own PML4 slots (index >= 256: recursive's self entry
+ * and second slot): writes v at pml4[index] through the core's one entry
+ * writer, counted. No invalidation: the strategy follows the TLB rule. */
+void pt_root_slot_write(pte_t *pml4, unsigned index, pte_t v);
+
 /* Present entries of the level-`level` table on va's path (1..4), or -1 if
  * the walk does not reach such a table. For tests and assertions. */
 int pt_table_used(unsigned level, vaddr_t va);
@@ -301,6 +313,63 @@ void pt_dump_raw(int max_level_detail);
  * where consecutive leaves continue both ranges with equal effective
  * flags (sizes may differ). */
 void pt_dump_ranges(void);
+
+/* ---- address spaces (kernel/mm/pt_space.c) ----
+ *
+ * An address space is a PML4: user space of its own (PML4 slots 1-255,
+ * from USER_BASE) and the kernel's shared slots: slot 0 (the identity map
+ * of low memory and the identity strategy's pool, which that strategy
+ * reaches only at virtual = physical, include/layout.h) and the upper
+ * half. Sharing is by entry: every space's shared PML4 entries are copies
+ * of the kernel PML4's, pointing at the same PDPTs, so a kernel mapping
+ * made once below them is seen in every space. The core keeps the copies
+ * true: a PDPT the kernel links later is copied into every live space when
+ * the operation ends (pt_space_sync), and while any space lives no shared
+ * PDPT is freed (another PML4 may point at it; Linux keeps them for the
+ * same reason). The strategy's own per-space entries (recursive: its self
+ * entry) are not copied.
+ *
+ * Every pt_* operation edits or reads one space: the selected one for
+ * slots 1-255 (pt_space_select; the kernel's by default) and the kernel's
+ * for the shared slots. The selected space need not be the active one
+ * (CR3): that is how a process is built, forked and torn down, and how
+ * each strategy reaches an inactive hierarchy is its own (strategy.h).
+ * Edits of an inactive space's lower half need no invalidation (the TLB
+ * rule, rule 6).
+ */
+struct pt_space {
+    paddr_t root;             /* its PML4 */
+    struct pt_space *next;    /* the core's list of live spaces */
+};
+
+/* The kernel's own space: the boot CR3 (pt_init). */
+extern struct pt_space pt_kernel_space;
+
+/* A new space: a PML4 from the strategy's zone, lower half empty, upper
+ * half the kernel's. PT_ERR_NO_FRAMES (identity, table-offset: the pool is
+ * exhausted). Does not select or activate it. */
+enum pt_status pt_space_create(struct pt_space *as);
+
+/* Tears down as's lower half: calls leaf(va, frame, size, ctx) for every
+ * leaf (the caller owns the frames and frees them there), frees every table
+ * of levels 3 to 1 below the lower half and then the PML4, and forgets the
+ * space. PT_ERR_SPACE_IN_USE for the kernel's space or one that is active
+ * or selected. No invalidation: an inactive space has nothing in the TLB
+ * (rule 6); the strategy drops its own view of each table. */
+enum pt_status pt_space_destroy(struct pt_space *as,
+                                void (*leaf)(vaddr_t va, paddr_t frame, uint64_t size,
+                                             void *ctx),
+                                void *ctx);
+
+/* The space whose lower half the pt_* operations edit and translate from
+ * now on (NULL: the kernel's). Writes nothing. */
+void pt_space_select(const struct pt_space *as);
+const struct pt_space *pt_space_selected(void);
+
+/* Loads as's PML4 into CR3 (MOV to CR3: drops every non-global TLB entry
+ * and the paging-structure caches, SDM Vol. 3A 4.10.4.1). */
+void pt_space_activate(const struct pt_space *as);
+const struct pt_space *pt_space_active(void);
 
 void pt_stats_get(struct pt_stats *out);
 void pt_stats_reset(void);

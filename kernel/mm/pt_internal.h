@@ -41,6 +41,54 @@ struct pt_config {
 };
 
 extern struct pt_config pt_cfg;
+
+/* The roots (pt_space.c): the kernel's PML4 (the boot CR3), the one CR3
+ * holds, and the one the lower half's operations use (pt_space_select).
+ * Physical addresses of PML4s, all three. */
+extern paddr_t pt_kernel_root, pt_active_root, pt_edit_root;
+/* The live spaces other than the kernel's (NULL: none). */
+extern struct pt_space *pt_spaces;
+
+/* Whether va is in a PML4 slot every space shares (pt.h): slot 0 or the
+ * upper half. The others, 1-255, are each space's own. One compare:
+ * slot - 1 wraps for slot 0. */
+static inline bool kernel_slot(vaddr_t va)
+{
+    return (va.va >> PT_LEVEL_SHIFT(PT_LEVELS)) - 1 >= PT_ENTRIES / 2 - 1;
+}
+
+/* The PML4 an operation on va walks: the shared slots' tables are always
+ * edited from the kernel's PML4 (whose entries the other spaces copy);
+ * the rest is the selected space's. */
+static inline paddr_t root_for(vaddr_t va)
+{
+    return kernel_slot(va) ? pt_kernel_root : pt_edit_root;
+}
+
+/* Rule 6 (tlb_policy.c): va's translation can be in the TLB only if va is
+ * in a shared slot or the edited space is the active one. */
+static inline bool va_live(vaddr_t va)
+{
+    return kernel_slot(va) || pt_edit_root.pa == pt_active_root.pa;
+}
+
+/* A PDPT linked from a shared PML4 entry stays while other spaces live:
+ * their PML4s may hold a copy of that entry. parent_level is the level of
+ * the table holding the entry. */
+static inline bool table_pinned(unsigned parent_level, vaddr_t va)
+{
+    return parent_level == PT_LEVELS && kernel_slot(va) && pt_spaces;
+}
+
+/* Copies the kernel PML4's shared entries into every live space (the
+ * strategy's own entries excepted). pt_map and pt_map_range call it when
+ * they linked a PDPT in the upper half (batch.sync), after the operation,
+ * when no table is held any more. */
+void pt_space_sync(void);
+
+/* pt_init: the kernel's space is CR3's (root), selected and active, and
+ * no other space exists. */
+void pt_space_reset(paddr_t root);
 extern struct pt_stats pt_all_stats;
 /* The running operation's counters (op_begin); PT_OP_OTHER between. */
 extern struct pt_op_stats *pt_cur;
@@ -321,6 +369,7 @@ struct batch {
     unsigned n_tables;
     struct deferred_table tables[BATCH_TABLES];
     const struct pt_frame_source *src; /* where deferred tables go */
+    bool sync;       /* a PDPT was linked in the upper half: pt_space_sync */
 };
 
 /* An empty batch; deferred tables go back to src (NULL: the strategy's

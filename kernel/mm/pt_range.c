@@ -170,7 +170,7 @@ static unsigned edit_table(struct range *r, unsigned level, pte_t *t, unsigned i
     }
     pte_t *child = table_get(level - 1, at, frame);
     unsigned left = edit_entries(r, level - 1, child);
-    if (r->kind != RANGE_UNMAP || left > 0)
+    if (r->kind != RANGE_UNMAP || left > 0 || table_pinned(level, at))
         return 0;
     pte_write(t, i, 0, COUNT_KEPT);
     batch_defer_table(r->b, frame, at, level - 1);
@@ -215,7 +215,7 @@ static unsigned edit_entries(struct range *r, unsigned level, pte_t *t)
 
 static void range_run(struct range *r)
 {
-    pte_t *root = table_get(PT_LEVELS, r->va, cpu_read_cr3());
+    pte_t *root = table_get(PT_LEVELS, r->va, root_for(r->va));
     if (r->kind == RANGE_MAP)
         map_entries(r, PT_LEVELS, root);
     else
@@ -253,6 +253,8 @@ enum pt_status pt_map_range(vaddr_t va, paddr_t pa, uint64_t len, uint32_t prot,
     if (r.st != PT_OK && r.va.va != va.va)
         range_edit(va, r.va.va - va.va, RANGE_UNMAP, 0, &b); /* roll back */
     batch_finish(&b);
+    if (b.sync)
+        pt_space_sync();
     return r.st;
 }
 

@@ -62,8 +62,9 @@ enum pt_status pt_init(const struct boot_info *bi)
     pt_cfg.phys_limit = 1ULL << bits;
     pt_cfg.reserved = strategy_reserved();
     pt_cfg.order = strategy_link_order();
-    table_admit(PT_LEVELS, cpu_read_cr3());
-    pte_t *root = table_get(PT_LEVELS, vaddr(0), cpu_read_cr3());
+    pt_space_reset(cpu_read_cr3());
+    table_admit(PT_LEVELS, pt_kernel_root);
+    pte_t *root = table_get(PT_LEVELS, vaddr(0), pt_kernel_root);
     return recount(PT_LEVELS, root, 0);
 }
 
@@ -126,6 +127,6 @@ void pt_visit(unsigned lowest_level, pt_visit_fn fn, void *ctx)
     struct visit v = { lowest_level < 1 ? 1 : lowest_level, fn, ctx };
     struct perm perm = { true, true, false };
     op_begin(PT_OP_DUMP);
-    pte_t *root = table_get(PT_LEVELS, vaddr(0), cpu_read_cr3());
+    pte_t *root = table_get(PT_LEVELS, vaddr(0), pt_edit_root);
     visit_table(&v, PT_LEVELS, root, 0, perm);
 }

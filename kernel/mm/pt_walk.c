@@ -52,7 +52,7 @@ static void walk_start(struct walk *w, vaddr_t va)
 {
     w->va = va;
     w->level = PT_LEVELS;
-    w->frames[PT_LEVELS] = cpu_read_cr3();
+    w->frames[PT_LEVELS] = root_for(va);
     w->tables[PT_LEVELS] = table_get(PT_LEVELS, va, w->frames[PT_LEVELS]);
     w->entry = pte_get(w->tables[PT_LEVELS], PT_INDEX(va.va, PT_LEVELS));
 }
@@ -166,6 +166,8 @@ enum pt_status table_create(pte_t *parent, unsigned level, vaddr_t va, pte_t lin
         return PT_ERR_NO_FRAMES;
     table_admit(level - 1, *frame);
     pte_t link = frame->pa | PTE_TABLE_LINK | link_u;
+    if (level == PT_LEVELS && kernel_slot(va))
+        b->sync = true;     /* a new shared PDPT: every space gets the entry */
     if (pt_cfg.order == STRATEGY_ZERO_THEN_LINK) {
         *child = table_get(level - 1, va, *frame);
         table_zero(*child);
@@ -248,7 +250,7 @@ enum pt_status pt_translate(vaddr_t va, struct pt_translation *out)
         translate_ends[0]++;
         return PT_ERR_NONCANONICAL;
     }
-    pte_t e = tr_read(out, 4, va, cpu_read_cr3());
+    pte_t e = tr_read(out, 4, va, pt_edit_root);
     if (__builtin_expect(!tr_descend(e), 0))
         return tr_end(out, va, e, 4);
     e = tr_read(out, 3, va, paddr(e & PTE_ADDR_MASK));
@@ -374,13 +376,15 @@ enum pt_status pt_map(vaddr_t va, paddr_t pa, uint64_t size, uint32_t prot,
     if (st != PT_OK && made_top)
         walk_uncreate(&w, made_top, &b);
     batch_finish(&b);
+    if (b.sync)
+        pt_space_sync();
     return st;
 }
 
 /* Frees the tables on w's path that the removal emptied, bottom up. */
 static void walk_prune(struct walk *w, unsigned left, struct batch *b)
 {
-    for (unsigned l = w->level; left == 0 && l < PT_LEVELS; l++) {
+    for (unsigned l = w->level; left == 0 && l < PT_LEVELS && !table_pinned(l + 1, w->va); l++) {
         left = pte_write(w->tables[l + 1], PT_INDEX(w->va.va, l + 1), 0, COUNT_REMOVED);
         batch_defer_table(b, w->frames[l], w->va, l);
     }
@@ -484,6 +488,7 @@ void pt_root_clear(unsigned first, unsigned n)
 {
     op_begin(PT_OP_OTHER);
     vaddr_t va = vaddr(entry_va(0, PT_LEVELS, first));
+    /* CR3's: pt_root_clear runs before pt_init has the kernel's root */
     pte_t *t = table_get(PT_LEVELS, va, cpu_read_cr3());
     for (unsigned i = first; i < first + n && i < PT_ENTRIES; i++)
         pte_write(t, i, 0, COUNT_KEPT); /* the count is pt_init's to write */
@@ -546,6 +551,7 @@ const char *pt_status_name(enum pt_status status)
         [PT_ERR_RESERVED_RANGE] = "strategy's reserved range",
         [PT_ERR_PS_AT_L4] = "PS set in a PML4 entry",
         [PT_ERR_BOOT_INFO] = "boot info unusable",
+        [PT_ERR_SPACE_IN_USE] = "address space in use",
     };
     return (unsigned)status < PT_STATUS_COUNT ? names[status] : "unknown";
 }

@@ -100,6 +100,34 @@ enum pmm_zone strategy_table_zone(void);
  */
 void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame);
 
+/* ---- address spaces (kernel/mm/pt_space.c) ----
+ * How each strategy reaches a hierarchy that is not the active one: the
+ * pointer strategies (identity, table-offset, offset) do not care, every
+ * frame of theirs is reachable whatever CR3 holds; temporary maps any frame
+ * into its slot for the level; recursive points a second slot of the
+ * active PML4 (RECURSIVE_ALT_INDEX) at the other PML4 when it is asked for
+ * a level-4 table that is not CR3's, and flushes when that slot changes
+ * (strategy_recursive.c). strategy_table_get's level-4 call is where a walk
+ * names its root: every walk starts there. */
+
+/* The PML4 CR3 holds (pt_space.c keeps it): read-only here, for the
+ * recursive strategy's test "is this walk's root the active one?". */
+extern paddr_t pt_active_root;
+
+/* Whether PML4 entry `index` (upper half) is the kernel's and so copied
+ * into every space (true), or each space's own (recursive: its self entry
+ * and the second slot). */
+bool strategy_root_entry_shared(unsigned index);
+
+/* A new space's PML4, `pml4` (as strategy_table_get(4, ..., root) gave
+ * it; the kernel's entries already copied): writes the entries that are
+ * the space's own. */
+void strategy_space_init(pte_t *pml4, paddr_t root);
+
+/* CR3 now holds root (pt_space_activate): forget what the strategy knew of
+ * the hierarchy that was active. */
+void strategy_space_activated(paddr_t root);
+
 /* ---- what the boot report and the Bochs tour show of the strategy ---- */
 
 /* An address of the strategy's own machinery, for the final translations:

@@ -7,8 +7,23 @@
  *
  * The price: a table is reachable only once it is linked (the core links,
  * zeroes, then flushes: STRATEGY_LINK_THEN_ZERO and rule 5 in
- * tlb_policy.c), only the active hierarchy can be reached, and 512 GiB of virtual space go to
- * the window. A retired table leaves a 4 KiB translation of its window
+ * tlb_policy.c), and 512 GiB of virtual space go to the window.
+ *
+ * Only the active hierarchy is reachable through PML4[RECURSIVE_INDEX]:
+ * the blog's "hard case", the reason rcore dropped recursive mapping for
+ * fork. pagelab reaches an inactive hierarchy through a second slot of
+ * the active PML4, RECURSIVE_ALT_INDEX (A), pointed at the other PML4 T:
+ * going round the recursive entry R L-1 times and then through A lands in
+ * T's tree one level higher each time, so T's level-L table on va's path
+ * is at (R ... R, A, va's top indices) with A in index field L from the
+ * top: T itself at (R, R, R, A), its PT at (A, i4, i3, i2). Every
+ * translation through A (all of them non-global) goes stale when A is
+ * pointed elsewhere, so changing it costs one MOV to CR3 of its own value
+ * (tlb_flush_nonglobal, counted as a full flush); a walk names its root at
+ * its level-4 get, which is where A is repointed. Edits of T itself need
+ * no invalidation (rule 6), but a table of T retired from the tree leaves
+ * its A-window address in the TLB, and strategy_table_retire invalidates
+ * it as it does for the active tree. A retired table leaves a 4 KiB translation of its window
  * address in the TLB: it is invalidated before the frame is freed (the
  * x86_64 crate's RecursivePageTable never does). RECURSIVE_INDEX is 510,
  * not 511: at 511 the window's last page is 0xFFFFFFFFFFFFF000 and end
@@ -31,32 +46,79 @@
  * the walk one level higher, so the table is read as the final 4 KiB page. Level 1 (PT):
  * r, i4, i3, i2; level 3 (PDPT): r, r, r, i4; level 4: r, r, r, r.
  */
+/* The prefix: RECURSIVE_INDEX in the top `level` index fields, the last
+ * of them `last` (RECURSIVE_INDEX for the active tree, RECURSIVE_ALT_INDEX
+ * for the one A points at). Constant per level and tree, folded by the
+ * compiler once the walk is unrolled. */
+static inline uint64_t prefix_of(unsigned level, unsigned last)
+{
+    uint64_t prefix = 0;
+    for (unsigned k = 0; k + 1 < level; k++)
+        prefix |= (uint64_t)RECURSIVE_INDEX << PT_LEVEL_SHIFT(PT_LEVELS - k);
+    return prefix | (uint64_t)last << PT_LEVEL_SHIFT(PT_LEVELS + 1 - level);
+}
+
+static inline vaddr_t table_addr(unsigned level, vaddr_t va, unsigned last)
+{
+    uint64_t a = ((va.va & VA_INDEX_BITS) >> (9 * level)) & VA_INDEX_BITS;
+    return vaddr(va_canonicalize(prefix_of(level, last) | a));
+}
+
 vaddr_t recursive_table_addr(unsigned level, vaddr_t va)
 {
-    /* Prefix: RECURSIVE_INDEX in the top `level` index fields (constant per
-     * level, folded by the compiler once the walk is unrolled). */
-    uint64_t prefix = 0;
-    for (unsigned k = 0; k < level; k++)
-        prefix |= (uint64_t)RECURSIVE_INDEX << PT_LEVEL_SHIFT(PT_LEVELS - k);
-    uint64_t a = ((va.va & VA_INDEX_BITS) >> (9 * level)) & VA_INDEX_BITS;
-    return vaddr(va_canonicalize(prefix | a));
+    return table_addr(level, va, RECURSIVE_INDEX);
+}
+
+/* What the active PML4's entry A points at (0: nothing), and whether the
+ * walk in progress is in that tree (set by its level-4 get). */
+static paddr_t alt_root;
+static bool via_alt;
+
+static pte_t *active_pml4(void)
+{
+    return (pte_t *)(uintptr_t)recursive_table_addr(PT_LEVELS, vaddr(0)).va;
+}
+
+/* Points A at root, or leaves it when it already does. */
+static void alt_point(paddr_t root)
+{
+    if (alt_root.pa == root.pa)
+        return;
+    pt_root_slot_write(active_pml4(), RECURSIVE_ALT_INDEX, root.pa | PTE_TABLE_LINK);
+    alt_root = root;
+    pt_flush_nonglobal();
+}
+
+/* A walk's root: the active tree's or, through A, another. */
+static inline void walk_root(paddr_t root)
+{
+    via_alt = root.pa != pt_active_root.pa;
+    if (__builtin_expect(via_alt, 0))
+        alt_point(root);
 }
 
 /* The level-L entry on va's path in one step: the table address above
  * plus PT_INDEX(va, L) * 8, which is (va >> 9L) & 0xFF8, so both come
  * from the same shift: prefix | ((va >> 9L) & mask). */
-static pte_t *entry_at(unsigned level, vaddr_t va)
+static inline pte_t *entry_in(unsigned level, vaddr_t va, unsigned last)
 {
-    uint64_t prefix = recursive_table_addr(level, vaddr(0)).va;
+    uint64_t prefix = table_addr(level, vaddr(0), last).va;
     uint64_t mask = (VA_INDEX_BITS >> (9 * level)) & (VA_INDEX_BITS | 0xFF8);
     /* + rather than |: the bits do not overlap, and a sum folds into the
      * load's addressing mode */
     return (pte_t *)(uintptr_t)(prefix + ((va.va >> (9 * level)) & mask));
 }
 
-static pte_t *table_at(unsigned level, vaddr_t va)
+static inline pte_t *entry_at(unsigned level, vaddr_t va)
 {
-    return (pte_t *)(uintptr_t)recursive_table_addr(level, va).va;
+    return via_alt ? entry_in(level, va, RECURSIVE_ALT_INDEX)
+                   : entry_in(level, va, RECURSIVE_INDEX);
+}
+
+static inline pte_t *table_at(unsigned level, vaddr_t va)
+{
+    return (pte_t *)(uintptr_t)table_addr(level, va,
+                                          via_alt ? RECURSIVE_ALT_INDEX : RECURSIVE_INDEX).va;
 }
 
 enum pt_status strategy_init(const struct boot_info *bi)
@@ -93,7 +155,8 @@ bool strategy_table_reachable(paddr_t frame)
  * the entries name. */
 pte_t *strategy_table_get(unsigned level, vaddr_t va, paddr_t frame)
 {
-    (void)frame;
+    if (level == PT_LEVELS)
+        walk_root(frame);
     return table_at(level, va);
 }
 
@@ -111,7 +174,8 @@ void strategy_tour_look(unsigned level, vaddr_t va, paddr_t frame, const pte_t *
 
 pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame)
 {
-    (void)frame;
+    if (level == PT_LEVELS)
+        walk_root(frame);
     return entry_at(level, va);
 }
 
@@ -121,8 +185,39 @@ enum pmm_zone strategy_table_zone(void) { return PMM_ZONE_GENERAL; }
  * the parent entry just cleared; the core's invlpg covered another page. */
 void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame)
 {
-    (void)frame;
-    pt_invlpg(recursive_table_addr(level, va));
+    if (level == PT_LEVELS && via_alt && frame.pa == alt_root.pa) {
+        /* the other tree's PML4 goes: A must not point at a freed frame */
+        pt_root_slot_write(active_pml4(), RECURSIVE_ALT_INDEX, 0);
+        alt_root = paddr(0);
+        pt_flush_nonglobal();
+        return;
+    }
+    pt_invlpg(vaddr((uint64_t)(uintptr_t)table_at(level, va)));
+}
+
+/* ---- address spaces ---- */
+
+/* R and A are each space's own: R points at the space's PML4, A at
+ * whatever that space's walks need. */
+bool strategy_root_entry_shared(unsigned index)
+{
+    return index != RECURSIVE_INDEX && index != RECURSIVE_ALT_INDEX;
+}
+
+void strategy_space_init(pte_t *pml4, paddr_t root)
+{
+    pt_root_slot_write(pml4, RECURSIVE_INDEX, root.pa | PTE_TABLE_LINK); /* not user */
+    pt_root_slot_write(pml4, RECURSIVE_ALT_INDEX, 0);
+}
+
+/* The new active PML4's A may point anywhere from its last time: clear it
+ * (no flush: the CR3 write just dropped every translation through it). */
+void strategy_space_activated(paddr_t root)
+{
+    (void)root;
+    pt_root_slot_write(active_pml4(), RECURSIVE_ALT_INDEX, 0);
+    alt_root = paddr(0);
+    via_alt = false;
 }
 
 /* The PML4 and the tables on the path of the kernel's own code, each at

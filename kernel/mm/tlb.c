@@ -38,6 +38,18 @@ void tlb_flush_all(void)
     __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
 }
 
+void tlb_flush_nonglobal(void)
+{
+    uint64_t cr3;
+    __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
+}
+
+void cpu_write_cr3(paddr_t root)
+{
+    /* "memory": the new hierarchy's entries are written before the load */
+    __asm__ volatile("mov %0, %%cr3" : : "r"(root.pa) : "memory");
+}
+
 paddr_t cpu_read_cr3(void)
 {
     uint64_t cr3;

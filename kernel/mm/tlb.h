@@ -23,8 +23,17 @@ void tlb_invlpg(vaddr_t va);
  * (SDM 4.10.4.1). Costly: the whole working set is walked again. */
 void tlb_flush_all(void);
 
+/* Drops every non-global TLB entry and the paging-structure caches: a
+ * MOV to CR3 of its own value (SDM 4.10.4.1). Global entries stay. */
+void tlb_flush_nonglobal(void);
+
 /* Physical address of the active PML4 (CR3 bits 51:12; SDM 4.5.2). */
 paddr_t cpu_read_cr3(void);
+
+/* Loads root into CR3 (PCD, PWT and the PCID bits 0): the CPU walks that
+ * hierarchy from the next access on, and the TLB keeps only global
+ * entries (SDM 4.10.4.1, "MOV to CR3"). */
+void cpu_write_cr3(paddr_t root);
 
 /* A pointer through which the CPU reaches virtual address va. In the kernel
  * it is va itself (the MMU translates each access, through the TLB); it

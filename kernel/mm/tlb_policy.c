@@ -36,6 +36,17 @@
  *     (4.10.2.3: translations may be cached for accesses that never
  *     retire), so its whole span (>= 512 pages) may hold garbage
  *     translations: one full flush (rule 3) before the operation returns.
+ *  6. An address space that is not the active one (CR3) has no TLB or
+ *     paging-structure-cache entries: the MOV to CR3 that left it dropped
+ *     them all, and its lower half holds no global page (the kernel maps
+ *     none there). So editing its lower half needs no invalidation at all
+ *     (batch_add_va drops those addresses). The strategy's own view of its
+ *     tables is another matter: rule 4's strategy_table_retire still runs
+ *     (temporary: the slot; recursive: the second recursive slot's
+ *     addresses, which are translations of the active space). With PCIDs
+ *     this rule would not hold: a space would keep its entries under its
+ *     PCID, and pagelab would need INVPCID or a PCID flush here (QEMU's
+ *     TCG refuses PCID, so pagelab does not use it).
  *
  * Invalidations are collected per operation (struct batch) and executed
  * before any table is freed and before the operation returns.
@@ -51,11 +62,12 @@ void batch_init(struct batch *b, const struct pt_frame_source *src)
     b->full = false;
     b->n_tables = 0;
     b->src = src;
+    b->sync = false;
 }
 
 void batch_add_va(struct batch *b, vaddr_t va)
 {
-    if (b->full)
+    if (b->full || !va_live(va))      /* rule 6 */
         return;
     if (b->n_va == PT_FLUSH_THRESHOLD) {
         b->full = true;
@@ -124,6 +136,12 @@ void pt_invlpg_translate(vaddr_t va)
 {
     tlb_invlpg(va);
     pt_all_stats.op[PT_OP_TRANSLATE].invlpgs++;
+}
+
+void pt_flush_nonglobal(void)
+{
+    tlb_flush_nonglobal();
+    pt_cur->full_flushes++;
 }
 
 void pt_flush_all(void)

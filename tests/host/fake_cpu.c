@@ -68,6 +68,20 @@ void tlb_flush_all(void)
 
 paddr_t cpu_read_cr3(void) { return paddr(fake_cpu.cr3); }
 
+/* The fake TLB keeps no G bit: like QEMU's TCG, every CR3 write empties it. */
+void tlb_flush_nonglobal(void)
+{
+    fake_cpu.cr3_writes++;
+    memset(tlb, 0, sizeof(tlb));
+}
+
+void cpu_write_cr3(paddr_t root)
+{
+    fake_cpu.cr3 = root.pa;
+    fake_cpu.cr3_writes++;
+    memset(tlb, 0, sizeof(tlb));
+}
+
 static void fault(uint64_t va, unsigned level, pte_t e)
 {
     fprintf(stderr, "fake MMU: page fault at 0x%llx (level-%u entry 0x%llx)\n",

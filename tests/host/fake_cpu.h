@@ -42,6 +42,7 @@ struct fake_cpu {
     uint64_t last_invlpg; /* address of the last INVLPG counted in invlpgs */
     uint64_t walks;       /* cpu_ptr calls the TLB did not answer */
     uint64_t cr3;         /* physical address of the PML4 */
+    uint64_t cr3_writes;  /* cpu_write_cr3 and tlb_flush_nonglobal calls */
 };
 
 extern struct fake_cpu fake_cpu;

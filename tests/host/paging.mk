@@ -19,7 +19,7 @@ PAGING_TEST_DIR := build/host
 HOST_STRATEGIES := identity table-offset offset temporary
 
 PAGING_CORE_SRC := kernel/mm/pt_walk.c kernel/mm/pt_range.c kernel/mm/tlb_policy.c \
-                   kernel/mm/pt_visit.c kernel/mm/pt_dump.c kernel/mm/phys_window.c \
+                   kernel/mm/pt_visit.c kernel/mm/pt_dump.c kernel/mm/phys_window.c kernel/mm/pt_space.c \
                    kernel/mm/pmm.c tests/host/fake_cpu.c
 PAGING_DEPS := $(PAGING_CORE_SRC) tests/host/fake_cpu.h tests/host/check.h \
                kernel/mm/pt.h kernel/mm/pt_internal.h kernel/mm/phys_window.h kernel/mm/pmm.h \
@@ -35,7 +35,12 @@ $(1)_HOST_FLAGS := $(PAGING_HOST_CFLAGS) -DFAKE_STRATEGY=STRATEGY_$(call upper,$
                   -DFAKE_STRATEGY_IS_$(call upper,$(1))
 $(1)_HOST_SRC := $(PAGING_CORE_SRC) $(call strategy_sources,$(1))
 HOST_TESTS += $$($(1)_HOST_DIR)/test_pt $$($(1)_HOST_DIR)/test_pt_model \
-              $$($(1)_HOST_DIR)/test_pt_levels
+              $$($(1)_HOST_DIR)/test_pt_levels $$($(1)_HOST_DIR)/test_space
+
+# Address spaces (kernel/mm/pt_space.c): create, edit inactive, destroy.
+$$($(1)_HOST_DIR)/test_space: tests/host/test_space.c $(PAGING_DEPS) $$($(1)_HOST_SRC)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $$($(1)_HOST_FLAGS) -o $$@ tests/host/test_space.c $$($(1)_HOST_SRC)
 
 $$($(1)_HOST_DIR)/test_pt: tests/host/test_pt.c $(PAGING_DEPS) $$($(1)_HOST_SRC)
 	@mkdir -p $$(@D)

@@ -1062,7 +1062,7 @@ static void test_range_dump_merges_contiguous_equal_leaves(void)
  * past the name table). */
 static void test_status_and_op_names_at_and_past_the_last_value(void)
 {
-    CHECK(strcmp(pt_status_name(PT_STATUS_COUNT - 1), "boot info unusable") == 0, "last: %s",
+    CHECK(strcmp(pt_status_name(PT_STATUS_COUNT - 1), "address space in use") == 0, "last: %s",
           pt_status_name(PT_STATUS_COUNT - 1));
     CHECK(strcmp(pt_op_name(PT_OP_COUNT - 1), "other") == 0, "last op: %s",
           pt_op_name(PT_OP_COUNT - 1));

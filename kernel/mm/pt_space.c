@@ -1,0 +1,180 @@
+/*
+ * pt_space.c - address spaces (contract in pt.h): create, select,
+ * activate, destroy, and the copies of the kernel's upper-half PML4
+ * entries kept true in every space. The tables are reached through the
+ * strategy like every other table (strategy.h says how each reaches an
+ * inactive hierarchy); entries are written by pte_write only.
+ */
+#include "console.h"
+#include "pmm.h"
+#include "pt_internal.h"
+#include "tlb.h"
+
+#define UPPER_FIRST (PT_ENTRIES / 2)   /* PML4 slot 256: the upper half */
+#define SHARED_COUNT (1 + PT_ENTRIES / 2) /* slot 0 and the upper half */
+
+/* The i-th shared slot: 0, then 256 .. 511. */
+static unsigned shared_slot(unsigned i) { return i == 0 ? 0 : UPPER_FIRST + i - 1; }
+
+struct pt_space pt_kernel_space;
+paddr_t pt_kernel_root, pt_active_root, pt_edit_root;
+struct pt_space *pt_spaces;
+static const struct pt_space *selected = &pt_kernel_space, *active = &pt_kernel_space;
+
+void pt_space_reset(paddr_t root)
+{
+    pt_kernel_space.root = root;
+    pt_kernel_space.next = NULL;
+    pt_kernel_root = pt_active_root = pt_edit_root = root;
+    pt_spaces = NULL;
+    selected = active = &pt_kernel_space;
+}
+
+/* The kernel PML4's shared entries, read into buf: the strategy may hold
+ * one level-4 table at a time (temporary's slot), so a copy goes through a
+ * buffer instead of two tables at once. Entry 0's count bits are the
+ * table's own, not the entry's: left out. */
+static void kernel_shared(pte_t buf[SHARED_COUNT])
+{
+    pte_t *k = table_get(PT_LEVELS, vaddr(0), pt_kernel_root);
+    for (unsigned i = 0; i < SHARED_COUNT; i++)
+        buf[i] = pte_get(k, shared_slot(i)) & (i == 0 ? ~PT_COUNT_MASK : ~0ULL);
+}
+
+/* Writes the shared entries of buf into the PML4 t (pte_write keeps t's
+ * own count in entry 0, and counts the entry in or out of it). */
+static void shared_write(pte_t *t, const pte_t buf[SHARED_COUNT])
+{
+    for (unsigned i = 0; i < SHARED_COUNT; i++) {
+        unsigned slot = shared_slot(i);
+        pte_t old = pte_get(t, slot) & (slot == 0 ? ~PT_COUNT_MASK : ~0ULL);
+        if (!strategy_root_entry_shared(slot) || old == buf[i])
+            continue;
+        enum count_change c = pte_present(old) == pte_present(buf[i]) ? COUNT_KEPT
+                              : pte_present(buf[i])                   ? COUNT_ADDED
+                                                                      : COUNT_REMOVED;
+        pte_write(t, slot, buf[i], c);
+    }
+}
+
+void pt_root_slot_write(pte_t *pml4, unsigned index, pte_t v)
+{
+    if (index < UPPER_FIRST || index >= PT_ENTRIES)
+        kpanic("pt_root_slot_write: PML4 slot %u is not the strategy's", index);
+    pte_write(pml4, index, v, COUNT_KEPT);
+}
+
+void pt_space_sync(void)
+{
+    pte_t buf[SHARED_COUNT];
+    kernel_shared(buf);
+    for (struct pt_space *s = pt_spaces; s; s = s->next)
+        shared_write(table_get(PT_LEVELS, vaddr(0), s->root), buf);
+}
+
+enum pt_status pt_space_create(struct pt_space *as)
+{
+    op_begin(PT_OP_OTHER);
+    paddr_t root;
+    if (pmm_alloc(strategy_table_zone(), &root) != PMM_OK)
+        return PT_ERR_NO_FRAMES;
+    pt_cur->tables_allocated++;
+    table_admit(PT_LEVELS, root);
+    pte_t buf[SHARED_COUNT];
+    kernel_shared(buf);
+    pte_t *t = table_get(PT_LEVELS, vaddr(0), root);
+    for (unsigned i = 0; i < PT_ENTRIES; i++)
+        entry_store(t, i, 0);             /* a fresh frame: count 0 included */
+    pt_cur->pte_writes += PT_ENTRIES;
+    shared_write(t, buf);
+    strategy_space_init(t, root);
+    as->root = root;
+    as->next = pt_spaces;
+    pt_spaces = as;
+    return PT_OK;
+}
+
+void pt_space_select(const struct pt_space *as)
+{
+    selected = as ? as : &pt_kernel_space;
+    pt_edit_root = selected->root;
+}
+
+const struct pt_space *pt_space_selected(void) { return selected; }
+
+void pt_space_activate(const struct pt_space *as)
+{
+    active = as ? as : &pt_kernel_space;
+    if (active->root.pa == pt_active_root.pa)
+        return;
+    cpu_write_cr3(active->root);
+    pt_active_root = active->root;
+    strategy_space_activated(active->root);
+}
+
+const struct pt_space *pt_space_active(void) { return active; }
+
+/* ---- destroy ---- */
+
+struct teardown {
+    void (*leaf)(vaddr_t va, paddr_t frame, uint64_t size, void *ctx);
+    void *ctx;
+};
+
+/* Every table below a level-`level` table t of the space being torn down
+ * (the selected one), bottom up: leaves reported, tables retired and freed.
+ * The strategy holds one table per level, so t stays valid while its
+ * children are visited one level down. */
+static void teardown_table(struct teardown *td, unsigned level, pte_t *t, uint64_t base,
+                           unsigned first, unsigned end)
+{
+    for (unsigned i = first; i < end; i++) {
+        pte_t e = pte_get(t, i) & (i == 0 ? ~PT_COUNT_MASK : ~0ULL);
+        if (!pte_present(e))
+            continue;
+        vaddr_t va = vaddr(entry_va(base, level, i));
+        paddr_t frame = pte_addr(e, level);
+        if (pte_is_leaf(e, level)) {
+            if (td->leaf)
+                td->leaf(va, frame, span_of(level), td->ctx);
+            continue;
+        }
+        teardown_table(td, level - 1, table_get(level - 1, va, frame), va.va, 0, PT_ENTRIES);
+        strategy_table_retire(level - 1, va, frame);
+        if (pmm_free(strategy_table_zone(), frame) != PMM_OK)
+            kpanic("pt_space_destroy: level-%u table 0x%lx was not allocated", level - 1,
+                   frame.pa);
+        pt_cur->tables_freed++;
+    }
+}
+
+enum pt_status pt_space_destroy(struct pt_space *as,
+                                void (*leaf)(vaddr_t va, paddr_t frame, uint64_t size,
+                                             void *ctx),
+                                void *ctx)
+{
+    if (as == &pt_kernel_space || as == active || as == selected)
+        return PT_ERR_SPACE_IN_USE;
+    struct pt_space **p = &pt_spaces;
+    while (*p && *p != as)
+        p = &(*p)->next;
+    if (!*p)
+        return PT_ERR_SPACE_IN_USE;       /* not a live space: never created, or gone */
+    op_begin(PT_OP_OTHER);
+    struct teardown td = { leaf, ctx };
+    const struct pt_space *prev = selected;
+    /* The walk reads the space's own slots only (1-255): the others are the
+     * kernel's. Selected for the duration, so the strategy reaches it as an
+     * edit of the inactive space (rule 6: nothing to invalidate). */
+    pt_space_select(as);
+    teardown_table(&td, PT_LEVELS, table_get(PT_LEVELS, vaddr(0), as->root), 0, 1, UPPER_FIRST);
+    strategy_table_retire(PT_LEVELS, vaddr(0), as->root);
+    pt_space_select(prev);
+    if (pmm_free(strategy_table_zone(), as->root) != PMM_OK)
+        kpanic("pt_space_destroy: PML4 0x%lx was not allocated", as->root.pa);
+    pt_cur->tables_freed++;
+    *p = as->next;
+    as->next = NULL;
+    as->root = paddr(0);
+    return PT_OK;
+}
