@@ -145,7 +145,7 @@ $(1)_K_OBJ  := $(patsubst %,build/$(1)/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_
                  $(call strategy_sources,$(1)))
 $(1)_K_NORMAL := build/$(1)/k/kernel/variant_none.c.o
 $(1)_K_TEST   := build/$(1)/k/$(GUEST_DIR)/variant_selftest.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o \
-                 build/$(1)/k/$(GUEST_DIR)/access.c.o
+                 build/$(1)/k/$(GUEST_DIR)/access.c.o build/$(1)/k/$(GUEST_DIR)/spaces.c.o
 $(1)_K_BENCH  := build/$(1)/k/$(GUEST_DIR)/variant_bench.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o
 
 build/$(1)/k/%.c.o: %.c Makefile

@@ -129,6 +129,9 @@
 #define KSTACK_PML4_INDEX       321
 #define KSTACK_PAGES            4
 #define KSTACK_SLOT_SIZE        0x10000
+/* Test kernels: a kernel page mapped after address spaces exist, to see it
+ * reach them (tests/guest/spaces.c). PML4 slot 322. */
+#define SPACES_TEST_BASE        0xFFFFA10000000000
 #define TEMP_SLOTS_BASE         0xFFFFFFFFA0000000
 #define TEMP_SLOT_COUNT         512
 #define PMM_BITMAP_BASE         0xFFFFFFFFB0000000

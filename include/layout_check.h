@@ -54,9 +54,12 @@ _Static_assert(PML4_SLOT_OF(MODULES_BASE) == MODULES_PML4_INDEX &&
                PHYS_WINDOW_PML4_INDEX + PHYS_WINDOW_PML4_SLOTS <= MODULES_PML4_INDEX &&
                MODULES_PML4_INDEX < KSTACK_PML4_INDEX && KSTACK_PML4_INDEX < TABLE_OFFSET_PML4_INDEX,
                "modules and kernel stacks: a slot each, between the window and table-offset");
+_Static_assert(PML4_SLOT_OF(SPACES_TEST_BASE) == KSTACK_PML4_INDEX + 1 &&
+               PML4_SLOT_OF(SPACES_TEST_BASE) < TABLE_OFFSET_PML4_INDEX,
+               "the address-space test's kernel page: a slot of its own");
 _Static_assert((KSTACK_PAGES + 1) * PAGE_SIZE <= KSTACK_SLOT_SIZE, "a kernel stack and its guard fit");
-_Static_assert(TABLE_OFFSET_PML4_INDEX < RECURSIVE_ALT_INDEX && RECURSIVE_ALT_INDEX < RECURSIVE_INDEX,
-               "the second recursive slot just below the first");
+_Static_assert(TABLE_OFFSET_PML4_INDEX < RECURSIVE_ALT_INDEX && RECURSIVE_ALT_INDEX + 1 == RECURSIVE_INDEX,
+               "the second recursive slot just below the first (one reserved range of two slots)");
 /* ---- virtual: a process's lower half ---- */
 _Static_assert(USER_BASE == PT_LEVEL_SPAN(4), "user space starts at PML4 slot 1");
 _Static_assert(USER_END == PT_LEVEL_SPAN(4) * (PT_ENTRIES / 2), "the user half is PML4 slots 0-255");

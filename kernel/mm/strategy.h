@@ -110,10 +110,6 @@ void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame);
  * (strategy_recursive.c). strategy_table_get's level-4 call is where a walk
  * names its root: every walk starts there. */
 
-/* The PML4 CR3 holds (pt_space.c keeps it): read-only here, for the
- * recursive strategy's test "is this walk's root the active one?". */
-extern paddr_t pt_active_root;
-
 /* Whether PML4 entry `index` (upper half) is the kernel's and so copied
  * into every space (true), or each space's own (recursive: its self entry
  * and the second slot). */

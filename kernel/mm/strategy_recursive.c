@@ -69,8 +69,11 @@ vaddr_t recursive_table_addr(unsigned level, vaddr_t va)
     return table_addr(level, va, RECURSIVE_INDEX);
 }
 
-/* What the active PML4's entry A points at (0: nothing), and whether the
- * walk in progress is in that tree (set by its level-4 get). */
+/* The PML4 CR3 holds (from strategy_init, which runs before anything
+ * walks, and strategy_space_activated); what its entry A points at (0:
+ * nothing); and whether the walk in progress is in that tree (set by its
+ * level-4 get). */
+static paddr_t active_root;
 static paddr_t alt_root;
 static bool via_alt;
 
@@ -92,7 +95,7 @@ static void alt_point(paddr_t root)
 /* A walk's root: the active tree's or, through A, another. */
 static inline void walk_root(paddr_t root)
 {
-    via_alt = root.pa != pt_active_root.pa;
+    via_alt = root.pa != active_root.pa;
     if (__builtin_expect(via_alt, 0))
         alt_point(root);
 }
@@ -125,6 +128,7 @@ enum pt_status strategy_init(const struct boot_info *bi)
 {
     if (bi->strategy != STRATEGY_RECURSIVE)
         return PT_ERR_BOOT_INFO;
+    active_root = cpu_read_cr3();
     pte_t self = table_at(PT_LEVELS, vaddr(0))[RECURSIVE_INDEX];
     if (!(self & PTE_P) || (self & PTE_ADDR_MASK) != cpu_read_cr3().pa)
         return PT_ERR_BOOT_INFO;
@@ -133,9 +137,11 @@ enum pt_status strategy_init(const struct boot_info *bi)
 
 const char *strategy_name(void) { return "recursive"; }
 
+/* Both slots: the second (A, just below) and the recursive one. */
 struct pt_region strategy_reserved(void)
 {
-    struct pt_region r = { recursive_table_addr(1, vaddr(0)), PT_LEVEL_SPAN(PT_LEVELS) };
+    struct pt_region r = { table_addr(1, vaddr(0), RECURSIVE_ALT_INDEX),
+                           2 * PT_LEVEL_SPAN(PT_LEVELS) };
     return r;
 }
 
@@ -214,7 +220,7 @@ void strategy_space_init(pte_t *pml4, paddr_t root)
  * (no flush: the CR3 write just dropped every translation through it). */
 void strategy_space_activated(paddr_t root)
 {
-    (void)root;
+    active_root = root;
     pt_root_slot_write(active_pml4(), RECURSIVE_ALT_INDEX, 0);
     alt_root = paddr(0);
     via_alt = false;

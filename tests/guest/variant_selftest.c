@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "variant.h"
 #include "access.h"
+#include "spaces.h"
 #include "console.h"
 #include "cpu.h"
 #include "layout.h"
@@ -567,6 +568,7 @@ void variant_run(const struct boot_info *bi)
         test_pmm_exhaust(PMM_ZONE_TABLE_POOL, "pmm: every pool frame once, then exhausted; all back");
     test_smep_smap();
     access_run(info);
+    spaces_run(info);
     test_wx_check_finds();
     unsigned suite_tables = measure_tables();
     kprintf("STAT: tables_after_boot=%u tables_after_suite=%u reserved_va=%llu\n", boot_tables,
