@@ -45,11 +45,11 @@ const char *sys_strerror(long err);
  * flag (%08x, %-10s is not supported). Output is buffered per call and
  * written with one SYS_WRITE; returns the bytes written or a negative
  * SYS_E*. */
-int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int printf(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 int vprintf(const char *fmt, va_list ap);
 /* printf into buf of size bytes (always NUL-terminated when size > 0);
  * returns the length it would have had. */
-int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(__printf__, 3, 4)));
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 size_t strlen(const char *s);
 
