@@ -128,7 +128,8 @@ def boot_lines(record, name, out, finals, test_image):
            "listed %s, want %s" % ([(n, s) for n, s, _ in listed], want))
     if listed:
         line = [l for l in finals if l[2].endswith("boot modules (read-only)")]
-        record(bool(line) and line[0][1] == listed[0][2] and " 4K r-- " in line[0][2],
+        record(bool(line) and line[0][1] == listed[0][2] and
+               re.match(r"\s*4K r-- ", line[0][2]) is not None,
                name + ": MODULES_BASE is the first module's frame, read-only",
                "line %s, module at 0x%x" % (line and line[0], listed[0][2]))
     if test_image:
