@@ -57,6 +57,16 @@ KERNEL_LDFLAGS := $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) -nostdlib -static -no-
 
 # what a NASM source may include (common/debug.inc pulls in uart.inc)
 ASM_INC := $(GEN)/layout.inc $(GEN)/x86.inc $(GEN)/uart.inc common/debug.inc stage2/segments.inc
+# user programs (user/): static, at USER_BASE (user/user.ld), no PIE;
+# freestanding like the kernel, but no kernel code model, and only their
+# own headers (user/lib) and the contracts (include/syscall.h, layout.h)
+USER_CFLAGS   := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+                 -fno-asynchronous-unwind-tables -fno-builtin -mgeneral-regs-only \
+                 -m64 -mno-red-zone -O2 -g -MMD -MP $(WARN) -Iinclude -Iuser/lib
+USER_LDFLAGS  := -m64 -nostdlib -static -no-pie -Wl,-z,noexecstack -Wl,-z,max-page-size=0x1000 \
+                 -Wl,--build-id=none
+USER_LIB_OBJ  := $(patsubst %,build/user/%.o,$(wildcard user/lib/*.c))
+USER_ELFS     := $(patsubst user/%.c,build/user/%.elf,$(wildcard user/*.c))
 # debug images: `make bochs DEMO=<name>` boots build/<strategy>/debug-<name>.img
 DEMOS := stale-tlb
 DEMO  ?=
@@ -102,7 +112,7 @@ all: image
 FAT_STAMP := build/config/fat
 $(shell mkdir -p build/config && { [ "$$(cat $(FAT_STAMP) 2>/dev/null)" = "$(FAT)" ] || echo "$(FAT)" > $(FAT_STAMP); })
 # what every disk image is made of, besides its stage2 and kernel
-IMAGE_DEPS := build/stage1.bin disk/mkimage.py include/layout.h $(FAT_STAMP)
+IMAGE_DEPS := build/stage1.bin disk/mkimage.py include/layout.h $(FAT_STAMP) $(USER_ELFS)
 
 $(GEN)/%.inc: include/%.h tools/h2inc.sh
 	@mkdir -p $(@D)
@@ -137,6 +147,21 @@ $(eval $(call stage2_rules,dbg/,-DPAGELAB_DEBUG))
 build/stage2.ld: stage2/stage2.ld include/layout.h
 	@mkdir -p $(@D)
 	$(CC) -E -P -x c -Iinclude $< -o $@
+
+# User programs: user/<name>.c with the library user/lib/*.c makes
+# build/user/<name>.elf, the same for every strategy, built once; every
+# image carries each as /bin/<name> (disk/mkimage.py --bin).
+build/user/%.c.o: %.c Makefile
+	@mkdir -p $(@D)
+	@echo "  CCU   $@"
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+build/user/user.ld: user/user.ld include/layout.h
+	@mkdir -p $(@D)
+	$(CC) -E -P -x c -Iinclude $< -o $@
+build/user/%.elf: build/user/user/%.c.o $(USER_LIB_OBJ) build/user/user.ld
+	@echo "  LDU   $@"
+	$(Q)$(CC) $(USER_LDFLAGS) -T build/user/user.ld -o $@ $< $(USER_LIB_OBJ)
+-include $(USER_LIB_OBJ:.o=.d) $(USER_ELFS:build/user/%.elf=build/user/user/%.c.d)
 
 # strategy_rules(name): the kernels of one strategy.
 define strategy_rules
@@ -240,7 +265,8 @@ image_extra    = $(if $(call image_debug,$(1)),build/$(call image_strategy,$(1))
 build/%.img: $(IMAGE_DEPS) $$(call image_stage2,$$*) $$(call image_kernel,$$*) $$(call image_extra,$$*)
 	@echo "  IMAGE $@$(if $(filter custom,$(call image_name,$*)), (kernel: $(KERNEL)))"
 	$(Q)$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
-	    --stage2 $(call image_stage2,$*) --kernel $(call image_kernel,$*) --fat $(FAT) --out $@
+	    --stage2 $(call image_stage2,$*) --kernel $(call image_kernel,$*) --fat $(FAT) \
+	    --bin $(USER_ELFS) --out $@
 image: deps-build $(IMAGE)
 images: deps-build $(foreach s,$(STRATEGIES),build/$(s)/disk.img)
 test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img build/$(s)/bench.img) build/offset/overflow.img

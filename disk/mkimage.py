@@ -7,7 +7,10 @@ Layout (LBA = 512-byte sector):
                      disk signature, partition table, 0x55AA
   LBA 1 ..           stage2, in the gap before the first partition
   LBA PART_START ..  partition 1: FAT12/16/32 made by mkfs.fat, holding
-                     KERNEL_PATH, filled with mtools
+                     KERNEL_PATH, every --bin file as BOOT_MODULE_DIR/<name>
+                     (build/user/hello.elf -> /bin/hello: the boot modules
+                     stage2 loads) and, with --config, BOOT_CONFIG_PATH;
+                     filled with mtools
 This script is the single source of where things are on disk: stage1 reads
 the locator, stage2 reads the partition table. Offsets and the kernel path
 come from include/layout.h. The output is written to a temporary file and
@@ -50,13 +53,25 @@ def chs(lba, heads=255, spt=63):
     return bytes([head, ((cyl >> 2) & 0xC0) | (sec + 1), cyl & 0xFF])
 
 
-def make_fat(path, fat_bits, mib, kernel, kernel_path):
+def module_name(path):
+    """/bin's name for a program: its file name without the extension."""
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def make_fat(path, fat_bits, mib, files):
+    """files: [(host file, absolute path on the partition)], copied in order
+    (a directory's listing order is the order its files were copied)."""
     run("mkfs.fat", "-C", "-F", str(fat_bits), "-S", str(SECTOR), "-n", "PAGELAB",
         path, str(mib * 1024))
-    parts = kernel_path.strip("/").split("/")
-    for i in range(1, len(parts)):
-        run("mmd", "-i", path, "::/" + "/".join(parts[:i]))
-    run("mcopy", "-i", path, kernel, "::" + kernel_path)
+    made = set()
+    for host, target in files:
+        parts = target.strip("/").split("/")
+        for i in range(1, len(parts)):
+            d = "::/" + "/".join(parts[:i])
+            if d not in made:
+                run("mmd", "-i", path, d)
+                made.add(d)
+        run("mcopy", "-i", path, host, "::" + target)
 
 
 def make_mbr(stage1, c, stage2_sectors, part_sectors, fat_bits):
@@ -77,6 +92,9 @@ def main():
     ap.add_argument("--stage1", required=True)
     ap.add_argument("--stage2", required=True)
     ap.add_argument("--kernel", required=True)
+    ap.add_argument("--bin", nargs="*", default=[], metavar="ELF",
+                    help="user programs: each becomes BOOT_MODULE_DIR/<name without extension>")
+    ap.add_argument("--config", help="copied to BOOT_CONFIG_PATH (none by default)")
     ap.add_argument("--fat", type=int, choices=(12, 16, 32), default=16)
     ap.add_argument("--size-mib", type=int, help="FAT partition size (default by FAT type)")
     ap.add_argument("--out", required=True)
@@ -94,7 +112,15 @@ def main():
     out_dir = os.path.dirname(os.path.abspath(a.out))
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
         part = os.path.join(tmp, "part.img")
-        make_fat(part, a.fat, mib, a.kernel, c["KERNEL_PATH"])
+        files = [(a.kernel, c["KERNEL_PATH"])]
+        names = [module_name(b) for b in a.bin]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            fail("two --bin files would both be %s/%s" % (c["BOOT_MODULE_DIR"], dupes[0]))
+        files += [(b, "%s/%s" % (c["BOOT_MODULE_DIR"], n)) for b, n in zip(a.bin, names)]
+        if a.config:
+            files.append((a.config, c["BOOT_CONFIG_PATH"]))
+        make_fat(part, a.fat, mib, files)
         img = os.path.join(tmp, "disk.img")
         with open(img, "wb") as f:
             f.write(make_mbr(stage1, c, stage2_sectors, part_sectors, a.fat))

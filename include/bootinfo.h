@@ -17,7 +17,9 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC    0x4F464E49424C50ULL /* "PLBINFO" */
-#define BOOT_INFO_VERSION  1
+/* 2: boot modules (the FAT partition's /bin files) and the boot
+ * configuration file, module_count .. modules[] at the end. */
+#define BOOT_INFO_VERSION  2
 
 /* One memory-map entry; the layout of an ACPI 3.x E820 entry (24 bytes). */
 struct mem_region {
@@ -54,6 +56,8 @@ enum loader_range_kind {
     LOADER_RANGE_STACK = 6,
     LOADER_RANGE_TABLE_POOL = 7,   /* free frames reserved for page tables */
     LOADER_RANGE_PMM_BITMAP = 8,   /* frame-allocator metadata */
+    LOADER_RANGE_MODULE = 9,       /* boot modules' bytes (modules[] below) */
+    LOADER_RANGE_CONFIG = 10,      /* the boot configuration file's bytes */
 };
 
 struct loader_range {
@@ -90,6 +94,17 @@ enum cpu_feature_bit {
 
 #define BOOT_INFO_MAX_REGIONS 128
 #define BOOT_INFO_MAX_LOADER_RANGES 32
+/* Boot modules: the regular files of BOOT_MODULE_DIR (include/layout.h),
+ * each loaded whole into page-aligned frames of its own (the Multiboot and
+ * Limine convention: name, physical range, size). */
+#define BOOT_INFO_MAX_MODULES 16
+#define BOOT_MODULE_NAME_MAX  32   /* bytes, with the terminating NUL */
+
+struct boot_module {
+    uint64_t phys;    /* page aligned physical start */
+    uint64_t size;    /* bytes of the file */
+    char name[BOOT_MODULE_NAME_MAX];   /* its name in /bin, e.g. "hello" */
+};
 
 struct boot_info {
     uint64_t magic;
@@ -137,6 +152,12 @@ struct boot_info {
     struct loader_range loader_ranges[BOOT_INFO_MAX_LOADER_RANGES];
     struct mem_region raw_map[BOOT_INFO_MAX_REGIONS]; /* as the firmware gave it */
     struct mem_region map[BOOT_INFO_MAX_REGIONS];     /* sorted, merged, page aligned */
+
+    /* version 2: boot modules and the configuration file */
+    uint32_t module_count;      /* entries in modules[], in directory order */
+    uint32_t config_size;       /* bytes of BOOT_CONFIG_PATH; 0: there is none */
+    uint64_t config_phys;       /* page aligned; 0 when config_size is 0 */
+    struct boot_module modules[BOOT_INFO_MAX_MODULES];
 };
 
 _Static_assert(sizeof(struct mem_region) == 24, "E820 entry layout");
@@ -146,6 +167,8 @@ _Static_assert(__builtin_offsetof(struct boot_info, version) == 8, "version seco
 _Static_assert(__builtin_offsetof(struct boot_info, size) == 12, "size third");
 _Static_assert(__builtin_offsetof(struct boot_info, phys_window_base) == 40, "layout");
 _Static_assert(__builtin_offsetof(struct boot_info, loader_ranges) % 8 == 0, "alignment");
+_Static_assert(sizeof(struct boot_module) == 48, "module layout");
+_Static_assert(__builtin_offsetof(struct boot_info, modules) % 8 == 0, "alignment");
 _Static_assert(sizeof(struct boot_info) % 8 == 0, "size multiple of 8");
 _Static_assert(sizeof(struct boot_info) <= 8192, "BootInfo fits in two frames");
 

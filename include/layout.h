@@ -90,6 +90,22 @@
 /* ---- the kernel ---- */
 /* Path of the kernel on the FAT partition (disk/mkimage.py puts it there). */
 #define KERNEL_PATH             "/boot/kernel.elf"
+/* Boot modules: every regular file of this directory of the FAT partition
+ * (disk/mkimage.py puts build/user/<name>.elf there as <name>), loaded by
+ * stage2/modules.c and listed in BootInfo's modules[]. */
+#define BOOT_MODULE_DIR         "/bin"
+/* The largest module stage2 loads (a larger file is skipped by name).
+ * pagelab's programs are a few pages; 16 modules at the cap take 16 MiB,
+ * which a 32 MiB machine still holds next to the kernel and the loader's
+ * tables, and a file put in /bin by mistake (a disk image, say) is refused
+ * instead of filling the RAM stage2 can reach. */
+#define BOOT_MODULE_MAX_SIZE    0x100000
+/* The optional boot configuration file (key=value lines, README), passed
+ * to the kernel as raw bytes (BootInfo's config_phys, config_size). */
+#define BOOT_CONFIG_PATH        "/boot/pagelab.cfg"
+/* Its largest size: a page, hundreds of lines, more than a list of 16
+ * programs needs; a larger file is skipped by name. */
+#define BOOT_CONFIG_MAX_SIZE    0x1000
 #define KERNEL_PHYS_BASE        0x200000
 #define KERNEL_VIRT_OFFSET      0xFFFFFFFF80000000
 /* Largest kernel image the loader accepts: the pages of all PT_LOAD

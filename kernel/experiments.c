@@ -150,6 +150,7 @@ void final_translations(const struct boot_info *bi)
         { "window: highest usable frame", bi->phys_window_base + bi->max_phys - PAGE_SIZE },
         { "window: 1 GiB + 0x12345", bi->phys_window_base + PAGE_SIZE_1G + 0x12345 },
         { "frame bitmap", bi->pmm_bitmap_virt },
+        { "boot modules (read-only)", MODULES_BASE },
         { "surely unmapped", SURELY_UNMAPPED },
         { "non-canonical", NON_CANONICAL },
     };

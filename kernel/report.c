@@ -8,6 +8,7 @@
 #include "report.h"
 #include "kernel_note.h"
 #include "console.h"
+#include "modules.h"
 #include "../common/io.h"
 #include "layout.h"
 
@@ -38,6 +39,12 @@ void report_check_boot_info(const struct boot_info *bi)
 {
     if (bi->magic != BOOT_INFO_MAGIC)
         stop("BootInfo has the wrong magic: this kernel was not started by pagelab's stage2");
+    /* version 1 is a loader from before boot modules (its BootInfo ends
+     * at map[]): said by name, as it is the mismatch one meets when a new
+     * kernel is copied onto an old image with mcopy */
+    if (bi->version == 1 && BOOT_INFO_VERSION == 2)
+        stop("BootInfo version 1: the loader predates boot modules (BootInfo v2): rebuild "
+             "the image (make image) so that its stage2 matches this kernel");
     if (bi->version != BOOT_INFO_VERSION || bi->size != sizeof(*bi)) {
         kprintf("pagelab kernel: BootInfo version %u size %u, kernel expects version %u size %u\n",
                 bi->version, bi->size, BOOT_INFO_VERSION, (unsigned)sizeof(*bi));
@@ -171,6 +178,7 @@ void report_boot(const struct boot_info *bi)
     kprintf("  loader used %u ranges; frame bitmap %llu KiB at 0x%llx\n",
             bi->loader_range_count, (unsigned long long)(bi->pmm_bitmap_bytes >> 10),
             (unsigned long long)bi->pmm_bitmap_virt);
+    modules_report(bi);
     report_map(bi);
     report_cpu(bi);
     report_times(bi);

@@ -43,7 +43,8 @@ static const char *kind_name(enum loader_range_kind kind)
     static const char *const names[] = {
         [LOADER_RANGE_PAGE_TABLES] = "page tables", [LOADER_RANGE_WINDOW_TABLES] = "window tables",
         [LOADER_RANGE_STACK] = "kernel stack", [LOADER_RANGE_TABLE_POOL] = "table pool",
-        [LOADER_RANGE_PMM_BITMAP] = "frame bitmap",
+        [LOADER_RANGE_PMM_BITMAP] = "frame bitmap", [LOADER_RANGE_MODULE] = "boot module",
+        [LOADER_RANGE_CONFIG] = "boot configuration",
     };
     return (unsigned)kind < sizeof(names) / sizeof(names[0]) && names[kind] ? names[kind] : "?";
 }

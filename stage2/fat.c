@@ -304,14 +304,9 @@ static int fat_link(struct fat_volume *v, uint32_t cluster, uint32_t *next)
     return 1;
 }
 
-/* A chain walk with Brent's cycle detection: `mark` is a cluster seen at
- * the last power-of-two step; meeting it again means a loop. */
-struct fat_chain {
-    uint32_t cluster;
-    uint32_t mark;
-    uint32_t power;
-    uint32_t lambda;
-};
+/* A chain walk with Brent's cycle detection (struct fat_chain, fat.h):
+ * `mark` is a cluster seen at the last power-of-two step; meeting it again
+ * means a loop. */
 
 static void fat_chain_start(struct fat_chain *c, uint32_t first)
 {
@@ -347,14 +342,6 @@ static uint64_t fat_cluster_lba(const struct fat_volume *v, uint32_t cluster)
 }
 
 /* =================== directories and names =================== */
-
-/* A directory being read sector by sector. cluster 0 is the fixed root
- * region of FAT12/16. */
-struct fat_dir {
-    uint32_t cluster;
-    uint32_t sector;   /* in the cluster, or in the fixed root region */
-    struct fat_chain chain;
-};
 
 /* What a lookup found. */
 struct fat_node {
@@ -596,15 +583,16 @@ static int fat_file_init(struct fat_volume *v, const struct fat_node *n,
     return length < f->clusters ? FAT_ERR_CHAIN_SHORT : 0;
 }
 
-int fat_open(struct fat_volume *v, const char *path, struct fat_file *f)
+/* Resolves an absolute path to the node it names (see fat_open). */
+static int fat_resolve(struct fat_volume *v, const char *path, struct fat_node *node)
 {
     if (path[0] != '/')
         return FAT_ERR_BAD_PATH;
-    struct fat_node node = fat_root(v);
+    *node = fat_root(v);
     const char *p = path;
     while (*p != '\0') {
         if (*p == '/') {
-            if (!node.is_dir)
+            if (!node->is_dir)
                 return FAT_ERR_NOT_DIR;
             p++;
             continue;
@@ -614,14 +602,171 @@ int fat_open(struct fat_volume *v, const char *path, struct fat_file *f)
             len++;
         if (len > LFN_MAX_LEN)
             return FAT_ERR_BAD_PATH;
-        int err = fat_lookup(v, &node, p, len);
+        int err = fat_lookup(v, node, p, len);
         if (err < 0)
             return err;
         p += len;
     }
+    return 0;
+}
+
+int fat_open(struct fat_volume *v, const char *path, struct fat_file *f)
+{
+    struct fat_node node;
+    int err = fat_resolve(v, path, &node);
+    if (err < 0)
+        return err;
     if (node.is_dir)
         return FAT_ERR_IS_DIR;
     return fat_file_init(v, &node, f);
+}
+
+/* =================== directory listings =================== */
+
+int fat_list_open(struct fat_volume *v, const char *path, struct fat_list *l)
+{
+    struct fat_node node;
+    int err = fat_resolve(v, path, &node);
+    if (err < 0)
+        return err;
+    if (!node.is_dir)
+        return FAT_ERR_NOT_DIR;
+    l->entry = DIR_ENTRIES_PER_SECTOR;
+    l->done = 0;
+    l->lfn_active = 0;
+    return fat_dir_open(v, &node, &l->dir);
+}
+
+/* A character of a long name as stage2 prints it: ASCII, else '?'. */
+static char fat_lfn_ascii(uint32_t c)
+{
+    return c >= 0x20 && c < 0x7F ? (char)c : '?';
+}
+
+/* Stores the 13 characters of one long entry at their place in l->lfn;
+ * false when the entry is malformed: a terminator in an entry that is
+ * not the last, or a last entry that makes the name longer than
+ * FAT_NAME_MAX (not a valid long name: the short name is used). */
+static bool fat_lfn_store(struct fat_list *l, const uint8_t *entry, uint32_t ord, bool last)
+{
+    uint32_t pos = (ord - 1) * LDIR_CHARS;
+    for (uint32_t k = 0; k < LDIR_CHARS; k++, pos++) {
+        uint32_t c = fat_le16(entry + ldir_char_offset[k]);
+        if (c == LFN_END || c == LFN_PAD) {
+            if (!last)
+                return false;
+            break;
+        }
+        l->lfn[pos] = fat_lfn_ascii(c);
+    }
+    if (last)
+        l->lfn_len = pos;
+    return l->lfn_len <= FAT_NAME_MAX;
+}
+
+/* One long entry into the listing's name being assembled (the entries come
+ * last-part-first, numbered N|0x40, N-1, ..., 1; fat_lfn_feed's rules). */
+static void fat_list_feed_lfn(struct fat_list *l, const uint8_t *entry)
+{
+    uint32_t ord = entry[LDIR_ORD] & LDIR_ORD_MASK;
+    bool last = (entry[LDIR_ORD] & LDIR_LAST_LONG_ENTRY) != 0;
+    if (last) {
+        l->lfn_active = 1;
+        l->lfn_next_ord = ord;
+        l->lfn_checksum = entry[LDIR_CHKSUM];
+    }
+    if (!l->lfn_active || ord == 0 || ord > LDIR_MAX_ORD || ord != l->lfn_next_ord ||
+        entry[LDIR_CHKSUM] != l->lfn_checksum || !fat_lfn_store(l, entry, ord, last)) {
+        l->lfn_active = 0;
+        return;
+    }
+    l->lfn_next_ord--;
+}
+
+/* DIR_NTRes (offset 12): the case of an 8.3 name stored in upper case. */
+#define DIR_NT_RES         12
+#define NT_RES_LOWER_BASE  0x08
+#define NT_RES_LOWER_EXT   0x10
+
+static char fat_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* The name of the short entry e: its long name when the sequence before
+ * it is whole and belongs to it, else its 8.3 text. */
+static void fat_list_name(struct fat_list *l, const uint8_t *e, struct fat_dirent *out)
+{
+    if (l->lfn_active && l->lfn_next_ord == 0 &&
+        l->lfn_checksum == fat_sfn_checksum(e + DIR_NAME)) {
+        memcpy(out->name, l->lfn, l->lfn_len);
+        out->name_len = l->lfn_len;
+    } else {
+        out->name_len = fat_sfn_text(e, out->name);
+        bool ext = false;
+        for (uint32_t i = 0; i < out->name_len; i++) {
+            ext = ext || out->name[i] == '.';
+            if (e[DIR_NT_RES] & (ext ? NT_RES_LOWER_EXT : NT_RES_LOWER_BASE))
+                out->name[i] = fat_lower(out->name[i]);
+        }
+    }
+    out->name[out->name_len] = '\0';
+    l->lfn_active = 0;
+}
+
+/* Looks at entry e: true when it is a regular file (then *out is filled). */
+static bool fat_list_entry(struct fat_volume *v, struct fat_list *l, const uint8_t *e,
+                           struct fat_dirent *out)
+{
+    uint8_t attr = e[DIR_ATTR];
+    if (e[DIR_NAME] == DIR_FREE) {
+        l->lfn_active = 0;
+        return false;
+    }
+    if ((attr & ATTR_LONG_NAME_MASK) == ATTR_LONG_NAME) {
+        fat_list_feed_lfn(l, e);
+        return false;
+    }
+    if (attr & (ATTR_VOLUME_ID | ATTR_DIRECTORY)) {
+        l->lfn_active = 0;
+        return false;
+    }
+    struct fat_node n = fat_node_of(v, e);
+    fat_list_name(l, e, out);
+    out->size = n.size;
+    out->first_cluster = n.cluster;
+    return true;
+}
+
+int fat_list_next(struct fat_volume *v, struct fat_list *l, struct fat_dirent *out)
+{
+    while (!l->done) {
+        if (l->entry == DIR_ENTRIES_PER_SECTOR) {
+            int r = fat_dir_next_sector(v, &l->dir, &l->lba);
+            if (r <= 0) {
+                l->done = 1;
+                return r;
+            }
+            l->entry = 0;
+        }
+        int err = fat_load_buf(v, l->lba);   /* a no-op unless fat_read took buf */
+        if (err < 0) {
+            l->done = 1;
+            return err;
+        }
+        const uint8_t *e = v->buf + l->entry++ * DIR_ENTRY_SIZE;
+        if (e[DIR_NAME] == DIR_FREE_ALL)
+            l->done = 1;
+        else if (fat_list_entry(v, l, e, out))
+            return 1;
+    }
+    return 0;
+}
+
+int fat_open_dirent(struct fat_volume *v, const struct fat_dirent *e, struct fat_file *f)
+{
+    struct fat_node n = { false, e->first_cluster, e->size };
+    return fat_file_init(v, &n, f);
 }
 
 uint32_t fat_file_size(const struct fat_file *f)

@@ -60,6 +60,54 @@ struct fat_file {
     uint32_t cursor_cluster;  /* last cluster reached, so reading on is O(1) */
 };
 
+/* The longest long name FAT holds (fatgen103, "FAT Long Directory
+ * Entries": 255 characters, without a terminator). */
+#define FAT_NAME_MAX 255
+
+/* A cluster-chain walk (private to fat.c; here so that a listing can live
+ * in the caller's memory). */
+struct fat_chain {
+    uint32_t cluster;
+    uint32_t mark;
+    uint32_t power;
+    uint32_t lambda;
+};
+
+/* A directory being read sector by sector (private). cluster 0 is the
+ * fixed root region of FAT12/16. */
+struct fat_dir {
+    uint32_t cluster;
+    uint32_t sector;   /* in the cluster, or in the fixed root region */
+    struct fat_chain chain;
+};
+
+/* LDIR_MAX_ORD (20) long entries of 13 characters: the most a long name's
+ * entries can carry, 5 more than FAT_NAME_MAX. */
+#define FAT_LFN_CHARS_MAX 260
+
+/* A directory listing in progress: fill with fat_list_open, then call
+ * fat_list_next until it returns 0. The fields are private. */
+struct fat_list {
+    struct fat_dir dir;
+    uint64_t lba;             /* the sector being read (reloaded each call) */
+    uint32_t entry;           /* next entry in it; DIR_ENTRIES_PER_SECTOR: read the next sector */
+    uint32_t done;            /* the end mark or the end of the chain was met */
+    uint32_t lfn_active;      /* a well-formed long-name sequence is in progress */
+    uint32_t lfn_next_ord;
+    uint32_t lfn_checksum;
+    uint32_t lfn_len;         /* its length, known from its last entry (read first) */
+    char lfn[FAT_LFN_CHARS_MAX];
+};
+
+/* One regular file of a listing. */
+struct fat_dirent {
+    char name[FAT_NAME_MAX + 1];  /* NUL-terminated: the long name, non-ASCII as '?',
+                                   * or the 8.3 name as text */
+    uint32_t name_len;
+    uint32_t size;                /* bytes */
+    uint32_t first_cluster;
+};
+
 /* Error codes (negative); fat_strerror gives the message. */
 enum fat_error {
     FAT_ERR_IO = -1,             /* the read callback failed */
@@ -121,6 +169,36 @@ int fat_open(struct fat_volume *v, const char *path, struct fat_file *f);
  */
 int fat_read(struct fat_volume *v, struct fat_file *f, uint32_t offset,
              void *dst, uint32_t len);
+
+/*
+ * fat_list_open - start listing the directory at path ("/bin"; "/" is the
+ * root), resolved as fat_open resolves its directories. Errors:
+ * FAT_ERR_BAD_PATH, FAT_ERR_NOT_FOUND, FAT_ERR_NOT_DIR (path names a file
+ * or goes through one), FAT_ERR_CLUSTER_RANGE, FAT_ERR_IO. Uses v->buf.
+ */
+int fat_list_open(struct fat_volume *v, const char *path, struct fat_list *l);
+
+/*
+ * fat_list_next - the next regular file of l, in directory order: 1 with
+ * *out filled, 0 at the end, or an error (FAT_ERR_IO, FAT_ERR_LOOP,
+ * FAT_ERR_CLUSTER_RANGE; the listing is over then). Skipped: volume
+ * labels, subdirectories (so "." and ".." too), deleted entries and
+ * long-name entries (they name the short entry that follows them). The
+ * name is the long name when its entries are whole and their checksum
+ * matches (fatgen103, "FAT Long Directory Entries"), else the 8.3 name,
+ * lowercased where DIR_NTRes says so (bits 3 and 4: the Windows NT
+ * convention mtools and Linux's vfat write for names like "hello"). A long
+ * name over FAT_NAME_MAX characters is not a valid one: the 8.3 name is
+ * given. Reading files between two calls is fine: the sector is read again
+ * when fat_read took v->buf.
+ */
+int fat_list_next(struct fat_volume *v, struct fat_list *l, struct fat_dirent *out);
+
+/*
+ * fat_open_dirent - open a file fat_list_next returned, with the checks of
+ * fat_open (its whole chain is walked once) but no second lookup.
+ */
+int fat_open_dirent(struct fat_volume *v, const struct fat_dirent *e, struct fat_file *f);
 
 /* Size in bytes of an open file. */
 uint32_t fat_file_size(const struct fat_file *f);

@@ -48,6 +48,11 @@ static uint8_t ehdr_buf[ELF_HEADER_READ];
 static uint8_t phdr_buf[MAX_PHDRS * sizeof(Elf64_Phdr)];
 static uint8_t note_buf[PAGELAB_NOTE_READ_MAX];
 
+struct fat_volume *load_volume(void)
+{
+    return &volume;
+}
+
 static const struct mbr_partition *find_fat_partition(void)
 {
     const struct mbr_partition *p =

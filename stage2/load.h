@@ -21,9 +21,13 @@
 
 #include <stdint.h>
 #include "elf.h"
+#include "fat.h"
 #include "../include/bootinfo.h"
 
 void kernel_load(struct boot_info *bi);
+
+/* The FAT volume kernel_load mounted (and leaves mounted, for modules.h). */
+struct fat_volume *load_volume(void);
 
 /* The PT_LOAD segments kernel_load checked and loaded, in file order. */
 extern struct elf_segment kernel_segments[];

@@ -1,6 +1,6 @@
 /*
  * main.c - stage2's sequence: console, A20, CPU checks, memory map, kernel
- * load, page tables, long mode. Each step has a header saying what it
+ * load, boot modules, page tables, long mode. Each step has a header saying what it
  * needs, what it fills in BootInfo and what it refuses; it either succeeds
  * or stops the boot with a named error (panic.h). main.c only runs them in
  * order: no step calls back into it. See NOTES.md "Boot sequence".
@@ -13,6 +13,7 @@
 #include "load.h"
 #include "longmode.h"
 #include "memmap.h"
+#include "modules.h"
 #include "paging.h"
 #include "panic.h"
 #include "../common/console.h"
@@ -86,6 +87,7 @@ void stage2_main(uint32_t drive)
     record_loader_memory(bi);
     disk_init((uint8_t)drive);
     kernel_load(bi);
+    modules_load(bi);
     paging_build(bi);
     jump_to_kernel(bi);
 }

@@ -9,8 +9,9 @@ that every final-translation line agrees with QEMU's own page walk
 (gva2gpa) and with what the line must be by construction (0xdeadbeaf000
 was mapped to the VGA frame, page 0 was mapped and unmapped again, the
 guard page is not mapped, ...). Then the Bochs runs of the debug images
-(bochs_check.py), gdb's pagewalk against QEMU (gdb_check.py) and the
-strategy comparison table (compare.py). Ends with
+(bochs_check.py), gdb's pagewalk against QEMU (gdb_check.py), the user
+programs and boot modules (modules_check.py) and the strategy comparison
+table (compare.py). Ends with
 "N passed, N failed"; exit status 1 on any failure.
 """
 import argparse
@@ -29,6 +30,7 @@ import bochs_check  # noqa: E402
 import gdb_check  # noqa: E402
 import compare  # noqa: E402
 import make_check  # noqa: E402
+import modules_check  # noqa: E402
 from robustness import constant  # noqa: E402  (tools/layout.py)
 
 VGA = constant("VGA_TEXT_ADDR")
@@ -154,6 +156,7 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
         record(not wrong, name + ": %d final translations agree with QEMU's gva2gpa"
                % len(finals), "; ".join(wrong[:5]))
         compare.note_oracle(strategy, len(finals) - len(wrong), len(finals))
+        modules_check.boot_lines(record, name, out, finals, test_image)
         for line in out.splitlines():
             if line.startswith("STAT: ") and mem == "512M":
                 compare.note_stat(strategy, line)
@@ -173,7 +176,8 @@ def fat_variant(bits):
     os.makedirs("build/test", exist_ok=True)
     subprocess.run([sys.executable, "disk/mkimage.py", "--layout", "include/layout.h",
                     "--stage1", "build/stage1.bin", "--stage2", "build/stage2.bin",
-                    "--kernel", "build/offset/kernel.elf", "--fat", str(bits), "--out", out],
+                    "--kernel", "build/offset/kernel.elf", "--fat", str(bits),
+                    "--bin"] + modules_check.user_elfs() + ["--out", out],
                    check=True)
     return out
 
@@ -282,6 +286,7 @@ def main():
         print("note: KVM=1 asked for, but this machine has no /dev/kvm: KVM boots skipped")
     if "offset" in a.strategies:
         robustness.run(record, strategies=a.strategies)
+        modules_check.run(record)
     bochs_check.run(record, strategies=a.strategies)
     if "offset" in a.strategies:
         gdb_check.run(record, strategy="offset")

@@ -16,7 +16,8 @@ import re
 import sys
 
 INCLUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include")
-HEADERS = [os.path.join(INCLUDE, h) for h in ("layout.h", "pmm_meta.h", "pte.h", "x86.h")]
+HEADERS = [os.path.join(INCLUDE, h) for h in ("layout.h", "pmm_meta.h", "pte.h", "x86.h",
+                                                        "bootinfo.h")]
 DEFINE = re.compile(r"^#define[ \t]+([A-Z0-9_]+)[ \t]+([^\n]*?)[ \t]*(?:/\*.*)?$", re.M)
 
 

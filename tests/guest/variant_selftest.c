@@ -19,6 +19,7 @@
 #include "cpu.h"
 #include "layout.h"
 #include "measure.h"
+#include "modules.h"
 #include "pmm.h"
 #include "pt.h"
 #include "strategy.h"
@@ -550,12 +551,46 @@ static void test_pmm_exhaust(enum pmm_zone zone, const char *name)
            pmm_status_name(twice), (unsigned long long)after.free);
 }
 
+/* FNV-1a, 32 bits (the IETF draft "The FNV Non-Cryptographic Hash
+ * Algorithm"): the test computes it over the built ELF too. */
+static uint32_t fnv1a(const uint8_t *p, uint64_t n)
+{
+    uint32_t h = 2166136261u;
+    while (n--)
+        h = (h ^ *p++) * 16777619u;
+    return h;
+}
+
+/* Each module, read through MODULES_BASE, has the bytes of its file
+ * (MODULE: lines, which run_tests.py compares with build/user/<name>.elf)
+ * and is mapped read-only, no-execute, to the frames BootInfo names. */
+static void test_modules(void)
+{
+    int bad = 0;
+    for (uint32_t i = 0; i < module_count(); i++) {
+        uint64_t size = 0;
+        const uint8_t *bytes = module_bytes(module_name(i), &size);
+        struct pt_translation t;
+        enum pt_status st = pt_translate(vaddr((uint64_t)(uintptr_t)bytes), &t);
+        uint32_t prot = st == PT_OK ? pt_tr_prot(&t) : PT_PROT_WRITE;
+        int nx_wanted = BOOT_CPU_HAS(info, CPU_NX);
+        bad += st != PT_OK || t.pa.pa != info->modules[i].phys || (prot & PT_PROT_WRITE) ||
+               (nx_wanted && (prot & PT_PROT_EXEC)) || size != info->modules[i].size;
+        kprintf("MODULE: %s %llu bytes fnv1a 0x%08x\n", module_name(i),
+                (unsigned long long)size, fnv1a(bytes, size));
+    }
+    result(!bad && module_count() == info->module_count && !module_bytes("no such module", 0),
+           "modules: each at MODULES_BASE, read-only, no-execute, on BootInfo's frames",
+           "%d wrong of %u", bad, module_count());
+}
+
 void variant_run(const struct boot_info *bi)
 {
     info = bi;
     kprintf("selftest: start\n");
     unsigned boot_tables = measure_tables();
     test_translate_known();
+    test_modules();
     test_round_trip(PAGE_SIZE, "map/unmap 4 KiB: translate, write/read, tables made and freed");
     test_round_trip(PAGE_SIZE_2M, "map/unmap 2 MiB: translate, same bytes as the kernel");
     test_round_trip(PAGE_SIZE_1G, "map/unmap 1 GiB: translate, same bytes as low memory");

@@ -82,3 +82,25 @@ HOST_TESTS += $(LOADER_TEST_DIVMOD10)
 $(LOADER_TEST_DIVMOD10): tests/host/test_divmod10.c common/divmod10.h tests/host/check.h
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -fno-sanitize-recover=all -Icommon -o $@ tests/host/test_divmod10.c
+
+# ---- the boot modules' rules (stage2/module_check.c) ----
+LOADER_TEST_MODULES := $(LOADER_TEST_DIR)/test_modules
+HOST_TESTS += $(LOADER_TEST_MODULES)
+
+$(LOADER_TEST_MODULES): tests/host/test_modules.c stage2/module_check.c stage2/module_check.h \
+                        stage2/elf.h $(LOADER_TEST_HEADERS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(LOADER_TEST_CFLAGS) -o $@ tests/host/test_modules.c stage2/module_check.c
+
+# ---- the user library's printf (user/lib/printf.c), its names prefixed
+# so that the C library's stay the test's reference ----
+LOADER_TEST_UPRINTF := $(LOADER_TEST_DIR)/test_uprintf
+HOST_TESTS += $(LOADER_TEST_UPRINTF)
+
+$(LOADER_TEST_UPRINTF): tests/host/test_uprintf.c user/lib/printf.c user/lib/pagelab.h \
+                        include/syscall.h tests/host/check.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -ffreestanding -fno-builtin -Iinclude -Iuser/lib \
+	    -Dvsnprintf=user_vsnprintf -Dsnprintf=user_snprintf -Dprintf=user_printf \
+	    -Dvprintf=user_vprintf -Dwrite=user_write -c user/lib/printf.c -o $@-lib.o
+	$(HOST_CC) $(HOST_CFLAGS) -Wno-format-truncation -o $@ tests/host/test_uprintf.c $@-lib.o

@@ -13,6 +13,10 @@
 # OUTDIR/fat16-part.img  FAT16 starting 1 MiB into the file, like a
 #                  partition: test_fat mounts it at LBA 2048
 #
+# /empty is an empty directory and /list a directory test_fat lists: files
+# with an 8.3 lowercase name, an upper-case one, a long one, names of 254
+# and 255 characters (the limit; not on fat32.img, see fill), a subdirectory and a deleted file among
+# them.
 # Each image holds the same tree, including a file made fragmented on
 # purpose (checked here with mshowfat); fat32.img also holds high.bin,
 # placed after a 34 MiB filler so that its first cluster is above 0xFFFF. Content is random: regenerating the
@@ -31,10 +35,13 @@ MANY_FILES=48        # x 3 directory entries each: several sectors/clusters
 PAD_FILES=10
 PAD_BYTES=8192
 PART_OFFSET_SECTORS=2048
+# 255 and 254 characters: the last long entry holds their final 8 and 7
+NAME255="long255-$(printf '%0239d' 0)-end-255"
+NAME254="long254-$(printf '%0238d' 0)-end-254"
 
 make_content() {
     rm -rf "$out"
-    mkdir -p "$src/boot" "$src/many" "$src/pad"
+    mkdir -p "$src/boot" "$src/many" "$src/pad" "$src/list/sub"
     printf 'hello from the root directory\n' > "$src/hello.txt"
     : > "$src/empty.txt"
     head -c 102407 /dev/urandom > "$src/boot/kernel.elf"
@@ -45,6 +52,14 @@ make_content() {
     head -c 5000 /dev/urandom > "$src/high.bin"
     head -c 1573197 /dev/urandom > "$src/big.bin"      # 1.5 MiB + 333
     head -c 60000 /dev/urandom > "$src/frag.bin"
+    printf 'lower\n' > "$src/list/hello"
+    printf 'upper\n' > "$src/list/UPPER.TXT"
+    printf 'gone\n' > "$src/list/gone.txt"
+    printf 'mixed\n' > "$src/list/Mixed Case.txt"
+    printf '255\n' > "$src/list/$NAME255"
+    printf '254\n' > "$src/list/$NAME254"
+    printf 'in a subdirectory\n' > "$src/list/sub/inner.txt"
+    head -c 1234 /dev/urandom > "$src/list/last.bin"
     i=0
     while [ $i -lt $MANY_FILES ]; do
         printf 'entry %02d\n' $i > "$src/many/entry $(printf %02d $i) with a long name.txt"
@@ -96,6 +111,20 @@ fill() {
         echo "mkfatimg.sh: frag.bin in $img is not fragmented" >&2
         exit 1
     fi
+    # after frag.bin, so that the clusters before it stay as they were
+    mmd -i "$img" ::/empty ::/list
+    # in this order (the listing's), gone.txt deleted below, sub/ among them
+    mcopy -i "$img" "$src/list/hello" "$src/list/UPPER.TXT" "$src/list/gone.txt" ::/list/
+    mmd -i "$img" ::/list/sub
+    mcopy -i "$img" "$src/list/sub/inner.txt" ::/list/sub/
+    mcopy -i "$img" "$src/list/Mixed Case.txt" ::/list/
+    # 21 entries each: more than a 512-byte cluster, which mtools cannot
+    # write (No directory slots), so not on fat32.img
+    if [ "$2" != 32 ]; then
+        mcopy -i "$img" "$src/list/$NAME255" "$src/list/$NAME254" ::/list/
+    fi
+    mcopy -i "$img" "$src/list/last.bin" ::/list/
+    mdel -i "$img" ::/list/gone.txt
 }
 
 # image NAME FAT_BITS SIZE_MIB SECTORS_PER_CLUSTER

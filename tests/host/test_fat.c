@@ -1017,6 +1017,191 @@ static void test_fat_strerror_outside_its_codes_is_unknown(void)
     check_unknown_outside(fat_strerror, FAT_ERR_EOF, FAT_ERR_IO, "unknown error");
 }
 
+
+/* ---- directory listings (fat_list_open, fat_list_next) ---- */
+
+#define LIST_MAX 64
+#define NAME255 "long255-" ZEROS239 "-end-255"
+#define NAME254 "long254-" ZEROS238 "-end-254"
+#define ZEROS10 "0000000000"
+#define ZEROS238 ZEROS10 ZEROS10 ZEROS10 ZEROS10 ZEROS10 ZEROS10 ZEROS10 ZEROS10 ZEROS10 \
+                 ZEROS10 ZEROS10 ZEROS10 ZEROS10 ZEROS10 ZEROS10 ZEROS10 ZEROS10 ZEROS10 \
+                 ZEROS10 ZEROS10 ZEROS10 ZEROS10 ZEROS10 "00000000"
+#define ZEROS239 ZEROS238 "0"
+
+/* Lists path on v into names (up to LIST_MAX); returns the count, or the
+ * error fat_list_open or fat_list_next gave. */
+static int list_dir(struct fat_volume *v, const char *path, struct fat_dirent *out)
+{
+    struct fat_list l;
+    int err = fat_list_open(v, path, &l), n = 0, r;
+    if (err < 0)
+        return err;
+    while (n < LIST_MAX && (r = fat_list_next(v, &l, &out[n])) == 1)
+        n++;
+    return n == LIST_MAX ? n : r < 0 ? r : n;
+}
+
+/* Lists path on image i and compares the names, in order, with want[]. */
+static void expect_listing(uint32_t i, const char *path, const char *const *want,
+                           uint32_t count)
+{
+    struct fat_volume v;
+    struct disk d;
+    static struct fat_dirent got[LIST_MAX];
+    if (mount_image(&v, &d, images[i].path)) {
+        int n = list_dir(&v, path, got);
+        if (CHECK(n == (int)count, "%s: %s: %d entries, want %u", images[i].path, path, n,
+                  count))
+            for (uint32_t k = 0; k < count; k++)
+                CHECK(strcmp(got[k].name, want[k]) == 0 &&
+                      got[k].name_len == strlen(want[k]), "%s: %s: entry %u is \"%s\" (%u), "
+                      "want \"%s\"", images[i].path, path, k, got[k].name, got[k].name_len,
+                      want[k]);
+    }
+    disk_close(&d);
+}
+
+static void test_listing_an_empty_directory_gives_nothing(void)
+{
+    for (uint32_t i = 0; i < COUNT(images); i++)
+        expect_listing(i, "/empty", NULL, 0);
+}
+
+static void test_listing_skips_deleted_entries_subdirectories_and_dot_entries(void)
+{
+    static const char *const fat1216[] = { "hello", "UPPER.TXT", "Mixed Case.txt",
+                                           NAME255, NAME254, "last.bin" };
+    static const char *const fat32[] = { "hello", "UPPER.TXT", "Mixed Case.txt", "last.bin" };
+    expect_listing(IMG12, "/list", fat1216, COUNT(fat1216));
+    expect_listing(IMG16, "/list", fat1216, COUNT(fat1216));
+    expect_listing(IMG32, "/list/", fat32, COUNT(fat32));
+}
+
+static void test_listing_the_root_skips_the_volume_label(void)
+{
+    static const char *const want[] = { "hello.txt", "empty.txt", "big.bin", "frag.bin" };
+    static const char *const want32[] = { "hello.txt", "empty.txt", "big.bin", "frag.bin",
+                                          "filler.bin", "high.bin" };
+    expect_listing(IMG12, "/", want, COUNT(want));
+    expect_listing(IMG16, "//", want, COUNT(want));
+    expect_listing(IMG32, "/", want32, COUNT(want32));
+}
+
+static void test_listing_a_directory_of_several_clusters_gives_every_entry_in_order(void)
+{
+    static char names[48][40];
+    static const char *want[48];
+    for (uint32_t k = 0; k < 48; k++) {
+        snprintf(names[k], sizeof(names[k]), "entry %02u with a long name.txt", k);
+        want[k] = names[k];
+    }
+    for (uint32_t i = 0; i < COUNT(images); i++)
+        expect_listing(i, "/many", want, 48);
+}
+
+static void test_listed_files_open_and_read_back_while_the_listing_goes_on(void)
+{
+    /* fat_read takes v->buf between two fat_list_next calls */
+    for (uint32_t i = 0; i < COUNT(images); i++) {
+        struct fat_volume v;
+        struct disk d;
+        struct fat_list l;
+        struct fat_dirent e;
+        uint32_t files = 0;
+        if (!mount_image(&v, &d, images[i].path) || !CHECK_EQ(fat_list_open(&v, "/list", &l), 0)) {
+            disk_close(&d);
+            continue;
+        }
+        while (fat_list_next(&v, &l, &e) == 1) {
+            struct fat_file f;
+            char rel[300];
+            uint32_t len = 0;
+            snprintf(rel, sizeof(rel), "/list/%s", e.name);
+            uint8_t *want = src_load(rel, &len);
+            if (want && CHECK_EQ(fat_open_dirent(&v, &e, &f), 0) && CHECK_EQ(e.size, len))
+                read_matches(&v, &f, 0, len, want, rel);
+            free(want);
+            files++;
+        }
+        CHECK(files >= 4, "%s: %u files listed", images[i].path, files);
+        disk_close(&d);
+    }
+}
+
+static void test_listing_a_file_or_a_missing_directory_is_refused(void)
+{
+    for (uint32_t i = 0; i < COUNT(images); i++) {
+        struct fat_volume v;
+        struct disk d;
+        struct fat_list l;
+        if (mount_image(&v, &d, images[i].path)) {
+            CHECK_EQ(fat_list_open(&v, "/hello.txt", &l), FAT_ERR_NOT_DIR);
+            CHECK_EQ(fat_list_open(&v, "/bin", &l), FAT_ERR_NOT_FOUND);
+            CHECK_EQ(fat_list_open(&v, "/boot/kernel.elf/", &l), FAT_ERR_NOT_DIR);
+            CHECK_EQ(fat_list_open(&v, "list", &l), FAT_ERR_BAD_PATH);
+        }
+        disk_close(&d);
+    }
+}
+
+/* The offset in im of the last long entry (ordinal 20|0x40) whose first
+ * five characters are tail[0..5): the one holding the 255-character
+ * name's final 8 characters and its terminator. 0 when there is none. */
+static size_t image_find_last_lfn(const struct image *im, const char *tail)
+{
+    static const uint8_t first5[] = { 1, 3, 5, 7, 9 };
+    for (size_t off = 0; off + 32 <= im->size; off += 32) {
+        const uint8_t *e = im->bytes + off;
+        bool same = e[0] == (0x40 | 20) && e[11] == 0x0F;
+        for (uint32_t k = 0; same && k < 5; k++)
+            same = le16_at(e + first5[k]) == (uint8_t)tail[k];
+        if (same)
+            return off;
+    }
+    return 0;
+}
+
+static void test_a_long_name_of_256_characters_is_invalid_and_gives_the_short_name(void)
+{
+    /* 255 characters is the limit (listed whole by the listing test);
+     * one more, made by overwriting the terminator of a 255-character
+     * name with a character, is not a long name: the 8.3 alias is given */
+    for (uint32_t i = IMG12; i <= IMG16; i++) {
+        struct patched p;
+        static struct fat_dirent got[LIST_MAX];
+        if (!patched_load(&p, i))
+            continue;
+        size_t off = image_find_last_lfn(&p.im, "-end-");
+        if (CHECK(off != 0, "%s: no long entry of " NAME255, images[i].path)) {
+            CHECK_EQ(le16_at(p.im.bytes + off + 20), 0);   /* character 9: the terminator */
+            put16(p.im.bytes + off + 20, 'X');
+            if (CHECK_EQ(patched_mount(&p, i == IMG12 ? "lfn256-12" : "lfn256-16"), 0)) {
+                int n = list_dir(&p.v, "/list", got);
+                CHECK(n == 6 && strcmp(got[3].name, "LONG25~1") == 0 &&
+                      strcmp(got[4].name, NAME254) == 0, "%s: %d entries, the fourth \"%s\"",
+                      images[i].path, n, n > 3 ? got[3].name : "");
+            }
+        }
+        patched_done(&p);
+    }
+}
+
+static void test_lowercase_8_3_names_come_back_lowercase(void)
+{
+    /* mtools stores "hello" as HELLO with DIR_NTRes bit 3 (no long name) */
+    static const char *const want[] = { "hello" };
+    for (uint32_t i = 0; i < COUNT(images); i++) {
+        struct fat_volume v;
+        struct disk d;
+        static struct fat_dirent got[LIST_MAX];
+        if (mount_image(&v, &d, images[i].path) && list_dir(&v, "/list", got) > 0)
+            CHECK(strcmp(got[0].name, want[0]) == 0, "%s: \"%s\"", images[i].path,
+                  got[0].name);
+        disk_close(&d);
+    }
+}
+
 static const struct check_test tests[] = {
     CHECK_TEST(test_mkfs_images_mount_with_the_type_their_cluster_count_gives),
     CHECK_TEST(test_file_in_root_reads_back),
@@ -1074,6 +1259,14 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_chain_looping_into_its_middle_is_a_loop_error),
     CHECK_TEST(test_one_character_name_stored_as_0x05_is_found_as_0xe5),
     CHECK_TEST(test_fat_strerror_outside_its_codes_is_unknown),
+    CHECK_TEST(test_listing_an_empty_directory_gives_nothing),
+    CHECK_TEST(test_listing_skips_deleted_entries_subdirectories_and_dot_entries),
+    CHECK_TEST(test_listing_the_root_skips_the_volume_label),
+    CHECK_TEST(test_listing_a_directory_of_several_clusters_gives_every_entry_in_order),
+    CHECK_TEST(test_listed_files_open_and_read_back_while_the_listing_goes_on),
+    CHECK_TEST(test_listing_a_file_or_a_missing_directory_is_refused),
+    CHECK_TEST(test_a_long_name_of_256_characters_is_invalid_and_gives_the_short_name),
+    CHECK_TEST(test_lowercase_8_3_names_come_back_lowercase),
 };
 
 int main(void)
