@@ -57,10 +57,13 @@ KERNEL_LDFLAGS := $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) -nostdlib -static -no-
 
 # what a NASM source may include (common/debug.inc pulls in uart.inc)
 ASM_INC := $(GEN)/layout.inc $(GEN)/x86.inc $(GEN)/uart.inc common/debug.inc stage2/segments.inc
-# user programs (user/): static, at USER_BASE (user/user.ld), no PIE;
-# freestanding like the kernel, but no kernel code model, and only their
-# own headers (user/lib) and the contracts (include/syscall.h, layout.h)
-USER_CFLAGS   := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+# user programs (user/): static, at USER_BASE (user/user.ld), linked as
+# no PIE; freestanding like the kernel, only their own headers (user/lib)
+# and the contracts (include/syscall.h, layout.h). USER_BASE is 512 GiB,
+# above the 2 GiB the small code model's absolute addresses reach, so the
+# code is compiled position-independent (-fpie: RIP-relative addressing,
+# which reaches any address) and linked at its fixed place all the same.
+USER_CFLAGS   := -std=gnu11 -ffreestanding -fpie -fno-stack-protector \
                  -fno-asynchronous-unwind-tables -fno-builtin -mgeneral-regs-only \
                  -m64 -mno-red-zone -O2 -g -MMD -MP $(WARN) -Iinclude -Iuser/lib
 USER_LDFLAGS  := -m64 -nostdlib -static -no-pie -Wl,-z,noexecstack -Wl,-z,max-page-size=0x1000 \
