@@ -50,7 +50,7 @@ COMMON_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
 STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i386 -Os -g -Istage2
 # -flto: the strategy is chosen at link time, and LTO still lets its tiny
 # table_get inline into the walker (translate's cost target: 60 instructions)
-KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -flto -Ikernel -Ikernel/mm
+KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -flto -Ikernel -Ikernel/mm -Ikernel/proc
 NASMFLAGS     := -I$(GEN)/ -Icommon/ -Istage2/ -Werror
 KERNEL_LDFLAGS := $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) -nostdlib -static -no-pie \
                   -Wl,-z,noexecstack -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none
@@ -92,7 +92,8 @@ COMMON_C   := $(wildcard common/*.c)
 # in tests/guest/ with the tests that boot them (and measure.c, which only
 # they use).
 KERNEL_C   := $(filter-out kernel/variant_%.c,$(wildcard kernel/*.c)) \
-              $(filter-out kernel/mm/strategy_%.c kernel/mm/table_pool.c kernel/mm/spaces_plain.c,$(wildcard kernel/mm/*.c))
+              $(filter-out kernel/mm/strategy_%.c kernel/mm/table_pool.c kernel/mm/spaces_plain.c,$(wildcard kernel/mm/*.c)) \
+              $(wildcard kernel/proc/*.c)
 GUEST_DIR  := tests/guest
 # strategy_sources(name): the files of one strategy; the two that reach
 # tables through the loader's table pool share kernel/mm/table_pool.c, and
@@ -173,7 +174,8 @@ $(1)_K_OBJ  := $(patsubst %,build/$(1)/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_
                  $(call strategy_sources,$(1)))
 $(1)_K_NORMAL := build/$(1)/k/kernel/variant_none.c.o
 $(1)_K_TEST   := build/$(1)/k/$(GUEST_DIR)/variant_selftest.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o \
-                 build/$(1)/k/$(GUEST_DIR)/access.c.o build/$(1)/k/$(GUEST_DIR)/spaces.c.o
+                 build/$(1)/k/$(GUEST_DIR)/access.c.o build/$(1)/k/$(GUEST_DIR)/spaces.c.o \
+                 build/$(1)/k/$(GUEST_DIR)/images.c.o
 $(1)_K_BENCH  := build/$(1)/k/$(GUEST_DIR)/variant_bench.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o
 
 build/$(1)/k/%.c.o: %.c Makefile

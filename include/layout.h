@@ -145,6 +145,12 @@
 #define KSTACK_PML4_INDEX       321
 #define KSTACK_PAGES            4
 #define KSTACK_SLOT_SIZE        0x10000
+/* The kernel's view of any frame (kernel/mm/kmap.c) in the strategies
+ * without a window: KMAP_SLOTS pages of PML4 slot 323, each mapped onto
+ * one frame at a time; slot 0 stays mapped (onto the zero frame) so the
+ * page table under them is never emptied and freed between uses. */
+#define KMAP_BASE               0xFFFFA18000000000
+#define KMAP_SLOTS              8
 /* Test kernels: a kernel page mapped after address spaces exist, to see it
  * reach them (tests/guest/spaces.c). PML4 slot 322. */
 #define SPACES_TEST_BASE        0xFFFFA10000000000

@@ -57,6 +57,9 @@ _Static_assert(PML4_SLOT_OF(MODULES_BASE) == MODULES_PML4_INDEX &&
 _Static_assert(PML4_SLOT_OF(SPACES_TEST_BASE) == KSTACK_PML4_INDEX + 1 &&
                PML4_SLOT_OF(SPACES_TEST_BASE) < TABLE_OFFSET_PML4_INDEX,
                "the address-space test's kernel page: a slot of its own");
+_Static_assert(PML4_SLOT_OF(KMAP_BASE) == PML4_SLOT_OF(SPACES_TEST_BASE) + 1 &&
+               PML4_SLOT_OF(KMAP_BASE) < TABLE_OFFSET_PML4_INDEX && KMAP_SLOTS <= PT_ENTRIES,
+               "the kmap slots: one page table in a slot of their own");
 _Static_assert((KSTACK_PAGES + 1) * PAGE_SIZE <= KSTACK_SLOT_SIZE, "a kernel stack and its guard fit");
 _Static_assert(TABLE_OFFSET_PML4_INDEX < RECURSIVE_ALT_INDEX && RECURSIVE_ALT_INDEX + 1 == RECURSIVE_INDEX,
                "the second recursive slot just below the first (one reserved range of two slots)");

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "console.h"
 #include "experiments.h"
+#include "kmap.h"
 #include "modules.h"
 #include "pmm.h"
 #include "protect.h"
@@ -52,6 +53,7 @@ void kmain(const struct boot_info *bi)
     report_boot(bi);
     paging_setup(bi);
     modules_init(bi);
+    kmap_init();
     protect_init(bi);
     experiments_run(bi);
     variant_run(bi);

@@ -361,6 +361,21 @@ enum pt_status pt_space_destroy(struct pt_space *as,
                                              void *ctx),
                                 void *ctx);
 
+/* A leaf of a space's own slots, as pt_space_next_leaf finds it. */
+struct pt_leaf {
+    vaddr_t va;        /* the page's first address */
+    paddr_t frame;
+    uint64_t size;     /* PAGE_SIZE, PAGE_SIZE_2M or PAGE_SIZE_1G */
+    uint32_t prot;     /* effective PT_PROT_* (every level's W, U, NX) */
+};
+
+/* The first leaf of as's own slots (1-255) that starts at or above from:
+ * PT_OK and *out, or PT_ERR_UNMAPPED when there is none. Holds no table
+ * when it returns, so the caller may edit another space between two calls
+ * (fork's copy does). A leaf that straddles from (a huge page starting
+ * below it) is skipped. Reads only; counted as PT_OP_OTHER. */
+enum pt_status pt_space_next_leaf(const struct pt_space *as, vaddr_t from, struct pt_leaf *out);
+
 /* The space whose lower half the pt_* operations edit and translate from
  * now on (NULL: the kernel's). Writes nothing. */
 void pt_space_select(const struct pt_space *as);

@@ -6,6 +6,7 @@
  * inactive hierarchy); entries are written by pte_write only.
  */
 #include "console.h"
+#include "layout.h"
 #include "pmm.h"
 #include "pt_internal.h"
 #include "tlb.h"
@@ -177,4 +178,54 @@ enum pt_status pt_space_destroy(struct pt_space *as,
     as->next = NULL;
     as->root = paddr(0);
     return PT_OK;
+}
+
+/* ---- the next leaf ---- */
+
+/* In the level-`level` table t whose first address is base: the first
+ * leaf starting at or above from, below end (exclusive; 0 = the table's
+ * span). One table held per level (the strategy's rule), t stays valid
+ * while the level below is searched. */
+static bool find_leaf(unsigned level, pte_t *t, uint64_t base, uint64_t from, unsigned first,
+                      unsigned end, struct perm perm, struct pt_leaf *out)
+{
+    uint64_t span = span_of(level);
+    unsigned i = from > base ? (unsigned)((from - base) >> PT_LEVEL_SHIFT(level)) : 0;
+    if (i < first)
+        i = first;
+    for (; i < end; i++) {
+        pte_t e = pte_get(t, i) & (i == 0 ? ~PT_COUNT_MASK : ~0ULL);
+        if (!pte_present(e))
+            continue;
+        uint64_t va = base + (uint64_t)i * span;
+        struct perm p = perm;
+        perm_add(&p, e);
+        if (pte_is_leaf(e, level)) {
+            if (va < from)
+                continue;                 /* straddles from: not "at or above" */
+            out->va = vaddr(va);
+            out->frame = pte_addr(e, level);
+            out->size = span;
+            out->prot = perm_prot(&p, e);
+            return true;
+        }
+        pte_t *child = table_get(level - 1, vaddr(va), pte_addr(e, level));
+        if (find_leaf(level - 1, child, va, from, 0, PT_ENTRIES, p, out))
+            return true;
+    }
+    return false;
+}
+
+enum pt_status pt_space_next_leaf(const struct pt_space *as, vaddr_t from, struct pt_leaf *out)
+{
+    op_begin(PT_OP_OTHER);
+    if (from.va >= USER_END)
+        return PT_ERR_UNMAPPED;
+    const struct pt_space *prev = selected;
+    pt_space_select(as);
+    struct perm perm = { true, true, false };
+    bool found = find_leaf(PT_LEVELS, table_get(PT_LEVELS, vaddr(0), as->root), 0, from.va, 1,
+                           UPPER_FIRST, perm, out);
+    pt_space_select(prev);
+    return found ? PT_OK : PT_ERR_UNMAPPED;
 }

@@ -124,6 +124,11 @@ void strategy_space_init(pte_t *pml4, paddr_t root);
  * the hierarchy that was active. */
 void strategy_space_activated(paddr_t root);
 
+/* A pointer through which the kernel reaches any frame without mapping
+ * it (offset: the window), or NULL when the strategy has none (the others:
+ * kmap.c maps the frame into a slot of its own). */
+void *strategy_frame_view(paddr_t frame);
+
 /* ---- what the boot report and the Bochs tour show of the strategy ---- */
 
 /* An address of the strategy's own machinery, for the final translations:

@@ -46,3 +46,10 @@ unsigned strategy_addresses(struct strategy_address *out, unsigned cap)
     return table_pool_addresses(out, cap, "the PML4 at its own address",
                                 "last frame of the table pool");
 }
+
+/* No view of every frame: kmap.c maps the ones it needs. */
+void *strategy_frame_view(paddr_t frame)
+{
+    (void)frame;
+    return 0;
+}

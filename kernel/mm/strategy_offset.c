@@ -89,3 +89,9 @@ unsigned strategy_addresses(struct strategy_address *out, unsigned cap)
     out[0] = (struct strategy_address){ "the PML4 through the window", vaddr(window_base + cpu_read_cr3().pa) };
     return 1;
 }
+
+/* The window shows every frame: kmap needs no mapping of its own. */
+void *strategy_frame_view(paddr_t frame)
+{
+    return (void *)(uintptr_t)(window_base + frame.pa);
+}

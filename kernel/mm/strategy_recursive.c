@@ -240,3 +240,10 @@ unsigned strategy_addresses(struct strategy_address *out, unsigned cap)
         out[n++] = (struct strategy_address){ names[l], recursive_table_addr(l, code) };
     return n;
 }
+
+/* No view of every frame: kmap.c maps the ones it needs. */
+void *strategy_frame_view(paddr_t frame)
+{
+    (void)frame;
+    return 0;
+}

@@ -49,3 +49,10 @@ unsigned strategy_addresses(struct strategy_address *out, unsigned cap)
     return table_pool_addresses(out, cap, "the PML4 at table offset",
                                 "last pool frame at table offset");
 }
+
+/* No view of every frame: kmap.c maps the ones it needs. */
+void *strategy_frame_view(paddr_t frame)
+{
+    (void)frame;
+    return 0;
+}

@@ -137,3 +137,10 @@ unsigned strategy_addresses(struct strategy_address *out, unsigned cap)
         out[n++] = (struct strategy_address){ names[l], temporary_slot_addr(l) };
     return n;
 }
+
+/* No view of every frame: kmap.c maps the ones it needs. */
+void *strategy_frame_view(paddr_t frame)
+{
+    (void)frame;
+    return 0;
+}

@@ -31,9 +31,9 @@ $(FUZZ_DIR)/fuzz_fat: tests/fuzz/fuzz_fat.c stage2/fat.c stage2/fat.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Istage2 -o $@ tests/fuzz/fuzz_fat.c stage2/fat.c
 
-$(FUZZ_DIR)/fuzz_elf: tests/fuzz/fuzz_elf.c stage2/elf.c stage2/elf.h
+$(FUZZ_DIR)/fuzz_elf: tests/fuzz/fuzz_elf.c common/elf.c common/elf.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Istage2 -o $@ tests/fuzz/fuzz_elf.c stage2/elf.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Istage2 -Icommon -o $@ tests/fuzz/fuzz_elf.c common/elf.c
 
 # fuzz_pt decodes its operands arithmetically from the input, so tracing
 # comparisons (to steer mutations) buys little and costs 5x in speed. Its

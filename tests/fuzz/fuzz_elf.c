@@ -1,5 +1,5 @@
 /*
- * fuzz_elf.c - libFuzzer harness for stage2/elf.c (the kernel ELF checks),
+ * fuzz_elf.c - libFuzzer harness for common/elf.c (the kernel ELF checks),
  * built by tests/fuzz/fuzz.mk with ASan and UBSan.
  *
  * Input: a whole kernel file. The harness does what stage2/load.c does -

@@ -15,6 +15,7 @@
 #include "variant.h"
 #include "access.h"
 #include "spaces.h"
+#include "images.h"
 #include "console.h"
 #include "cpu.h"
 #include "layout.h"
@@ -604,6 +605,7 @@ void variant_run(const struct boot_info *bi)
     test_smep_smap();
     access_run(info);
     spaces_run(info);
+    images_run();
     test_wx_check_finds();
     unsigned suite_tables = measure_tables();
     kprintf("STAT: tables_after_boot=%u tables_after_suite=%u reserved_va=%llu\n", boot_tables,

@@ -1,7 +1,7 @@
 /*
  * elf_sample.c - a tiny freestanding program that test_elf links, with the
  * host toolchain's default layout, into real ELF files (64-bit executable,
- * 32-bit executable, shared object) to check stage2/elf.c against what a
+ * 32-bit executable, shared object) to check common/elf.c against what a
  * real linker writes. Never run. It has text, read-only data, data and bss
  * so that every usual kind of PT_LOAD appears.
  */

@@ -12,7 +12,7 @@
 HOST_CC ?= cc
 HOST_CFLAGS ?= -g -O1 -fsanitize=address,undefined -Wall -Wextra -Werror -std=gnu11
 LOADER_TEST_DIR := build/host
-LOADER_TEST_CFLAGS := $(HOST_CFLAGS) -Iinclude -Istage2 \
+LOADER_TEST_CFLAGS := $(HOST_CFLAGS) -Iinclude -Istage2 -Icommon \
                       -DHOST_BUILD_DIR='"$(LOADER_TEST_DIR)"'
 LOADER_TEST_HEADERS := tests/host/check.h stage2/lib.h include/bootinfo.h \
                        include/layout.h
@@ -48,10 +48,10 @@ $(LOADER_TEST_DIR)/elf_sample.so: tests/host/elf_sample.c
 	@mkdir -p $(@D)
 	$(HOST_CC) -shared -fPIC -nostdlib -O1 -o $@ $<
 
-$(LOADER_TEST_ELF): tests/host/test_elf.c stage2/elf.c stage2/elf.h \
+$(LOADER_TEST_ELF): tests/host/test_elf.c common/elf.c common/elf.h \
                     $(LOADER_TEST_HEADERS) $(LOADER_ELF_SAMPLES)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(LOADER_TEST_CFLAGS) -o $@ tests/host/test_elf.c stage2/elf.c
+	$(HOST_CC) $(LOADER_TEST_CFLAGS) -o $@ tests/host/test_elf.c common/elf.c
 
 # ---- FAT: images from mkfs.fat + mtools, then the test program ----
 LOADER_FAT_STAMP := $(LOADER_TEST_DIR)/fat/.stamp
@@ -88,7 +88,7 @@ LOADER_TEST_MODULES := $(LOADER_TEST_DIR)/test_modules
 HOST_TESTS += $(LOADER_TEST_MODULES)
 
 $(LOADER_TEST_MODULES): tests/host/test_modules.c stage2/module_check.c stage2/module_check.h \
-                        stage2/elf.h $(LOADER_TEST_HEADERS)
+                        common/elf.h $(LOADER_TEST_HEADERS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(LOADER_TEST_CFLAGS) -o $@ tests/host/test_modules.c stage2/module_check.c
 

@@ -1,5 +1,5 @@
 /*
- * test_elf.c - host unit tests for stage2/elf.c (ELF64 kernel checks).
+ * test_elf.c - host unit tests for common/elf.c (ELF64 kernel checks).
  *
  * Two kinds of input: real files linked from tests/host/elf_sample.c by
  * loader.mk (64-bit, 32-bit, shared object), and a synthetic kernel built

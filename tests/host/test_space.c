@@ -318,7 +318,74 @@ static void test_the_pool_runs_out_of_spaces_by_name_and_recovers(void)
 }
 #endif
 
+/* next_leaf lists a space's own leaves in address order, each once, with
+ * the effective prot; a huge page straddling `from` is skipped; and a copy
+ * that maps into another space between two calls (fork's pattern) sees
+ * every leaf. */
+static void test_next_leaf_lists_every_leaf_in_order_while_another_space_is_edited(void)
+{
+    boot();
+    struct pt_space a, b;
+    CHECK_EQ(pt_space_create(&a), PT_OK);
+    CHECK_EQ(pt_space_create(&b), PT_OK);
+    pt_space_select(&a);
+    paddr_t f[PAGES];
+    map_pages(f, 0);
+    paddr_t huge = paddr(0x2000000);        /* 32 MiB: 2 MiB aligned, inside the arena */
+    const uint64_t huge_va = USER_BASE + 0x40000000ULL;
+    CHECK_EQ(pt_map(vaddr(huge_va), huge, PAGE_SIZE_2M, PT_PROT_USER, NULL), PT_OK);
+    paddr_t top = frame();
+    CHECK_EQ(pt_map(vaddr(USER_LAST_PAGE), top, PAGE_SIZE, PT_PROT_USER | PT_PROT_EXEC, NULL),
+             PT_OK);
+    pt_space_select(NULL);
+    struct pt_leaf l;
+    unsigned n = 0;
+    uint64_t last = 0;
+    for (vaddr_t at = vaddr(0); pt_space_next_leaf(&a, at, &l) == PT_OK; at = vaddr(l.va.va + l.size)) {
+        if (!CHECK(l.va.va >= last, "out of order at 0x%llx", (unsigned long long)l.va.va))
+            break;
+        last = l.va.va + l.size;
+        if (n < PAGES) {
+            CHECK_EQ(l.va.va, USER_BASE + n * PAGE_SIZE);
+            CHECK_EQ(l.frame.pa, f[n].pa);
+            CHECK_EQ(l.prot, PT_PROT_USER | PT_PROT_WRITE);
+        } else if (n == PAGES) {
+            CHECK_EQ(l.va.va, huge_va);
+            CHECK_EQ(l.size, PAGE_SIZE_2M);
+            CHECK_EQ(l.frame.pa, huge.pa);
+        } else {
+            CHECK_EQ(l.va.va, USER_LAST_PAGE);
+            CHECK_EQ(l.prot, PT_PROT_USER | PT_PROT_EXEC);
+        }
+        /* fork's pattern: a map into b between two calls */
+        pt_space_select(&b);
+        CHECK_EQ(pt_map(l.va, l.frame, l.size, l.prot, NULL), PT_OK);
+        pt_space_select(NULL);
+        n++;
+    }
+    CHECK_EQ(n, PAGES + 2);
+    /* from inside the huge page: it is skipped, the next leaf comes */
+    CHECK_EQ(pt_space_next_leaf(&a, vaddr(huge_va + PAGE_SIZE), &l), PT_OK);
+    CHECK_EQ(l.va.va, USER_LAST_PAGE);
+    /* from past the last leaf, and from the end of the user half */
+    CHECK_EQ(pt_space_next_leaf(&a, vaddr(USER_LAST_PAGE + 1), &l), PT_ERR_UNMAPPED);
+    CHECK_EQ(pt_space_next_leaf(&a, vaddr(USER_END), &l), PT_ERR_UNMAPPED);
+    CHECK_EQ(pt_space_next_leaf(&a, vaddr(USER_END - 1), &l), PT_ERR_UNMAPPED);
+    /* the kernel's slots are never listed */
+    CHECK_EQ(pt_space_next_leaf(&pt_kernel_space, vaddr(0), &l) == PT_OK &&
+             l.va.va < USER_BASE, 0);
+    /* b got the same leaves */
+    struct pt_translation t;
+    pt_space_select(&b);
+    CHECK_EQ(pt_translate(vaddr(USER_BASE + 7 * PAGE_SIZE), &t), PT_OK);
+    CHECK_EQ(t.pa.pa, f[7].pa);
+    CHECK_EQ(pt_translate(vaddr(huge_va + 0x1234), &t), PT_OK);
+    CHECK_EQ(t.pa.pa, huge.pa + 0x1234);
+    pt_space_select(NULL);
+}
+
 static const struct check_test tests[] = {
+    CHECK_TEST(test_next_leaf_lists_every_leaf_in_order_while_another_space_is_edited),
     CHECK_TEST(test_a_new_space_is_an_empty_lower_half_and_the_kernels_upper_half),
     CHECK_TEST(test_edits_of_an_inactive_space_reach_only_it_and_invalidate_nothing),
     CHECK_TEST(test_the_same_edits_in_the_active_space_invalidate),

@@ -1,5 +1,7 @@
 /*
- * elf.h - the ELF64 structures stage2 needs and its checks of the kernel.
+ * elf.h - the ELF64 structures and checks shared by stage2 (the kernel
+ * file) and the kernel (user programs, kernel/proc/image.c): one checker
+ * for every executable pagelab loads.
  *
  * stage2 reads the kernel file, calls elf_check_header on its first bytes,
  * elf_collect_segments on the program headers and elf_check_entry on the
@@ -13,8 +15,8 @@
  * Pure C, no allocation, no 64-bit division: builds for stage2 (32-bit,
  * freestanding) and for the host tests.
  */
-#ifndef STAGE2_ELF_H
-#define STAGE2_ELF_H
+#ifndef COMMON_ELF_H
+#define COMMON_ELF_H
 
 #include <stdint.h>
 

@@ -11,7 +11,7 @@
 #include "addr.h"
 #include "elf.h"
 #include "layout.h"
-#include "lib.h"
+#include "mem.h"
 
 /* The highest page-aligned address; a page range cannot end above it. */
 #define ELF_LAST_PAGE PAGE_ROUND_DOWN(UINT64_MAX)
@@ -128,7 +128,7 @@ static int elf_check_against(const struct elf_segment *done, uint32_t n,
                              struct elf_pages phys, struct elf_pages virt)
 {
     for (uint32_t i = 0; i < n; i++) {
-        struct elf_pages p, v;
+        struct elf_pages p = { 0, 0 }, v = { 0, 0 };   /* set by elf_page_span before any use */
         elf_page_span(done[i].paddr, done[i].memsz, &p);
         elf_page_span(done[i].vaddr, done[i].memsz, &v);
         if (elf_pages_overlap(p, phys) || elf_pages_overlap(v, virt))

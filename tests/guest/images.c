@@ -1,0 +1,209 @@
+/*
+ * images.c - user images built into address spaces on the real CPU
+ * (images.h): each boot module is loaded into a space of its own while the
+ * kernel's is active, and then, through the MMU with that space in CR3,
+ * its first code bytes are the file's, its code is not writable, its data
+ * and stack are not executable, the guard page below the stack is
+ * unmapped; a fork copy has the same bytes in other frames, and a write in
+ * one is not seen in the other; bad files are refused by name; and every
+ * frame comes back. Ring 0 reads user pages here, so SMAP (if on) is
+ * lifted with STAC around those reads.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include "images.h"
+#include "console.h"
+#include "cpu.h"
+#include "elf.h"
+#include "image.h"
+#include "layout.h"
+#include "mem.h"
+#include "modules.h"
+#include "pmm.h"
+#include "pt.h"
+#include "strategy.h"
+#include "tlb.h"
+#include "x86.h"
+
+static void result(int ok, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void result(int ok, const char *name, const char *fmt, ...)
+{
+    kprintf("%s: guest/%s: images: %s", ok ? "PASS" : "FAIL", strategy_name(), name);
+    if (!ok) {
+        va_list ap;
+        kprintf(": ");
+        va_start(ap, fmt);
+        kvprintf(fmt, ap);
+        va_end(ap);
+    }
+    kprintf("\n");
+}
+
+static uint64_t free_frames(void)
+{
+    struct pmm_counters g, p;
+    pmm_get_counters(PMM_ZONE_GENERAL, &g);
+    pmm_get_counters(PMM_ZONE_TABLE_POOL, &p);
+    return g.free + p.free;
+}
+
+static bool smap_on(void) { return read_cr4() & CR4_SMAP; }
+static void user_open(void)
+{
+    if (smap_on())
+        __asm__ volatile("stac" ::: "memory");
+}
+static void user_close(void)
+{
+    if (smap_on())
+        __asm__ volatile("clac" ::: "memory");
+}
+
+/* What the selected space says of va: its prot, or ~0u when unmapped. */
+static uint32_t prot_at(const struct pt_space *as, uint64_t va)
+{
+    struct pt_translation t;
+    pt_space_select(as);
+    enum pt_status st = pt_translate(vaddr(va), &t);
+    pt_space_select(NULL);
+    return st == PT_OK ? pt_tr_prot(&t) : ~0u;
+}
+
+/* The first PF_X segment's file offset and address, from the file. */
+static bool text_of(const uint8_t *elf, uint64_t size, uint64_t *off, uint64_t *va, uint64_t *len)
+{
+    uint64_t phoff, entry;
+    uint32_t phnum, n;
+    struct elf_segment segs[IMAGE_MAX_SEGMENTS];
+    if (elf_check_header(elf, (uint32_t)size, size, &phoff, &phnum, &entry) ||
+        elf_collect_segments(elf + phoff, phnum, size, 0, 0, segs, IMAGE_MAX_SEGMENTS, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (segs[i].flags & PF_X) {
+            *off = segs[i].offset, *va = segs[i].vaddr, *len = segs[i].filesz;
+            return true;
+        }
+    return false;
+}
+
+static void test_module(const char *name)
+{
+    uint64_t size, before = free_frames();
+    const uint8_t *elf = module_bytes(name, &size);
+    static struct pt_space as, child;
+    struct image img;
+    int elf_err;
+    if (pt_space_create(&as) != PT_OK) {
+        result(0, name, "no frame for a PML4");
+        return;
+    }
+    enum image_status st = image_load(&as, elf, size, &img, &elf_err);
+    uint64_t off = 0, tva = 0, tlen = 0;
+    bool have_text = text_of(elf, size, &off, &tva, &tlen);
+    uint32_t code = prot_at(&as, tva), stack = prot_at(&as, USER_STACK_TOP - PAGE_SIZE),
+             guard = prot_at(&as, img.stack_guard), below = prot_at(&as, USER_BASE - PAGE_SIZE);
+    /* through the MMU */
+    unsigned same = 0;
+    uint64_t n = tlen < 64 ? tlen : 64;
+    if (st == IMAGE_OK && have_text) {
+        pt_space_activate(&as);
+        user_open();
+        for (uint64_t i = 0; i < n; i++)
+            same += *(volatile uint8_t *)(uintptr_t)(tva + i) == elf[off + i];
+        user_close();
+        pt_space_activate(NULL);
+    }
+    result(st == IMAGE_OK && have_text && same == n && n > 0 &&
+               code == (PT_PROT_USER | PT_PROT_EXEC) &&
+               stack == (PT_PROT_USER | PT_PROT_WRITE) && guard == ~0u && below == ~0u,
+           name,
+           "%s (elf %d); text %d, %u/%lu bytes as in the file; prot code 0x%x stack 0x%x guard "
+           "0x%x below USER_BASE 0x%x",
+           image_status_name(st), elf_err, have_text, same, n, code, stack, guard, below);
+
+    /* fork's copy: same bytes, other frames; a write in the child stays there */
+    uint32_t copied = 0;
+    enum image_status cs = pt_space_create(&child) == PT_OK ? image_copy(&child, &as, &copied)
+                                                              : IMAGE_ERR_NO_MEMORY;
+    struct pt_translation tp, tc;
+    pt_space_select(&as);
+    pt_translate(vaddr(USER_STACK_TOP - PAGE_SIZE), &tp);
+    pt_space_select(&child);
+    pt_translate(vaddr(USER_STACK_TOP - PAGE_SIZE), &tc);
+    pt_space_select(NULL);
+    volatile uint64_t *word = (volatile uint64_t *)(uintptr_t)(USER_STACK_TOP - 8);
+    uint64_t in_child = 0, in_parent = 1;
+    if (cs == IMAGE_OK) {
+        pt_space_activate(&child);
+        user_open();
+        *word = 0xC417DULL;
+        in_child = *word;
+        user_close();
+        pt_space_activate(&as);
+        user_open();
+        in_parent = *word;
+        user_close();
+        pt_space_activate(NULL);
+    }
+    result(cs == IMAGE_OK && copied == img.pages && tp.pa.pa != tc.pa.pa && in_child == 0xC417DULL &&
+               in_parent == 0,
+           "fork's copy: every page in a frame of its own, a write stays in the child",
+           "%s; %u of %u pages; frames 0x%lx 0x%lx; child 0x%lx parent 0x%lx",
+           image_status_name(cs), copied, img.pages, tp.pa.pa, tc.pa.pa, in_child, in_parent);
+    enum pt_status d1 = pt_space_destroy(&child, image_free_leaf, NULL);
+    enum pt_status d2 = pt_space_destroy(&as, image_free_leaf, NULL);
+    uint64_t after = free_frames();
+    result(d1 == PT_OK && d2 == PT_OK && after == before,
+           "both spaces destroyed: every frame back",
+           "%s, %s; %lu free before, %lu after", pt_status_name(d1), pt_status_name(d2), before,
+           after);
+}
+
+/* A file the checker refuses, and one placed below USER_BASE: named, and
+ * nothing is left behind. */
+static void test_refusals(void)
+{
+    static uint8_t bad[64 * 1024];
+    uint64_t size, before = free_frames();
+    const uint8_t *elf = module_count() ? module_bytes(module_name(0), &size) : NULL;
+    if (!elf || size > sizeof(bad)) {
+        result(0, "refusals", "no module of at most %u bytes to damage", (unsigned)sizeof(bad));
+        return;
+    }
+    static struct pt_space as;
+    struct image img;
+    int elf_err;
+    memcpy(bad, elf, size);
+    bad[0] = 0;                                   /* no \x7FELF */
+    pt_space_create(&as);
+    enum image_status magic = image_load(&as, bad, size, &img, &elf_err);
+    int magic_err = elf_err;
+    memcpy(bad, elf, size);
+    Elf64_Ehdr eh;
+    memcpy(&eh, bad, sizeof(eh));
+    for (unsigned i = 0; i < eh.e_phnum; i++) {   /* every segment one page below USER_BASE's slot */
+        Elf64_Phdr ph;
+        memcpy(&ph, bad + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+        ph.p_vaddr -= USER_BASE - PAGE_SIZE * 16;
+        ph.p_paddr = ph.p_vaddr;
+        memcpy(bad + eh.e_phoff + i * sizeof(ph), &ph, sizeof(ph));
+    }
+    eh.e_entry -= USER_BASE - PAGE_SIZE * 16;
+    memcpy(bad, &eh, sizeof(eh));
+    enum image_status place = image_load(&as, bad, size, &img, &elf_err);
+    pt_space_destroy(&as, image_free_leaf, NULL);
+    result(magic == IMAGE_ERR_ELF && magic_err == ELF_ERR_MAGIC && place == IMAGE_ERR_PLACE &&
+               free_frames() == before,
+           "a damaged file and one below USER_BASE are refused by name, nothing left",
+           "%s (%s); %s; %lu free before, %lu after", image_status_name(magic),
+           elf_strerror(magic_err), image_status_name(place), before, free_frames());
+}
+
+void images_run(void)
+{
+    for (uint32_t i = 0; i < module_count(); i++)
+        test_module(module_name(i));
+    result(module_count() > 0, "there were modules to load", "%u", module_count());
+    test_refusals();
+}
