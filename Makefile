@@ -342,6 +342,7 @@ gdb: deps-gdb $(IMAGE)
 HOST_TESTS :=
 -include tests/host/loader.mk
 -include tests/host/paging.mk
+-include tests/host/config.mk
 -include tests/fuzz/fuzz.mk
 
 test: deps-test images test-images debug-images build/tools/bind_local.so $(HOST_TESTS)

@@ -8,6 +8,7 @@
 #ifndef PAGELAB_LAYOUT_CHECK_H
 #define PAGELAB_LAYOUT_CHECK_H
 
+#include "bootinfo.h"
 #include "layout.h"
 #include "pmm_meta.h"
 #include "pte.h"
@@ -54,6 +55,11 @@ _Static_assert(PML4_SLOT_OF(MODULES_BASE) == MODULES_PML4_INDEX &&
                PHYS_WINDOW_PML4_INDEX + PHYS_WINDOW_PML4_SLOTS <= MODULES_PML4_INDEX &&
                MODULES_PML4_INDEX < KSTACK_PML4_INDEX && KSTACK_PML4_INDEX < TABLE_OFFSET_PML4_INDEX,
                "modules and kernel stacks: a slot each, between the window and table-offset");
+_Static_assert(MODULES_BASE + BOOT_INFO_MAX_MODULES * BOOT_MODULE_MAX_SIZE <= CONFIG_VIRT &&
+               CONFIG_VIRT % PAGE_SIZE == 0 && BOOT_CONFIG_MAX_SIZE <= PAGE_SIZE &&
+               PML4_SLOT_OF(CONFIG_VIRT + PAGE_SIZE - 1) == MODULES_PML4_INDEX,
+               "the config page after every module at its cap, in the modules' slot");
+_Static_assert(CONFIG_RUN_MAX >= 1, "room for one program at least");
 _Static_assert(PML4_SLOT_OF(SPACES_TEST_BASE) == KSTACK_PML4_INDEX + 1 &&
                PML4_SLOT_OF(SPACES_TEST_BASE) < TABLE_OFFSET_PML4_INDEX,
                "the address-space test's kernel page: a slot of its own");

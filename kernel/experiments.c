@@ -12,6 +12,7 @@
 #include "layout.h"
 #include "../common/debug.h"
 #include "kmain.h"
+#include "space_report.h"
 
 #define VGA_FRAME        VGA_TEXT_ADDR
 #define DEADBEAF_PAGE    ((unsigned long long)EXPERIMENT_PAGE)
@@ -120,19 +121,64 @@ void experiments_run(const struct boot_info *bi)
     pt_dump_ranges();
 }
 
-static void final_line(const char *what, uint64_t va)
+/* One final-translation line for va as translated into (st, t):
+ *   0x<16 hex> -> 0x<16 hex> <size> <perms> <what>
+ *   0x<16 hex> -> unmapped (<reason>) <what>
+ * perms: r, w or -, x or -, and a fourth letter u for a page user mode may
+ * reach (U/S set at every level, SDM Vol. 3A 4.6.1); kernel pages have
+ * three letters. */
+static void final_print(const char *what, uint64_t va, enum pt_status st,
+                        const struct pt_translation *t)
 {
-    struct pt_translation t;
-    enum pt_status st = pt_translate(vaddr(va), &t);
     if (st != PT_OK) {
         kprintf("0x%016llx -> unmapped (%s) %s\n", (unsigned long long)va, pt_status_name(st),
                 what);
         return;
     }
-    uint32_t prot = pt_tr_prot(&t);
-    kprintf("0x%016llx -> 0x%016llx %s %c%c%c %s\n", (unsigned long long)va,
-            (unsigned long long)t.pa.pa, pt_size_name(pt_tr_page_size(&t)), 'r',
-            prot & PT_PROT_WRITE ? 'w' : '-', prot & PT_PROT_EXEC ? 'x' : '-', what);
+    uint32_t prot = pt_tr_prot(t);
+    kprintf("0x%016llx -> 0x%016llx %s %c%c%c%s %s\n", (unsigned long long)va,
+            (unsigned long long)t->pa.pa, pt_size_name(pt_tr_page_size(t)), 'r',
+            prot & PT_PROT_WRITE ? 'w' : '-', prot & PT_PROT_EXEC ? 'x' : '-',
+            prot & PT_PROT_USER ? "u" : "", what);
+}
+
+static void final_line(const char *what, uint64_t va)
+{
+    struct pt_translation t;
+    enum pt_status st = pt_translate(vaddr(va), &t);
+    final_print(what, va, st, &t);
+}
+
+/* A block's translations, taken before they are printed (final_translations). */
+struct space_walk {
+    enum pt_status st[SPACE_REPORT_MAX_LINES];
+    struct pt_translation t[SPACE_REPORT_MAX_LINES];
+};
+
+/* Translates every line of v in v's space: selected for the walks, the
+ * previous selection restored after them. Writes no entry of v's. */
+static void space_translate(const struct space_view *v, struct space_walk *w)
+{
+    const struct pt_space *before = pt_space_selected();
+    pt_space_select(v->space);
+    for (unsigned i = 0; i < v->count && i < SPACE_REPORT_MAX_LINES; i++)
+        w->st[i] = pt_translate(vaddr(v->lines[i].va), &w->t[i]);
+    pt_space_select(before);
+}
+
+static void space_print(const struct space_view *v, const struct space_walk *w)
+{
+    kprintf("pagelab: address space %s cr3 0x%016llx\n", v->name,
+            (unsigned long long)v->space->root.pa);
+    for (unsigned i = 0; i < v->count && i < SPACE_REPORT_MAX_LINES; i++)
+        final_print(v->lines[i].what, v->lines[i].va, w->st[i], &w->t[i]);
+}
+
+void final_space_block(const struct space_view *v)
+{
+    static struct space_walk w;
+    space_translate(v, &w);
+    space_print(v, &w);
 }
 
 void final_translations(const struct boot_info *bi)
@@ -156,17 +202,28 @@ void final_translations(const struct boot_info *bi)
     };
     static uint64_t extra[ORACLE_LINES];
     unsigned n = variant_oracle_addresses(extra, ORACLE_LINES);
+    /* The other address spaces are walked first, their blocks printed
+     * last: a walk can move the strategy's own machinery (temporary: the
+     * slots map each table on the path; recursive: the second slot points
+     * at the space's PML4), so every walk of another space comes before
+     * the kernel's lines that show that machinery. */
+    static struct space_view views[SPACE_REPORT_MAX_SPACES];
+    static struct space_walk walks[SPACE_REPORT_MAX_SPACES];
+    unsigned spaces = space_report_list(views, SPACE_REPORT_MAX_SPACES);
+    for (unsigned i = 0; i < spaces; i++)
+        space_translate(&views[i], &walks[i]);
     kprintf("pagelab: final translations\n");
     for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         final_line(lines[i].what, lines[i].va);
     for (unsigned i = 0; i < n; i++)
         final_line("oracle", extra[i]);
-    /* Last: a walk can move the strategy's own machinery (temporary: each
-     * translation maps the tables on its path into the slots), so nothing
-     * may walk after the lines that show it, or they would be stale when
-     * QEMU or Bochs check them. */
+    /* Last of the kernel's walks, for the same reason: nothing may walk
+     * after the lines that show the strategy's machinery, or they would be
+     * stale when QEMU or Bochs check them. */
     struct strategy_address own[STRATEGY_LINES];
     unsigned m = strategy_addresses(own, STRATEGY_LINES);
     for (unsigned i = 0; i < m; i++)
         final_line(own[i].what, own[i].va.va);
+    for (unsigned i = 0; i < spaces; i++)
+        space_print(&views[i], &walks[i]);
 }

@@ -2,11 +2,13 @@
  * main.c - kmain: the kernel's boot flow, in order.
  *   console -> BootInfo check -> GDT/TSS/IDT -> boot report -> frame
  *   allocator -> strategy (tears down what it must not have) -> paging core
- *   -> boot modules mapped at MODULES_BASE -> protections (WP, NXE, SMEP, SMAP, guard pages) -> experiments ->
+ *   -> boot modules mapped at MODULES_BASE -> the configuration file parsed
+ *   (its run list) -> protections (WP, NXE, SMEP, SMAP, guard pages) -> experiments ->
  *   variant (test kernels: the in-guest suite) -> W^X check -> final
  *   translations -> halt with the tables live.
  */
 #include <stdint.h>
+#include "config.h"
 #include "console.h"
 #include "experiments.h"
 #include "kmap.h"
@@ -53,6 +55,7 @@ void kmain(const struct boot_info *bi)
     report_boot(bi);
     paging_setup(bi);
     modules_init(bi);
+    config_init(bi);
     kmap_init();
     protect_init(bi);
     experiments_run(bi);

@@ -14,7 +14,11 @@ sessions in batch mode, as `make gdb` users run it (`gdb -x tools/gdbinit`):
      translation address; each result line must equal the kernel's (the
      physical address, page size and rwx, or unmapped);
   3. one with PAGELAB_STRATEGY naming another strategy: gdb warns that
-     those symbols are not the running image's.
+     those symbols are not the running image's;
+  4. `make gdb KERNEL=<the test kernel>`, whose boot ends with address-space
+     blocks (tests/guest/spaces.c): `pagewalk <va> <cr3>` for every line of
+     one inactive space must equal the kernel's line, and the same address
+     walked from the live CR3 must differ (the user pages are not there).
 """
 import os
 import re
@@ -87,13 +91,15 @@ def check_walks(record, name, out, finals):
            "; ".join(wrong[:5]) or out[-400:])
 
 
-def start_make_gdb(strategy, port, out_path):
+def start_make_gdb(strategy, port, out_path, kernel=None):
     """`make gdb` as a user starts it (its package check skipped: make test
-    did it), its terminal output into out_path; returns the process, which
-    leads a process group of its own (make and its QEMU)."""
+    did it; KERNEL=kernel when given), its terminal output into out_path;
+    returns the process, which leads a process group of its own (make and
+    its QEMU)."""
     out = open(out_path, "wb")
     p = subprocess.Popen(["make", "--no-print-directory", "gdb", "STRATEGY=" + strategy,
-                          "GDB_PORT=%d" % port, "NO_DEPS=1"], stdin=subprocess.DEVNULL,
+                          "GDB_PORT=%d" % port, "NO_DEPS=1"] +
+                         (["KERNEL=" + kernel] if kernel else []), stdin=subprocess.DEVNULL,
                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     out.close()
     return p
@@ -147,6 +153,46 @@ def run(record, strategy="offset"):
         record("warning: `make gdb` started the %s image" % strategy in out,
                name + ": gdb warns when PAGELAB_STRATEGY names another strategy's symbols",
                out[-300:])
+    finally:
+        stop(p)
+        run_dir.close()
+    run_other_space(record, strategy)
+
+
+def run_other_space(record, strategy):
+    """pagewalk VA CR3 against an address-space block of the test kernel."""
+    name = "gdb/%s/test-kernel" % strategy
+    run_dir = qemu.RunDir("gdb-")
+    port = qemu.free_port()
+    out_path = run_dir.file("make-gdb.out")
+    p = start_make_gdb(strategy, port, out_path, kernel="build/%s/kernel-test.elf" % strategy)
+    try:
+        for _ in range(400):
+            if qemu.listening(port)[0] or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        gdb_batch(None, None, ["detach"])            # QEMU starts paused: let it boot
+        serial = lambda: qemu.read_log(out_path)
+        for _ in range(TIMEOUT * 20):
+            if qemu.HALTED in serial():
+                break
+            time.sleep(0.05)
+        blocks = qemu.address_spaces(serial()) or []
+        if not record(qemu.HALTED in serial() and blocks, name + ": boots to 'pagelab: halted'"
+                      " with address-space blocks", serial()[-300:]):
+            return
+        space, cr3, lines = blocks[0]
+        out = gdb_batch(None, None, ["pagewalk 0x%x 0x%x" % (va, cr3) for va, _, _ in lines])
+        record("(given CR3 0x%x)" % cr3 in out, name + ": pagewalk names the CR3 it was given",
+               out[-300:])
+        check_walks(record, name + ": space %s, cr3 0x%x" % (space, cr3), out, lines)
+        user = [(va, pa, rest) for va, pa, rest in lines if pa is not None and
+                len(rest.split()) > 1 and rest.split()[1].endswith("u")]
+        live = gdb_batch(None, None, ["pagewalk 0x%x" % va for va, _, _ in user])
+        got = [l for l in live.splitlines() if RESULT.match(l)]
+        record(user and len(got) == len(user) and all("unmapped" in l for l in got),
+               name + ": the %d user pages of %s are unmapped from the live CR3" % (
+                   len(user), space), "; ".join(got[:3]) or live[-300:])
     finally:
         stop(p)
         run_dir.close()

@@ -22,6 +22,10 @@ Part of `make test` (tests/run_tests.py): every check counts in the same
   of 1 MiB + 1, a non-ELF file, an empty file and a 4097-byte config are
   each named on an error line and the boot goes on; no /bin at all is zero
   modules; a stage2 that writes BootInfo version 1 is named by the kernel.
+- the kernel's configuration parser (kernel/config.c): a file with a line
+  without '=', an unknown key, a run= of no module and one run= line more
+  than CONFIG_RUN_MAX names each with its line number (serial and VGA), the
+  boot goes on with the rest in order; without a file, the default set.
 """
 import glob
 import os
@@ -205,6 +209,39 @@ def over_limits():
                       config=b"#".ljust(CONFIG_MAX + 1, b"#"))
 
 
+RUN_MAX = constant("CONFIG_RUN_MAX")
+BAD_CONFIG = (b"# pagelab.cfg with a bad line of each kind\n"        # 1
+              b"run=hello\n"                                        # 2
+              b"just words\n"                                       # 3
+              b"\n"                                                 # 4
+              b"colour = blue  # a comment\n"                       # 5
+              b"run=nosuch\r\n"                                     # 6
+              b"  run = spin  \n" +                                 # 7
+              b"run=spin\n" * (RUN_MAX - 2) +                       # 8 .. RUN_MAX + 5
+              b"run=hello")                                         # RUN_MAX + 6: one too many
+
+
+def bad_config():
+    return image_with("config-bad-lines", [], config=BAD_CONFIG)
+
+
+def config_error(line, why, text):
+    return "pagelab kernel: error: %s line %d: %s: \"%s\"" % (CONFIG, line, why, text)
+
+
+def run_list(source, names):
+    """The report's run list as the kernel prints it (2 columns in, wrapped
+    before COLUMNS)."""
+    out, line = ["run list (%s: %d of at most %d):%s" % (source, len(names), RUN_MAX,
+                                                         "" if names else " none")], ""
+    for n in names:
+        if line and len(line) + 1 + len(n) > COLUMNS:
+            out.append(line)
+            line = ""
+        line = line + " " + n if line else "  " + n
+    return "\n".join(out + ([line] if line else [])) + "\n"
+
+
 def no_bin():
     return image_with("modules-no-bin", [], keep_bin=False)
 
@@ -243,6 +280,13 @@ def listed_modules(count, names=()):
     return check
 
 
+def config_lines(record, name, out):
+    """Exactly the four refused lines; every other line fits the screen."""
+    errors = [l for l in out.splitlines() if "error: " + CONFIG in l]
+    record(len(errors) == 4, name + ": four lines refused, no other", "; ".join(errors))
+    lines_fit(record, name, out)
+
+
 def cases():
     user = len(user_elfs())
     return [
@@ -269,6 +313,15 @@ def cases():
         Case("modules-no-bin", no_bin,
              ["pagelab stage2: 0 boot modules from %s (0 KiB); config: none" % BIN,
               "boot modules (read-only)", KERNEL_HALT], checks=listed_modules(0)),
+        Case("config-bad-lines", bad_config,
+             [config_error(3, "no '='", "just words"),
+              config_error(5, "unknown key", "colour = blue"),
+              config_error(6, "no such module", "run=nosuch"),
+              config_error(RUN_MAX + 6, "too many run= lines", "run=hello"),
+              run_list(CONFIG, ["hello"] + ["spin"] * (RUN_MAX - 1)), KERNEL_HALT],
+             checks=config_lines),
+        Case("config-none-default-set", "build/offset/disk.img",
+             [run_list("default, no run= line", ["hello", "spin", "spin"]), KERNEL_HALT]),
         Case("bootinfo-v1", bootinfo_v1,
              ["pagelab kernel: error: BootInfo version 1: the loader predates boot modules",
               KERNEL_HALT]),

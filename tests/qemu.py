@@ -198,13 +198,15 @@ def run_alone(run, *args):
 
 
 FINAL_LINE = re.compile(r"^0x([0-9a-f]{16}) -> (?:0x([0-9a-f]{16})|unmapped)(.*)$")
+# the header of each address-space block after the final translations
+# (README, "Address-space blocks")
+SPACE_HEADER = "pagelab: address space "
+SPACE_LINE = re.compile(r"^pagelab: address space (\S+) cr3 0x([0-9a-f]{16})$")
 
 
-def final_translations(serial):
-    """[(va, pa or None, rest-of-line)] from the final-translations section."""
-    if "pagelab: final translations" not in serial:
-        return None
-    section = serial.split("pagelab: final translations\n", 1)[1].split(HALTED, 1)[0]
+def parse_lines(section):
+    """[(va, pa or None, rest-of-line)] of translation lines; None if one
+    is not one."""
     out = []
     for line in section.strip("\n").split("\n"):
         m = FINAL_LINE.match(line)
@@ -213,3 +215,30 @@ def final_translations(serial):
         out.append((int(m.group(1), 16), int(m.group(2), 16) if m.group(2) else None,
                     m.group(3).strip()))
     return out
+
+
+def final_translations(serial):
+    """[(va, pa or None, rest-of-line)] from the final-translations section
+    (the kernel's own space: up to the first address-space block)."""
+    if "pagelab: final translations" not in serial:
+        return None
+    section = serial.split("pagelab: final translations\n", 1)[1].split(HALTED, 1)[0]
+    return parse_lines(section.split(SPACE_HEADER, 1)[0])
+
+
+def address_spaces(serial):
+    """[(name, cr3, [(va, pa or None, rest)])] of the address-space blocks
+    between the final translations and "pagelab: halted"; None if a block
+    is malformed (a bad header, a bad line, no line)."""
+    if "pagelab: final translations" not in serial:
+        return None
+    section = serial.split("pagelab: final translations\n", 1)[1].split(HALTED, 1)[0]
+    blocks = []
+    for chunk in section.split("\n" + SPACE_HEADER)[1:]:
+        header, _, body = (SPACE_HEADER + chunk).partition("\n")
+        m = SPACE_LINE.match(header)
+        lines = parse_lines(body) if body.strip() else None
+        if not m or not lines:
+            return None
+        blocks.append((m.group(1), int(m.group(2), 16), lines))
+    return blocks

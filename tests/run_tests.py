@@ -10,8 +10,9 @@ that every final-translation line agrees with QEMU's own page walk
 was mapped to the VGA frame, page 0 was mapped and unmapped again, the
 guard page is not mapped, ...). Then the Bochs runs of the debug images
 (bochs_check.py), gdb's pagewalk against QEMU (gdb_check.py), the user
-programs and boot modules (modules_check.py) and the strategy comparison
-table (compare.py). Ends with
+programs and boot modules (modules_check.py), the address-space blocks
+walked from guest physical memory (aspace_check.py, in every boot) and the
+strategy comparison table (compare.py). Ends with
 "N passed, N failed"; exit status 1 on any failure.
 """
 import argparse
@@ -31,6 +32,7 @@ import gdb_check  # noqa: E402
 import compare  # noqa: E402
 import make_check  # noqa: E402
 import modules_check  # noqa: E402
+import aspace_check  # noqa: E402
 from robustness import constant  # noqa: E402  (tools/layout.py)
 
 VGA = constant("VGA_TEXT_ADDR")
@@ -156,6 +158,7 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
         record(not wrong, name + ": %d final translations agree with QEMU's gva2gpa"
                % len(finals), "; ".join(wrong[:5]))
         compare.note_oracle(strategy, len(finals) - len(wrong), len(finals))
+        aspace_check.boot_check(record, name, b, out, test_image)
         modules_check.boot_lines(record, name, out, finals, test_image)
         for line in out.splitlines():
             if line.startswith("STAT: ") and mem == "512M":

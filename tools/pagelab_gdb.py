@@ -13,9 +13,12 @@
                    would never hit).
   pagelab-mode [N] the CPU mode (real, 32-bit protected, long) and the next
                    N instructions decoded for that mode.
-  pagewalk VA      walk the 4-level tables from CR3 for VA, reading physical
-                   memory, and print each level's entry decoded, then
-                   "VA -> PA size perms" as the kernel's final translations.
+  pagewalk VA [CR3]  walk the 4-level tables for VA from CR3 (the live one
+                   by default; given, any address space's PML4, such as the
+                   cr3 of a "pagelab: address space" block), reading
+                   physical memory, and print each level's entry decoded,
+                   then "VA -> PA size perms" as the kernel's final
+                   translations (perms rwx, then u for a user page).
 
 Why the mode report: QEMU's x86-64 stub always describes 64-bit registers,
 and gdb refuses to switch such a target to the i8086 or i386 architecture,
@@ -86,15 +89,17 @@ def decode(entry, level):
     return flags
 
 
-def walk(va, out):
-    """Print the walk of va into out (a list of lines); returns (pa, size, perms)
-    or (None, reason)."""
+def walk(va, out, cr3):
+    """Print the walk of va from the PML4 at cr3 into out (a list of lines);
+    returns (pa, size, perms) or (None, reason). Permissions as SDM Vol. 3A
+    4.6.1 combines them: W and U/S only if every level allows, XD at any
+    level (with EFER.NXE) forbids fetches."""
     if va >> 47 not in (0, 0x1FFFF):
         return None, "non-canonical"
     if not reg("cr0") & CR0_PG:
         return None, "paging off"
     nxe = bool(reg("efer") & EFER_NXE)
-    table, writable, executable = reg("cr3") & PTE_ADDR, True, True
+    table, writable, executable, user = cr3 & PTE_ADDR, True, True, True
     for level, name, child in LEVELS:
         index = (va >> (12 + 9 * (level - 1))) & 0x1FF
         slot = table + 8 * index
@@ -105,6 +110,7 @@ def walk(va, out):
             out.append(line)
             return None, "%s not present" % label
         writable &= bool(entry & PTE_W)
+        user &= bool(entry & PTE_U)
         executable &= not (nxe and entry & PTE_NX)
         leaf = level == 1 or (level in (2, 3) and entry & PTE_PS)
         if level == 4 and entry & PTE_PS:
@@ -114,7 +120,8 @@ def walk(va, out):
             span = 1 << (12 + 9 * (level - 1))
             frame = entry & PTE_ADDR & ~(span - 1)
             out.append("%s  -> %s page 0x%x" % (line, PAGE_NAMES[level], frame))
-            perms = "r" + ("w" if writable else "-") + ("x" if executable else "-")
+            perms = ("r" + ("w" if writable else "-") + ("x" if executable else "-") +
+                     ("u" if user else ""))
             return frame + (va & (span - 1)), PAGE_NAMES[level], perms
         table = entry & PTE_ADDR
         out.append("%s  -> %s 0x%x" % (line, child, table))
@@ -122,19 +129,23 @@ def walk(va, out):
 
 
 class PageWalk(gdb.Command):
-    """pagewalk VA: walk the page tables from CR3 for VA (physical reads),
-    one line per level, then "VA -> PA size perms" or "VA -> unmapped (why)"."""
+    """pagewalk VA [CR3]: walk the page tables for VA (physical reads) from
+    CR3, the live one unless given (another address space's PML4), one line
+    per level, then "VA -> PA size perms" or "VA -> unmapped (why)"."""
 
     def __init__(self):
         super().__init__("pagewalk", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
-        if not arg.strip():
-            raise gdb.GdbError("usage: pagewalk VA")
-        va = int(gdb.parse_and_eval(arg)) & 0xFFFFFFFFFFFFFFFF
+        args = gdb.string_to_argv(arg)
+        if len(args) not in (1, 2):
+            raise gdb.GdbError("usage: pagewalk VA [CR3]")
+        va = int(gdb.parse_and_eval(args[0])) & 0xFFFFFFFFFFFFFFFF
+        given = len(args) == 2
+        cr3 = int(gdb.parse_and_eval(args[1])) & 0xFFFFFFFFFFFFFFFF if given else reg("cr3")
         lines = []
-        result = walk(va, lines)
-        print("pagewalk 0x%016x (CR3 0x%x)" % (va, reg("cr3")))
+        result = walk(va, lines, cr3)
+        print("pagewalk 0x%016x (%s 0x%x)" % (va, "given CR3" if given else "CR3", cr3))
         for line in lines:
             print(line)
         if result[0] is None:

@@ -75,6 +75,11 @@ vaddr_t recursive_table_addr(unsigned level, vaddr_t va)
  * level-4 get). */
 static paddr_t active_root;
 static paddr_t alt_root;
+/* XD on R and A as stage2 writes R (stage2/paging.c): through either slot
+ * the tables are data, and an entry read as a leaf keeps its W, so
+ * without XD every table would be a writable, executable page (the W^X
+ * walks see them; SDM Vol. 3A 4.6.1: XD at any level forbids fetches). */
+static pte_t slot_nx;
 static bool via_alt;
 
 static pte_t *active_pml4(void)
@@ -87,7 +92,7 @@ static void alt_point(paddr_t root)
 {
     if (alt_root.pa == root.pa)
         return;
-    pt_root_slot_write(active_pml4(), RECURSIVE_ALT_INDEX, root.pa | PTE_TABLE_LINK);
+    pt_root_slot_write(active_pml4(), RECURSIVE_ALT_INDEX, root.pa | PTE_TABLE_LINK | slot_nx);
     alt_root = root;
     pt_flush_nonglobal();
 }
@@ -129,6 +134,7 @@ enum pt_status strategy_init(const struct boot_info *bi)
     if (bi->strategy != STRATEGY_RECURSIVE)
         return PT_ERR_BOOT_INFO;
     active_root = cpu_read_cr3();
+    slot_nx = BOOT_CPU_HAS(bi, CPU_NX) ? PTE_NX : 0;     /* stage2 set EFER.NXE then */
     pte_t self = table_at(PT_LEVELS, vaddr(0))[RECURSIVE_INDEX];
     if (!(self & PTE_P) || (self & PTE_ADDR_MASK) != cpu_read_cr3().pa)
         return PT_ERR_BOOT_INFO;
@@ -212,7 +218,7 @@ bool strategy_root_entry_shared(unsigned index)
 
 void strategy_space_init(pte_t *pml4, paddr_t root)
 {
-    pt_root_slot_write(pml4, RECURSIVE_INDEX, root.pa | PTE_TABLE_LINK); /* not user */
+    pt_root_slot_write(pml4, RECURSIVE_INDEX, root.pa | PTE_TABLE_LINK | slot_nx); /* not user */
     pt_root_slot_write(pml4, RECURSIVE_ALT_INDEX, 0);
 }
 

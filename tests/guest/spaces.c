@@ -11,6 +11,7 @@
 #include "layout.h"
 #include "pmm.h"
 #include "pt.h"
+#include "space_report.h"
 #include "strategy.h"
 #include "tlb.h"
 
@@ -180,4 +181,107 @@ void spaces_run(const struct boot_info *bi)
            "both gone: all frames back but the shared PDPT, which goes with no space left",
            "%lu out after destroy, PDPT used %d; %s; PDPT %d; %lu free before, %lu after", out,
            pinned, pt_status_name(again), gone, before, after);
+}
+
+/* ---- two spaces kept alive to the end of the boot (spaces_keep) ---- */
+
+#define KEEP_SPACES      2
+#define CODE_PAGES       2
+#define PRIVATE_PAGE     (USER_BASE + 0x200000)     /* its own PT: another PD entry */
+#define SHARED_PAGE      (USER_BASE + 0x400000)     /* one frame, mapped in both */
+#define UNMAPPED_VA      (USER_BASE + 0x40000000)   /* another PDPT entry, never mapped */
+#define STACK_BOTTOM     (USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE)
+#define STACK_GUARD      (STACK_BOTTOM - PAGE_SIZE)
+
+/* What a process's image would have: code r-x, read-only data r--, data
+ * rw-, all user; offsets from USER_BASE in pages. */
+static const struct { uint64_t page; unsigned count; uint32_t prot; } image[] = {
+    { 0, CODE_PAGES, PT_PROT_USER | PT_PROT_EXEC },
+    { CODE_PAGES, 1, PT_PROT_USER },
+    { CODE_PAGES + 1, 1, PT_PROT_USER | PT_PROT_WRITE },
+};
+
+static struct pt_space kept[KEEP_SPACES];
+static struct space_line kept_lines[KEEP_SPACES][12];
+static unsigned kept_count, kept_line_count[KEEP_SPACES];
+static const char *const kept_names[KEEP_SPACES] = { "test-a", "test-b" };
+
+static enum pt_status map_fresh(uint64_t va, uint32_t prot)
+{
+    paddr_t f;
+    if (pmm_alloc(PMM_ZONE_GENERAL, &f) != PMM_OK)
+        return PT_ERR_NO_FRAMES;
+    return pt_map(vaddr(va), f, PAGE_SIZE, prot, NULL);
+}
+
+/* The selected space gets a process's pages: the image, a private page,
+ * the shared frame, the whole user stack below USER_STACK_TOP (its guard
+ * page left unmapped). */
+static enum pt_status build_process_like(paddr_t shared)
+{
+    enum pt_status st = PT_OK;
+    for (unsigned r = 0; r < sizeof(image) / sizeof(image[0]); r++)
+        for (unsigned i = 0; i < image[r].count && st == PT_OK; i++)
+            st = map_fresh(USER_BASE + (image[r].page + i) * PAGE_SIZE, image[r].prot);
+    if (st == PT_OK)
+        st = map_fresh(PRIVATE_PAGE, PT_PROT_USER | PT_PROT_WRITE);
+    if (st == PT_OK)
+        st = pt_map(vaddr(SHARED_PAGE), shared, PAGE_SIZE, PT_PROT_USER | PT_PROT_WRITE, NULL);
+    for (uint64_t va = STACK_BOTTOM; va < USER_STACK_TOP && st == PT_OK; va += PAGE_SIZE)
+        st = map_fresh(va, PT_PROT_USER | PT_PROT_WRITE);
+    return st;
+}
+
+static void add_line(unsigned s, const char *what, uint64_t va)
+{
+    kept_lines[s][kept_line_count[s]++] = (struct space_line){ what, va };
+}
+
+static void describe(unsigned s)
+{
+    add_line(s, "user code", USER_BASE);
+    add_line(s, "user code, 2nd page + 0x123", USER_BASE + PAGE_SIZE + 0x123);
+    add_line(s, "user rodata", USER_BASE + CODE_PAGES * PAGE_SIZE);
+    add_line(s, "user data", USER_BASE + (CODE_PAGES + 1) * PAGE_SIZE + 0x8);
+    add_line(s, "page shared with nothing", PRIVATE_PAGE);
+    add_line(s, "page shared by both spaces", SHARED_PAGE + 0x10);
+    add_line(s, "user stack top", USER_STACK_TOP - 8);
+    add_line(s, "user stack bottom", STACK_BOTTOM);
+    add_line(s, "user stack guard page", STACK_GUARD);
+    add_line(s, "unmapped", UNMAPPED_VA);
+    add_line(s, "kernel code (shared upper half)", (uint64_t)(uintptr_t)spaces_keep);
+    add_line(s, "boot modules (shared, read-only)", MODULES_BASE);
+}
+
+static unsigned list_kept(struct space_view *out, unsigned cap)
+{
+    unsigned n = 0;
+    for (unsigned s = 0; s < kept_count && n < cap; s++)
+        out[n++] = (struct space_view){ kept_names[s], &kept[s], kept_lines[s],
+                                        kept_line_count[s] };
+    return n;
+}
+
+void spaces_keep(const struct boot_info *bi)
+{
+    (void)bi;
+    paddr_t shared;
+    enum pt_status st = pmm_alloc(PMM_ZONE_GENERAL, &shared) == PMM_OK ? PT_OK
+                                                                        : PT_ERR_NO_FRAMES;
+    for (unsigned s = 0; s < KEEP_SPACES && st == PT_OK; s++) {
+        st = pt_space_create(&kept[s]);
+        if (st != PT_OK)
+            break;
+        kept_count++;
+        pt_space_select(&kept[s]);
+        st = build_process_like(shared);
+        pt_space_select(NULL);
+        describe(s);
+    }
+    _Static_assert(sizeof(kept_lines[0]) / sizeof(kept_lines[0][0]) <= SPACE_REPORT_MAX_LINES,
+                   "a block's lines fit the report");
+    space_report_register(list_kept);
+    result(st == PT_OK && kept_count == KEEP_SPACES,
+           "two process-like spaces kept alive for the final address-space blocks", "%s, %u",
+           pt_status_name(st), kept_count);
 }

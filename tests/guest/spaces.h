@@ -16,4 +16,14 @@
  */
 void spaces_run(const struct boot_info *bi);
 
+/*
+ * Builds two more spaces, "test-a" and "test-b", laid out as a process's
+ * would be (user code r-x and data at USER_BASE, a page of their own, one
+ * frame both map, the user stack under USER_STACK_TOP above an unmapped
+ * guard page), and leaves them alive: registered with space_report.h, so
+ * the boot ends with their address-space blocks. Call once, after every
+ * test that counts tables (they stay allocated).
+ */
+void spaces_keep(const struct boot_info *bi);
+
 #endif

@@ -613,6 +613,7 @@ void variant_run(const struct boot_info *bi)
     result(suite_tables == boot_tables, "suite: the tables it created are all freed again",
            "%u tables at boot, %u after", boot_tables, suite_tables);
     oracle_layout();
+    spaces_keep(info);
     kprintf("selftest: done\n");
 }
 

@@ -1,0 +1,86 @@
+/*
+ * config.h - the boot configuration file (/boot/pagelab.cfg, README "The
+ * boot configuration file"): which user programs to start, in order.
+ *
+ * Two layers. config_parse (kernel/config_parse.c) is pure: bytes in, a
+ * run list and error callbacks out, no console, no paging, so the host
+ * tests drive it directly (tests/host/test_config.c). config_init
+ * (kernel/config.c) is the boot's side: it maps the file's page read-only
+ * at CONFIG_VIRT, parses it against the mapped boot modules, prints every
+ * refused line and the resulting run list. The process layer reads the
+ * list with config_run_count / config_run_name.
+ */
+#ifndef KERNEL_CONFIG_H
+#define KERNEL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "bootinfo.h"
+#include "layout.h"
+
+/* Why a line was refused; the boot goes on without that line. */
+enum config_error {
+    CONFIG_ERR_NO_EQUALS = 1,   /* a line that is not blank, not a comment, has no '=' */
+    CONFIG_ERR_UNKNOWN_KEY,     /* the key before '=' is not one of config_parse's */
+    CONFIG_ERR_NO_MODULE,       /* run=<name>: no boot module of that name (or empty) */
+    CONFIG_ERR_TOO_MANY_RUNS,   /* a run= line after CONFIG_RUN_MAX accepted ones */
+    CONFIG_ERR_COUNT
+};
+
+/* Where the run list came from. */
+enum config_source {
+    CONFIG_FROM_FILE = 1,       /* the file had at least one run= line */
+    CONFIG_FROM_DEFAULT,        /* no file, or a file without any run= line */
+};
+
+struct config {
+    enum config_source source;
+    unsigned run_count;                              /* entries of run[] */
+    char run[CONFIG_RUN_MAX][BOOT_MODULE_NAME_MAX];  /* module names, NUL-terminated */
+};
+
+/* What config_parse asks of its caller. has_module: whether a boot module
+ * called name (NUL-terminated, at most BOOT_MODULE_NAME_MAX - 1 bytes)
+ * exists. error: a refused line, its number (1 = the first), why, and the
+ * line's text as it stood (text, len; not terminated; comment and
+ * surrounding spaces removed). Either may be called any number of times. */
+struct config_ops {
+    int (*has_module)(const char *name, void *ctx);
+    void (*error)(unsigned line, enum config_error why, const char *text, size_t len,
+                  void *ctx);
+    void *ctx;
+};
+
+/* The programs run without a file (or with one that has no run= line),
+ * those of them that exist as modules, in this order. */
+#define CONFIG_DEFAULT_RUN { "hello", "spin", "spin" }
+
+/*
+ * Parses len bytes of text (any bytes: not terminated, NULs are ordinary
+ * characters that no module name matches) into *out. Lines end at '\n'; a
+ * '#' starts a comment to the end of the line; spaces, tabs and '\r' around
+ * the key and the value are ignored; blank lines are skipped. The one key
+ * is `run`: run=<name> appends name, in order, up to CONFIG_RUN_MAX. Every
+ * refused line goes to ops->error and is otherwise ignored. Without any
+ * run= line (refused ones count as lines), out gets the default list
+ * (CONFIG_DEFAULT_RUN, those has_module finds). text may be NULL when len
+ * is 0 (no file). Returns the number of refused lines. Allocates nothing.
+ */
+unsigned config_parse(const char *text, size_t len, const struct config_ops *ops,
+                      struct config *out);
+
+/* A name for why, e.g. "unknown key" ("?" past the last). */
+const char *config_error_name(enum config_error why);
+
+/* The boot's side (kernel/config.c): after modules_init, maps BootInfo's
+ * config page read-only and no-execute at CONFIG_VIRT, parses it (errors
+ * on the console: "pagelab kernel: error: /boot/pagelab.cfg line N: ..."),
+ * then prints the run list in lines of at most 80 columns. Call once. */
+void config_init(const struct boot_info *bi);
+
+/* The run list config_init made: how many, and the i-th name (NULL past
+ * the last). */
+unsigned config_run_count(void);
+const char *config_run_name(unsigned i);
+
+#endif

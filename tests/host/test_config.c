@@ -1,0 +1,263 @@
+/*
+ * test_config.c - the boot configuration file's parser (kernel/config_parse.c)
+ * on the host: the format of README "The boot configuration file", every
+ * refused line with its number, and the limits (CONFIG_RUN_MAX run= lines,
+ * module names of BOOT_MODULE_NAME_MAX - 1 characters) at, below and above.
+ */
+#include "check.h"
+#include "config.h"
+
+#define NAME30 "a-name-of-exactly-30-character"
+#define NAME31 "a-name-of-exactly-31-characters"
+#define NAME32 "a-name-of-exactly-32-characters!"
+#define ERRORS_MAX 64
+
+_Static_assert(sizeof(NAME31) == BOOT_MODULE_NAME_MAX, "NAME31 is the longest name");
+
+/* The modules a test pretends were loaded (NULL-terminated). */
+static const char *const all_modules[] = { "hello", "spin", "vmprobe", NAME30, NAME31, 0 };
+
+struct seen {
+    const char *const *modules;
+    unsigned count;
+    unsigned line[ERRORS_MAX];
+    enum config_error why[ERRORS_MAX];
+    char text[ERRORS_MAX][64];
+};
+
+static int has_module(const char *name, void *ctx)
+{
+    const struct seen *s = ctx;
+    for (const char *const *m = s->modules; *m; m++)
+        if (strcmp(*m, name) == 0)
+            return 1;
+    return 0;
+}
+
+static void on_error(unsigned line, enum config_error why, const char *text, size_t len,
+                     void *ctx)
+{
+    struct seen *s = ctx;
+    if (s->count < ERRORS_MAX) {
+        s->line[s->count] = line;
+        s->why[s->count] = why;
+        snprintf(s->text[s->count], sizeof(s->text[0]), "%.*s", (int)len, text);
+    }
+    s->count++;
+}
+
+/* Parses text (a C string) with modules; returns the refused count. */
+static unsigned parse_with(const char *text, const char *const *modules, struct seen *s,
+                           struct config *c)
+{
+    memset(s, 0, sizeof(*s));
+    s->modules = modules;
+    struct config_ops ops = { has_module, on_error, s };
+    unsigned n = config_parse(text, text ? strlen(text) : 0, &ops, c);
+    CHECK_EQ(n, s->count);
+    return n;
+}
+
+static void check_list(const struct config *c, enum config_source src, unsigned n,
+                       const char *const *names)
+{
+    CHECK_EQ(c->source, src);
+    if (!CHECK_EQ(c->run_count, n))
+        return;
+    for (unsigned i = 0; i < n; i++)
+        CHECK(strcmp(c->run[i], names[i]) == 0, "run[%u] = \"%s\", want \"%s\"", i, c->run[i],
+              names[i]);
+}
+
+static void test_no_file_gives_the_default_set(void)
+{
+    struct seen s;
+    struct config c;
+    static const char *const want[] = { "hello", "spin", "spin" };
+    CHECK_EQ(parse_with(NULL, all_modules, &s, &c), 0);
+    check_list(&c, CONFIG_FROM_DEFAULT, 3, want);
+}
+
+static void test_the_default_set_keeps_only_modules_that_exist(void)
+{
+    struct seen s;
+    struct config c;
+    static const char *const only_hello[] = { "hello", 0 }, *const none[] = { 0 };
+    static const char *const want[] = { "hello" };
+    parse_with(NULL, only_hello, &s, &c);
+    check_list(&c, CONFIG_FROM_DEFAULT, 1, want);
+    parse_with(NULL, none, &s, &c);
+    check_list(&c, CONFIG_FROM_DEFAULT, 0, want);
+    CHECK_EQ(s.count, 0);
+}
+
+static void test_a_file_of_comments_and_blank_lines_gives_the_default(void)
+{
+    struct seen s;
+    struct config c;
+    static const char *const want[] = { "hello", "spin", "spin" };
+    CHECK_EQ(parse_with("# nothing to run here\n\n   \t\r\n  # run=vmprobe\n", all_modules,
+                        &s, &c), 0);
+    check_list(&c, CONFIG_FROM_DEFAULT, 3, want);
+}
+
+static void test_run_lines_in_order_with_spaces_comments_and_crlf(void)
+{
+    struct seen s;
+    struct config c;
+    static const char *const want[] = { "vmprobe", "hello", "spin", "hello" };
+    CHECK_EQ(parse_with("# /boot/pagelab.cfg\r\nrun=vmprobe\r\n  run = hello  # greet\n"
+                        "\trun\t=\tspin\t\n\nrun=hello", all_modules, &s, &c), 0);
+    check_list(&c, CONFIG_FROM_FILE, 4, want);
+}
+
+static void test_each_bad_line_is_named_with_its_number_and_skipped(void)
+{
+    struct seen s;
+    struct config c;
+    static const char *const want[] = { "hello", "spin" };
+    const char *text = "run=hello\n"          /* 1 */
+                       "just some words\n"    /* 2: no '=' */
+                       "# fine\n"             /* 3 */
+                       "colour = blue\n"      /* 4: unknown key */
+                       "=spin\n"              /* 5: empty key */
+                       "run=nosuch\n"         /* 6: no module */
+                       "run=\n"               /* 7: empty name */
+                       "RUN=hello\n"          /* 8: keys are case-sensitive */
+                       "run=spin\n"           /* 9 */
+                       "runner=spin # x\n";   /* 10: unknown key */
+    CHECK_EQ(parse_with(text, all_modules, &s, &c), 7);
+    check_list(&c, CONFIG_FROM_FILE, 2, want);
+    static const unsigned lines[] = { 2, 4, 5, 6, 7, 8, 10 };
+    static const enum config_error whys[] = {
+        CONFIG_ERR_NO_EQUALS, CONFIG_ERR_UNKNOWN_KEY, CONFIG_ERR_UNKNOWN_KEY,
+        CONFIG_ERR_NO_MODULE, CONFIG_ERR_NO_MODULE, CONFIG_ERR_UNKNOWN_KEY,
+        CONFIG_ERR_UNKNOWN_KEY };
+    for (unsigned i = 0; i < 7 && i < s.count; i++) {
+        CHECK_EQ(s.line[i], lines[i]);
+        CHECK_EQ(s.why[i], whys[i]);
+    }
+    CHECK(strcmp(s.text[0], "just some words") == 0, "text \"%s\"", s.text[0]);
+    CHECK(strcmp(s.text[6], "runner=spin") == 0, "comment and spaces cut: \"%s\"", s.text[6]);
+}
+
+static void test_only_refused_run_lines_give_an_empty_list_not_the_default(void)
+{
+    struct seen s;
+    struct config c;
+    CHECK_EQ(parse_with("run=nosuch\nrun=\n", all_modules, &s, &c), 2);
+    check_list(&c, CONFIG_FROM_FILE, 0, NULL);
+}
+
+/* n lines "run=hello" / "run=spin", alternating */
+static void run_lines(unsigned n, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (unsigned i = 0; i < n; i++)
+        snprintf(buf + strlen(buf), size - strlen(buf), "run=%s\n", i % 2 ? "spin" : "hello");
+}
+
+static void case_run_lines(const void *arg)
+{
+    unsigned n = (unsigned)(uintptr_t)arg;
+    char buf[64 * 16];
+    struct seen s;
+    struct config c;
+    run_lines(n, buf, sizeof(buf));
+    unsigned kept = n < CONFIG_RUN_MAX ? n : CONFIG_RUN_MAX;
+    CHECK_EQ(parse_with(buf, all_modules, &s, &c), n - kept);
+    CHECK_EQ(c.source, CONFIG_FROM_FILE);
+    CHECK_EQ(c.run_count, kept);
+    for (unsigned i = 0; i < kept; i++)
+        CHECK(strcmp(c.run[i], i % 2 ? "spin" : "hello") == 0, "run[%u] %s", i, c.run[i]);
+    for (unsigned i = 0; i < s.count && i < ERRORS_MAX; i++) {
+        CHECK_EQ(s.line[i], CONFIG_RUN_MAX + 1 + i);
+        CHECK_EQ(s.why[i], CONFIG_ERR_TOO_MANY_RUNS);
+    }
+}
+
+static void case_name_length(const void *arg)
+{
+    const char *name = arg;
+    char buf[64];
+    struct seen s;
+    struct config c;
+    snprintf(buf, sizeof(buf), "run=%s\n", name);
+    int fits = strlen(name) < BOOT_MODULE_NAME_MAX;
+    static const char *const with_long[] = { NAME32, 0 };   /* even if one existed */
+    CHECK_EQ(parse_with(buf, fits ? all_modules : with_long, &s, &c), !fits);
+    CHECK_EQ(c.run_count, fits);
+    if (fits)
+        CHECK(strcmp(c.run[0], name) == 0, "run[0] %s", c.run[0]);
+    else
+        CHECK_EQ(s.why[0], CONFIG_ERR_NO_MODULE);
+}
+
+static void test_a_nul_byte_in_a_name_matches_no_module(void)
+{
+    static const char text[] = "run=hel\0lo\nrun=hello\n";
+    struct seen s = { .modules = all_modules };
+    struct config c;
+    struct config_ops ops = { has_module, on_error, &s };
+    CHECK_EQ(config_parse(text, sizeof(text) - 1, &ops, &c), 1);
+    CHECK_EQ(s.line[0], 1);
+    CHECK_EQ(s.why[0], CONFIG_ERR_NO_MODULE);
+    CHECK_EQ(c.run_count, 1);
+}
+
+static void test_a_full_page_without_a_final_newline_parses_to_its_last_byte(void)
+{
+    static char text[BOOT_CONFIG_MAX_SIZE];
+    memset(text, '#', sizeof(text));
+    text[100] = '\n';
+    memcpy(text + sizeof(text) - 10, "\nrun=spin", 9);
+    text[sizeof(text) - 1] = ' ';
+    struct seen s = { .modules = all_modules };
+    struct config c;
+    struct config_ops ops = { has_module, on_error, &s };
+    CHECK_EQ(config_parse(text, sizeof(text), &ops, &c), 0);
+    CHECK_EQ(c.run_count, 1);
+    CHECK(c.run_count && strcmp(c.run[0], "spin") == 0, "run[0] %s", c.run[0]);
+    /* the same page one byte shorter ends "run=spin" with no space */
+    CHECK_EQ(config_parse(text, sizeof(text) - 1, &ops, &c), 0);
+    CHECK_EQ(c.run_count, 1);
+}
+
+static const char *error_name(int why)
+{
+    return config_error_name((enum config_error)why);
+}
+
+static void test_every_error_has_a_name_of_its_own(void)
+{
+    check_distinct_messages(error_name, CONFIG_ERR_NO_EQUALS, CONFIG_ERR_COUNT - 1, "?");
+    check_unknown_outside(error_name, CONFIG_ERR_NO_EQUALS, CONFIG_ERR_COUNT - 1, "?");
+}
+
+#define RUNS(n) ((const void *)(uintptr_t)(n))
+static const struct check_test tests[] = {
+    CHECK_TEST(test_no_file_gives_the_default_set),
+    CHECK_TEST(test_the_default_set_keeps_only_modules_that_exist),
+    CHECK_TEST(test_a_file_of_comments_and_blank_lines_gives_the_default),
+    CHECK_TEST(test_run_lines_in_order_with_spaces_comments_and_crlf),
+    CHECK_TEST(test_each_bad_line_is_named_with_its_number_and_skipped),
+    CHECK_TEST(test_only_refused_run_lines_give_an_empty_list_not_the_default),
+    CHECK_CASE("CONFIG_RUN_MAX - 1 run= lines are all kept", case_run_lines,
+               RUNS(CONFIG_RUN_MAX - 1)),
+    CHECK_CASE("CONFIG_RUN_MAX run= lines are all kept", case_run_lines, RUNS(CONFIG_RUN_MAX)),
+    CHECK_CASE("CONFIG_RUN_MAX + 1 run= lines: the last is refused by number", case_run_lines,
+               RUNS(CONFIG_RUN_MAX + 1)),
+    CHECK_CASE("CONFIG_RUN_MAX + 3 run= lines: three refused", case_run_lines,
+               RUNS(CONFIG_RUN_MAX + 3)),
+    CHECK_CASE("a module name of 30 characters runs", case_name_length, NAME30),
+    CHECK_CASE("a module name of 31 characters (the longest) runs", case_name_length, NAME31),
+    CHECK_CASE("a name of 32 characters names no module", case_name_length, NAME32),
+    CHECK_TEST(test_a_nul_byte_in_a_name_matches_no_module),
+    CHECK_TEST(test_a_full_page_without_a_final_newline_parses_to_its_last_byte),
+    CHECK_TEST(test_every_error_has_a_name_of_its_own),
+};
+
+int main(void)
+{
+    return check_main("config", tests, CHECK_COUNT(tests));
+}
