@@ -50,7 +50,7 @@ COMMON_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
 STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i386 -Os -g -Istage2
 # -flto: the strategy is chosen at link time, and LTO still lets its tiny
 # table_get inline into the walker (translate's cost target: 60 instructions)
-KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -flto -Ikernel -Ikernel/mm -Ikernel/proc
+KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -flto=auto -Ikernel -Ikernel/mm -Ikernel/proc
 NASMFLAGS     := -I$(GEN)/ -Icommon/ -Istage2/ -Werror
 KERNEL_LDFLAGS := $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) -nostdlib -static -no-pie \
                   -Wl,-z,noexecstack -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none
