@@ -50,7 +50,8 @@ isr_common:
     push r14
     push r15
     mov rdi, rsp                    ; struct trap_frame *; RSP is 16-byte aligned here
-    cld
+    push RFLAGS_CLEAR               ; DF = 0 for C, and AC = 0: ring 3 may have set AC
+    popfq                           ; (POPF, SDM Vol. 2B), which would open SMAP's window
     call trap_dispatch
 isr_return:                         ; RSP = a struct trap_frame
     pop r15
