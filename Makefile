@@ -50,7 +50,7 @@ COMMON_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
 STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i386 -Os -g -Istage2
 # -flto: the strategy is chosen at link time, and LTO still lets its tiny
 # table_get inline into the walker (translate's cost target: 60 instructions)
-KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -flto=auto -Ikernel -Ikernel/mm -Ikernel/proc
+KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -flto=auto -Ikernel -Ikernel/mm -Ikernel/cpu -Ikernel/proc
 NASMFLAGS     := -I$(GEN)/ -Icommon/ -Istage2/ -Werror
 KERNEL_LDFLAGS := $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) -nostdlib -static -no-pie \
                   -Wl,-z,noexecstack -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none
@@ -85,15 +85,16 @@ under = $(subst -,_,$(1))
 STAGE2_C   := $(wildcard stage2/*.c)
 STAGE2_ASM := $(wildcard stage2/*.asm)
 COMMON_C   := $(wildcard common/*.c)
-# kernel/: the boot flow, traps, console, report; kernel/mm/: memory
-# management (paging core, frame allocator, strategies, TLB, protections).
+# kernel/: the boot flow, traps, console, report, system calls; kernel/mm/:
+# memory management (paging core, frame allocator, strategies, TLB,
+# protections); kernel/cpu/: GDT/TSS, the ring 3 <-> 0 crossings, PIC, timer.
 # strategy_<name>.c: one per build; variant_<name>.c: one per image
 # (kernel/variant.h): kernel/variant_none.c for the normal image, the others
 # in tests/guest/ with the tests that boot them (and measure.c, which only
 # they use).
 KERNEL_C   := $(filter-out kernel/variant_%.c,$(wildcard kernel/*.c)) \
               $(filter-out kernel/mm/strategy_%.c kernel/mm/table_pool.c kernel/mm/spaces_plain.c,$(wildcard kernel/mm/*.c)) \
-              $(wildcard kernel/proc/*.c)
+              $(wildcard kernel/cpu/*.c) $(wildcard kernel/proc/*.c)
 GUEST_DIR  := tests/guest
 # strategy_sources(name): the files of one strategy; the two that reach
 # tables through the loader's table pool share kernel/mm/table_pool.c, and
@@ -102,7 +103,7 @@ POOL_STRATEGIES := identity table-offset
 strategy_sources = kernel/mm/strategy_$(call under,$(1)).c \
                    $(if $(filter $(1),$(POOL_STRATEGIES)),kernel/mm/table_pool.c) \
                    $(if $(filter-out recursive,$(1)),kernel/mm/spaces_plain.c)
-KERNEL_ASM := $(wildcard kernel/*.asm)
+KERNEL_ASM := $(wildcard kernel/*.asm kernel/cpu/*.asm kernel/proc/*.asm)
 
 .PHONY: all image run bochs gdb test bench clean help images test-images bench-images debug-images \
         deps deps-build deps-run deps-gdb deps-bochs deps-test deps-fuzz deps-bench
@@ -173,10 +174,12 @@ $(1)_DEFS := -DPAGELAB_STRATEGY=STRATEGY_$(call upper,$(1)) -DPAGELAB_STRATEGY_N
 $(1)_K_OBJ  := $(patsubst %,build/$(1)/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_C) \
                  $(call strategy_sources,$(1)))
 $(1)_K_NORMAL := build/$(1)/k/kernel/variant_none.c.o
+$(1)_K_RING3  := build/$(1)/k/$(GUEST_DIR)/ring3.c.o build/$(1)/k/$(GUEST_DIR)/ring3_user.asm.o
 $(1)_K_TEST   := build/$(1)/k/$(GUEST_DIR)/variant_selftest.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o \
                  build/$(1)/k/$(GUEST_DIR)/access.c.o build/$(1)/k/$(GUEST_DIR)/spaces.c.o \
-                 build/$(1)/k/$(GUEST_DIR)/images.c.o
-$(1)_K_BENCH  := build/$(1)/k/$(GUEST_DIR)/variant_bench.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o
+                 build/$(1)/k/$(GUEST_DIR)/images.c.o $$($(1)_K_RING3)
+$(1)_K_BENCH  := build/$(1)/k/$(GUEST_DIR)/variant_bench.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o \
+                 $$($(1)_K_RING3)
 
 build/$(1)/k/%.c.o: %.c Makefile
 	@mkdir -p $$(@D)

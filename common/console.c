@@ -54,10 +54,10 @@ static void uart_putc(char c)
 static _Alignas(4) uint16_t shadow[VGA_ROWS * VGA_COLS];   /* vga_init's rule */
 static struct vga_screen screen;
 
-void console_init(enum console_screen mode)
+void console_init(enum console_screen mode, volatile void *vga_text)
 {
     uart_init();
-    vga_init(&screen, (volatile uint16_t *)VGA_TEXT_ADDR, shadow);
+    vga_init(&screen, (volatile uint16_t *)vga_text, shadow);
     if (mode == CONSOLE_CONTINUE)
         vga_continue(&screen);  /* the previous stage left no cursor: below its last line */
     else

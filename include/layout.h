@@ -36,6 +36,7 @@
  *   0x0000380000000000  bench kernel: a second, distant path          (slot 112)
  *   0x0000400000000000  debug kernel: the Bochs tour's mappings       (slot 128)
  *   0x0000440000000000  debug kernel: the tour's 1 GiB page           (slot 136)
+ *   0x0000480000000000  test/bench kernels: the ring-3 tests' user pages (slot 144)
  *   A process's address space shares the kernel's PML4 slot 0 (the
  *   identity map; with the identity strategy, its table pool) and upper
  *   half, and has slots 1-255 of its own (none of the scratch slots above):
@@ -49,7 +50,8 @@
  *   0xFFFFC00000000000  table-offset region (PML4 slot 384, strategy table-offset)
  *   0xFFFFFE8000000000  second recursive slot: an inactive hierarchy (PML4 slot 509)
  *   0xFFFFFF0000000000  recursive slot (PML4 slot 510, strategy recursive)
- *   0xFFFFFFFF80000000  kernel image (PML4 511, PDPT 510): virt = phys + KERNEL_VIRT_OFFSET
+ *   0xFFFFFFFF80001000  low memory again (LOW_VIEW_BASE + phys, up to IDENTITY_MAP_SIZE)
+ *   0xFFFFFFFF80200000  kernel image (PML4 511, PDPT 510): virt = phys + KERNEL_VIRT_OFFSET
  *   0xFFFFFFFFA0000000  temporary-mapping slots (one PT worth, strategy temporary)
  *   0xFFFFFFFFB0000000  frame-allocator bitmap (loader-mapped)
  *   0xFFFFFFFFC0000000  top of kernel stack; guard page below the stack
@@ -124,6 +126,13 @@
 /* Low memory mapped 1:1, page 0 excluded: VGA text buffer and the loader's
  * trampoline live here. One level-1 table covers it. */
 #define IDENTITY_MAP_SIZE       0x200000
+/* The same low memory (page 0 excluded) seen from the upper half, at
+ * LOW_VIEW_BASE + phys: the kernel reaches the VGA text buffer and BootInfo
+ * there, because the lower half (PML4 slots 0-255) belongs to the running
+ * process once there are processes, and the identity map is not in it. It
+ * is the virt = phys + KERNEL_VIRT_OFFSET rule of the kernel image, carried
+ * down to physical 0: the 2 MiB below the image (KERNEL_PHYS_BASE) are free. */
+#define LOW_VIEW_BASE           KERNEL_VIRT_OFFSET
 #define PHYS_WINDOW_BASE        0xFFFF800000000000
 #define PHYS_WINDOW_PML4_INDEX  256
 /* PML4 slots reserved for the window (256 .. 319, 32 TiB of virtual space):
@@ -180,6 +189,9 @@
 #define BENCH_FAR_BASE          0x0000380000000000  /* slot 112: the bench's distant path */
 #define TOUR_BASE               0x0000400000000000  /* slot 128: tests/guest/variant_debug.c */
 #define TOUR_HUGE_BASE          0x0000440000000000  /* slot 136: the tour's 1 GiB page */
+/* The ring-3 tests (tests/guest/ring3.c) map a user code page and a user
+ * stack page here, in the kernel's own address space (no processes yet). */
+#define RING3_TEST_BASE         0x0000480000000000  /* slot 144 */
 /* ---- user space (a process's lower half) ---- */
 /* User programs are linked at USER_BASE (user/user.ld), the start of PML4
  * slot 1: slot 0 stays the kernel's in every address space, because the

@@ -26,6 +26,9 @@ _Static_assert(VGA_TEXT_ADDR < LOW_MEMORY_END, "VGA in low memory");
 _Static_assert(LOW_MEMORY_END <= KERNEL_PHYS_BASE, "the kernel above low memory");
 _Static_assert(IDENTITY_MAP_SIZE <= PT_LEVEL_SPAN(2), "the identity map is one PT");
 _Static_assert(LOADER_ALLOC_FLOOR >= IDENTITY_MAP_SIZE, "loader allocations above the identity map");
+_Static_assert(LOW_VIEW_BASE + IDENTITY_MAP_SIZE <= KERNEL_VIRT_OFFSET + KERNEL_PHYS_BASE,
+               "the upper-half view of low memory ends below the kernel image");
+_Static_assert(LOW_VIEW_BASE % PT_LEVEL_SPAN(2) == 0, "the low view is one PT of its own");
 
 /* ---- virtual: the lower half's scratch slots, one PML4 slot each ---- */
 /* a slot of its own in the lower half: not slot 0 (the identity map's) */
@@ -33,7 +36,7 @@ _Static_assert(LOADER_ALLOC_FLOOR >= IDENTITY_MAP_SIZE, "loader allocations abov
 _Static_assert(LOWER_SLOT_OK(EXPERIMENT_PAGE) && LOWER_SLOT_OK(SELFTEST_BASE) && LOWER_SLOT_OK(ACCESS_TEST_BASE) &&
                LOWER_SLOT_OK(ORACLE_BASE) && LOWER_SLOT_OK(BENCH_BASE) &&
                LOWER_SLOT_OK(BENCH_FAR_BASE) && LOWER_SLOT_OK(TOUR_BASE) &&
-               LOWER_SLOT_OK(TOUR_HUGE_BASE), "test slots in the lower half, not slot 0");
+               LOWER_SLOT_OK(TOUR_HUGE_BASE) && LOWER_SLOT_OK(RING3_TEST_BASE), "test slots in the lower half, not slot 0");
 /* distinct slots: in ascending order, each strictly above the one before */
 _Static_assert(PML4_SLOT_OF(EXPERIMENT_PAGE) < PML4_SLOT_OF(SELFTEST_BASE) &&
                PML4_SLOT_OF(SELFTEST_BASE) < PML4_SLOT_OF(ACCESS_TEST_BASE) &&
@@ -41,7 +44,8 @@ _Static_assert(PML4_SLOT_OF(EXPERIMENT_PAGE) < PML4_SLOT_OF(SELFTEST_BASE) &&
                PML4_SLOT_OF(ORACLE_BASE) < PML4_SLOT_OF(BENCH_BASE) &&
                PML4_SLOT_OF(BENCH_BASE) < PML4_SLOT_OF(BENCH_FAR_BASE) &&
                PML4_SLOT_OF(BENCH_FAR_BASE) < PML4_SLOT_OF(TOUR_BASE) &&
-               PML4_SLOT_OF(TOUR_BASE) < PML4_SLOT_OF(TOUR_HUGE_BASE), "one slot each");
+               PML4_SLOT_OF(TOUR_BASE) < PML4_SLOT_OF(TOUR_HUGE_BASE) &&
+               PML4_SLOT_OF(TOUR_HUGE_BASE) < PML4_SLOT_OF(RING3_TEST_BASE), "one slot each");
 
 /* ---- virtual: the upper half ---- */
 _Static_assert(PML4_SLOT_OF(PHYS_WINDOW_BASE) == PHYS_WINDOW_PML4_INDEX, "the window's slot");

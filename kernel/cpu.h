@@ -6,6 +6,7 @@
 #define KERNEL_CPU_H
 
 #include <stdint.h>
+#include "x86.h"
 
 #define DEFINE_READ_CR(n) \
     static inline uint64_t read_cr##n(void) \
@@ -34,8 +35,7 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
  * pages fault unless AC is set (SDM 4.6.1). Done with PUSHFQ/POPFQ rather
  * than CLAC/STAC: same effect in ring 0 (SDM Vol. 2, POPF), on every CPU,
  * and some virtualised CPUs (nested KVM here) advertise SMAP in CPUID yet
- * fail to emulate CLAC. */
-#define RFLAGS_AC (1ULL << 18)
+ * fail to emulate CLAC. RFLAGS_AC: include/x86.h. */
 
 static inline void rflags_ac(int on)
 {

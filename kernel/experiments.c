@@ -3,6 +3,7 @@
  */
 #include <stdint.h>
 #include "experiments.h"
+#include "lowmem.h"
 #include "console.h"
 #include "cpu.h"
 #include "pt.h"
@@ -188,6 +189,7 @@ void final_translations(const struct boot_info *bi)
         { "page 0 (NULL, unmapped again)", 0 },
         { "page 0 + 0xc80 (where New! went)", NEW_OFFSET_WORDS * 8 },
         { "VGA buffer", VGA_FRAME },
+        { "VGA (kernel view)", (uint64_t)(uintptr_t)lowmem_ptr(VGA_FRAME) },
         { "kernel code", (uint64_t)(uintptr_t)kmain },
         { "kernel stack", (uint64_t)(uintptr_t)&stack_var },
         { "stack guard page", bi->stack_bottom - PAGE_SIZE },

@@ -9,6 +9,8 @@
 
 #include "bootinfo.h"
 
-void kmain(const struct boot_info *bi);
+/* boot_info_identity: BootInfo's identity-mapped (= physical) address, as
+ * stage2 passes it; kmain reaches it through the upper half from there on. */
+void kmain(const struct boot_info *boot_info_identity);
 
 #endif

@@ -1,22 +1,31 @@
 /*
  * main.c - kmain: the kernel's boot flow, in order.
- *   console -> BootInfo check -> GDT/TSS/IDT -> boot report -> frame
- *   allocator -> strategy (tears down what it must not have) -> paging core
- *   -> boot modules mapped at MODULES_BASE -> the configuration file parsed
- *   (its run list) -> protections (WP, NXE, SMEP, SMAP, guard pages) -> experiments ->
+ *   console -> BootInfo check -> GDT/TSS/IDT -> SYSCALL MSRs, timer ->
+ *   boot report -> frame allocator -> strategy (tears down what it must
+ *   not have) -> paging core -> boot modules mapped at MODULES_BASE -> the
+ *   configuration file parsed (its run list) -> protections (WP, NXE,
+ *   SMEP, SMAP, guard pages) -> user-pointer checks -> experiments ->
  *   variant (test kernels: the in-guest suite) -> W^X check -> final
  *   translations -> halt with the tables live.
+ * From its first line on, the kernel reaches low memory (BootInfo, the VGA
+ * buffer) through the upper half (kernel/lowmem.h), never through the
+ * lower half's identity map; interrupts stay off throughout (the timer
+ * ticks only while ring 3 runs, kernel/cpu/timer.h).
  */
 #include <stdint.h>
 #include "config.h"
 #include "console.h"
 #include "experiments.h"
 #include "kmap.h"
+#include "lowmem.h"
 #include "modules.h"
 #include "pmm.h"
 #include "protect.h"
 #include "pt.h"
 #include "report.h"
+#include "ring.h"
+#include "timer.h"
+#include "uaccess.h"
 #include "variant.h"
 #include "strategy.h"
 #include "trap.h"
@@ -45,19 +54,23 @@ static void paging_setup(const struct boot_info *bi)
             (unsigned long long)c.free, (unsigned long long)c.total, strategy_name());
 }
 
-void kmain(const struct boot_info *bi)
+void kmain(const struct boot_info *boot_info_identity)
 {
     report_clock_start();
-    console_init(CONSOLE_CONTINUE);
+    const struct boot_info *bi = lowmem_ptr((uint64_t)(uintptr_t)boot_info_identity);
+    console_init(CONSOLE_CONTINUE, lowmem_ptr(VGA_TEXT_ADDR));
     kprintf("pagelab kernel: started, strategy %s\n", PAGELAB_STRATEGY_NAME);
     report_check_boot_info(bi);
     trap_init();
+    ring_init();
+    timer_init();
     report_boot(bi);
     paging_setup(bi);
     modules_init(bi);
     config_init(bi);
     kmap_init();
     protect_init(bi);
+    uaccess_init(bi);
     experiments_run(bi);
     variant_run(bi);
     wx_check(bi);

@@ -6,6 +6,7 @@
  */
 #include <stdint.h>
 #include "report.h"
+#include "lowmem.h"
 #include "kernel_note.h"
 #include "console.h"
 #include "modules.h"
@@ -162,7 +163,7 @@ void report_boot(const struct boot_info *bi)
 {
     /* Lines stay within 80 columns (the VGA screen's width): one fact per line. */
     kprintf("BootInfo v%u (%u bytes) at 0x%llx: strategy %s, boot drive 0x%x\n", bi->version,
-            bi->size, (unsigned long long)(uintptr_t)bi, strategy_names[bi->strategy],
+            bi->size, (unsigned long long)lowmem_phys(bi), strategy_names[bi->strategy],
             bi->boot_drive);
     kprintf("  PML4 0x%llx; identity map 0x1000-0x%llx\n", (unsigned long long)bi->pml4_phys,
             (unsigned long long)bi->identity_size);

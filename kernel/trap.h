@@ -1,7 +1,7 @@
 /*
- * trap.h - exceptions: the IDT, the GDT/TSS that give the double fault its
- * own stack, the register frame the stubs in isr.asm build, and probes
- * (accesses that may fault on purpose and come back).
+ * trap.h - interrupts and exceptions: the IDT, the register frame the stubs
+ * in isr.asm build, and probes (accesses that may fault on purpose and come
+ * back). The GDT and TSS: kernel/cpu/gdt.h.
  */
 #ifndef KERNEL_TRAP_H
 #define KERNEL_TRAP_H
@@ -15,8 +15,9 @@ struct trap_frame {
     uint64_t rip, cs, rflags, rsp, ss;       /* pushed by the CPU */
 };
 
-/* Load the kernel's GDT with a TSS (IST1 = double-fault stack) and an IDT
- * covering vectors 0-31. Interrupts stay off. */
+/* Load the kernel's GDT with a TSS (gdt_init; IST1 = double-fault stack)
+ * and an IDT covering the exceptions and the 8259's IRQs (vectors 0-47).
+ * Interrupts stay off. */
 void trap_init(void);
 
 /* Virtual address of the page right below the double-fault stack, for

@@ -132,6 +132,7 @@ static void check_placement(const struct elf_segment *s)
  * recursive slot, write into the PML4), and page 0 must stay unmapped. */
 static const struct named_range loader_virtual[] = {
     { "page 0 and the identity map", 0, IDENTITY_MAP_SIZE },
+    { "the upper-half view of low memory", LOW_VIEW_BASE, LOW_VIEW_BASE + IDENTITY_MAP_SIZE },
     { "the physical-memory window", PHYS_WINDOW_BASE,
       PHYS_WINDOW_BASE + PHYS_WINDOW_PML4_SLOTS * PML4_SPAN },
     { "the table-offset region", TABLE_OFFSET_BASE, TABLE_OFFSET_BASE + PML4_SPAN },

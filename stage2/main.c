@@ -78,7 +78,7 @@ static void jump_to_kernel(struct boot_info *bi)
 void stage2_main(uint32_t drive)
 {
     struct boot_info *bi = &boot_info;
-    console_init(CONSOLE_CLEAR);
+    console_init(CONSOLE_CLEAR, (volatile void *)VGA_TEXT_ADDR);
     progress("started from drive 0x%x", drive);
     boot_info_init(bi, (uint8_t)drive);
     a20_enable();

@@ -135,6 +135,8 @@ static void plan_identity(void)
     add_map("low memory", PAGE_SIZE, PAGE_SIZE, t0 - PAGE_SIZE, 1, PTE_KERNEL_DATA);
     add_map("stage2 trampoline", t0, t0, t1 - t0, 1, PTE_KERNEL_CODE);
     add_map("low memory", t1, t1, IDENTITY_MAP_SIZE - t1, 1, PTE_KERNEL_DATA);
+    add_map("low memory (upper-half view)", LOW_VIEW_BASE + PAGE_SIZE, PAGE_SIZE,
+            IDENTITY_MAP_SIZE - PAGE_SIZE, 1, PTE_KERNEL_DATA);
 }
 
 static void plan_kernel(void)

@@ -35,6 +35,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
+import ring3_checks  # noqa: E402
 
 STRATEGIES = ["identity", "table-offset", "offset", "temporary", "recursive"]
 TIMEOUT = 60
@@ -314,6 +315,22 @@ def transcript(strategy, demo):
     b.close()
 
 
+def check_ring3(record, name, image, timeout=300):
+    """The test image (no magic breakpoints: one `c`) to its halt, for the
+    ring-3 checks under Bochs's own CPU model (tests/ring3_checks.py): the
+    whole in-guest suite runs, about a minute."""
+    b = Bochs(image, ["c"])
+    try:
+        halted = b.wait_serial(qemu.HALTED, timeout=timeout)
+        out = b.serial()
+        b.finish()
+        if record(halted, name + ": the test image boots to 'pagelab: halted'",
+                  "serial ends with: " + out[-400:].replace("\n", " | ")):
+            ring3_checks.check(record, name, out)
+    finally:
+        b.close()
+
+
 def run(record, strategies=STRATEGIES):
     for s in strategies:
         check_no_magic(record, s)
@@ -323,6 +340,7 @@ def run(record, strategies=STRATEGIES):
         check_boot(record, "bochs/offset/no-1g-pages", "build/offset/debug.img", "offset",
                    extra=["cpu: model=%s, count=1, ips=50000000" % NO_1G_CPU],
                    sizes=("4K", "2M"))
+        check_ring3(record, "bochs/offset/ring3", "build/offset/test.img")
 
 
 def main():

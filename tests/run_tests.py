@@ -26,6 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
+import ring3_checks  # noqa: E402
 import robustness  # noqa: E402
 import bochs_check  # noqa: E402
 import gdb_check  # noqa: E402
@@ -146,6 +147,7 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
         if test_image:
             record(len(guest) >= 20 and "selftest: done" in out,
                    name + ": the in-guest suite ran to the end", "%d results" % len(guest))
+            ring3_checks.check(record, name, out)
         finals = qemu.final_translations(out)
         if not record(bool(finals), name + ": final translations well formed", "unparsable"):
             return
@@ -164,6 +166,7 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
             if line.startswith("STAT: ") and mem == "512M":
                 compare.note_stat(strategy, line)
         for label, want in [("page 0 (NULL, unmapped again)", None), ("VGA buffer", VGA),
+                            ("VGA (kernel view)", VGA),
                             ("0xdeadbeaf000 (mapped to VGA)", VGA + 0x123),
                             ("stack guard page", None), ("surely unmapped", None),
                             ("non-canonical", None),
@@ -277,6 +280,10 @@ def main():
                       "the byte patterns were not found as expected"):
                 check_boot("boot/offset/%s" % tag, "build/test/%s.img" % tag, "offset", "512M",
                            test_image=False, expect_map_source=source)
+    if "offset" in a.strategies:
+        # the timer must tick when QEMU counts instructions instead of time
+        check_boot("boot/offset/icount", "build/offset/test.img", "offset", "512M",
+                   extra=["-icount", "shift=0"])
     for s in a.strategies:
         check_boot("boot/%s/no-1g-pages" % s, "build/%s/test.img" % s, s, "6G",
                    cpu="qemu64,-pdpe1gb")

@@ -27,6 +27,8 @@
 #include "trap.h"
 #include "wx_check.h"
 #include "kmain.h"
+#include "lowmem.h"
+#include "ring3.h"
 #include "x86.h"
 
 /* include/layout.h's slots, as the 64-bit numbers printf's %llx expects
@@ -136,7 +138,7 @@ static int content_ok(uint64_t va, uint64_t pa, uint64_t size)
     /* 2 MiB at the kernel's physical base, 1 GiB at 0: compare with the
      * kernel's own view of the same bytes. */
     uint64_t off = size == PAGE_SIZE_2M ? (uint64_t)(uintptr_t)kmain - KERNEL_VIRT_OFFSET - pa
-                                        : (uint64_t)(uintptr_t)info;
+                                        : lowmem_phys(info);
     uint64_t other = size == PAGE_SIZE_2M ? (uint64_t)(uintptr_t)kmain : (uint64_t)(uintptr_t)info;
     return *va_ptr(va + off) == *va_ptr(other);
 }
@@ -607,6 +609,7 @@ void variant_run(const struct boot_info *bi)
     spaces_run(info);
     images_run();
     test_wx_check_finds();
+    ring3_run(info);
     unsigned suite_tables = measure_tables();
     kprintf("STAT: tables_after_boot=%u tables_after_suite=%u reserved_va=%llu\n", boot_tables,
             suite_tables, (unsigned long long)strategy_reserved().size);

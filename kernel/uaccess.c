@@ -1,0 +1,41 @@
+/*
+ * uaccess.c - checking and copying user memory (contract in uaccess.h).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include "uaccess.h"
+#include "cpu.h"
+#include "layout.h"
+#include "lib.h"
+#include "pt.h"
+
+static bool smap;
+
+void uaccess_init(const struct boot_info *bi)
+{
+    smap = BOOT_CPU_HAS(bi, CPU_SMAP);
+}
+
+bool uaccess_ok(uint64_t va, uint64_t len, enum uaccess_need need)
+{
+    if (va >= USER_END || len > USER_END - va)
+        return false;
+    uint32_t want = PT_PROT_USER | (need == UACCESS_WRITE ? PT_PROT_WRITE : 0);
+    uint64_t end = va + len;
+    while (va < end) {
+        struct pt_translation t;
+        if (pt_translate(vaddr(va), &t) != PT_OK || (pt_tr_prot(&t) & want) != want)
+            return false;
+        va = ALIGN_DOWN(va, pt_tr_page_size(&t)) + pt_tr_page_size(&t);  /* the next page */
+    }
+    return true;
+}
+
+void uaccess_copy_from(void *dst, uint64_t src, uint64_t len)
+{
+    if (smap)
+        stac();
+    memcpy(dst, (const void *)(uintptr_t)src, len);
+    if (smap)
+        clac();
+}

@@ -1,0 +1,38 @@
+/*
+ * uaccess.h - the kernel's reads of user memory (kernel/uaccess.c): a user
+ * pointer is checked against the page tables before it is touched, so a
+ * bad one is an error for the system call and never a kernel fault.
+ */
+#ifndef KERNEL_UACCESS_H
+#define KERNEL_UACCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "bootinfo.h"
+
+/* Remembers whether the CPU has SMAP (BootInfo's cpu_features; then
+ * kernel/mm/protect.c has turned CR4.SMAP on). Once, at boot. */
+void uaccess_init(const struct boot_info *bi);
+
+enum uaccess_need {
+    UACCESS_READ,       /* user-accessible at every level */
+    UACCESS_WRITE,      /* and writable at every level */
+};
+
+/*
+ * Whether [va, va + len) lies in the user half (below USER_END, so also
+ * canonical) and every page of it is mapped with `need` at every level of
+ * the active hierarchy (pt_translate, SDM Vol. 3A 4.6.1). len 0 is fine.
+ * Reads page-table entries only; single CPU, interrupts off: the answer
+ * holds until the kernel itself changes the tables.
+ */
+bool uaccess_ok(uint64_t va, uint64_t len, enum uaccess_need need);
+
+/*
+ * Copies len bytes from user address src to dst, with SMAP's window open
+ * (RFLAGS.AC) for exactly the copy when the CPU has SMAP. The caller has
+ * checked src with uaccess_ok(src, len, UACCESS_READ): it does not check.
+ */
+void uaccess_copy_from(void *dst, uint64_t src, uint64_t len);
+
+#endif
