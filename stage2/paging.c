@@ -6,6 +6,10 @@
  *   - low memory 0x1000..IDENTITY_MAP_SIZE 1:1 (page 0 stays unmapped to
  *     catch NULL), read/write, no-execute, except the page holding
  *     stage2's long-mode trampoline, which must execute after CR0.PG;
+ *   - the same low memory again at LOW_VIEW_BASE + phys, read/write and
+ *     no-execute throughout (the trampoline runs from its identity address
+ *     only): the kernel's own view, outside the lower half that processes
+ *     will own (include/layout.h);
  *   - each kernel segment at its virtual address, permissions from p_flags;
  *   - the kernel stack below KERNEL_STACK_TOP with an unmapped guard page;
  *   - the frame-allocator bitmap at PMM_BITMAP_BASE;
