@@ -162,6 +162,9 @@
 #define KSTACK_PML4_INDEX       321
 #define KSTACK_PAGES            4
 #define KSTACK_SLOT_SIZE        0x10000
+/* Processes at most (kernel/proc/proc.c): each has one kernel-stack slot,
+ * mapped at boot for good (PROC_MAX * KSTACK_PAGES frames). */
+#define PROC_MAX                16
 /* The kernel's view of any frame (kernel/mm/kmap.c) in the strategies
  * without a window: KMAP_SLOTS pages of PML4 slot 323, each mapped onto
  * one frame at a time; slot 0 stays mapped (onto the zero frame) so the
@@ -207,6 +210,9 @@
  * USER_STACK_PAGES pages under it, a guard page below those. */
 #define USER_STACK_TOP          0x00007FFFFFFF0000
 #define USER_STACK_PAGES        16
+/* Where mmap puts a mapping the caller gives no address for, upwards:
+ * PML4 slot 32, far above any heap and far below the stack. */
+#define USER_MMAP_BASE          0x0000100000000000
 
 /* Frames reserved for page tables in the identity and table-offset
  * strategies (the only frames the kernel can reach as tables there). */

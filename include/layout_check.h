@@ -71,11 +71,15 @@ _Static_assert(PML4_SLOT_OF(KMAP_BASE) == PML4_SLOT_OF(SPACES_TEST_BASE) + 1 &&
                PML4_SLOT_OF(KMAP_BASE) < TABLE_OFFSET_PML4_INDEX && KMAP_SLOTS <= PT_ENTRIES,
                "the kmap slots: one page table in a slot of their own");
 _Static_assert((KSTACK_PAGES + 1) * PAGE_SIZE <= KSTACK_SLOT_SIZE, "a kernel stack and its guard fit");
+_Static_assert((uint64_t)PROC_MAX * KSTACK_SLOT_SIZE <= PT_LEVEL_SPAN(2),
+               "every kernel stack in one page table of slot KSTACK_PML4_INDEX");
 _Static_assert(TABLE_OFFSET_PML4_INDEX < RECURSIVE_ALT_INDEX && RECURSIVE_ALT_INDEX + 1 == RECURSIVE_INDEX,
                "the second recursive slot just below the first (one reserved range of two slots)");
 /* ---- virtual: a process's lower half ---- */
 _Static_assert(USER_BASE == PT_LEVEL_SPAN(4), "user space starts at PML4 slot 1");
 _Static_assert(USER_END == PT_LEVEL_SPAN(4) * (PT_ENTRIES / 2), "the user half is PML4 slots 0-255");
+_Static_assert(USER_MMAP_BASE > USER_BASE && USER_MMAP_BASE < USER_STACK_TOP - PT_LEVEL_SPAN(4),
+               "mmap's area between the image and the stack, a slot away from the stack");
 _Static_assert(USER_STACK_TOP % PAGE_SIZE == 0 && USER_STACK_TOP < USER_END &&
                USER_STACK_TOP - (USER_STACK_PAGES + 1) * PAGE_SIZE > USER_BASE,
                "the user stack and its guard inside the user half, above the image");

@@ -30,6 +30,7 @@ enum sys_number {
     SYS_MPROTECT,       /* mprotect(addr, len, prot) */
     SYS_TRANSLATE,      /* translate(va, &sys_translation): the kernel's pt_translate */
     SYS_VMSTAT,         /* vmstat(&sys_vmstat): the caller's counters */
+    SYS_PAUSE,          /* pause(): blocks until the boot ends; the space stays for the listing */
     SYS_COUNT
 };
 

@@ -19,6 +19,7 @@
 #include "kmap.h"
 #include "lowmem.h"
 #include "modules.h"
+#include "proc.h"
 #include "pmm.h"
 #include "protect.h"
 #include "pt.h"
@@ -71,8 +72,10 @@ void kmain(const struct boot_info *boot_info_identity)
     kmap_init();
     protect_init(bi);
     uaccess_init(bi);
+    proc_init();
     experiments_run(bi);
     variant_run(bi);
+    proc_boot();
     wx_check(bi);
     report_elapsed(bi);
     final_translations(bi);

@@ -21,6 +21,9 @@
 /* The most blocks, and the most lines in one block, printed. */
 #define SPACE_REPORT_MAX_SPACES 8
 #define SPACE_REPORT_MAX_LINES  32
+/* Owners of address spaces that list theirs: the process layer, and the
+ * test kernels' own spaces (tests/guest/spaces.c). */
+#define SPACE_REPORT_MAX_LISTERS 2
 
 /* One line of a block: what the address is ("user code", ...) and the
  * address. */
@@ -41,11 +44,12 @@ struct space_view {
 /* Fills out[0 .. cap) with the live spaces; returns how many. */
 typedef unsigned (*space_lister_fn)(struct space_view *out, unsigned cap);
 
-/* Makes fn the one lister (NULL: none). A second, different lister while
- * one is set is a broken invariant: kpanic. */
+/* Adds fn to the listers (once; registering it again does nothing). More
+ * than SPACE_REPORT_MAX_LISTERS is a broken invariant: kpanic. */
 void space_report_register(space_lister_fn fn);
 
-/* The registered lister's spaces (0 without one), at most cap. */
+/* Every registered lister's spaces, in the order they registered, at
+ * most cap. */
 unsigned space_report_list(struct space_view *out, unsigned cap);
 
 #endif

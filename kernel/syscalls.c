@@ -9,6 +9,7 @@
 #include "console.h"
 #include "uaccess.h"
 #include "user.h"
+#include "proc.h"
 
 #define WRITE_CHUNK 256
 
@@ -31,6 +32,10 @@ static int64_t sys_write(uint64_t buf, uint64_t len)
 
 void syscall_dispatch(struct syscall_frame *f)
 {
+    if (proc_current() && f->rax != SYS_WRITE) {
+        proc_syscall(f);           /* a process: kernel/proc/sys_proc.c */
+        return;
+    }
     switch (f->rax) {
     case SYS_GETPID:
         f->rax = SYSCALL_FIXED_PID;

@@ -23,6 +23,7 @@
 #include "pic.h"
 #include "timer.h"
 #include "user.h"
+#include "proc.h"
 #include "layout.h"
 #include "lib.h"
 #include "../common/debug.h"
@@ -140,10 +141,14 @@ void trap_dispatch(struct trap_frame *f)
     int from_user = (f->cs & SEL_RPL_MASK) == SEL_RPL_USER;
     if (f->vector >= X86_IRQ_VECTOR_BASE) {
         irq((unsigned)(f->vector - X86_IRQ_VECTOR_BASE));
-        if (from_user)
+        if (from_user && proc_current())
+            proc_tick();
+        else if (from_user)
             user_interrupted();
         return;
     }
+    if (from_user && proc_current())
+        proc_fault(f);
     if (from_user)
         user_fault(f);
     if (probe_resume_rip && (f->vector == X86_VECTOR_PF || f->vector == X86_VECTOR_GP)) {

@@ -31,6 +31,15 @@ bool uaccess_ok(uint64_t va, uint64_t len, enum uaccess_need need)
     return true;
 }
 
+void uaccess_copy_to(uint64_t dst, const void *src, uint64_t len)
+{
+    if (smap)
+        stac();
+    memcpy((void *)(uintptr_t)dst, src, len);
+    if (smap)
+        clac();
+}
+
 void uaccess_copy_from(void *dst, uint64_t src, uint64_t len)
 {
     if (smap)

@@ -35,4 +35,8 @@ bool uaccess_ok(uint64_t va, uint64_t len, enum uaccess_need need);
  */
 void uaccess_copy_from(void *dst, uint64_t src, uint64_t len);
 
+/* The other way: len bytes from src to user address dst, which the caller
+ * has checked with uaccess_ok(dst, len, UACCESS_WRITE). */
+void uaccess_copy_to(uint64_t dst, const void *src, uint64_t len);
+
 #endif

@@ -376,6 +376,10 @@ struct pt_leaf {
  * below it) is skipped. Reads only; counted as PT_OP_OTHER. */
 enum pt_status pt_space_next_leaf(const struct pt_space *as, vaddr_t from, struct pt_leaf *out);
 
+/* Page-table frames (levels 3 to 1) below as's own slots: what the space
+ * costs in tables beyond its PML4. Reads only. */
+uint64_t pt_space_tables(const struct pt_space *as);
+
 /* The space whose lower half the pt_* operations edit and translate from
  * now on (NULL: the kernel's). Writes nothing. */
 void pt_space_select(const struct pt_space *as);

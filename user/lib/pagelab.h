@@ -30,6 +30,8 @@ long munmap(void *addr, size_t len);
 long mprotect(void *addr, size_t len, unsigned prot);
 long translate(const void *va, struct sys_translation *out);
 long vmstat(struct sys_vmstat *out);
+/* Blocks until the boot ends (the address space stays for the listing). */
+long pause(void);
 
 /* A pointer result (sbrk, mmap) that carries a negative SYS_E* instead. */
 static inline int sys_failed(const void *p)

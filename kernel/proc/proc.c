@@ -1,0 +1,385 @@
+/*
+ * proc.c - processes and the scheduler (contract in proc.h).
+ *
+ * Switching: the running process's kernel stack holds everything of it
+ * that is not in struct proc: the registers of its system call or
+ * interrupt from ring 3, then the kernel frames down to proc_switch. A
+ * switch saves RSP there, loads the next one's, points TSS.RSP0 and
+ * SYSCALL's stack at the next kernel stack (ring_set_kernel_stack) and
+ * loads its PML4 (pt_space_activate: a MOV to CR3, which drops every
+ * non-global TLB entry, SDM Vol. 3A 4.10.4.1; the kernel's mappings are
+ * global where the loader made them so and the kernel's half is shared,
+ * so nothing else changes). The idle context is kmain's own stack, with
+ * the kernel's address space.
+ */
+#include "proc.h"
+#include "console.h"
+#include "cpu.h"
+#include "gdt.h"
+#include "layout.h"
+#include "mem.h"
+#include "modules.h"
+#include "config.h"
+#include "pmm.h"
+#include "ring.h"
+#include "space_report.h"
+#include "x86.h"
+#include "elf.h"
+#include "../common/exceptions.h"
+
+/* Ticks of a time slice: 10 ms at TIMER_HZ 1000. */
+#define PROC_SLICE_TICKS 10
+/* The unmapped address each block shows: 1 GiB above the image. */
+#define PROC_UNMAPPED_PROBE 0x40000000ULL
+
+void proc_switch(uint64_t *save, uint64_t next);
+extern char proc_first_entry[];
+
+static struct proc procs[PROC_MAX];
+static struct proc *current;
+static uint64_t idle_ctx;
+static int next_pid = 1;
+
+struct proc *proc_current(void) { return current; }
+
+static uint64_t kstack_base(unsigned slot) { return KSTACK_BASE + (uint64_t)slot * KSTACK_SLOT_SIZE; }
+
+/* ---- the listing at the end of the boot ---- */
+
+static struct space_line lines[PROC_MAX][6];
+static char names[PROC_MAX][BOOT_MODULE_NAME_MAX + 16];
+
+static unsigned name_into(char *buf, unsigned cap, const struct proc *p)
+{
+    /* "pid<N>-<program>": one word, as the header wants */
+    unsigned n = 0;
+    char digits[12];
+    unsigned d = 0;
+    for (unsigned v = (unsigned)p->pid; d == 0 || v; v /= 10)
+        digits[d++] = (char)('0' + v % 10);
+    const char *pre = "pid";
+    while (*pre && n + 1 < cap)
+        buf[n++] = *pre++;
+    while (d && n + 1 < cap)
+        buf[n++] = digits[--d];
+    if (n + 1 < cap)
+        buf[n++] = '-';
+    for (const char *s = p->name; *s && n + 1 < cap; s++)
+        buf[n++] = *s;
+    buf[n] = 0;
+    return n;
+}
+
+static unsigned lister(struct space_view *out, unsigned cap)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < PROC_MAX && n < cap; i++) {
+        struct proc *p = &procs[i];
+        if (p->state == PROC_FREE || p->state == PROC_ZOMBIE || p->state == PROC_EMBRYO)
+            continue;
+        struct space_line *l = lines[i];
+        unsigned k = 0;
+        l[k++] = (struct space_line){ "user code (entry)", p->img.entry };
+        l[k++] = (struct space_line){ "user data (its own)", p->img.end - PAGE_SIZE };
+        if (p->brk > p->img.end)
+            l[k++] = (struct space_line){ "user heap", p->img.end };
+        l[k++] = (struct space_line){ "user stack top", p->img.stack_top - PAGE_SIZE };
+        l[k++] = (struct space_line){ "stack guard", p->img.stack_guard };
+        l[k++] = (struct space_line){ "unmapped", p->img.end + PROC_UNMAPPED_PROBE };
+        name_into(names[i], sizeof(names[i]), p);
+        out[n++] = (struct space_view){ names[i], p->space, l, k };
+    }
+    return n;
+}
+
+/* ---- setup ---- */
+
+void proc_init(void)
+{
+    for (unsigned s = 0; s < PROC_MAX; s++) {
+        /* page 0 of the slot is the guard: left unmapped */
+        for (unsigned i = 1; i <= KSTACK_PAGES; i++) {
+            paddr_t f;
+            enum pt_status st = pmm_alloc(PMM_ZONE_GENERAL, &f) == PMM_OK
+                                    ? pt_map(vaddr(kstack_base(s) + i * (uint64_t)PAGE_SIZE), f,
+                                             PAGE_SIZE, PT_PROT_WRITE, NULL)
+                                    : PT_ERR_NO_FRAMES;
+            if (st != PT_OK)
+                kpanic("proc_init: kernel stack %u: %s", s, pt_status_name(st));
+        }
+        procs[s].kstack_top = kstack_base(s) + (1 + KSTACK_PAGES) * (uint64_t)PAGE_SIZE;
+    }
+    space_report_register(lister);
+}
+
+unsigned proc_live(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < PROC_MAX; i++)
+        n += procs[i].state != PROC_FREE && procs[i].state != PROC_ZOMBIE;
+    return n;
+}
+
+struct proc *proc_slot(unsigned i) { return &procs[i]; }
+
+struct proc *proc_by_pid(long pid)
+{
+    for (unsigned i = 0; i < PROC_MAX; i++)
+        if (procs[i].state != PROC_FREE && procs[i].pid == pid)
+            return &procs[i];
+    return NULL;
+}
+
+/* ---- creating ---- */
+
+struct proc *proc_alloc(const char *name, struct proc *parent)
+{
+    for (unsigned i = 0; i < PROC_MAX; i++) {
+        struct proc *p = &procs[i];
+        if (p->state != PROC_FREE)
+            continue;
+        uint64_t top = p->kstack_top;
+        memset(p, 0, sizeof(*p));
+        p->kstack_top = top;
+        p->space = &p->spaces[0];
+        if (pt_space_create(p->space) != PT_OK)
+            return NULL;
+        p->pid = next_pid++;
+        p->parent = parent;
+        p->state = PROC_EMBRYO;     /* runnable once proc_start_user built its stack */
+        unsigned k = 0;
+        for (; name[k] && k + 1 < sizeof(p->name); k++)
+            p->name[k] = name[k];
+        p->name[k] = 0;
+        p->mmap_next = USER_MMAP_BASE;
+        return p;
+    }
+    return NULL;
+}
+
+/* The kernel stack of a process that never ran: a trap frame at the top
+ * for isr_return's IRETQ to ring 3, under it the six registers
+ * proc_switch pops and its return address, proc_first_entry. */
+void proc_start_user(struct proc *p, const struct trap_frame *regs)
+{
+    struct trap_frame *f = (struct trap_frame *)(uintptr_t)(p->kstack_top - sizeof(*f));
+    *f = *regs;
+    f->cs = USER_CS;
+    f->ss = USER_SS;
+    f->rflags = RFLAGS_CLEAR | RFLAGS_IF;
+    uint64_t *sp = (uint64_t *)f;
+    *--sp = (uint64_t)(uintptr_t)proc_first_entry;
+    for (unsigned i = 0; i < 6; i++)
+        *--sp = 0;
+    p->kctx = (uint64_t)(uintptr_t)sp;
+    p->ticks_left = PROC_SLICE_TICKS;
+    p->state = PROC_RUNNABLE;
+}
+
+static void free_slot(struct proc *p)
+{
+    uint64_t top = p->kstack_top;
+    memset(p, 0, sizeof(*p));
+    p->kstack_top = top;
+}
+
+/* The space of a process that is not running, torn down. */
+static void drop_space(struct proc *p)
+{
+    if (p->space->root.pa && pt_space_destroy(p->space, image_free_leaf, NULL) != PT_OK)
+        kpanic("proc: pid %d's address space is still in use", p->pid);
+}
+
+struct proc *proc_spawn(const char *name, struct proc *parent, long *err)
+{
+    uint64_t size;
+    const void *elf = module_bytes(name, &size);
+    if (!elf) {
+        kprintf("pagelab: spawn %s: no such module in /bin\n", name);
+        *err = -SYS_ENOENT;
+        return NULL;
+    }
+    struct proc *p = proc_alloc(name, parent);
+    if (!p) {
+        kprintf("pagelab: spawn %s: no process slot or no frame for its PML4 (at most %u)\n",
+                name, PROC_MAX);
+        *err = -SYS_EAGAIN;
+        return NULL;
+    }
+    int elf_err;
+    enum image_status st = image_load(p->space, elf, size, &p->img, &elf_err);
+    if (st != IMAGE_OK) {
+        kprintf("pagelab: spawn %s: %s%s%s\n", name, image_status_name(st),
+                elf_err ? ": " : "", elf_err ? elf_strerror(elf_err) : "");
+        drop_space(p);
+        free_slot(p);
+        *err = st == IMAGE_ERR_NO_MEMORY ? -SYS_ENOMEM : -SYS_ENOEXEC;
+        return NULL;
+    }
+    p->brk = p->img.end;
+    struct trap_frame regs = { 0 };
+    regs.rip = p->img.entry;
+    regs.rsp = p->img.stack_top;
+    proc_start_user(p, &regs);
+    return p;
+}
+
+/* ---- switching ---- */
+
+static void switch_to(struct proc *next, uint64_t *save)
+{
+    current = next;
+    if (next) {
+        next->state = PROC_RUNNING;
+        next->ticks_left = PROC_SLICE_TICKS;
+        ring_set_kernel_stack(next->kstack_top);
+        pt_space_activate(next->space);
+        pt_space_select(next->space);
+        proc_switch(save, next->kctx);
+    } else {
+        pt_space_activate(NULL);
+        pt_space_select(NULL);
+        proc_switch(save, idle_ctx);
+    }
+}
+
+/* The next runnable process after `from` in slot order (round robin). */
+static struct proc *pick(const struct proc *from)
+{
+    unsigned start = from ? (unsigned)(from - procs) + 1 : 0;
+    for (unsigned k = 0; k < PROC_MAX; k++) {
+        struct proc *p = &procs[(start + k) % PROC_MAX];
+        if (p->state == PROC_RUNNABLE)
+            return p;
+    }
+    return NULL;
+}
+
+/* Leaves the current process (already marked runnable, blocked or zombie)
+ * for the next runnable one, or the idle context; returns when it is
+ * chosen again. */
+static void schedule(void)
+{
+    struct proc *me = current, *next = pick(me);
+    if (next == me) {
+        me->state = PROC_RUNNING;
+        me->ticks_left = PROC_SLICE_TICKS;
+        return;
+    }
+    switch_to(next, &me->kctx);
+    /* back: switch_to(me) set current, the stack, CR3 */
+}
+
+void proc_yield(void)
+{
+    current->state = PROC_RUNNABLE;
+    schedule();
+}
+
+void proc_block(enum proc_state why)
+{
+    current->state = why;
+    schedule();
+}
+
+void proc_wake(struct proc *p)
+{
+    if (p->state == PROC_WAITING)
+        p->state = PROC_RUNNABLE;
+}
+
+void proc_run(void)
+{
+    for (;;) {
+        /* orphans' slots: nobody will wait for them */
+        for (unsigned i = 0; i < PROC_MAX; i++)
+            if (procs[i].state == PROC_ZOMBIE && !procs[i].parent)
+                free_slot(&procs[i]);
+        struct proc *p = pick(NULL);
+        if (!p)
+            return;
+        switch_to(p, &idle_ctx);
+        current = NULL;
+    }
+}
+
+void proc_boot(void)
+{
+    unsigned n = config_run_count(), started = 0;
+    kprintf("pagelab: starting %u process%s from the run list\n", n, n == 1 ? "" : "es");
+    for (unsigned i = 0; i < n; i++) {
+        long err;
+        struct proc *p = proc_spawn(config_run_name(i), NULL, &err);
+        if (p) {
+            kprintf("pagelab: pid %d runs %s\n", p->pid, p->name);
+            started++;
+        }
+    }
+    proc_run();
+    kprintf("pagelab: processes: %u started, %u still alive (paused or waiting)\n", started,
+            proc_live());
+}
+
+void proc_tick(void)
+{
+    if (current && current->ticks_left && --current->ticks_left == 0)
+        proc_yield();
+}
+
+/* ---- ending ---- */
+
+void proc_reap(struct proc *p)
+{
+    free_slot(p);
+}
+
+void proc_exit(int status)
+{
+    struct proc *me = current;
+    /* off its own space first: pt_space_destroy refuses the active one */
+    pt_space_activate(NULL);
+    pt_space_select(NULL);
+    drop_space(me);
+    me->exit_status = status;
+    me->state = PROC_ZOMBIE;
+    for (unsigned i = 0; i < PROC_MAX; i++)
+        if (procs[i].parent == me)
+            procs[i].parent = NULL;          /* orphans: reaped by proc_run */
+    if (me->parent && me->parent->state == PROC_WAITING &&
+        (me->parent->wait_for == -1 || me->parent->wait_for == me->pid))
+        proc_wake(me->parent);
+    struct proc *next = pick(me);
+    switch_to(next, &me->kctx);               /* never chosen again */
+    kpanic("proc_exit: pid %d ran again", me->pid);
+}
+
+void proc_fault(const struct trap_frame *f)
+{
+    struct proc *me = current;
+    me->faults++;
+    uint64_t cr2 = f->vector == X86_VECTOR_PF ? read_cr2() : 0;
+    if (f->vector == X86_VECTOR_PF) {
+        char why[96];
+        pf_decode(f->error_code, why, sizeof(why));
+        struct pt_translation t;
+        enum pt_status st = pt_translate(vaddr(cr2), &t);
+        char prot[5] = "----";
+        if (st == PT_OK) {
+            uint32_t pr = pt_tr_prot(&t);
+            prot[0] = 'r';
+            prot[1] = (pr & PT_PROT_WRITE) ? 'w' : '-';
+            prot[2] = (pr & PT_PROT_EXEC) ? 'x' : '-';
+            prot[3] = (pr & PT_PROT_USER) ? 'u' : '-';
+        }
+        kprintf("pagelab: killed pid %d (%s): page fault at 0x%016lx, %s; there: %s%s%s;"
+                " RIP 0x%016lx\n", me->pid, me->name, cr2, why,
+                st == PT_OK ? "a page " : "nothing mapped", st == PT_OK ? prot : "",
+                st == PT_OK ? (pt_tr_prot(&t) & PT_PROT_USER ? "" : " (the kernel's)") : "",
+                f->rip);
+    } else {
+        kprintf("pagelab: killed pid %d (%s): exception %lu (%s), error code 0x%lx,"
+                " RIP 0x%016lx\n", me->pid, me->name, f->vector,
+                x86_exception_names[f->vector], f->error_code, f->rip);
+    }
+    proc_exit(PROC_KILLED_STATUS);
+}
