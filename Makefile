@@ -177,7 +177,8 @@ $(1)_K_NORMAL := build/$(1)/k/kernel/variant_none.c.o
 $(1)_K_RING3  := build/$(1)/k/$(GUEST_DIR)/ring3.c.o build/$(1)/k/$(GUEST_DIR)/ring3_user.asm.o
 $(1)_K_TEST   := build/$(1)/k/$(GUEST_DIR)/variant_selftest.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o \
                  build/$(1)/k/$(GUEST_DIR)/access.c.o build/$(1)/k/$(GUEST_DIR)/spaces.c.o \
-                 build/$(1)/k/$(GUEST_DIR)/images.c.o $$($(1)_K_RING3)
+                 build/$(1)/k/$(GUEST_DIR)/images.c.o build/$(1)/k/$(GUEST_DIR)/procs.c.o \
+                 $$($(1)_K_RING3)
 $(1)_K_BENCH  := build/$(1)/k/$(GUEST_DIR)/variant_bench.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o \
                  $$($(1)_K_RING3)
 

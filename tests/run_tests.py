@@ -27,6 +27,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 import ring3_checks  # noqa: E402
+import proc_checks  # noqa: E402
 import robustness  # noqa: E402
 import bochs_check  # noqa: E402
 import gdb_check  # noqa: E402
@@ -110,7 +111,7 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
         # The guest's own timing: the stages of the report fit inside the
         # total printed just before the final translations (an ordering of
         # TSC readings, not a time limit).
-        stages = re.search(r"\): stage1 (\d+) us, stage2 (\d+) us, kernel (\d+) us",
+        stages = re.search(r"boot time: stage1 (\d+) us, stage2 (\d+) us, kernel (\d+) us",
                            out)
         total = re.search(r"boot time: (\d+) us from the MBR [^\n]*\npagelab: final translations",
                           out)
@@ -148,6 +149,9 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
             record(len(guest) >= 20 and "selftest: done" in out,
                    name + ": the in-guest suite ran to the end", "%d results" % len(guest))
             ring3_checks.check(record, name, out)
+            proc_checks.check_test_image(record, name, out, nx="-nx" not in cpu)
+        else:
+            proc_checks.check_normal_image(record, name, out)
         finals = qemu.final_translations(out)
         if not record(bool(finals), name + ": final translations well formed", "unparsable"):
             return

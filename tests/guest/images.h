@@ -6,7 +6,9 @@
 #ifndef GUEST_IMAGES_H
 #define GUEST_IMAGES_H
 
+#include "bootinfo.h"
+
 /* Prints "PASS:/FAIL: guest/<strategy>: images: ..." lines. */
-void images_run(void);
+void images_run(const struct boot_info *bi);
 
 #endif

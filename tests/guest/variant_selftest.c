@@ -16,6 +16,7 @@
 #include "access.h"
 #include "spaces.h"
 #include "images.h"
+#include "procs.h"
 #include "console.h"
 #include "cpu.h"
 #include "layout.h"
@@ -607,7 +608,8 @@ void variant_run(const struct boot_info *bi)
     test_smep_smap();
     access_run(info);
     spaces_run(info);
-    images_run();
+    images_run(info);
+    procs_run(info);
     test_wx_check_finds();
     ring3_run(info);
     unsigned suite_tables = measure_tables();

@@ -1,0 +1,123 @@
+/*
+ * procs.c - processes on the real CPU (procs.h). The demos' outcomes are
+ * the hardware's: each is killed by the fault the SDM says (the kernel's
+ * named line, checked from outside by tests/proc_checks.py); here the
+ * kernel checks what only it can see: every frame back, and ring 0's view
+ * of a user page under SMEP and SMAP.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include "procs.h"
+#include "console.h"
+#include "cpu.h"
+#include "kmap.h"
+#include "layout.h"
+#include "pmm.h"
+#include "proc.h"
+#include "pt.h"
+#include "strategy.h"
+#include "trap.h"
+#include "x86.h"
+
+static void result(int ok, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void result(int ok, const char *name, const char *fmt, ...)
+{
+    kprintf("%s: guest/%s: procs: %s", ok ? "PASS" : "FAIL", strategy_name(), name);
+    if (!ok) {
+        va_list ap;
+        kprintf(": ");
+        va_start(ap, fmt);
+        kvprintf(fmt, ap);
+        va_end(ap);
+    }
+    kprintf("\n");
+}
+
+static uint64_t free_frames(void)
+{
+    struct pmm_counters g, p;
+    pmm_get_counters(PMM_ZONE_GENERAL, &g);
+    pmm_get_counters(PMM_ZONE_TABLE_POOL, &p);
+    return g.free + p.free;
+}
+
+static const char *const demos[] = {
+    "hello", "vmprobe", "iso_kread", "iso_wcode", "iso_twins", "iso_xstack", "iso_xheap",
+};
+#define NX_DEMOS 2   /* the last two need NX to fault */
+
+static void test_demos(const struct boot_info *bi)
+{
+    uint64_t before = free_frames();
+    unsigned n = sizeof(demos) / sizeof(demos[0]), started = 0;
+    bool nx = BOOT_CPU_HAS(bi, CPU_NX);
+    for (unsigned i = 0; i < n; i++) {
+        if (!nx && i >= n - NX_DEMOS) {
+            kprintf("SKIP: guest/%s: procs: %s: no NX on this CPU (every page executes)\n",
+                    strategy_name(), demos[i]);
+            continue;
+        }
+        long err;
+        started += proc_spawn(demos[i], NULL, &err) != NULL;
+    }
+    proc_run();
+    uint64_t after = free_frames();
+    kprintf("STAT: procs_frames_before=%lu procs_frames_after=%lu\n", before, after);
+    result(started == (nx ? n : n - NX_DEMOS) && proc_live() == 0 && after == before,
+           "the demos ran to their end; then every frame is back, exactly",
+           "%u started, %u still alive; %lu free before, %lu after", started, proc_live(), before,
+           after);
+}
+
+/* A user page holding RET, live in CR3, seen from ring 0. */
+static void test_smep_smap(const struct boot_info *bi)
+{
+    static struct pt_space as;
+    paddr_t f;
+    const uint64_t va = USER_BASE;
+    if (pt_space_create(&as) != PT_OK || pmm_alloc(PMM_ZONE_GENERAL, &f) != PMM_OK) {
+        result(0, "SMEP/SMAP", "no frame");
+        return;
+    }
+    uint8_t *p = kmap(f, KMAP_SCRATCH);
+    p[0] = 0xC3;                                      /* RET */
+    kunmap(KMAP_SCRATCH);
+    pt_space_select(&as);
+    pt_map(vaddr(va), f, PAGE_SIZE, PT_PROT_USER | PT_PROT_EXEC, NULL);
+    pt_space_select(NULL);
+    bool smep = read_cr4() & CR4_SMEP, smap = read_cr4() & CR4_SMAP;
+    pt_space_activate(&as);
+    int fetch = probe_exec((const void *)(uintptr_t)va);
+    uint64_t fetch_err = fetch ? probe_last_fault()->error_code : 0;
+    int read = probe_read((const volatile void *)(uintptr_t)va);
+    uint64_t read_err = read ? probe_last_fault()->error_code : 0;
+    if (smap)
+        stac();
+    int read_ac = probe_read((const volatile void *)(uintptr_t)va);
+    if (smap)
+        clac();
+    pt_space_activate(NULL);
+    pt_space_destroy(&as, image_free_leaf, NULL);
+    (void)bi;
+    if (smep)
+        result(fetch && fetch_err == (PF_ERR_PRESENT | PF_ERR_FETCH),
+               "SMEP: ring 0 fetching from a process's code page faults (protection, fetch)",
+               "faulted %d, error code 0x%lx", fetch, fetch_err);
+    else
+        kprintf("SKIP: guest/%s: procs: SMEP: the CPU has none (ring 0 fetched: %s)\n",
+                strategy_name(), fetch ? "faulted" : "ran");
+    if (smap)
+        result(read && read_err == PF_ERR_PRESENT && !read_ac,
+               "SMAP: ring 0 reading a process's page faults without STAC, works with it",
+               "without: faulted %d (0x%lx); with STAC: faulted %d", read, read_err, read_ac);
+    else
+        kprintf("SKIP: guest/%s: procs: SMAP: the CPU has none (ring 0 read: %s)\n",
+                strategy_name(), read ? "faulted" : "worked");
+}
+
+void procs_run(const struct boot_info *bi)
+{
+    test_demos(bi);
+    test_smep_smap(bi);
+}
