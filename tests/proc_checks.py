@@ -26,6 +26,38 @@ USER_STACK_TOP = layout.constant("USER_STACK_TOP")
 HEX = r"0x[0-9a-f]{16}"
 
 
+# user/vmtest.c's checks, as the program names them
+VMTEST_CHECKS = [
+    "sbrk(2 pages) returns the old break",
+    "the break moved by exactly 2 pages",
+    "sbrk(-1 page) gives the frame back",
+    "sbrk below the image is refused",
+    "sbrk past the heap's room is refused",
+    "mmap 3 pages",
+    "vmstat counts 3 more frames",
+    "translate: an mmap page is user, writable, not executable, 4 KiB at level 1",
+    "mprotect to read-only: translate agrees",
+    "the read-only page still reads its byte",
+    "munmap: translate says unmapped",
+    "vmstat: the 3 frames are back",
+    "mmap writable and executable is refused (W^X)",
+    "mmap of 0 bytes is refused",
+    "mmap at a misaligned address is refused",
+    "mmap in the kernel's half is refused",
+    "munmap of kernel code is refused",
+    "translate of a kernel address: EFAULT",
+    "translate into a kernel buffer: EFAULT",
+    "write of kernel bytes: EFAULT",
+    "vmstat into page 0: EFAULT",
+    "spawn with a kernel pointer: EFAULT",
+    "spawn hello, wait: its pid, status 0",
+    "spawn of a missing module: ENOENT",
+    "exec of a missing module: ENOENT, still here",
+    "fork, exec hello in the child, wait: status 0",
+    "wait without children: ECHILD",
+]
+
+
 def killed(prog, addr, why, there):
     return (r"pagelab: killed pid \d+ \(%s\): page fault at %s, %s, user mode; there: %s;"
             r" RIP %s\n" % (prog, addr, why, there, HEX))
@@ -77,6 +109,12 @@ def check_test_image(record, name, out, nx):
                          % (what, perms), out) is not None,
                name + ": procs: translate from user space: %s is %s" % (what, perms), "missing")
     record("BROKEN" not in out, name + ": procs: no demo got past its fault", "a demo says BROKEN")
+    # vmtest: every check of user/vmtest.c, by name, and nothing failed
+    for what in VMTEST_CHECKS:
+        record("vmtest: %s: ok\n" % what in out, name + ": procs: vmtest: " + what,
+               "not ok" if "vmtest: %s: FAIL" % what in out else "missing")
+    record("vmtest: 0 failed\n" in out, name + ": procs: vmtest ran to its end, nothing failed",
+           "missing")
 
 
 def check_normal_image(record, name, out):

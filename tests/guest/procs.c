@@ -43,7 +43,7 @@ static uint64_t free_frames(void)
 }
 
 static const char *const demos[] = {
-    "hello", "vmprobe", "iso_kread", "iso_wcode", "iso_twins", "iso_xstack", "iso_xheap",
+    "hello", "vmprobe", "vmtest", "iso_kread", "iso_wcode", "iso_twins", "iso_xstack", "iso_xheap",
 };
 #define NX_DEMOS 2   /* the last two need NX to fault */
 
