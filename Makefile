@@ -154,8 +154,11 @@ build/stage2.ld: stage2/stage2.ld include/layout.h
 	$(CC) -E -P -x c -Iinclude $< -o $@
 
 # User programs: user/<name>.c with the library user/lib/*.c makes
-# build/user/<name>.elf, the same for every strategy, built once; every
-# image carries each as /bin/<name> (disk/mkimage.py --bin).
+# build/user/debug/<name>.elf (with its debug information, for gdb's
+# add-symbol-file) and build/user/<name>.elf, the same without it, which
+# every image carries as /bin/<name> (disk/mkimage.py --bin): stage2 reads
+# every module byte through the BIOS, and the debug sections were two
+# thirds of each file. Built once for every strategy.
 build/user/%.c.o: %.c Makefile
 	@mkdir -p $(@D)
 	@echo "  CCU   $@"
@@ -163,9 +166,12 @@ build/user/%.c.o: %.c Makefile
 build/user/user.ld: user/user.ld include/layout.h
 	@mkdir -p $(@D)
 	$(CC) -E -P -x c -Iinclude $< -o $@
-build/user/%.elf: build/user/user/%.c.o $(USER_LIB_OBJ) build/user/user.ld
+build/user/debug/%.elf: build/user/user/%.c.o $(USER_LIB_OBJ) build/user/user.ld
+	@mkdir -p $(@D)
 	@echo "  LDU   $@"
 	$(Q)$(CC) $(USER_LDFLAGS) -T build/user/user.ld -o $@ $< $(USER_LIB_OBJ)
+build/user/%.elf: build/user/debug/%.elf
+	$(Q)objcopy --strip-debug $< $@
 -include $(USER_LIB_OBJ:.o=.d) $(USER_ELFS:build/user/%.elf=build/user/user/%.c.d)
 
 # strategy_rules(name): the kernels of one strategy.

@@ -56,6 +56,9 @@ def memory_args(mem, backend=None):
             % (mem, path), "-machine", "memory-backend=ram"]
 
 
+PINGPONG = re.compile(r"pingpong \d+: (\d+) yields, (\d+) TSC ticks")
+
+
 def bench_boot(image, mem, cpu, extra, marker="bench: done", timeout=300):
     b = qemu.Boot(image, mem=mem, cpu=cpu, extra=extra + memory_args(mem), timeout=timeout)
     try:
@@ -64,10 +67,18 @@ def bench_boot(image, mem, cpu, extra, marker="bench: done", timeout=300):
                              % (image, mem, cpu, b.serial()[-1500:]))
             return {}
         out = {}
+        pingpong = []
         for line in b.serial().splitlines():
             if line.startswith("BENCH: "):
                 strategy, metric, value, unit = line[7:].split(",")
                 out[metric] = (int(value), unit)
+            m = PINGPONG.match(line)
+            if m:
+                pingpong.append(int(m.group(2)) / (2.0 * int(m.group(1))))
+        # user/pingpong.c: each copy's window holds 2 x N one-way switches;
+        # the mean of the two copies
+        if len(pingpong) == 2:
+            out["yield_one_way_insns"] = (int(round(sum(pingpong) / 2)), "tsc")
         return out
     finally:
         b.close()

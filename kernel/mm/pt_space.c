@@ -29,6 +29,8 @@ void pt_space_reset(paddr_t root)
     pt_kernel_root = pt_active_root = pt_edit_root = root;
     pt_spaces = NULL;
     selected = active = &pt_kernel_space;
+    strategy_space_activated(root);
+    strategy_space_selected(root);
 }
 
 /* The kernel PML4's shared entries, read into buf: the strategy may hold
@@ -99,6 +101,7 @@ void pt_space_select(const struct pt_space *as)
 {
     selected = as ? as : &pt_kernel_space;
     pt_edit_root = selected->root;
+    strategy_space_selected(pt_edit_root);
 }
 
 const struct pt_space *pt_space_selected(void) { return selected; }
@@ -111,6 +114,7 @@ void pt_space_activate(const struct pt_space *as)
     cpu_write_cr3(active->root);
     pt_active_root = active->root;
     strategy_space_activated(active->root);
+    strategy_space_selected(pt_edit_root);
 }
 
 const struct pt_space *pt_space_active(void) { return active; }

@@ -21,3 +21,5 @@ void strategy_space_init(pte_t *pml4, paddr_t root)
 }
 
 void strategy_space_activated(paddr_t root) { (void)root; }
+
+void strategy_space_selected(paddr_t root) { (void)root; }

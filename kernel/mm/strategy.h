@@ -124,6 +124,10 @@ void strategy_space_init(pte_t *pml4, paddr_t root);
  * the hierarchy that was active. */
 void strategy_space_activated(paddr_t root);
 
+/* The selected space's root is now root (pt_space_select, and after every
+ * pt_space_activate): the root translate's walks start from. */
+void strategy_space_selected(paddr_t root);
+
 /* A pointer through which the kernel reaches any frame without mapping
  * it (offset: the window), or NULL when the strategy has none (the others:
  * kmap.c maps the frame into a slot of its own). */

@@ -81,6 +81,11 @@ static paddr_t alt_root;
  * walks see them; SDM Vol. 3A 4.6.1: XD at any level forbids fetches). */
 static pte_t slot_nx;
 static bool via_alt;
+/* Whether the selected space (translate's root) is not the active one:
+ * kept by strategy_space_selected, so translate's first step tests one
+ * flag instead of comparing two roots. */
+static bool edit_alt;
+static paddr_t edit_root;
 
 static pte_t *active_pml4(void)
 {
@@ -184,10 +189,16 @@ void strategy_tour_look(unsigned level, vaddr_t va, paddr_t frame, const pte_t *
             RECURSIVE_INDEX, frame.pa, (const void *)table, frame.pa);
 }
 
+/* Only pt_translate asks, and its root is always the selected space's:
+ * edit_alt says at once whether that is another tree than CR3's. */
 pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame)
 {
-    if (level == PT_LEVELS)
-        walk_root(frame);
+    (void)frame;     /* the selected root: edit_root, kept here */
+    if (level == PT_LEVELS) {
+        via_alt = edit_alt;
+        if (__builtin_expect(edit_alt, 0))
+            alt_point(edit_root);
+    }
     return entry_at(level, va);
 }
 
@@ -224,6 +235,12 @@ void strategy_space_init(pte_t *pml4, paddr_t root)
 
 /* The new active PML4's A may point anywhere from its last time: clear it
  * (no flush: the CR3 write just dropped every translation through it). */
+void strategy_space_selected(paddr_t root)
+{
+    edit_root = root;
+    edit_alt = root.pa != active_root.pa;
+}
+
 void strategy_space_activated(paddr_t root)
 {
     active_root = root;

@@ -16,6 +16,7 @@
  * traffic (PTE reads/writes, invlpg, full flushes) comes from the core's
  * own counters (pt_stats), per operation.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include "variant.h"
 #include "console.h"
@@ -24,6 +25,9 @@
 #include "pmm.h"
 #include "pt.h"
 #include "ring3.h"
+#include "image.h"
+#include "kmap.h"
+#include "proc.h"
 #include "strategy.h"
 #include "kmain.h"
 
@@ -223,6 +227,66 @@ static void bench_syscall(void)
     emit("syscall_null_insns", ring3_syscall_null(info), "tsc");
 }
 
+/* Address spaces, per strategy: build one of 64 zeroed user pages while
+ * it is inactive, fork it (the eager copy), switch to it (the CR3 write
+ * and what the strategy does on activation), tear both down. Medians of
+ * SPACE_RUNS: each run is tens of thousands of instructions. */
+#define SPACE_RUNS 21
+#define SPACE_PAGES 64
+static uint64_t build_s[SPACE_RUNS], fork_s[SPACE_RUNS], switch_s[SPACE_RUNS],
+    destroy_s[SPACE_RUNS];
+
+static void space_build(struct pt_space *as)
+{
+    pt_space_create(as);
+    pt_space_select(as);
+    for (unsigned i = 0; i < SPACE_PAGES; i++) {
+        paddr_t f;
+        pmm_alloc(PMM_ZONE_GENERAL, &f);
+        kmap_zero(f);
+        pt_map(vaddr(USER_BASE + i * (uint64_t)PAGE_SIZE), f, PAGE_SIZE,
+               PT_PROT_USER | PT_PROT_WRITE, NULL);
+    }
+    pt_space_select(NULL);
+}
+
+static void bench_spaces(void)
+{
+    static struct pt_space a, b;
+    for (unsigned r = 0; r < SPACE_RUNS; r++) {
+        uint64_t t0 = measure_now();
+        space_build(&a);
+        uint64_t t1 = measure_now();
+        uint32_t pages;
+        pt_space_create(&b);
+        image_copy(&b, &a, &pages);
+        uint64_t t2 = measure_now();
+        switch_s[r] = measure_call(FN(pt_space_activate), PTR(&a), 0, 0, 0, 0);
+        pt_space_activate(NULL);
+        uint64_t t3 = measure_now();
+        pt_space_destroy(&b, image_free_leaf, NULL);
+        pt_space_destroy(&a, image_free_leaf, NULL);
+        uint64_t t4 = measure_now();
+        build_s[r] = t1 - t0;
+        fork_s[r] = t2 - t1;
+        destroy_s[r] = (t4 - t3) / 2;
+    }
+    emit("space_build_64_insns", measure_median(build_s, SPACE_RUNS), "tsc");
+    emit("space_fork_64_insns", measure_median(fork_s, SPACE_RUNS), "tsc");
+    emit("space_switch_insns", measure_median(switch_s, SPACE_RUNS), "tsc");
+    emit("space_destroy_64_insns", measure_median(destroy_s, SPACE_RUNS), "tsc");
+}
+
+/* Two pingpongs (user/pingpong.c) yield to each other; they print their
+ * own count, which tests/bench.py turns into yield_one_way_insns. */
+static void bench_yield(void)
+{
+    long err;
+    proc_spawn("pingpong", NULL, &err);
+    proc_spawn("pingpong", NULL, &err);
+    proc_run();
+}
+
 void variant_run(const struct boot_info *bi)
 {
     info = bi;
@@ -233,6 +297,8 @@ void variant_run(const struct boot_info *bi)
     bench_range();
     bench_pmm();
     bench_syscall();
+    bench_spaces();
+    bench_yield();
     emit("tables_after_bench", measure_tables(), "frames");
     kprintf("bench: done\n");
 }
