@@ -180,7 +180,8 @@ $(1)_DEFS := -DPAGELAB_STRATEGY=STRATEGY_$(call upper,$(1)) -DPAGELAB_STRATEGY_N
 $(1)_K_OBJ  := $(patsubst %,build/$(1)/k/%.o,$(KERNEL_C) $(KERNEL_ASM) $(COMMON_C) \
                  $(call strategy_sources,$(1)))
 $(1)_K_NORMAL := build/$(1)/k/kernel/variant_none.c.o
-$(1)_K_RING3  := build/$(1)/k/$(GUEST_DIR)/ring3.c.o build/$(1)/k/$(GUEST_DIR)/ring3_user.asm.o
+$(1)_K_RING3  := build/$(1)/k/$(GUEST_DIR)/ring3.c.o build/$(1)/k/$(GUEST_DIR)/ring3_user.asm.o \
+                 build/$(1)/k/$(GUEST_DIR)/result.c.o
 $(1)_K_TEST   := build/$(1)/k/$(GUEST_DIR)/variant_selftest.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o \
                  build/$(1)/k/$(GUEST_DIR)/access.c.o build/$(1)/k/$(GUEST_DIR)/spaces.c.o \
                  build/$(1)/k/$(GUEST_DIR)/images.c.o build/$(1)/k/$(GUEST_DIR)/procs.c.o \

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include "images.h"
 #include "console.h"
+#include "result.h"
 #include "cpu.h"
 #include "elf.h"
 #include "image.h"
@@ -25,28 +26,7 @@
 #include "tlb.h"
 #include "x86.h"
 
-static void result(int ok, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void result(int ok, const char *name, const char *fmt, ...)
-{
-    kprintf("%s: guest/%s: images: %s", ok ? "PASS" : "FAIL", strategy_name(), name);
-    if (!ok) {
-        va_list ap;
-        kprintf(": ");
-        va_start(ap, fmt);
-        kvprintf(fmt, ap);
-        va_end(ap);
-    }
-    kprintf("\n");
-}
-
-static uint64_t free_frames(void)
-{
-    struct pmm_counters g, p;
-    pmm_get_counters(PMM_ZONE_GENERAL, &g);
-    pmm_get_counters(PMM_ZONE_TABLE_POOL, &p);
-    return g.free + p.free;
-}
+#define result(ok, name, ...) guest_result("images", ok, name, __VA_ARGS__)
 
 static const struct boot_info *info;
 
@@ -91,7 +71,7 @@ static bool text_of(const uint8_t *elf, uint64_t size, uint64_t *off, uint64_t *
 
 static void test_module(const char *name)
 {
-    uint64_t size, before = free_frames();
+    uint64_t size, before = guest_free_frames();
     const uint8_t *elf = module_bytes(name, &size);
     static struct pt_space as, child;
     struct image img;
@@ -158,7 +138,7 @@ static void test_module(const char *name)
            image_status_name(cs), copied, img.pages, tp.pa.pa, tc.pa.pa, in_child, in_parent);
     enum pt_status d1 = pt_space_destroy(&child, image_free_leaf, NULL);
     enum pt_status d2 = pt_space_destroy(&as, image_free_leaf, NULL);
-    uint64_t after = free_frames();
+    uint64_t after = guest_free_frames();
     result(d1 == PT_OK && d2 == PT_OK && after == before,
            "both spaces destroyed: every frame back",
            "%s, %s; %lu free before, %lu after", pt_status_name(d1), pt_status_name(d2), before,
@@ -170,7 +150,7 @@ static void test_module(const char *name)
 static void test_refusals(void)
 {
     static uint8_t bad[64 * 1024];
-    uint64_t size, before = free_frames();
+    uint64_t size, before = guest_free_frames();
     const uint8_t *elf = module_count() ? module_bytes(module_name(0), &size) : NULL;
     if (!elf || size > sizeof(bad)) {
         result(0, "refusals", "no module of at most %u bytes to damage", (unsigned)sizeof(bad));
@@ -199,10 +179,10 @@ static void test_refusals(void)
     enum image_status place = image_load(&as, bad, size, &img, &elf_err);
     pt_space_destroy(&as, image_free_leaf, NULL);
     result(magic == IMAGE_ERR_ELF && magic_err == ELF_ERR_MAGIC && place == IMAGE_ERR_PLACE &&
-               free_frames() == before,
+               guest_free_frames() == before,
            "a damaged file and one below USER_BASE are refused by name, nothing left",
            "%s (%s); %s; %lu free before, %lu after", image_status_name(magic),
-           elf_strerror(magic_err), image_status_name(place), before, free_frames());
+           elf_strerror(magic_err), image_status_name(place), before, guest_free_frames());
 }
 
 void images_run(const struct boot_info *bi)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include "procs.h"
 #include "console.h"
+#include "result.h"
 #include "cpu.h"
 #include "kmap.h"
 #include "layout.h"
@@ -19,28 +20,7 @@
 #include "trap.h"
 #include "x86.h"
 
-static void result(int ok, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void result(int ok, const char *name, const char *fmt, ...)
-{
-    kprintf("%s: guest/%s: procs: %s", ok ? "PASS" : "FAIL", strategy_name(), name);
-    if (!ok) {
-        va_list ap;
-        kprintf(": ");
-        va_start(ap, fmt);
-        kvprintf(fmt, ap);
-        va_end(ap);
-    }
-    kprintf("\n");
-}
-
-static uint64_t free_frames(void)
-{
-    struct pmm_counters g, p;
-    pmm_get_counters(PMM_ZONE_GENERAL, &g);
-    pmm_get_counters(PMM_ZONE_TABLE_POOL, &p);
-    return g.free + p.free;
-}
+#define result(ok, name, ...) guest_result("procs", ok, name, __VA_ARGS__)
 
 static const char *const demos[] = {
     "hello", "vmprobe", "vmtest", "iso_kread", "iso_wcode", "iso_twins", "iso_xstack", "iso_xheap",
@@ -49,7 +29,7 @@ static const char *const demos[] = {
 
 static void test_demos(const struct boot_info *bi)
 {
-    uint64_t before = free_frames();
+    uint64_t before = guest_free_frames();
     unsigned n = sizeof(demos) / sizeof(demos[0]), started = 0;
     bool nx = BOOT_CPU_HAS(bi, CPU_NX);
     for (unsigned i = 0; i < n; i++) {
@@ -62,7 +42,7 @@ static void test_demos(const struct boot_info *bi)
         started += proc_spawn(demos[i], NULL, &err) != NULL;
     }
     proc_run();
-    uint64_t after = free_frames();
+    uint64_t after = guest_free_frames();
     kprintf("STAT: procs_frames_before=%lu procs_frames_after=%lu\n", before, after);
     result(started == (nx ? n : n - NX_DEMOS) && proc_live() == 0 && after == before,
            "the demos ran to their end; then every frame is back, exactly",

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include "ring3.h"
 #include "console.h"
+#include "result.h"
 #include "cpu.h"
 #include "kmain.h"
 #include "layout.h"
@@ -67,20 +68,7 @@ static paddr_t frames[PAGES];
 static const uint64_t page_va[PAGES] = { CODE_VA, STACK_VA, KPAGE_VA, TOP_VA };
 static pte_t saved_lower[LOWER_SLOTS];
 
-static void result(int ok, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void result(int ok, const char *name, const char *fmt, ...)
-{
-    kprintf("%s: guest/%s: %s", ok ? "PASS" : "FAIL", strategy_name(), name);
-    if (!ok) {
-        va_list ap;
-        kprintf(": ");
-        va_start(ap, fmt);
-        kvprintf(fmt, ap);
-        va_end(ap);
-    }
-    kprintf("\n");
-}
+#define result(ok, name, ...) guest_result(NULL, ok, name, __VA_ARGS__)
 
 static uint64_t user_va(const uint8_t *sym)
 {

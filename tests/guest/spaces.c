@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include "spaces.h"
 #include "console.h"
+#include "result.h"
 #include "layout.h"
 #include "pmm.h"
 #include "pt.h"
@@ -19,28 +20,7 @@
 #define TAG_A 0xA000000000000000ULL
 #define TAG_B 0xB000000000000000ULL
 
-static void result(int ok, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void result(int ok, const char *name, const char *fmt, ...)
-{
-    kprintf("%s: guest/%s: spaces: %s", ok ? "PASS" : "FAIL", strategy_name(), name);
-    if (!ok) {
-        va_list ap;
-        kprintf(": ");
-        va_start(ap, fmt);
-        kvprintf(fmt, ap);
-        va_end(ap);
-    }
-    kprintf("\n");
-}
-
-static uint64_t free_frames(void)
-{
-    struct pmm_counters g, p;
-    pmm_get_counters(PMM_ZONE_GENERAL, &g);
-    pmm_get_counters(PMM_ZONE_TABLE_POOL, &p);
-    return g.free + p.free;
-}
+#define result(ok, name, ...) guest_result("spaces", ok, name, __VA_ARGS__)
 
 static volatile uint64_t *user_word(unsigned i)
 {
@@ -92,7 +72,7 @@ static void free_leaf(vaddr_t va, paddr_t frame, uint64_t size, void *ctx)
 void spaces_run(const struct boot_info *bi)
 {
     (void)bi;
-    uint64_t before = free_frames();
+    uint64_t before = guest_free_frames();
     paddr_t kernel_cr3 = cpu_read_cr3();
     static struct pt_space a, b;
     static paddr_t fa[PAGES], fb[PAGES];
@@ -166,7 +146,7 @@ void spaces_run(const struct boot_info *bi)
      * the unmap could not free while the spaces held copies of its PML4
      * entry (pt.h); it stays linked, empty, in the kernel's PML4. With no
      * space left the same map and unmap free it with the rest. */
-    uint64_t out = before - free_frames();
+    uint64_t out = before - guest_free_frames();
     int pinned = pt_table_used(3, vaddr(SPACES_TEST_BASE));
     enum pt_status again = pmm_alloc(PMM_ZONE_GENERAL, &kf) == PMM_OK
                                ? pt_map(vaddr(SPACES_TEST_BASE), kf, PAGE_SIZE, PT_PROT_WRITE, NULL)
@@ -174,7 +154,7 @@ void spaces_run(const struct boot_info *bi)
     if (again == PT_OK)
         pt_unmap(vaddr(SPACES_TEST_BASE), NULL, NULL);
     pmm_free(PMM_ZONE_GENERAL, kf);
-    uint64_t after = free_frames();
+    uint64_t after = guest_free_frames();
     int gone = pt_table_used(3, vaddr(SPACES_TEST_BASE));
     kprintf("STAT: spaces_frames_before=%lu spaces_frames_after=%lu\n", before, after);
     result(out == 1 && pinned == 0 && again == PT_OK && gone == -1 && after == before,

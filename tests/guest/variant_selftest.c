@@ -11,6 +11,7 @@
  * slot 64 (ORACLE_BASE, include/layout.h).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "variant.h"
 #include "access.h"
@@ -18,6 +19,7 @@
 #include "images.h"
 #include "procs.h"
 #include "console.h"
+#include "result.h"
 #include "cpu.h"
 #include "layout.h"
 #include "measure.h"
@@ -51,20 +53,7 @@ static uint64_t oracle[ORACLE_MAX];
 static unsigned oracle_count;
 static uint64_t sample[PMM_SAMPLE];
 
-static void result(int ok, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void result(int ok, const char *name, const char *fmt, ...)
-{
-    kprintf("%s: guest/%s: %s", ok ? "PASS" : "FAIL", strategy_name(), name);
-    if (!ok) {
-        va_list ap;
-        kprintf(": ");
-        va_start(ap, fmt);
-        kvprintf(fmt, ap);
-        va_end(ap);
-    }
-    kprintf("\n");
-}
+#define result(ok, name, ...) guest_result(NULL, ok, name, __VA_ARGS__)
 
 /* Page-table frames in use right now, counted by the core. */
 static int64_t tables_live(void)
