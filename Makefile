@@ -267,22 +267,26 @@ IMAGE := build/$(STRATEGY)/$(if $(KERNEL),custom,disk).img
 # The one image rule: build/<strategy>/<image>.img is stage1, a stage2 and
 # the kernel image_kernel names. disk: kernel.elf; test, bench, overflow:
 # kernel-<image>.elf; debug, debug-stale-tlb: the debug stage2 and
-# dbg/kernel-<image>.elf (plus Bochs's symbols); custom: $(KERNEL), made
-# anew every time (FORCE).
+# dbg/kernel-<image>.elf (plus Bochs's symbols, and $(DEBUG_CONFIG) as
+# /boot/pagelab.cfg); custom: $(KERNEL), made anew every time (FORCE).
 image_strategy = $(firstword $(subst /, ,$(1)))
 image_name     = $(lastword $(subst /, ,$(1)))
 image_debug    = $(filter debug%,$(call image_name,$(1)))
 image_stage2   = build/$(if $(call image_debug,$(1)),dbg/)stage2.bin
 image_elf      = $(if $(call image_debug,$(1)),dbg/)kernel$(if $(filter-out disk,$(call image_name,$(1))),-$(call image_name,$(1))).elf
 image_kernel   = $(if $(filter custom,$(call image_name,$(1))),$(KERNEL),build/$(call image_strategy,$(1))/$(call image_elf,$(1)))
-image_extra    = $(if $(call image_debug,$(1)),build/$(call image_strategy,$(1))/dbg/bochs-$(call image_name,$(1)).sym) \
+image_extra    = $(if $(call image_debug,$(1)),build/$(call image_strategy,$(1))/dbg/bochs-$(call image_name,$(1)).sym $(DEBUG_CONFIG)) \
                  $(if $(filter custom,$(call image_name,$(1))),FORCE)
+# debug images carry a /boot/pagelab.cfg whose run list reaches every
+# process milestone (a user page fault needs iso_kread)
+DEBUG_CONFIG   := $(GUEST_DIR)/debug.cfg
+image_config   = $(if $(call image_debug,$(1)),--config $(DEBUG_CONFIG))
 .SECONDEXPANSION:
 build/%.img: $(IMAGE_DEPS) $$(call image_stage2,$$*) $$(call image_kernel,$$*) $$(call image_extra,$$*)
 	@echo "  IMAGE $@$(if $(filter custom,$(call image_name,$*)), (kernel: $(KERNEL)))"
 	$(Q)$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
 	    --stage2 $(call image_stage2,$*) --kernel $(call image_kernel,$*) --fat $(FAT) \
-	    --bin $(USER_ELFS) --out $@
+	    --bin $(USER_ELFS) $(call image_config,$*) --out $@
 image: deps-build $(IMAGE)
 images: deps-build $(foreach s,$(STRATEGIES),build/$(s)/disk.img)
 test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img build/$(s)/bench.img) build/offset/overflow.img

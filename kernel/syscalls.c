@@ -10,6 +10,8 @@
 #include "uaccess.h"
 #include "user.h"
 #include "proc.h"
+#include "tlb.h"
+#include "../common/debug.h"
 
 #define WRITE_CHUNK 256
 
@@ -30,8 +32,23 @@ static int64_t sys_write(uint64_t buf, uint64_t len)
     return (int64_t)len;
 }
 
+/* Debug builds: Bochs stops at the first system call of a process. */
+static void syscall_break(const struct proc *p, const struct syscall_frame *f)
+{
+    PAGELAB_BREAK_ONCE_CALL("system call entry", kprintf,
+        "pid %d (%s), RAX = %lu (include/syscall.h): `x /3gx 0x%lx` is the user's RIP 0x%lx,"
+        " RFLAGS 0x%lx and RSP 0x%lx as syscall_entry saved them (ring_entry.asm)"
+        "\n  look: `sreg`: cs:0x0008 now (ring 0); `creg`: CR3 0x%lx is still pid %d's PML4,"
+        " whose upper half is the kernel's"
+        "\n  look: `page 0x%lx`: the user code, U; `page rsp`: pid %d's kernel stack, S and XD",
+        p->pid, p->name, f->rax, (uint64_t)(uintptr_t)&f->rip, f->rip, f->rflags, f->rsp,
+        cpu_read_cr3().pa, p->pid, f->rip, p->pid);
+}
+
 void syscall_dispatch(struct syscall_frame *f)
 {
+    if (PAGELAB_DEBUG_ON && proc_current())
+        syscall_break(proc_current(), f);
     if (proc_current() && f->rax != SYS_WRITE) {
         proc_syscall(f);           /* a process: kernel/proc/sys_proc.c */
         return;

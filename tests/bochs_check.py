@@ -51,8 +51,14 @@ MILESTONES = [
     "inside a deliberate page fault",
     "before an unmap that frees tables",
     "after the unmap",
+    # the processes of the debug images' run list (tests/guest/debug.cfg)
+    "first entry into ring 3",
+    "system call entry",
+    "CR3 switch to another process",
+    "user page fault",
     "halted",
 ]
+PROCESS_FIRST = MILESTONES.index("first entry into ring 3")
 STALE_TLB = ["stale TLB: PTE changed without invlpg", "stale TLB: after invlpg"]
 MAGIC_BREAK = re.compile(r"\bxchg\s+%bx,%bx")
 
@@ -96,6 +102,15 @@ class Bochs:
             time.sleep(0.05)
         return self.serial().count(text) >= count
 
+    def wait_output(self, text, timeout=TIMEOUT):
+        """True once `text` is in Bochs's own output (a debugger answer)."""
+        end = time.time() + timeout
+        while time.time() < end and self.proc.poll() is None:
+            if text in self.output():
+                return True
+            time.sleep(0.05)
+        return text in self.output()
+
     def send(self, lines):
         """Debugger commands on stdin, read once the -rc file is done."""
         self.proc.stdin.write("".join(l + "\n" for l in lines))
@@ -129,7 +144,7 @@ def breaks_seen(serial):
 
 def expected_breaks(strategy, demo=False):
     names = [m % strategy if "%s" in m else m for m in MILESTONES]
-    return names[:-1] + (STALE_TLB if demo else []) + names[-1:]
+    return names[:PROCESS_FIRST] + (STALE_TLB if demo else []) + names[PROCESS_FIRST:]
 
 
 def milestones_match(seen, want):
@@ -193,11 +208,40 @@ def compare(finals, answers):
 
 def check_boot(record, name, image, strategy, extra=(), sizes=("4K", "2M", "1G")):
     want = expected_breaks(strategy)
-    b = Bochs(image, ["c"] * len(want), extra)
+    first = want.index(MILESTONES[PROCESS_FIRST]) + 1
+    b = Bochs(image, ["c"] * first, extra)
     try:
+        check_first_user(record, name, b, len(want) - first)
         check_halted_boot(record, name, b, want, sizes)
     finally:
         b.close()
+
+
+ENTRY_LB = re.compile(r"`lb 0x([0-9a-f]+)`")
+
+
+def check_first_user(record, name, b, stops_left):
+    """Stopped before the first IRETQ into ring 3: the breakpoint its look:
+    line suggests (`lb <entry>`, `c`) must stop at the program's first
+    instruction in ring 3 (CS 0x23) on a page with U at every level. Then
+    on to the other stops."""
+    at = b.wait_serial("`d 1`")         # the stop's last look: line is out
+    m = ENTRY_LB.search(b.serial()) if at else None
+    hit = answer = None
+    if m:
+        b.send(["lb 0x" + m.group(1), "c"])
+        hit = b.wait_output("Breakpoint 1, ")
+        if hit:
+            mark = len(b.output())
+            b.send(["sreg", "page rip", "d 1"])
+            b.wait_output("linear page 0x%016x" % (int(m.group(1), 16) & ~0xFFF))
+            answer = b.output()[mark:]
+    b.send(["c"] * stops_left)
+    levels = [l for l in (answer or "").splitlines() if LEVEL.match(re.sub(r"^<bochs:\d+> ", "", l))]
+    user = len(levels) == 4 and all(" U " in l for l in levels)
+    record(bool(m and hit and answer and "cs:0x0023" in answer and user),
+           name + ": the first process's first instruction runs in ring 3 (cs 0x23) on a user page",
+           "entry %s, breakpoint %s, answer %r" % (m and m.group(1), hit, (answer or "")[-400:]))
 
 
 def check_halted_boot(record, name, b, want, sizes):
@@ -310,6 +354,11 @@ def transcript(strategy, demo):
         time.sleep(0.2)
         look = b.serial().split(BREAK)[i + 1].split("\n" + BREAK.strip())[0]
         cmds = [c for c in re.findall(r"`([^`]+)`", look) if "<" not in c and c != "c"]
+        lb = [k for k, c in enumerate(cmds) if c.startswith("lb ")]
+        if lb:      # `lb <va>` then `c`: the commands after it run at that breakpoint
+            b.send(cmds[:lb[0] + 1] + ["c"])
+            b.wait_output("Breakpoint 1, ")
+            cmds = cmds[lb[0] + 1:]
         b.send(cmds + (["c"] if i + 1 < len(want) else []))
     print(b.finish())
     b.close()

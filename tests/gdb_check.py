@@ -8,8 +8,10 @@ on 127.0.0.1 only, and build/gdb-session must name the image); then gdb
 sessions in batch mode, as `make gdb` users run it (`gdb -x tools/gdbinit`):
   1. from the reset vector: stops in stage1 and stage2 in real mode (the
      instructions decoded as 16-bit code), in stage2_main (32-bit, by
-     symbol) and in kmain (long mode, by symbol), then detaches: the boot
-     goes on;
+     symbol) and in kmain (long mode, by symbol); then, with `pagelab-user
+     hello` (its symbols), `break main` stops in user/hello.c in ring 3
+     (CS 0x23), where `pagewalk $pc` shows a user page (u); then it
+     detaches: the boot goes on;
   2. once serial shows "pagelab: halted": `pagewalk` for every final-
      translation address; each result line must equal the kernel's (the
      physical address, page size and rwx, or unmapped);
@@ -67,6 +69,25 @@ def check_modes(record, name, out):
     record(re.search(r"Breakpoint \d+, kmain .*\n(.*\n)*?\[pagelab\] long mode", out)
            is not None, name + ": stops in kmain (long mode) with the kernel's symbols",
            out[-400:])
+
+
+# From kmain on: the first process's program (the default run list's
+# first, hello) by its own symbols, stopped in its main in ring 3
+USER_PROGRAM = "hello"
+USER_STOP = ["pagelab-user " + USER_PROGRAM, "break main", "continue", "pagewalk $pc",
+             "print/x $cs"]
+
+
+def check_user(record, name, out):
+    stop = re.search(r"Breakpoint \d+, main \(\) at user/%s\.c:\d+" % USER_PROGRAM, out)
+    tail = out[stop.end():] if stop else ""
+    walk = re.search(r"^0x([0-9a-f]{16}) -> 0x[0-9a-f]{16} \S+ (\S+)$", tail, re.M)
+    cs = re.search(r"^\$\d+ = (0x[0-9a-f]+)$", tail, re.M)
+    record(stop is not None and cs is not None and int(cs.group(1), 16) == 0x23,
+           name + ": pagelab-user %s, then break main: hit in ring 3 (CS 0x23)" % USER_PROGRAM,
+           out[-400:])
+    record(walk is not None and walk.group(2).endswith("u"),
+           name + ": pagewalk of that PC shows a user page", tail[:400])
 
 
 def check_walks(record, name, out, finals):
@@ -135,8 +156,10 @@ def run(record, strategy="offset"):
         out = gdb_batch(None, None, ["break *0x%x" % layout.constant("STAGE1_ADDR"), "continue",
                                      "break *0x%x" % layout.constant("STAGE2_ENTRY"),
                                      "continue", "break stage2_main", "continue",
-                                     "break kmain", "continue", "delete", "detach"])
+                                     "break kmain", "continue", "delete"] + USER_STOP +
+                      ["delete", "detach"])
         check_modes(record, name, out)
+        check_user(record, name, out)
         serial = lambda: qemu.read_log(out_path)
         for _ in range(TIMEOUT * 20):
             if qemu.HALTED in serial():

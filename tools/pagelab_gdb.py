@@ -11,6 +11,12 @@
                    override it, with a warning when the strategy differs
                    from the running image's (its kernel's breakpoints
                    would never hit).
+  pagelab-user NAME  the symbols of user program NAME (build/user/debug/
+                   NAME.elf, the unstripped twin of the image's /bin/NAME),
+                   in place of the last program's: every program is linked
+                   at the same fixed addresses (user/user.ld), so gdb 13's
+                   `add-symbol-file FILE` needs no address, and two
+                   programs' symbols at once would both claim them.
   pagelab-mode [N] the CPU mode (real, 32-bit protected, long) and the next
                    N instructions decoded for that mode.
   pagewalk VA [CR3]  walk the 4-level tables for VA from CR3 (the live one
@@ -247,6 +253,37 @@ class PagelabAttach(gdb.Command):
         report_mode()
 
 
+USER_DEBUG_DIR = os.path.join("build", "user", "debug")
+
+
+class PagelabUser(gdb.Command):
+    """pagelab-user NAME: load the symbols of user program NAME
+    (build/user/debug/NAME.elf), dropping those of the program loaded
+    before. A breakpoint in it is on a virtual address, which every process
+    running that program (or another one with code there) reaches: `break
+    main if $cr3 == <its PML4>` stops in one process only."""
+
+    loaded = None
+
+    def __init__(self):
+        super().__init__("pagelab-user", gdb.COMMAND_FILES)
+
+    def invoke(self, arg, from_tty):
+        args = gdb.string_to_argv(arg)
+        if len(args) != 1:
+            raise gdb.GdbError("usage: pagelab-user NAME (a program of user/)")
+        # absolute: remove-symbol-file finds a file by the name gdb stored
+        elf = os.path.abspath(os.path.join(USER_DEBUG_DIR, args[0] + ".elf"))
+        if not os.path.exists(elf):
+            raise gdb.GdbError("no %s: user/%s.c is built by `make image`" % (elf, args[0]))
+        if PagelabUser.loaded:
+            gdb.execute("remove-symbol-file " + PagelabUser.loaded)
+        # linked at its place (static, no PIE): the ELF's own addresses apply
+        gdb.execute("add-symbol-file " + elf)
+        PagelabUser.loaded = elf
+
+
 PageWalk()
+PagelabUser()
 PagelabMode()
 PagelabAttach()

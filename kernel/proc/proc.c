@@ -11,6 +11,12 @@
  * global where the loader made them so and the kernel's half is shared,
  * so nothing else changes). The idle context is kmain's own stack, with
  * the kernel's address space.
+ *
+ * Debug images (-DPAGELAB_DEBUG, common/debug.h) stop Bochs here three
+ * times, once each: before the first IRETQ into ring 3 (proc_first_entry
+ * calls proc_first_entry_break), at the first CR3 write from one live
+ * process to another (switch_to), and in the first user page fault
+ * (proc_fault). Normal builds compile the stops out.
  */
 #include "proc.h"
 #include "console.h"
@@ -25,7 +31,9 @@
 #include "space_report.h"
 #include "x86.h"
 #include "elf.h"
+#include "tlb.h"
 #include "../common/exceptions.h"
+#include "../common/debug.h"
 
 /* Ticks of a time slice: 10 ms at TIMER_HZ 1000. */
 #define PROC_SLICE_TICKS 10
@@ -34,6 +42,7 @@
 
 void proc_switch(uint64_t *save, uint64_t next);
 extern char proc_first_entry[];
+void proc_first_entry_break(const struct trap_frame *f);
 
 static struct proc procs[PROC_MAX];
 static struct proc *current;
@@ -176,6 +185,36 @@ void proc_start_user(struct proc *p, const struct trap_frame *regs)
     p->state = PROC_RUNNABLE;
 }
 
+/* Debug builds: switch.asm's proc_first_entry calls this with RSP = f,
+ * right before isr_return pops f and IRETQs. The first time only, Bochs
+ * stops there: the frame is what IRETQ loads, CR3 is already the process's. */
+__attribute__((used)) void proc_first_entry_break(const struct trap_frame *f)
+{
+    PAGELAB_BREAK_ONCE_CALL("first entry into ring 3", kprintf,
+        "pid %d (%s): IRETQ is next (isr_return): `x /5gx 0x%lx` is what it pops:"
+        " RIP 0x%lx (the program's entry), CS 0x%lx, RFLAGS 0x%lx, RSP 0x%lx, SS 0x%lx"
+        "\n  look: `creg`: CR3 0x%lx is pid %d's PML4 already; `page 0x%lx` walks its code page"
+        " (U at every level); `info tab` lists its user half"
+        "\n  look: `lb 0x%lx`, then `c`, stops at the first user instruction: there `sreg` shows"
+        " cs:0x%04lx (RPL 3), `page rip` the same page; `d 1` deletes the breakpoint"
+        " (every copy of the program starts there)",
+        current->pid, current->name, (uint64_t)(uintptr_t)&f->rip, f->rip, f->cs, f->rflags,
+        f->rsp, f->ss, cpu_read_cr3().pa, current->pid, f->rip, f->rip, f->cs);
+}
+
+/* Debug builds, the first CR3 write from one live process to another:
+ * CR3 already holds next's PML4, the kernel stack is still prev's. */
+static void cr3_switch_break(const struct proc *prev, const struct proc *next)
+{
+    PAGELAB_BREAK_ONCE_CALL("CR3 switch to another process", kprintf,
+        "pid %d (%s) -> pid %d (%s): `creg`: CR3 0x%lx is pid %d's PML4, it was 0x%lx"
+        " (pid %d's); the MOV to CR3 dropped the non-global TLB entries"
+        "\n  look: `page 0x%lx` (user data, at the same address in both) walks pid %d's tables"
+        " to a frame of its own; `info tab` lists pid %d's user half beside the kernel's",
+        prev->pid, prev->name, next->pid, next->name, next->space->root.pa, next->pid,
+        prev->space->root.pa, prev->pid, next->img.end - PAGE_SIZE, next->pid, next->pid);
+}
+
 static void free_slot(struct proc *p)
 {
     uint64_t top = p->kstack_top;
@@ -228,6 +267,7 @@ struct proc *proc_spawn(const char *name, struct proc *parent, long *err)
 
 static void switch_to(struct proc *next, uint64_t *save)
 {
+    struct proc *prev = current;
     current = next;
     if (next) {
         next->state = PROC_RUNNING;
@@ -235,6 +275,8 @@ static void switch_to(struct proc *next, uint64_t *save)
         ring_set_kernel_stack(next->kstack_top);
         pt_space_activate(next->space);
         pt_space_select(next->space);
+        if (PAGELAB_DEBUG_ON && prev && prev != next && prev->state != PROC_ZOMBIE)
+            cr3_switch_break(prev, next);   /* not from an exit: its space is gone */
         proc_switch(save, next->kctx);
     } else {
         pt_space_activate(NULL);
@@ -361,6 +403,14 @@ void proc_fault(const struct trap_frame *f)
     if (f->vector == X86_VECTOR_PF) {
         char why[96];
         pf_decode(f->error_code, why, sizeof(why));
+        PAGELAB_BREAK_ONCE_CALL("user page fault", kprintf,
+            "pid %d (%s) at 0x%lx, error code 0x%lx: %s; the kernel kills it next"
+            "\n  look: `creg`: CR2 = 0x%lx, CR3 0x%lx (pid %d's PML4); `page 0x%lx` walks to"
+            " what is there (a leaf without U: the kernel's, SDM Vol. 3A 4.6.1)"
+            "\n  look: `x /5gx 0x%lx` is what the CPU pushed: RIP 0x%lx, CS 0x%lx (from ring 3),"
+            " RFLAGS, RSP, SS 0x%lx; `page 0x%lx` is the code that faulted, U",
+            me->pid, me->name, cr2, f->error_code, why, cr2, cpu_read_cr3().pa, me->pid, cr2,
+            (uint64_t)(uintptr_t)&f->rip, f->rip, f->cs, f->ss, f->rip);
         struct pt_translation t;
         enum pt_status st = pt_translate(vaddr(cr2), &t);
         char prot[5] = "----";

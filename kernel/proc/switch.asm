@@ -10,8 +10,14 @@
 ; proc_first_entry: a new process's first return lands here with RSP at the
 ; struct trap_frame proc.c built at the top of its kernel stack; isr.asm's
 ; isr_return pops it and IRETQs to ring 3 (the same path as user_enter).
+; Debug builds call proc_first_entry_break(frame) first, which stops Bochs
+; before the first process's first IRETQ (proc.c); RSP = the frame is
+; 16-byte aligned (struct trap_frame is 176 bytes under a page-aligned top).
 
 extern isr_return
+%ifdef PAGELAB_DEBUG
+extern proc_first_entry_break
+%endif
 global proc_switch, proc_first_entry
 
 section .text
@@ -35,4 +41,8 @@ proc_switch:
     ret
 
 proc_first_entry:
+%ifdef PAGELAB_DEBUG
+    mov rdi, rsp                    ; the trap frame (isr_return pops it all)
+    call proc_first_entry_break
+%endif
     jmp isr_return
