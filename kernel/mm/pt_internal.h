@@ -57,12 +57,14 @@ static inline bool kernel_slot(vaddr_t va)
     return (va.va >> PT_LEVEL_SHIFT(PT_LEVELS)) - 1 >= PT_ENTRIES / 2 - 1;
 }
 
-/* The PML4 an operation on va walks: the shared slots' tables are always
- * edited from the kernel's PML4 (whose entries the other spaces copy);
- * the rest is the selected space's. */
+/* The PML4 an operation on va walks: the shared slots' entries are equal
+ * in every PML4 (pt_space_sync keeps them so), so they are edited from the
+ * active one, which every strategy reaches without help (recursive: its
+ * own slot), and copied to the others after; the rest is the selected
+ * space's. */
 static inline paddr_t root_for(vaddr_t va)
 {
-    return kernel_slot(va) ? pt_kernel_root : pt_edit_root;
+    return kernel_slot(va) ? pt_active_root : pt_edit_root;
 }
 
 /* Rule 6 (tlb_policy.c): va's translation can be in the TLB only if va is
@@ -80,8 +82,8 @@ static inline bool table_pinned(unsigned parent_level, vaddr_t va)
     return parent_level == PT_LEVELS && kernel_slot(va) && pt_spaces;
 }
 
-/* Copies the kernel PML4's shared entries into every live space (the
- * strategy's own entries excepted). pt_map and pt_map_range call it when
+/* Copies the active PML4's shared entries into every other PML4, the
+ * kernel's and the live spaces' (the strategy's own entries excepted). pt_map and pt_map_range call it when
  * they linked a PDPT in the upper half (batch.sync), after the operation,
  * when no table is held any more. */
 void pt_space_sync(void);

@@ -33,13 +33,13 @@ void pt_space_reset(paddr_t root)
     strategy_space_selected(root);
 }
 
-/* The kernel PML4's shared entries, read into buf: the strategy may hold
- * one level-4 table at a time (temporary's slot), so a copy goes through a
- * buffer instead of two tables at once. Entry 0's count bits are the
- * table's own, not the entry's: left out. */
+/* The active PML4's shared entries (equal in every PML4), read into buf:
+ * the strategy may hold one level-4 table at a time (temporary's slot), so
+ * a copy goes through a buffer instead of two tables at once. Entry 0's
+ * count bits are the table's own, not the entry's: left out. */
 static void kernel_shared(pte_t buf[SHARED_COUNT])
 {
-    pte_t *k = table_get(PT_LEVELS, vaddr(0), pt_kernel_root);
+    pte_t *k = table_get(PT_LEVELS, vaddr(0), pt_active_root);
     for (unsigned i = 0; i < SHARED_COUNT; i++)
         buf[i] = pte_get(k, shared_slot(i)) & (i == 0 ? ~PT_COUNT_MASK : ~0ULL);
 }
@@ -67,12 +67,25 @@ void pt_root_slot_write(pte_t *pml4, unsigned index, pte_t v)
     pte_write(pml4, index, v, COUNT_KEPT);
 }
 
+/* The PML4 of s, selected for the write: a strategy reaches the tables
+ * of an inactive space as those of the selected one (strategy.h). */
+static void shared_write_to(const struct pt_space *s, const pte_t buf[SHARED_COUNT])
+{
+    if (s->root.pa == pt_active_root.pa)
+        return;
+    const struct pt_space *prev = selected;
+    pt_space_select(s);
+    shared_write(table_get(PT_LEVELS, vaddr(0), s->root), buf);
+    pt_space_select(prev);
+}
+
 void pt_space_sync(void)
 {
     pte_t buf[SHARED_COUNT];
     kernel_shared(buf);
+    shared_write_to(&pt_kernel_space, buf);
     for (struct pt_space *s = pt_spaces; s; s = s->next)
-        shared_write(table_get(PT_LEVELS, vaddr(0), s->root), buf);
+        shared_write_to(s, buf);
 }
 
 enum pt_status pt_space_create(struct pt_space *as)
@@ -85,12 +98,18 @@ enum pt_status pt_space_create(struct pt_space *as)
     table_admit(PT_LEVELS, root);
     pte_t buf[SHARED_COUNT];
     kernel_shared(buf);
+    /* selected while it is written (strategy.h: how an inactive space is
+     * reached); a struct of its own, as `as` is not a live space yet */
+    const struct pt_space *prev = selected;
+    struct pt_space fresh = { root, NULL };
+    pt_space_select(&fresh);
     pte_t *t = table_get(PT_LEVELS, vaddr(0), root);
     for (unsigned i = 0; i < PT_ENTRIES; i++)
         entry_store(t, i, 0);             /* a fresh frame: count 0 included */
     pt_cur->pte_writes += PT_ENTRIES;
     shared_write(t, buf);
     strategy_space_init(t, root);
+    pt_space_select(prev);
     as->root = root;
     as->next = pt_spaces;
     pt_spaces = as;

@@ -102,12 +102,28 @@ static void alt_point(paddr_t root)
     pt_flush_nonglobal();
 }
 
-/* A walk's root: the active tree's or, through A, another. */
+/* A walk's root: the active tree's or the selected one's, which A points
+ * at whenever it is not the active one (strategy_space_selected); the core
+ * walks no other (pt.h: shared slots from the active PML4, the rest from
+ * the selected one). */
 static inline void walk_root(paddr_t root)
 {
     via_alt = root.pa != active_root.pa;
-    if (__builtin_expect(via_alt, 0))
-        alt_point(root);
+    if (__builtin_expect(via_alt, 0) && root.pa != alt_root.pa)
+        kpanic("recursive: a walk from PML4 0x%lx, neither CR3's (0x%lx) nor the selected"
+               " space's (0x%lx)", root.pa, active_root.pa, alt_root.pa);
+}
+
+/* translate's prefixes (strategy_entry_get), level by level, for the
+ * selected space: loaded from here rather than built as immediates, which
+ * costs translate nothing (a load instead of a 64-bit immediate move) and
+ * spares it a test of which tree it walks. */
+static uint64_t tr_prefix[PT_LEVELS + 1];
+
+static void tr_prefix_set(unsigned last)
+{
+    for (unsigned l = 1; l <= PT_LEVELS; l++)
+        tr_prefix[l] = table_addr(l, vaddr(0), last).va;
 }
 
 /* The level-L entry on va's path in one step: the table address above
@@ -139,6 +155,7 @@ enum pt_status strategy_init(const struct boot_info *bi)
     if (bi->strategy != STRATEGY_RECURSIVE)
         return PT_ERR_BOOT_INFO;
     active_root = cpu_read_cr3();
+    tr_prefix_set(RECURSIVE_INDEX);
     slot_nx = BOOT_CPU_HAS(bi, CPU_NX) ? PTE_NX : 0;     /* stage2 set EFER.NXE then */
     pte_t self = table_at(PT_LEVELS, vaddr(0))[RECURSIVE_INDEX];
     if (!(self & PTE_P) || (self & PTE_ADDR_MASK) != cpu_read_cr3().pa)
@@ -189,17 +206,13 @@ void strategy_tour_look(unsigned level, vaddr_t va, paddr_t frame, const pte_t *
             RECURSIVE_INDEX, frame.pa, (const void *)table, frame.pa);
 }
 
-/* Only pt_translate asks, and its root is always the selected space's:
- * edit_alt says at once whether that is another tree than CR3's. */
+/* Only pt_translate asks, and its root is always the selected space's,
+ * whose tree the prefixes already name (tr_prefix). */
 pte_t *strategy_entry_get(unsigned level, vaddr_t va, paddr_t frame)
 {
-    (void)frame;     /* the selected root: edit_root, kept here */
-    if (level == PT_LEVELS) {
-        via_alt = edit_alt;
-        if (__builtin_expect(edit_alt, 0))
-            alt_point(edit_root);
-    }
-    return entry_at(level, va);
+    (void)frame;
+    uint64_t mask = (VA_INDEX_BITS >> (9 * level)) & (VA_INDEX_BITS | 0xFF8);
+    return (pte_t *)(uintptr_t)(tr_prefix[level] + ((va.va >> (9 * level)) & mask));
 }
 
 enum pmm_zone strategy_table_zone(void) { return PMM_ZONE_GENERAL; }
@@ -235,10 +248,16 @@ void strategy_space_init(pte_t *pml4, paddr_t root)
 
 /* The new active PML4's A may point anywhere from its last time: clear it
  * (no flush: the CR3 write just dropped every translation through it). */
+/* A selected space that is not the active one is reached through A from
+ * now on: pointed there at once, so that neither translate nor the walks
+ * need to check. */
 void strategy_space_selected(paddr_t root)
 {
     edit_root = root;
     edit_alt = root.pa != active_root.pa;
+    if (edit_alt)
+        alt_point(root);
+    tr_prefix_set(edit_alt ? RECURSIVE_ALT_INDEX : RECURSIVE_INDEX);
 }
 
 void strategy_space_activated(paddr_t root)
