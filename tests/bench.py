@@ -420,6 +420,22 @@ def summary_strategies(strategies):
     return lines
 
 
+def summary_processes(strategies):
+    """Issue 13's figures per strategy, with Linux 6.1's (compare.py's
+    reference, measured on the same QEMU)."""
+    import compare
+    lines = ["## Processes and address spaces", "",
+             "| strategy | null system call (insns) | yield, one way (insns) |"
+             " build a 64-page space (insns) | fork it (insns) | switch to it (insns) |"
+             " tear it down (insns) |",
+             "|---|---|---|---|---|---|---|"]
+    for s in list(strategies) + ["linux-6.1"]:
+        vals = [compare.LINUX.get(m) if s == "linux-6.1" else value(s, m)
+                for m, _, _ in compare.PROCESS_COLS]
+        lines.append("| %s |" % s + " %s |" * len(vals) % tuple(cell(x) for x in vals))
+    return lines
+
+
 def summary_memory():
     lines = ["## Boot and frame allocator against guest RAM (offset)", "",
              "| guest RAM | window pages | stage2 (insns) | kernel to bench (insns) |"
@@ -459,8 +475,8 @@ def summary_wall():
 def summary(strategies, out=OUT):
     """summary.md in out: a title, how the figures are measured, and the
     tables NOTES.md carries (per strategy, per memory size, boot time)."""
-    lines = [SUMMARY_INTRO] + summary_strategies(strategies) + [""] + summary_memory() \
-        + [""] + summary_wall()
+    lines = [SUMMARY_INTRO] + summary_strategies(strategies) + [""] \
+        + summary_processes(strategies) + [""] + summary_memory() + [""] + summary_wall()
     path = os.path.join(out, "summary.md")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -90,3 +90,28 @@ def print_table(strategies):
         print(" ".join("%-*s" % (w, c) for (_, w), c in zip(cols, cells)))
     print("tables: page-table frames reachable from CR3 after boot and after the in-guest suite;"
           " alt.invlpg: invlpg per translate alternating between two distant addresses")
+    print_process_table(strategies)
+
+
+# Linux 6.1 on the same QEMU 7.2 TCG, -icount shift=0, mitigations=off
+# (../shared/anchors/vm.md): the reference row of the process table.
+LINUX = {"syscall_null_insns": 307, "yield_one_way_insns": 4050}
+PROCESS_COLS = [("syscall_null_insns", "null call", 9), ("yield_one_way_insns", "yield 1-way", 11),
+                ("space_build_64_insns", "build 64 pages", 14),
+                ("space_fork_64_insns", "fork 64 pages", 13),
+                ("space_switch_insns", "switch (CR3)", 12),
+                ("space_destroy_64_insns", "destroy", 8)]
+
+
+def print_process_table(strategies):
+    """Processes and inactive address spaces, per strategy (the bench
+    kernel's figures, measured by print_table's run), with Linux's."""
+    print("\nprocesses (guest instructions under QEMU -icount): a SYS_GETPID round trip, a yield"
+          " to another process, and an address space of 64 pages built, forked, switched to and"
+          " torn down while inactive")
+    print("%-12s " % "strategy" + " ".join("%-*s" % (w, n) for _, n, w in PROCESS_COLS))
+    fmt = lambda x: "-" if x is None else ("%g" % x)  # noqa: E731
+    for s in list(strategies) + ["linux-6.1"]:
+        cells = [fmt(LINUX.get(m) if s == "linux-6.1" else bench.value(s, m))
+                 for m, _, _ in PROCESS_COLS]
+        print("%-12s " % s + " ".join("%-*s" % (w, c) for (_, _, w), c in zip(PROCESS_COLS, cells)))
