@@ -323,15 +323,16 @@ void pt_dump_ranges(void);
  * half. Sharing is by entry: every space's shared PML4 entries are copies
  * of the kernel PML4's, pointing at the same PDPTs, so a kernel mapping
  * made once below them is seen in every space. The core keeps the copies
- * true: a PDPT the kernel links later is copied into every live space when
- * the operation ends (pt_space_sync), and while any space lives no shared
+ * true: shared slots are edited through the active PML4, and a PDPT linked
+ * there is copied into every other PML4 (the kernel's and each live
+ * space's) when the operation ends (pt_space_sync), and while any space lives no shared
  * PDPT is freed (another PML4 may point at it; Linux keeps them for the
  * same reason). The strategy's own per-space entries (recursive: its self
  * entry) are not copied.
  *
  * Every pt_* operation edits or reads one space: the selected one for
- * slots 1-255 (pt_space_select; the kernel's by default) and the kernel's
- * for the shared slots. The selected space need not be the active one
+ * slots 1-255 (pt_space_select; the kernel's by default) and the active
+ * one for the shared slots. The selected space need not be the active one
  * (CR3): that is how a process is built, forked and torn down, and how
  * each strategy reaches an inactive hierarchy is its own (strategy.h).
  * Edits of an inactive space's lower half need no invalidation (the TLB
