@@ -105,10 +105,10 @@ void strategy_table_retire(unsigned level, vaddr_t va, paddr_t frame);
  * pointer strategies (identity, table-offset, offset) do not care, every
  * frame of theirs is reachable whatever CR3 holds; temporary maps any frame
  * into its slot for the level; recursive points a second slot of the
- * active PML4 (RECURSIVE_ALT_INDEX) at the other PML4 when it is asked for
- * a level-4 table that is not CR3's, and flushes when that slot changes
- * (strategy_recursive.c). strategy_table_get's level-4 call is where a walk
- * names its root: every walk starts there. */
+ * active PML4 (RECURSIVE_ALT_INDEX) at the selected PML4 when that is not
+ * CR3's (strategy_space_selected), and flushes when that slot changes
+ * (strategy_recursive.c). The core walks only those two trees: the shared
+ * slots through the active PML4, the rest through the selected one. */
 
 /* Whether PML4 entry `index` (upper half) is the kernel's and so copied
  * into every space (true), or each space's own (recursive: its self entry

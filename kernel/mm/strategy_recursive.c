@@ -19,12 +19,14 @@
  * top: T itself at (R, R, R, A), its PT at (A, i4, i3, i2). Every
  * translation through A (all of them non-global) goes stale when A is
  * pointed elsewhere, so changing it costs one MOV to CR3 of its own value
- * (tlb_flush_nonglobal, counted as a full flush); a walk names its root at
- * its level-4 get, which is where A is repointed. Edits of T itself need
+ * (tlb_flush_nonglobal, counted as a full flush). A is pointed when T is
+ * selected (strategy_space_selected): the core then walks only CR3's tree
+ * (the shared slots) and T's, and translate takes its per-tree prefixes
+ * from memory without a test. Edits of T itself need
  * no invalidation (rule 6), but a table of T retired from the tree leaves
  * its A-window address in the TLB, and strategy_table_retire invalidates
- * it as it does for the active tree. A retired table leaves a 4 KiB translation of its window
- * address in the TLB: it is invalidated before the frame is freed (the
+ * it as it does for the active tree. A retired table leaves a 4 KiB
+ * translation of its window address in the TLB: it is invalidated before the frame is freed (the
  * x86_64 crate's RecursivePageTable never does). RECURSIVE_INDEX is 510,
  * not 511: at 511 the window's last page is 0xFFFFFFFFFFFFF000 and end
  * pointers overflow (x86_64 #424).
