@@ -22,6 +22,17 @@
 
 #define result(ok, name, ...) guest_result("spaces", ok, name, __VA_ARGS__)
 
+/* Full flushes the core made, every operation's together. */
+static uint64_t flushes(void)
+{
+    struct pt_stats st;
+    uint64_t n = 0;
+    pt_stats_get(&st);
+    for (unsigned op = 0; op < PT_OP_COUNT; op++)
+        n += st.op[op].full_flushes;
+    return n;
+}
+
 static volatile uint64_t *user_word(unsigned i)
 {
     return (volatile uint64_t *)(uintptr_t)(USER_BASE + (uint64_t)i * PAGE_SIZE);
@@ -92,6 +103,31 @@ void spaces_run(const struct boot_info *bi)
     result(ma == PT_OK && mb == PT_OK && kt == PT_ERR_UNMAPPED,
            "64 pages mapped in each while inactive; the kernel's space has none there",
            "%s, %s; kernel: %s", pt_status_name(ma), pt_status_name(mb), pt_status_name(kt));
+
+    /* What selecting an inactive space costs the TLB (NOTES, "Address
+     * spaces and processes"): recursive repoints its second slot, one
+     * non-global flush each time it names another space, none when it names
+     * the same one again or the active one; the others need none at all.
+     * Each translate after a selection must reach that space's frame. */
+    pt_space_select(NULL);
+    uint64_t f0 = flushes();
+    struct pt_translation ta, tb;
+    pt_space_select(&a);
+    pt_translate(vaddr(USER_BASE), &ta);
+    pt_space_select(&a);                          /* the same again */
+    pt_space_select(NULL);                        /* the active one */
+    pt_space_select(&a);                          /* the slot still points at a */
+    uint64_t f1 = flushes();
+    pt_space_select(&b);
+    pt_translate(vaddr(USER_BASE), &tb);
+    pt_space_select(NULL);
+    uint64_t f2 = flushes();
+    uint64_t want = PAGELAB_STRATEGY == STRATEGY_RECURSIVE ? 1 : 0;
+    result(f1 - f0 == want && f2 - f1 == want && ta.pa.pa == fa[0].pa && tb.pa.pa == fb[0].pa,
+           "selecting another inactive space: one non-global flush for recursive's second slot,"
+           " none otherwise; each translate reaches its own space",
+           "flushes %lu then %lu (want %lu each); a -> 0x%lx (0x%lx), b -> 0x%lx (0x%lx)",
+           f1 - f0, f2 - f1, want, ta.pa.pa, fa[0].pa, tb.pa.pa, fb[0].pa);
 
     /* through the MMU: same addresses, each space its frames */
     pt_space_activate(&a);
