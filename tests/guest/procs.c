@@ -96,8 +96,46 @@ static void test_smep_smap(const struct boot_info *bi)
                 strategy_name(), read ? "faulted" : "worked");
 }
 
+/* Two live processes (spin pauses at its end): no frame of one's own
+ * slots is a frame of the other's, by any address (every leaf of both,
+ * through pt_space_next_leaf). They stay alive for the listing. */
+#define OWN_MAX 128
+static uint64_t own[2][OWN_MAX];
+
+static unsigned frames_of(const struct pt_space *as, uint64_t *out)
+{
+    unsigned n = 0;
+    struct pt_leaf l;
+    for (vaddr_t at = vaddr(0); pt_space_next_leaf(as, at, &l) == PT_OK && n < OWN_MAX;
+         at = vaddr(l.va.va + l.size))
+        for (uint64_t off = 0; off < l.size && n < OWN_MAX; off += PAGE_SIZE)
+            out[n++] = l.frame.pa + off;
+    return n;
+}
+
+static void test_no_shared_frame(void)
+{
+    long err;
+    struct proc *p[2] = { proc_spawn("spin", NULL, &err), proc_spawn("spin", NULL, &err) };
+    if (!p[0] || !p[1]) {
+        result(0, "two live spins share no frame", "spawn: %ld", err);
+        return;
+    }
+    proc_run();
+    unsigned n0 = frames_of(p[0]->space, own[0]), n1 = frames_of(p[1]->space, own[1]), common = 0;
+    for (unsigned i = 0; i < n0; i++)
+        for (unsigned j = 0; j < n1; j++)
+            common += own[0][i] == own[1][j];
+    result(p[0]->state == PROC_PAUSED && p[1]->state == PROC_PAUSED && n0 > 0 && n0 < OWN_MAX &&
+               n1 == n0 && common == 0,
+           "two live processes: no frame of one's own slots is the other's, by any address",
+           "states %d %d; %u and %u frames, %u in common", p[0]->state, p[1]->state, n0, n1,
+           common);
+}
+
 void procs_run(const struct boot_info *bi)
 {
     test_demos(bi);
     test_smep_smap(bi);
+    test_no_shared_frame();
 }
