@@ -193,7 +193,8 @@
 #define TOUR_BASE               0x0000400000000000  /* slot 128: tests/guest/variant_debug.c */
 #define TOUR_HUGE_BASE          0x0000440000000000  /* slot 136: the tour's 1 GiB page */
 /* The ring-3 tests (tests/guest/ring3.c) map a user code page and a user
- * stack page here, in the kernel's own address space (no processes yet). */
+ * stack page here, in the kernel's own address space (the harness of
+ * kernel/user.c, not a process). */
 #define RING3_TEST_BASE         0x0000480000000000  /* slot 144 */
 /* ---- user space (a process's lower half) ---- */
 /* User programs are linked at USER_BASE (user/user.ld), the start of PML4

@@ -21,8 +21,8 @@ struct syscall_frame {
 _Static_assert(__builtin_offsetof(struct syscall_frame, rip) == 13 * 8, "ring_entry.asm's frame");
 _Static_assert(sizeof(struct syscall_frame) % 16 == 0, "the frame keeps RSP 16-byte aligned");
 
-/* What SYS_GETPID returns while there are no processes: the one ring-3
- * context the kernel runs at a time. */
+/* What SYS_GETPID returns in the ring-3 harness (kernel/user.c), where no
+ * process runs: its one ring-3 context. */
 #define SYSCALL_FIXED_PID 1
 /* SYS_WRITE writes at most this many bytes per call (more: -SYS_EINVAL). */
 #define SYSCALL_WRITE_MAX 0x10000

@@ -1,7 +1,8 @@
 /*
  * user.h - running code in ring 3 until it stops (kernel/user.c), in the
- * kernel's own address space: the harness the in-guest tests and the
- * bench use until there are processes. One ring-3 context at a time, on
+ * kernel's own address space, with no process: the harness of the ring-3
+ * tests and the bench's null system call (processes: kernel/proc/). One
+ * ring-3 context at a time, on
  * one kernel stack (USER_KSTACK_SIZE, in the kernel's bss).
  *
  * It stops in one of four ways: SYS_EXIT; a fault (any exception from ring
