@@ -171,6 +171,11 @@
  * page table under them is never emptied and freed between uses. */
 #define KMAP_BASE               0xFFFFA18000000000
 #define KMAP_SLOTS              8
+/* The per-frame records (kernel/mm/frame_meta.h), one array indexed by
+ * frame number, its pages mapped as the frames they describe are first
+ * handed out: PML4 slot 324, room for PMM_MAX_FRAMES records of 16 bytes
+ * (16 GiB of the slot's 512 GiB). */
+#define FRAME_META_BASE         0xFFFFA20000000000
 /* Test kernels: a kernel page mapped after address spaces exist, to see it
  * reach them (tests/guest/spaces.c). PML4 slot 322. */
 #define SPACES_TEST_BASE        0xFFFFA10000000000

@@ -25,12 +25,16 @@ enum sys_number {
     SYS_EXEC,           /* exec(name): replace the caller's image with module `name` */
     SYS_WAIT,           /* wait(pid, &status): reap a child (pid -1: any); its pid */
     SYS_SBRK,           /* sbrk(increment): the old break; the heap grows above the image */
-    SYS_MMAP,           /* mmap(addr, len, prot): anonymous, zeroed; the address */
+    SYS_MMAP,           /* mmap(addr, len, prot, flags): anonymous, zero-filled on first
+                           touch; SYS_MAP_SHARED: one set of frames shared with fork's
+                           children; the address */
     SYS_MUNMAP,         /* munmap(addr, len) */
     SYS_MPROTECT,       /* mprotect(addr, len, prot) */
     SYS_TRANSLATE,      /* translate(va, &sys_translation): the kernel's pt_translate */
     SYS_VMSTAT,         /* vmstat(&sys_vmstat): the caller's counters */
     SYS_PAUSE,          /* pause(): blocks until the boot ends; the space stays for the listing */
+    SYS_SHM,            /* shm(name, len, prot): maps the named shared segment (made, zero,
+                           at its first call, len bytes); the address */
     SYS_COUNT
 };
 
@@ -51,20 +55,47 @@ enum sys_error {
 #define SYS_PROT_WRITE  1
 #define SYS_PROT_EXEC   2
 
+/* mmap flags. */
+#define SYS_MAP_SHARED  1   /* writes are seen by every process mapping it (fork keeps it
+                               shared instead of copy-on-write) */
+
+/* Limits a process meets as -SYS_ENOMEM / -SYS_EINVAL (tested at, below
+ * and above each). */
+#define SYS_REGIONS_MAX 32      /* regions (image, heap, stack, mappings) per process */
+#define SYS_SHM_MAX     8       /* named shared segments alive at once */
+#define SYS_SHM_NAME_MAX 16     /* bytes of a segment's name, NUL included */
+#define SYS_SHM_PAGES_MAX 512   /* pages of one shared mapping (2 MiB) */
+
 /* translate's result: what the caller's own page tables say of va. */
 struct sys_translation {
     uint64_t frame;     /* physical address of the page (va's page, not va) */
     uint64_t size;      /* 4096, 2 MiB or 1 GiB */
     uint32_t level;     /* the leaf's level: 1 (PT), 2 (PD) or 3 (PDPT) */
     uint32_t prot;      /* effective: SYS_PROT_WRITE | SYS_PROT_EXEC, plus SYS_TR_USER */
+    uint32_t refs;      /* the frame's references (kernel/mm/frame_meta.h); 0: not counted */
+    uint32_t flags;     /* SYS_TR_ZERO_FRAME */
 };
 #define SYS_TR_USER     4   /* in prot: user-accessible at every level */
+#define SYS_TR_ZERO_FRAME 1 /* in flags: the one shared zero frame */
 
 /* vmstat's result: the caller's process. */
 struct sys_vmstat {
-    uint64_t faults;    /* page faults taken by this process */
-    uint64_t frames;    /* frames its user half maps (leaves), not counting tables */
-    uint64_t tables;    /* page-table frames of its user half (levels 3 to 1) */
+    uint64_t faults;      /* page faults taken by this process */
+    uint64_t frames;      /* leaves its user half maps, not counting tables (the zero
+                             frame counts once per page mapping it) */
+    uint64_t tables;      /* page-table frames of its user half (levels 3 to 1) */
+    /* how its faults were resolved (kernel/proc/vm.c) */
+    uint64_t zero_fills;  /* a fresh zeroed frame: first touch by a write, or a write
+                             over the zero frame */
+    uint64_t zero_maps;   /* a read of never-written memory: the shared zero frame */
+    uint64_t cow_copies;  /* a write to a frame others still share: copied */
+    uint64_t cow_reuses;  /* a write by the frame's last sharer: W back, no copy */
+    uint64_t shared_maps; /* a shared-memory frame mapped */
+    uint64_t stack_pages; /* pages the stack grew down by */
+    uint64_t invlpgs;     /* invlpg executed while resolving its faults */
+    uint64_t flushes;     /* full TLB flushes while resolving its faults */
+    uint64_t free_frames; /* the general zone's free frames now (the whole system) */
+    uint64_t regions;     /* its regions */
 };
 
 #endif

@@ -391,6 +391,53 @@ const struct pt_space *pt_space_selected(void);
 void pt_space_activate(const struct pt_space *as);
 const struct pt_space *pt_space_active(void);
 
+/* ---- what fork and the fault handler need (kernel/proc/vm.c) ---- */
+
+/* pt_space_clone's options. */
+#define PT_CLONE_SHARE 0u         /* leaves copied as they are: shared memory */
+#define PT_CLONE_COW   (1u << 0)  /* a writable leaf loses W in src and in dst */
+
+/*
+ * Fork's copy of one region: every present 4 KiB leaf of src inside
+ * [va, va + len) (4 KiB aligned, inside the lower half's own slots 1-255)
+ * is written into dst at the same address with the same frame and bits,
+ * except that with PT_CLONE_COW a writable leaf loses W in both spaces,
+ * so that the first write in either faults (copy-on-write). leaf(frame,
+ * ctx) is called once per leaf written into dst, so the caller counts the
+ * new reference there; *copied (may be NULL) is how many. dst is not the
+ * active space and has nothing mapped in the range; src is the selected
+ * space or the active one. Tables dst needs come from the strategy's
+ * zone. Errors: PT_ERR_HUGE_IN_WAY before any change if a huge leaf lies
+ * in the range (user spaces have none); PT_ERR_NO_FRAMES when a table for
+ * dst could not be had: what was done stays done (every leaf written has
+ * had its leaf() call, every W cleared in src stays cleared, which is a
+ * correct copy-on-write state), and the caller destroys dst.
+ * TLB: nothing for dst (inactive, rule 6); each src leaf that lost W is
+ * invalidated if src is active (one invlpg each, or one full flush above
+ * PT_FLUSH_THRESHOLD), nothing if src is inactive. Counted as
+ * PT_OP_CLONE. Cost: one pass over each level-1 table of src in the
+ * range, entry by entry, with a few loads and stores per leaf (fork's
+ * per-page cost, make bench).
+ */
+enum pt_status pt_space_clone(struct pt_space *dst, const struct pt_space *src, vaddr_t va,
+                              uint64_t len, uint32_t opts,
+                              void (*leaf)(paddr_t frame, void *ctx), void *ctx,
+                              uint64_t *copied);
+
+/*
+ * Points the 4 KiB leaf at va of the selected space at frame pa with
+ * permissions prot (a copy-on-write break, or a zero-page mapping replaced
+ * by a private frame), keeping nothing of the old leaf but its place;
+ * *old (may be NULL) gets the frame it mapped. One entry write, then one
+ * invlpg of va if the selected space is the active one, none otherwise
+ * (rule 6): the only translation that changed is that one, in that space.
+ * PT_ERR_UNMAPPED (no leaf), PT_ERR_NOT_LEAF_OF_SIZE (a huge leaf),
+ * PT_ERR_BAD_PROT, PT_ERR_MISALIGNED, PT_ERR_BAD_PHYS, PT_ERR_RESERVED_RANGE,
+ * PT_ERR_NONCANONICAL: nothing changed. No table is allocated or freed.
+ * Counted as PT_OP_REMAP.
+ */
+enum pt_status pt_remap(vaddr_t va, paddr_t pa, uint32_t prot, paddr_t *old);
+
 void pt_stats_get(struct pt_stats *out);
 void pt_stats_reset(void);
 const char *pt_status_name(enum pt_status status);

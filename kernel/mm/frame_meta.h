@@ -1,0 +1,74 @@
+/*
+ * frame_meta.h - what the kernel knows of each physical frame beyond
+ * "free or used" (the frame allocator's bitmap, pmm.h): how many
+ * references hold it. A reference is a page-table leaf that maps the frame
+ * in some address space, or a shared-memory object that owns it
+ * (kernel/proc/vm.h); a frame mapped by two processes after a
+ * copy-on-write fork has two. The frame goes back to the allocator with
+ * its last reference.
+ *
+ * The records form one array indexed by frame number, at FRAME_META_BASE
+ * (include/layout.h), like Linux's struct page array (vmemmap). The array
+ * is not built at boot: at 512 GiB it would be 2 GiB of records. A page
+ * of records is mapped (and zeroed) when a frame it describes is first
+ * handed out through frame_new, so boot costs nothing whatever the RAM
+ * size and the array costs memory in proportion to the frames in use.
+ *
+ * Only frames handed out by frame_new have records that mean anything:
+ * page tables, the kernel's own frames and the shared zero frame are not
+ * counted. Not thread-safe: one CPU, no allocation in interrupt handlers.
+ */
+#ifndef KERNEL_MM_FRAME_META_H
+#define KERNEL_MM_FRAME_META_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct frame_meta {
+    uint32_t refs;      /* references: leaves mapping it + objects owning it */
+    uint32_t flags;     /* FRAME_F_*: none yet (page replacement's state, next issue) */
+    uint64_t aux;       /* reserved for page replacement (reverse map, list link) */
+};
+
+/* The highest count a frame may reach; one more reference is a named
+ * panic (frame_ref), never a wrap to 0. */
+#define FRAME_REFS_MAX 0xFFFFFFFFu
+
+/* Records per page of the array. */
+#define FRAME_META_PER_PAGE (PAGE_SIZE / sizeof(struct frame_meta))
+
+/* Once, after paging is up (the array's pages are mapped with pt_map into
+ * the kernel's shared upper half): the frames the array may describe,
+ * [0, max_phys). Writes no record and maps nothing. */
+void frame_meta_init(uint64_t max_phys);
+
+/* A frame from the general zone with one reference (refs = 1), not zeroed.
+ * false when the zone has no frame, or none for the record's page (the
+ * frame taken is then given back). */
+bool frame_new(paddr_t *out);
+
+/* One more reference to a frame frame_new handed out. Panics, naming the
+ * frame, at FRAME_REFS_MAX or on a frame with no reference. */
+void frame_ref(paddr_t frame);
+
+/* One reference less; with the last the frame goes back to the allocator
+ * and true is returned. Panics, naming the frame, on a frame with no
+ * reference (underflow). */
+bool frame_unref(paddr_t frame);
+
+/* The frame's count: 0 for a frame frame_new never handed out or whose
+ * last reference is gone. Reads only (maps nothing). */
+uint32_t frame_refs(paddr_t frame);
+
+/* For the tests: frames with a non-zero count and the sum of all counts,
+ * over every record page mapped so far; and how many record pages that is. */
+struct frame_meta_census {
+    uint64_t live;      /* frames with refs > 0 */
+    uint64_t refs;      /* sum of refs */
+    uint64_t pages;     /* pages of the array mapped (each FRAME_META_PER_PAGE records) */
+};
+void frame_meta_census(struct frame_meta_census *out);
+
+#endif
