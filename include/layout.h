@@ -212,10 +212,13 @@
 #define USER_BASE               0x0000008000000000
 /* The end of the lower half, exclusive: every user address is below it. */
 #define USER_END                0x0000800000000000
-/* The user stack's top (RSP at the first instruction is just below it);
- * USER_STACK_PAGES pages under it, a guard page below those. */
+/* The user stack's top (RSP at the first instruction is just below it).
+ * The stack starts as one page-sized region with no frame and grows down
+ * on faults (kernel/proc/vm.c) to at most USER_STACK_LIMIT bytes (Linux's
+ * default RLIMIT_STACK, 8 MiB); the page below the limit is a guard that
+ * nothing is ever mapped at, so an overflow is a named kill. */
 #define USER_STACK_TOP          0x00007FFFFFFF0000
-#define USER_STACK_PAGES        16
+#define USER_STACK_LIMIT        0x800000
 /* Where mmap puts a mapping the caller gives no address for, upwards:
  * PML4 slot 32, far above any heap and far below the stack. */
 #define USER_MMAP_BASE          0x0000100000000000

@@ -85,7 +85,7 @@ _Static_assert(USER_END == PT_LEVEL_SPAN(4) * (PT_ENTRIES / 2), "the user half i
 _Static_assert(USER_MMAP_BASE > USER_BASE && USER_MMAP_BASE < USER_STACK_TOP - PT_LEVEL_SPAN(4),
                "mmap's area between the image and the stack, a slot away from the stack");
 _Static_assert(USER_STACK_TOP % PAGE_SIZE == 0 && USER_STACK_TOP < USER_END &&
-               USER_STACK_TOP - (USER_STACK_PAGES + 1) * PAGE_SIZE > USER_BASE,
+               USER_STACK_TOP - USER_STACK_LIMIT - PAGE_SIZE > USER_BASE,
                "the user stack and its guard inside the user half, above the image");
 _Static_assert(TABLE_OFFSET_PML4_INDEX < RECURSIVE_INDEX && RECURSIVE_INDEX < PT_ENTRIES - 1,
                "the recursive slot between table-offset and the kernel's slot 511");

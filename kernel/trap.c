@@ -147,8 +147,10 @@ void trap_dispatch(struct trap_frame *f)
             user_interrupted();
         return;
     }
-    if (from_user && proc_current())
-        proc_fault(f);
+    if (from_user && proc_current()) {
+        proc_fault(f);      /* returns only when the fault was resolved */
+        return;
+    }
     if (from_user)
         user_fault(f);
     if (probe_resume_rip && (f->vector == X86_VECTOR_PF || f->vector == X86_VECTOR_GP)) {

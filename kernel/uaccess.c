@@ -8,6 +8,7 @@
 #include "layout.h"
 #include "lib.h"
 #include "pt.h"
+#include "proc.h"
 
 static bool smap;
 
@@ -20,6 +21,9 @@ bool uaccess_ok(uint64_t va, uint64_t len, enum uaccess_need need)
 {
     if (va >= USER_END || len > USER_END - va)
         return false;
+    /* a process's pages may not have their frames yet (demand paging):
+     * resolve them as the CPU's faults would be, then check */
+    proc_user_touch(va, len, need == UACCESS_WRITE);
     uint32_t want = PT_PROT_USER | (need == UACCESS_WRITE ? PT_PROT_WRITE : 0);
     uint64_t end = va + len;
     while (va < end) {

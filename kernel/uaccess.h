@@ -23,6 +23,9 @@ enum uaccess_need {
  * Whether [va, va + len) lies in the user half (below USER_END, so also
  * canonical) and every page of it is mapped with `need` at every level of
  * the active hierarchy (pt_translate, SDM Vol. 3A 4.6.1). len 0 is fine.
+ * While a process runs, pages its regions allow but that have no frame
+ * yet (or a shared one, for a write) are resolved first, as the fault the
+ * CPU would take (proc_user_touch, kernel/proc/vm.h).
  * Reads page-table entries only; single CPU, interrupts off: the answer
  * holds until the kernel itself changes the tables.
  */

@@ -46,7 +46,7 @@ static void test_sbrk(void)
 static void test_mmap(void)
 {
     long f = frames();
-    char *m = mmap(0, 3 * PAGE, SYS_PROT_WRITE);
+    char *m = mmap(0, 3 * PAGE, SYS_PROT_WRITE, 0);
     check(!sys_failed(m), "mmap 3 pages", (long)m);
     if (sys_failed(m))
         return;
@@ -64,12 +64,12 @@ static void test_mmap(void)
     check(munmap(m, 3 * PAGE) == 0 && translate(m, &t) < 0 && translate(m + 2 * PAGE, &t) < 0,
           "munmap: translate says unmapped", 0);
     check(frames() == f, "vmstat: the 3 frames are back", frames() - f);
-    check(sys_failed(mmap(0, PAGE, SYS_PROT_WRITE | SYS_PROT_EXEC)),
+    check(sys_failed(mmap(0, PAGE, SYS_PROT_WRITE | SYS_PROT_EXEC, 0)),
           "mmap writable and executable is refused (W^X)", 0);
-    check(sys_failed(mmap(0, 0, SYS_PROT_WRITE)), "mmap of 0 bytes is refused", 0);
-    check(sys_failed(mmap((void *)(0x100000000000UL + 1), PAGE, 0)),
+    check(sys_failed(mmap(0, 0, SYS_PROT_WRITE, 0)), "mmap of 0 bytes is refused", 0);
+    check(sys_failed(mmap((void *)(0x100000000000UL + 1), PAGE, 0, 0)),
           "mmap at a misaligned address is refused", 0);
-    check(sys_failed(mmap((void *)0xFFFFFFFF80000000UL, PAGE, 0)),
+    check(sys_failed(mmap((void *)0xFFFFFFFF80000000UL, PAGE, 0, 0)),
           "mmap in the kernel's half is refused", 0);
     check(munmap((void *)0xFFFFFFFF80200000UL, PAGE) < 0, "munmap of kernel code is refused", 0);
 }

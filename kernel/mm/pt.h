@@ -438,6 +438,10 @@ enum pt_status pt_space_clone(struct pt_space *dst, const struct pt_space *src, 
  */
 enum pt_status pt_remap(vaddr_t va, paddr_t pa, uint32_t prot, paddr_t *old);
 
+/* invlpgs and full flushes executed so far, every operation together:
+ * what a caller charges to its own work (the fault handler's per-process
+ * counts, kernel/proc/vm.c) without copying the whole struct pt_stats. */
+void pt_tlb_counts(uint64_t *invlpgs, uint64_t *flushes);
 void pt_stats_get(struct pt_stats *out);
 void pt_stats_reset(void);
 const char *pt_status_name(enum pt_status status);

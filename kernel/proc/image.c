@@ -11,12 +11,14 @@
 #include "kmap.h"
 #include "layout.h"
 #include "mem.h"
-#include "pmm.h"
+#include "frame_meta.h"
+#include "vm.h"
 
 _Static_assert(IMAGE_MAX_SEGMENTS >= 3, "text, rodata and data at least");
 
-/* The lowest address the stack's guard page leaves to the image. */
-#define IMAGE_LIMIT (USER_STACK_TOP - (USER_STACK_PAGES + 1) * (uint64_t)PAGE_SIZE)
+/* Where the image must end: the stack's guard page, below the lowest the
+ * stack may grow to (include/layout.h). */
+#define IMAGE_LIMIT (USER_STACK_TOP - USER_STACK_LIMIT - (uint64_t)PAGE_SIZE)
 
 static uint32_t segment_prot(uint32_t flags)
 {
@@ -34,7 +36,7 @@ static enum image_status map_page(uint64_t va, const uint8_t *from, uint64_t at,
                                   uint32_t prot)
 {
     paddr_t f;
-    if (pmm_alloc(PMM_ZONE_GENERAL, &f) != PMM_OK)
+    if (!frame_new(&f))
         return IMAGE_ERR_NO_MEMORY;
     uint8_t *p = kmap(f, KMAP_DST);
     memset(p, 0, PAGE_SIZE);
@@ -42,7 +44,7 @@ static enum image_status map_page(uint64_t va, const uint8_t *from, uint64_t at,
         memcpy(p + at, from, n);
     kunmap(KMAP_DST);
     if (pt_map(vaddr(va), f, PAGE_SIZE, prot, NULL) != PT_OK) {
-        pmm_free(PMM_ZONE_GENERAL, f);
+        frame_unref(f);
         return IMAGE_ERR_NO_MEMORY;   /* the place was checked: only tables can lack */
     }
     return IMAGE_OK;
@@ -106,59 +108,20 @@ enum image_status image_load(struct pt_space *as, const void *elf, uint64_t size
     pt_space_select(as);
     out->pages = 0;
     out->end = USER_BASE;
+    out->nseg = 0;
     for (uint32_t i = 0; i < nseg && st == IMAGE_OK; i++) {
         st = load_segment(elf, &segs[i], &out->pages);
         uint64_t end = PAGE_ROUND_UP(segs[i].vaddr + segs[i].memsz);
         if (end > out->end)
             out->end = end;
-    }
-    for (unsigned i = 1; i <= USER_STACK_PAGES && st == IMAGE_OK; i++) {
-        st = map_page(USER_STACK_TOP - i * (uint64_t)PAGE_SIZE, 0, 0, 0,
-                      PT_PROT_USER | PT_PROT_WRITE);
-        out->pages += st == IMAGE_OK;
+        if (segs[i].memsz)
+            out->seg[out->nseg++] = (struct image_segment){
+                PAGE_ROUND_DOWN(segs[i].vaddr), end, segment_prot(segs[i].flags) & ~PT_PROT_USER };
     }
     pt_space_select(prev);
     out->entry = entry;
     out->stack_top = USER_STACK_TOP;
-    out->stack_guard = USER_STACK_TOP - (USER_STACK_PAGES + 1) * (uint64_t)PAGE_SIZE;
-    return st;
-}
-
-void image_free_leaf(vaddr_t va, paddr_t frame, uint64_t size, void *ctx)
-{
-    (void)va;
-    (void)ctx;
-    for (uint64_t off = 0; off < size; off += PAGE_SIZE)
-        if (pmm_free(PMM_ZONE_GENERAL, paddr(frame.pa + off)) != PMM_OK)
-            kpanic("image_free_leaf: frame 0x%lx was not allocated", frame.pa + off);
-}
-
-enum image_status image_copy(struct pt_space *dst, const struct pt_space *src, uint32_t *pages)
-{
-    const struct pt_space *prev = pt_space_selected();
-    struct pt_leaf l;
-    enum image_status st = IMAGE_OK;
-    *pages = 0;
-    for (vaddr_t at = vaddr(0); st == IMAGE_OK && pt_space_next_leaf(src, at, &l) == PT_OK;
-         at = vaddr(l.va.va + l.size)) {
-        pt_space_select(dst);
-        for (uint64_t off = 0; off < l.size && st == IMAGE_OK; off += PAGE_SIZE) {
-            paddr_t f;
-            if (pmm_alloc(PMM_ZONE_GENERAL, &f) != PMM_OK) {
-                st = IMAGE_ERR_NO_MEMORY;
-                break;
-            }
-            kmap_copy(f, paddr(l.frame.pa + off));
-            if (pt_map(vaddr(l.va.va + off), f, PAGE_SIZE, l.prot & ~PT_PROT_GLOBAL, NULL) !=
-                PT_OK) {
-                pmm_free(PMM_ZONE_GENERAL, f);
-                st = IMAGE_ERR_NO_MEMORY;
-                break;
-            }
-            (*pages)++;
-        }
-        pt_space_select(prev);
-    }
+    out->stack_guard = IMAGE_LIMIT;
     return st;
 }
 

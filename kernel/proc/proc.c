@@ -32,6 +32,7 @@
 #include "x86.h"
 #include "elf.h"
 #include "tlb.h"
+#include "fault_log.h"
 #include "../common/exceptions.h"
 #include "../common/debug.h"
 
@@ -105,6 +106,7 @@ static unsigned lister(struct space_view *out, unsigned cap)
 
 void proc_init(void)
 {
+    vm_init();
     for (unsigned s = 0; s < PROC_MAX; s++) {
         /* page 0 of the slot is the guard: left unmapped */
         for (unsigned i = 1; i <= KSTACK_PAGES; i++) {
@@ -161,6 +163,7 @@ struct proc *proc_alloc(const char *name, struct proc *parent)
             p->name[k] = name[k];
         p->name[k] = 0;
         p->mmap_next = USER_MMAP_BASE;
+        vm_reset(&p->vm);
         return p;
     }
     return NULL;
@@ -225,8 +228,7 @@ static void free_slot(struct proc *p)
 /* The space of a process that is not running, torn down. */
 static void drop_space(struct proc *p)
 {
-    if (p->space->root.pa && pt_space_destroy(p->space, image_free_leaf, NULL) != PT_OK)
-        kpanic("proc: pid %d's address space is still in use", p->pid);
+    vm_destroy(&p->vm, p->space);
 }
 
 struct proc *proc_spawn(const char *name, struct proc *parent, long *err)
@@ -247,6 +249,8 @@ struct proc *proc_spawn(const char *name, struct proc *parent, long *err)
     }
     int elf_err;
     enum image_status st = image_load(p->space, elf, size, &p->img, &elf_err);
+    if (st == IMAGE_OK && !vm_image_regions(&p->vm, &p->img))
+        st = IMAGE_ERR_TOO_MANY;
     if (st != IMAGE_OK) {
         kprintf("pagelab: spawn %s: %s%s%s\n", name, image_status_name(st),
                 elf_err ? ": " : "", elf_err ? elf_strerror(elf_err) : "");
@@ -362,6 +366,12 @@ void proc_boot(void)
             proc_live());
 }
 
+void proc_user_touch(uint64_t va, uint64_t len, bool write)
+{
+    if (current)
+        vm_touch(&current->vm, va, len, write);
+}
+
 void proc_tick(void)
 {
     if (current && current->ticks_left && --current->ticks_left == 0)
@@ -398,8 +408,21 @@ void proc_exit(int status)
 void proc_fault(const struct trap_frame *f)
 {
     struct proc *me = current;
-    me->faults++;
     uint64_t cr2 = f->vector == X86_VECTOR_PF ? read_cr2() : 0;
+    enum vm_outcome o = VM_OUTCOME_COUNT;
+    if (f->vector == X86_VECTOR_PF) {
+        o = vm_fault(&me->vm, cr2, f->error_code);
+        fault_log(me->pid, cr2, f->error_code, f->rip, VM_RESOLVED(o) ? vm_outcome_name(o) : "killed");
+        if (VM_RESOLVED(o))
+            return;
+    }
+    if (o == VM_KILL_NO_MEMORY) {
+        char why[96];
+        pf_decode(f->error_code, why, sizeof(why));
+        kprintf("pagelab: killed pid %d (%s): out of memory: page fault at 0x%016lx, %s;"
+                " no frame left to resolve it; RIP 0x%016lx\n", me->pid, me->name, cr2, why, f->rip);
+        proc_exit(PROC_KILLED_STATUS);
+    }
     if (f->vector == X86_VECTOR_PF) {
         char why[96];
         pf_decode(f->error_code, why, sizeof(why));
@@ -422,10 +445,10 @@ void proc_fault(const struct trap_frame *f)
             prot[3] = (pr & PT_PROT_USER) ? 'u' : '-';
         }
         kprintf("pagelab: killed pid %d (%s): page fault at 0x%016lx, %s; there: %s%s%s;"
-                " RIP 0x%016lx\n", me->pid, me->name, cr2, why,
+                " %s; RIP 0x%016lx\n", me->pid, me->name, cr2, why,
                 st == PT_OK ? "a page " : "nothing mapped", st == PT_OK ? prot : "",
                 st == PT_OK ? (pt_tr_prot(&t) & PT_PROT_USER ? "" : " (the kernel's)") : "",
-                f->rip);
+                vm_outcome_name(o), f->rip);
     } else {
         kprintf("pagelab: killed pid %d (%s): exception %lu (%s), error code 0x%lx,"
                 " RIP 0x%016lx\n", me->pid, me->name, f->vector,

@@ -20,6 +20,7 @@
 #include "pt.h"
 #include "syscalls.h"
 #include "trap.h"
+#include "vm.h"
 
 enum proc_state {
     PROC_FREE = 0,
@@ -46,7 +47,7 @@ struct proc {
     struct proc *parent;       /* NULL: started by the kernel */
     long wait_for;             /* PROC_WAITING: the pid waited for, or -1 */
     int exit_status;
-    uint64_t faults;           /* page faults it took */
+    struct vm vm;              /* its regions and fault counters */
     uint64_t kstack_top;       /* its kernel stack's top (TSS.RSP0, SYSCALL's RSP) */
     uint64_t kctx;             /* saved kernel RSP while it does not run */
     uint64_t ticks_left;       /* of its time slice */
@@ -80,10 +81,17 @@ struct proc *proc_current(void);
 unsigned proc_live(void);
 
 /* From trap_dispatch, for a tick / an exception taken in ring 3 while a
- * process runs. The tick may switch to another process (and return later);
- * the fault kills the process with one named line and does not return. */
+ * process runs. The tick may switch to another process (and return later).
+ * A page fault the process's regions allow is resolved (kernel/proc/vm.h)
+ * and returns; any other fault or exception kills the process with one
+ * named line and does not return. */
 void proc_tick(void);
-__attribute__((noreturn)) void proc_fault(const struct trap_frame *f);
+void proc_fault(const struct trap_frame *f);
+
+/* For uaccess_ok: resolves the pages of [va, va + len) the current
+ * process's regions allow but that are not mapped as `write` needs yet
+ * (vm_touch). Nothing when no process runs (the ring-3 harness). */
+void proc_user_touch(uint64_t va, uint64_t len, bool write);
 
 /* The system calls of processes (sys_proc.c), from syscall_dispatch. */
 void proc_syscall(struct syscall_frame *f);

@@ -13,6 +13,7 @@
 #include "pmm.h"
 #include "uaccess.h"
 #include "modules.h"
+#include "frame_meta.h"
 #include "x86.h"
 
 /* sbrk's heap ends at most this far above the image. */
@@ -43,50 +44,10 @@ static long put_user(uint64_t dst, const void *src, uint64_t len)
     return 0;
 }
 
-/* ---- the user half: zeroed pages in, pages out ---- */
-
-/* Maps [va, va + len) (page aligned) to fresh zeroed frames with prot;
- * on failure unmaps what it mapped. */
-static long map_zeroed(uint64_t va, uint64_t len, uint32_t prot)
+/* A region's permissions (user and read implied). */
+static uint32_t region_prot(uint64_t sys_prot)
 {
-    for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-        paddr_t f;
-        enum pt_status st = PT_ERR_NO_FRAMES;
-        if (pmm_alloc(PMM_ZONE_GENERAL, &f) == PMM_OK) {
-            kmap_zero(f);
-            st = pt_map(vaddr(va + off), f, PAGE_SIZE, prot, NULL);
-            if (st != PT_OK)
-                pmm_free(PMM_ZONE_GENERAL, f);
-        }
-        if (st != PT_OK) {
-            for (uint64_t back = 0; back < off; back += PAGE_SIZE) {
-                paddr_t g;
-                if (pt_unmap(vaddr(va + back), &g, NULL) == PT_OK)
-                    pmm_free(PMM_ZONE_GENERAL, g);
-            }
-            return st == PT_ERR_ALREADY_MAPPED || st == PT_ERR_HUGE_IN_WAY ||
-                           st == PT_ERR_TABLE_IN_WAY
-                       ? -SYS_EINVAL
-                       : -SYS_ENOMEM;
-        }
-    }
-    return 0;
-}
-
-/* Unmaps every page of [va, va + len) that is mapped and frees its frame. */
-static void unmap_free(uint64_t va, uint64_t len)
-{
-    for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-        paddr_t f;
-        uint64_t size;
-        if (pt_unmap(vaddr(va + off), &f, &size) == PT_OK)
-            image_free_leaf(vaddr(va + off), f, size, NULL);
-    }
-}
-
-static uint32_t user_prot(uint64_t sys_prot)
-{
-    return PT_PROT_USER | ((sys_prot & SYS_PROT_WRITE) ? PT_PROT_WRITE : 0) |
+    return ((sys_prot & SYS_PROT_WRITE) ? PT_PROT_WRITE : 0) |
            ((sys_prot & SYS_PROT_EXEC) ? PT_PROT_EXEC : 0);
 }
 
@@ -99,7 +60,7 @@ static bool map_range_ok(const struct proc *p, uint64_t va, uint64_t len)
         return false;
     uint64_t end = va + len;
     bool over_image = va < p->img.end + HEAP_MAX && end > USER_BASE;
-    bool over_stack = end > p->img.stack_guard;
+    bool over_stack = end > p->img.stack_guard;   /* the guard and the stack's room above it */
     return !over_image && !over_stack;
 }
 
@@ -113,42 +74,80 @@ static long sys_sbrk(struct proc *p, int64_t inc)
     if (inc < 0 ? (uint64_t)-inc > old - p->img.end : (uint64_t)inc > p->img.end + HEAP_MAX - old)
         return -SYS_EINVAL;
     uint64_t now = old + (uint64_t)inc;
-    uint64_t have = PAGE_ROUND_UP(old), want = PAGE_ROUND_UP(now);
-    if (want > have) {
-        long r = map_zeroed(have, want - have, PT_PROT_USER | PT_PROT_WRITE);
+    /* virtual room only: each page gets its frame at its first touch */
+    if (PAGE_ROUND_UP(now) != PAGE_ROUND_UP(old)) {
+        long r = vm_heap_set(&p->vm, p->img.end, PAGE_ROUND_UP(now));
         if (r)
             return r;
-    } else if (want < have) {
-        unmap_free(want, have - want);
     }
     p->brk = now;
     return (long)old;
 }
 
-static long sys_mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot)
+static bool prot_ok(uint64_t prot)
 {
-    if (prot & ~(uint64_t)(SYS_PROT_WRITE | SYS_PROT_EXEC))
-        return -SYS_EINVAL;
-    if ((prot & SYS_PROT_WRITE) && (prot & SYS_PROT_EXEC))
-        return -SYS_EINVAL;                         /* W^X in user space too */
+    return !(prot & ~(uint64_t)(SYS_PROT_WRITE | SYS_PROT_EXEC)) &&
+           !((prot & SYS_PROT_WRITE) && (prot & SYS_PROT_EXEC));   /* W^X in user space too */
+}
+
+/* Places a region of len bytes (rounded up to pages) at addr, or at
+ * mmap_next when addr is 0; nothing is mapped until it is touched. */
+static long place(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot, enum vm_kind kind,
+                  struct vm_shm *shm)
+{
     len = PAGE_ROUND_UP(len);
     uint64_t va = addr ? addr : p->mmap_next;
     if (!map_range_ok(p, va, len))
         return -SYS_EINVAL;
-    long r = map_zeroed(va, len, user_prot(prot));
-    if (r)
-        return r;
+    if (p->vm.n == SYS_REGIONS_MAX)
+        return -SYS_ENOMEM;
+    if (!vm_region_add(&p->vm, va, va + len, region_prot(prot), kind, shm, 0))
+        return -SYS_EINVAL;                         /* over another mapping */
     if (!addr)
         p->mmap_next = va + len + PAGE_SIZE;       /* an unmapped page between mappings */
     return (long)va;
+}
+
+static long sys_mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags)
+{
+    if (!prot_ok(prot) || (flags & ~(uint64_t)SYS_MAP_SHARED))
+        return -SYS_EINVAL;
+    if (!(flags & SYS_MAP_SHARED))
+        return place(p, addr, len, prot, VM_ANON, NULL);
+    if (len == 0 || len > (uint64_t)SYS_SHM_PAGES_MAX * PAGE_SIZE)
+        return -SYS_EINVAL;
+    long err;
+    struct vm_shm *s = vm_shm_new((uint32_t)(PAGE_ROUND_UP(len) / PAGE_SIZE), &err);
+    if (!s)
+        return err;
+    long r = place(p, addr, len, prot, VM_SHARED, s);
+    if (r < 0)
+        vm_shm_put(s);
+    return r;
+}
+
+static long sys_shm(struct proc *p, uint64_t uname, uint64_t len, uint64_t prot)
+{
+    char name[SYS_SHM_NAME_MAX];
+    long r = copy_name(uname, name, sizeof(name));
+    if (r)
+        return r;
+    if (!prot_ok(prot))
+        return -SYS_EINVAL;
+    struct vm_shm *s = vm_shm_get(name, len, &r);
+    if (!s)
+        return r;
+    r = place(p, 0, len, prot, VM_SHARED, s);
+    if (r < 0)
+        vm_shm_put(s);
+    return r;
 }
 
 static long sys_munmap(struct proc *p, uint64_t addr, uint64_t len)
 {
     if (!map_range_ok(p, addr, len))
         return -SYS_EINVAL;
-    unmap_free(addr, len);
-    return 0;
+    return vm_unmap(&p->vm, addr, addr + len);
 }
 
 static long sys_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot)
@@ -159,7 +158,7 @@ static long sys_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint64_t p
         return -SYS_EINVAL;
     if (!map_range_ok(p, addr, len))
         return -SYS_EINVAL;
-    return pt_protect_range(vaddr(addr), len, user_prot(prot)) == PT_OK ? 0 : -SYS_EINVAL;
+    return vm_protect(&p->vm, addr, addr + len, region_prot(prot));
 }
 
 static long sys_translate(uint64_t va, uint64_t out)
@@ -174,13 +173,23 @@ static long sys_translate(uint64_t va, uint64_t out)
         .level = t.level,
         .prot = ((pr & PT_PROT_WRITE) ? SYS_PROT_WRITE : 0) |
                 ((pr & PT_PROT_EXEC) ? SYS_PROT_EXEC : 0) | ((pr & PT_PROT_USER) ? SYS_TR_USER : 0),
+        .refs = frame_refs(pt_tr_frame(&t)),
+        .flags = vm_is_zero_frame(pt_tr_frame(&t)) ? SYS_TR_ZERO_FRAME : 0,
     };
     return put_user(out, &r, sizeof(r));
 }
 
 static long sys_vmstat(struct proc *p, uint64_t out)
 {
-    struct sys_vmstat v = { .faults = p->faults, .frames = 0, .tables = pt_space_tables(p->space) };
+    const struct vm_counters *c = &p->vm.c;
+    struct pmm_counters pc;
+    pmm_get_counters(PMM_ZONE_GENERAL, &pc);
+    struct sys_vmstat v = {
+        .faults = c->faults, .frames = 0, .tables = pt_space_tables(p->space),
+        .zero_fills = c->zero_fills, .zero_maps = c->zero_maps, .cow_copies = c->cow_copies,
+        .cow_reuses = c->cow_reuses, .shared_maps = c->shared_maps, .stack_pages = c->stack_pages,
+        .invlpgs = c->invlpgs, .flushes = c->flushes, .free_frames = pc.free, .regions = p->vm.n,
+    };
     struct pt_leaf l;
     for (vaddr_t at = vaddr(0); pt_space_next_leaf(p->space, at, &l) == PT_OK;
          at = vaddr(l.va.va + l.size))
@@ -188,17 +197,16 @@ static long sys_vmstat(struct proc *p, uint64_t out)
     return put_user(out, &v, sizeof(v));
 }
 
-/* fork: the child gets a copy of every page (eager: the next issue makes
- * it copy-on-write) and returns 0 from the same system call. */
+/* fork: the child shares every frame, private writable pages read-only
+ * in both (copy-on-write, kernel/proc/vm.h), and returns 0 from the same
+ * system call. */
 static long sys_fork(struct proc *p, const struct syscall_frame *f)
 {
     struct proc *c = proc_alloc(p->name, p);
     if (!c)
         return -SYS_EAGAIN;
-    uint32_t pages;
-    if (image_copy(c->space, p->space, &pages) != IMAGE_OK) {
-        if (pt_space_destroy(c->space, image_free_leaf, NULL) != PT_OK)
-            kpanic("fork: the child's half-built space is in use");
+    if (vm_fork(&c->vm, c->space, &p->vm, p->space)) {
+        vm_destroy(&c->vm, c->space);
         proc_reap(c);
         return -SYS_ENOMEM;
     }
@@ -243,17 +251,23 @@ static long sys_exec(struct proc *p, struct syscall_frame *f, uint64_t uname)
     int elf_err;
     if (pt_space_create(fresh) != PT_OK)
         return -SYS_ENOMEM;
+    static struct vm fresh_vm;      /* one CPU, interrupts off: one exec at a time */
+    vm_reset(&fresh_vm);
     enum image_status st = image_load(fresh, elf, size, &img, &elf_err);
+    if (st == IMAGE_OK && !vm_image_regions(&fresh_vm, &img))
+        st = IMAGE_ERR_TOO_MANY;
     if (st != IMAGE_OK) {
-        pt_space_destroy(fresh, image_free_leaf, NULL);
+        vm_destroy(&fresh_vm, fresh);
         return st == IMAGE_ERR_NO_MEMORY ? -SYS_ENOMEM : -SYS_ENOEXEC;
     }
     struct pt_space *old = p->space;
     p->space = fresh;
     pt_space_activate(fresh);
     pt_space_select(fresh);
-    if (pt_space_destroy(old, image_free_leaf, NULL) != PT_OK)
-        kpanic("exec: pid %d's old address space is still in use", p->pid);
+    struct vm_counters counted = p->vm.c;   /* the process's, across the exec */
+    vm_destroy(&p->vm, old);
+    p->vm = fresh_vm;
+    p->vm.c = counted;
     p->img = img;
     p->brk = img.end;
     p->mmap_next = USER_MMAP_BASE;
@@ -316,7 +330,8 @@ void proc_syscall(struct syscall_frame *f)
         break;
     case SYS_WAIT: r = sys_wait(p, (long)f->rdi, f->rsi); break;
     case SYS_SBRK: r = sys_sbrk(p, (int64_t)f->rdi); break;
-    case SYS_MMAP: r = sys_mmap(p, f->rdi, f->rsi, f->rdx); break;
+    case SYS_MMAP: r = sys_mmap(p, f->rdi, f->rsi, f->rdx, f->r10); break;
+    case SYS_SHM: r = sys_shm(p, f->rdi, f->rsi, f->rdx); break;
     case SYS_MUNMAP: r = sys_munmap(p, f->rdi, f->rsi); break;
     case SYS_MPROTECT: r = sys_mprotect(p, f->rdi, f->rsi, f->rdx); break;
     case SYS_TRANSLATE: r = sys_translate(f->rdi, f->rsi); break;

@@ -11,6 +11,7 @@
 #include "console.h"
 #include "result.h"
 #include "cpu.h"
+#include "frame_meta.h"
 #include "kmap.h"
 #include "layout.h"
 #include "pmm.h"
@@ -56,7 +57,7 @@ static void test_smep_smap(const struct boot_info *bi)
     static struct pt_space as;
     paddr_t f;
     const uint64_t va = USER_BASE;
-    if (pt_space_create(&as) != PT_OK || pmm_alloc(PMM_ZONE_GENERAL, &f) != PMM_OK) {
+    if (pt_space_create(&as) != PT_OK || !frame_new(&f)) {
         result(0, "SMEP/SMAP", "no frame");
         return;
     }
@@ -78,7 +79,7 @@ static void test_smep_smap(const struct boot_info *bi)
     if (smap)
         clac();
     pt_space_activate(NULL);
-    pt_space_destroy(&as, image_free_leaf, NULL);
+    pt_space_destroy(&as, vm_drop_leaf, NULL);
     (void)bi;
     if (smep)
         result(fetch && fetch_err == (PF_ERR_PRESENT | PF_ERR_FETCH),

@@ -206,7 +206,7 @@ void spaces_run(const struct boot_info *bi)
 #define PRIVATE_PAGE     (USER_BASE + 0x200000)     /* its own PT: another PD entry */
 #define SHARED_PAGE      (USER_BASE + 0x400000)     /* one frame, mapped in both */
 #define UNMAPPED_VA      (USER_BASE + 0x40000000)   /* another PDPT entry, never mapped */
-#define STACK_BOTTOM     (USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE)
+#define STACK_BOTTOM     (USER_STACK_TOP - 16 * PAGE_SIZE)  /* 16 stack pages, as a program might have */
 #define STACK_GUARD      (STACK_BOTTOM - PAGE_SIZE)
 
 /* What a process's image would have: code r-x, read-only data r--, data

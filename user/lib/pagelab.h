@@ -25,7 +25,9 @@ long spawn(const char *module);
 long exec(const char *module);
 long wait(long pid, int *status);
 void *sbrk(long increment);           /* (void *)-errno cast on failure: see sys_failed */
-void *mmap(void *addr, size_t len, unsigned prot);
+void *mmap(void *addr, size_t len, unsigned prot, unsigned flags);
+/* Maps the named shared segment (made at its first call): the address. */
+void *shm(const char *name, size_t len, unsigned prot);
 long munmap(void *addr, size_t len);
 long mprotect(void *addr, size_t len, unsigned prot);
 long translate(const void *va, struct sys_translation *out);

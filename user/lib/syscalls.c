@@ -17,6 +17,18 @@ static inline long syscall3(long n, long a, long b, long c)
     return ret;
 }
 
+/* The fourth argument goes in R10: SYSCALL takes RCX for the return RIP. */
+static inline long syscall4(long n, long a, long b, long c, long d)
+{
+    long ret;
+    register long r10 __asm__("r10") = d;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
 long write(const void *buf, size_t len)
 {
     return syscall3(SYS_WRITE, (long)buf, (long)len, 0);
@@ -36,9 +48,14 @@ long exec(const char *module) { return syscall3(SYS_EXEC, (long)module, 0, 0); }
 long wait(long pid, int *status) { return syscall3(SYS_WAIT, pid, (long)status, 0); }
 void *sbrk(long increment) { return (void *)syscall3(SYS_SBRK, increment, 0, 0); }
 
-void *mmap(void *addr, size_t len, unsigned prot)
+void *mmap(void *addr, size_t len, unsigned prot, unsigned flags)
 {
-    return (void *)syscall3(SYS_MMAP, (long)addr, (long)len, prot);
+    return (void *)syscall4(SYS_MMAP, (long)addr, (long)len, prot, flags);
+}
+
+void *shm(const char *name, size_t len, unsigned prot)
+{
+    return (void *)syscall3(SYS_SHM, (long)name, (long)len, prot);
 }
 
 long munmap(void *addr, size_t len) { return syscall3(SYS_MUNMAP, (long)addr, (long)len, 0); }
