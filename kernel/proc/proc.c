@@ -26,6 +26,7 @@
 #include "mem.h"
 #include "modules.h"
 #include "config.h"
+#include "fault_log.h"
 #include "pmm.h"
 #include "ring.h"
 #include "space_report.h"
@@ -421,6 +422,7 @@ void proc_fault(const struct trap_frame *f)
             prot[2] = (pr & PT_PROT_EXEC) ? 'x' : '-';
             prot[3] = (pr & PT_PROT_USER) ? 'u' : '-';
         }
+        fault_log(me->pid, cr2, f->error_code, f->rip, "killed");
         kprintf("pagelab: killed pid %d (%s): page fault at 0x%016lx, %s; there: %s%s%s;"
                 " RIP 0x%016lx\n", me->pid, me->name, cr2, why,
                 st == PT_OK ? "a page " : "nothing mapped", st == PT_OK ? prot : "",
