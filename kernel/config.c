@@ -1,11 +1,13 @@
 /*
  * config.c - the boot configuration file at boot (config.h): its page
  * mapped read-only at CONFIG_VIRT, parsed by config_parse against the
- * boot modules, every refused line and the run list on the console.
+ * boot modules, every refused line and the run list on the console; the
+ * faultlog= switch handed to the fault log (kernel/proc/fault_log.h).
  */
 #include <stdint.h>
 #include "config.h"
 #include "console.h"
+#include "fault_log.h"
 #include "lib.h"
 #include "modules.h"
 #include "pt.h"
@@ -79,6 +81,9 @@ void config_init(const struct boot_info *bi)
     struct config_ops ops = { has_module, print_error, 0 };
     config_parse(text, text ? bi->config_size : 0, &ops, &cfg);
     print_run_list();
+    fault_log_set(cfg.fault_log);
+    if (cfg.fault_log)          /* said only when on: a boot without the key prints as before */
+        kprintf("page-fault log: on (faultlog=on in %s)\n", BOOT_CONFIG_PATH);
 }
 
 unsigned config_run_count(void)

@@ -1,6 +1,7 @@
 /*
  * config.h - the boot configuration file (/boot/pagelab.cfg, README "The
- * boot configuration file"): which user programs to start, in order.
+ * boot configuration file"): which user programs to start, in order, and
+ * whether page faults are logged (faultlog=, kernel/proc/fault_log.h).
  *
  * Two layers. config_parse (kernel/config_parse.c) is pure: bytes in, a
  * run list and error callbacks out, no console, no paging, so the host
@@ -13,6 +14,7 @@
 #ifndef KERNEL_CONFIG_H
 #define KERNEL_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "bootinfo.h"
@@ -24,6 +26,7 @@ enum config_error {
     CONFIG_ERR_UNKNOWN_KEY,     /* the key before '=' is not one of config_parse's */
     CONFIG_ERR_NO_MODULE,       /* run=<name>: no boot module of that name (or empty) */
     CONFIG_ERR_TOO_MANY_RUNS,   /* a run= line after CONFIG_RUN_MAX accepted ones */
+    CONFIG_ERR_BAD_VALUE,       /* faultlog=<value>: the value is neither on nor off */
     CONFIG_ERR_COUNT
 };
 
@@ -37,6 +40,7 @@ struct config {
     enum config_source source;
     unsigned run_count;                              /* entries of run[] */
     char run[CONFIG_RUN_MAX][BOOT_MODULE_NAME_MAX];  /* module names, NUL-terminated */
+    bool fault_log;             /* the last accepted faultlog= line said on; false without */
 };
 
 /* What config_parse asks of its caller. has_module: whether a boot module
@@ -59,11 +63,15 @@ struct config_ops {
  * Parses len bytes of text (any bytes: not terminated, NULs are ordinary
  * characters that no module name matches) into *out. Lines end at '\n'; a
  * '#' starts a comment to the end of the line; spaces, tabs and '\r' around
- * the key and the value are ignored; blank lines are skipped. The one key
- * is `run`: run=<name> appends name, in order, up to CONFIG_RUN_MAX. Every
- * refused line goes to ops->error and is otherwise ignored. Without any
- * run= line (refused ones count as lines), out gets the default list
- * (CONFIG_DEFAULT_RUN, those has_module finds). text may be NULL when len
+ * the key and the value are ignored; blank lines are skipped. Keys (and
+ * values) are case-sensitive. run=<name> appends name, in order, up to
+ * CONFIG_RUN_MAX. faultlog=on or faultlog=off sets out->fault_log; of
+ * several, the last accepted one wins (a line appended to a file overrides
+ * what is above it, as in most configuration files), a refused value
+ * changes nothing. Every refused line goes to ops->error and is otherwise
+ * ignored. Without any run= line (refused ones count as lines, faultlog=
+ * lines do not), out gets the default list (CONFIG_DEFAULT_RUN, those
+ * has_module finds). text may be NULL when len
  * is 0 (no file). Returns the number of refused lines. Allocates nothing.
  */
 unsigned config_parse(const char *text, size_t len, const struct config_ops *ops,
@@ -75,7 +83,8 @@ const char *config_error_name(enum config_error why);
 /* The boot's side (kernel/config.c): after modules_init, maps BootInfo's
  * config page read-only and no-execute at CONFIG_VIRT, parses it (errors
  * on the console: "pagelab kernel: error: /boot/pagelab.cfg line N: ..."),
- * then prints the run list in lines of at most 80 columns. Call once. */
+ * then prints the run list in lines of at most 80 columns, and applies
+ * faultlog= (fault_log_set; a line saying so when it is on). Call once. */
 void config_init(const struct boot_info *bi);
 
 /* The run list config_init made: how many, and the i-th name (NULL past

@@ -1,7 +1,8 @@
 /*
  * config_parse.c - the boot configuration file's parser (config.h): pure,
- * bytes in and a run list out, so the kernel (kernel/config.c) and the
- * host tests (tests/host/test_config.c) run the same code.
+ * bytes in and a run list and the faultlog= switch out, so the kernel
+ * (kernel/config.c) and the host tests (tests/host/test_config.c) run the
+ * same code.
  */
 #include "config.h"
 #include "../common/mem.h"
@@ -67,6 +68,20 @@ static void parse_run(struct span name, struct span line, unsigned number,
     }
 }
 
+/* faultlog=on|off: the last accepted line wins (config.h). */
+static void parse_faultlog(struct span value, struct span line, unsigned number,
+                           const struct config_ops *ops, struct config *out, unsigned *refused)
+{
+    if (span_is(value, "on")) {
+        out->fault_log = true;
+    } else if (span_is(value, "off")) {
+        out->fault_log = false;
+    } else {
+        (*refused)++;
+        ops->error(number, CONFIG_ERR_BAD_VALUE, line.p, line.n, ops->ctx);
+    }
+}
+
 static void use_default(const struct config_ops *ops, struct config *out)
 {
     static const char *const names[] = CONFIG_DEFAULT_RUN;
@@ -78,6 +93,30 @@ static void use_default(const struct config_ops *ops, struct config *out)
             memcpy(out->run[out->run_count++], names[i], strlen(names[i]) + 1);
 }
 
+/* One line that is not blank (comment and surrounding blanks gone): its
+ * key decides what the value is; run_lines counts the run= lines. */
+static void parse_line(struct span line, unsigned number, const struct config_ops *ops,
+                       struct config *out, unsigned *refused, unsigned *run_lines)
+{
+    size_t eq = find(line, '=');
+    if (eq == line.n) {
+        (*refused)++;
+        ops->error(number, CONFIG_ERR_NO_EQUALS, line.p, line.n, ops->ctx);
+        return;
+    }
+    struct span key = trim((struct span){ line.p, eq });
+    struct span value = trim((struct span){ line.p + eq + 1, line.n - eq - 1 });
+    if (span_is(key, "run")) {
+        (*run_lines)++;
+        parse_run(value, line, number, ops, out, refused);
+    } else if (span_is(key, "faultlog")) {
+        parse_faultlog(value, line, number, ops, out, refused);
+    } else {
+        (*refused)++;
+        ops->error(number, CONFIG_ERR_UNKNOWN_KEY, line.p, line.n, ops->ctx);
+    }
+}
+
 unsigned config_parse(const char *text, size_t len, const struct config_ops *ops,
                       struct config *out)
 {
@@ -85,6 +124,7 @@ unsigned config_parse(const char *text, size_t len, const struct config_ops *ops
     struct span rest = { text, text ? len : 0 };
     out->source = CONFIG_FROM_FILE;
     out->run_count = 0;
+    out->fault_log = false;
     while (rest.n) {
         size_t end = find(rest, '\n');
         struct span raw = { rest.p, end };
@@ -93,21 +133,8 @@ unsigned config_parse(const char *text, size_t len, const struct config_ops *ops
         number++;
         raw.n = find(raw, '#');                    /* the comment goes */
         struct span line = trim(raw);
-        if (line.n == 0)
-            continue;
-        size_t eq = find(line, '=');
-        struct span key = trim((struct span){ line.p, eq });
-        if (eq == line.n) {
-            refused++;
-            ops->error(number, CONFIG_ERR_NO_EQUALS, line.p, line.n, ops->ctx);
-        } else if (!span_is(key, "run")) {
-            refused++;
-            ops->error(number, CONFIG_ERR_UNKNOWN_KEY, line.p, line.n, ops->ctx);
-        } else {
-            run_lines++;
-            parse_run(trim((struct span){ line.p + eq + 1, line.n - eq - 1 }), line, number,
-                      ops, out, &refused);
-        }
+        if (line.n)
+            parse_line(line, number, ops, out, &refused, &run_lines);
     }
     if (run_lines == 0)
         use_default(ops, out);
@@ -121,6 +148,7 @@ const char *config_error_name(enum config_error why)
         [CONFIG_ERR_UNKNOWN_KEY] = "unknown key",
         [CONFIG_ERR_NO_MODULE] = "no such module",
         [CONFIG_ERR_TOO_MANY_RUNS] = "too many run= lines",
+        [CONFIG_ERR_BAD_VALUE] = "faultlog= wants on or off",
     };
     return why > 0 && why < CONFIG_ERR_COUNT ? names[why] : "?";
 }

@@ -11,8 +11,9 @@ was mapped to the VGA frame, page 0 was mapped and unmapped again, the
 guard page is not mapped, ...). Then the Bochs runs of the debug images
 (bochs_check.py), gdb's pagewalk against QEMU (gdb_check.py), the user
 programs and boot modules (modules_check.py), the address-space blocks
-walked from guest physical memory (aspace_check.py, in every boot) and the
-strategy comparison table (compare.py). Ends with
+walked from guest physical memory (aspace_check.py, in every boot), the
+kernel's page-fault log against QEMU's exception log (faultlog_check.py)
+and the strategy comparison table (compare.py). Ends with
 "N passed, N failed"; exit status 1 on any failure.
 """
 import argparse
@@ -35,6 +36,7 @@ import compare  # noqa: E402
 import make_check  # noqa: E402
 import modules_check  # noqa: E402
 import aspace_check  # noqa: E402
+import faultlog_check  # noqa: E402
 from robustness import constant  # noqa: E402  (tools/layout.py)
 
 VGA = constant("VGA_TEXT_ADDR")
@@ -291,6 +293,7 @@ def main():
     for s in a.strategies:
         check_boot("boot/%s/no-1g-pages" % s, "build/%s/test.img" % s, s, "6G",
                    cpu="qemu64,-pdpe1gb")
+    faultlog_check.run(record, strategies=a.strategies)
     if a.kvm and os.path.exists("/dev/kvm"):
         for s in a.strategies:
             # nested KVM on these machines is slower than TCG: a longer wait

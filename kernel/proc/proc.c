@@ -416,13 +416,6 @@ void proc_fault(const struct trap_frame *f)
         if (VM_RESOLVED(o))
             return;
     }
-    if (o == VM_KILL_NO_MEMORY) {
-        char why[96];
-        pf_decode(f->error_code, why, sizeof(why));
-        kprintf("pagelab: killed pid %d (%s): out of memory: page fault at 0x%016lx, %s;"
-                " no frame left to resolve it; RIP 0x%016lx\n", me->pid, me->name, cr2, why, f->rip);
-        proc_exit(PROC_KILLED_STATUS);
-    }
     if (f->vector == X86_VECTOR_PF) {
         char why[96];
         pf_decode(f->error_code, why, sizeof(why));

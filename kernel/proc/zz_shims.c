@@ -1,7 +1,6 @@
 /* TEMPORARY shims until the frame_meta, clone and fault-log branches merge: removed before the session ends. */
 #include <stddef.h>
 #include "frame_meta.h"
-#include "fault_log.h"
 #include "console.h"
 #include "pmm.h"
 #include "pt.h"
@@ -29,14 +28,6 @@ void frame_meta_census(struct frame_meta_census *out)
 {
     *out = (struct frame_meta_census){ 0 };
     for (unsigned i = 0; i < SHIM_FRAMES; i++) if (refs[i]) { out->live++; out->refs += refs[i]; }
-}
-
-static bool flog;
-bool fault_log_on(void) { return flog; }
-void fault_log_set(bool on) { flog = on; }
-void fault_log(int pid, uint64_t cr2, uint64_t err, uint64_t rip, const char *outcome)
-{
-    if (flog) kprintf("pagelab: #PF pid %d cr2 0x%016lx err 0x%04lx rip 0x%016lx: %s\n", pid, cr2, err, rip, outcome);
 }
 
 enum pt_status pt_remap(vaddr_t va, paddr_t pa, uint32_t prot, paddr_t *old)

@@ -2,7 +2,9 @@
  * test_config.c - the boot configuration file's parser (kernel/config_parse.c)
  * on the host: the format of README "The boot configuration file", every
  * refused line with its number, and the limits (CONFIG_RUN_MAX run= lines,
- * module names of BOOT_MODULE_NAME_MAX - 1 characters) at, below and above.
+ * module names of BOOT_MODULE_NAME_MAX - 1 characters) at, below and above;
+ * the faultlog= switch: on, off, every near miss refused, blanks, repeats
+ * (the last accepted line wins), and a file of BOOT_CONFIG_MAX_SIZE bytes.
  */
 #include "check.h"
 #include "config.h"
@@ -223,6 +225,159 @@ static void test_a_full_page_without_a_final_newline_parses_to_its_last_byte(voi
     CHECK_EQ(c.run_count, 1);
 }
 
+/* ---- faultlog= ---- */
+
+/* Parses len bytes of text (NULs allowed); returns out.fault_log. */
+static bool fault_log_of(const char *text, size_t len, struct seen *s, struct config *c)
+{
+    memset(s, 0, sizeof(*s));
+    s->modules = all_modules;
+    struct config_ops ops = { has_module, on_error, s };
+    memset(c, 0xA5, sizeof(*c));             /* no field may keep what was there */
+    config_parse(text, len, &ops, c);
+    return c->fault_log;
+}
+
+static void test_faultlog_is_off_without_a_file_or_without_the_key(void)
+{
+    struct seen s;
+    struct config c;
+    CHECK(!fault_log_of(NULL, 0, &s, &c), "no file: on");
+    CHECK(!fault_log_of("run=hello\n", 10, &s, &c), "no faultlog= line: on");
+    CHECK_EQ(s.count, 0);
+}
+
+static void test_faultlog_on_and_off(void)
+{
+    struct seen s;
+    struct config c;
+    CHECK(fault_log_of("faultlog=on\n", 12, &s, &c), "faultlog=on: off");
+    CHECK_EQ(s.count, 0);
+    CHECK(!fault_log_of("faultlog=off\n", 13, &s, &c), "faultlog=off: on");
+    CHECK_EQ(s.count, 0);
+}
+
+static void test_faultlog_lines_are_not_run_lines_so_the_default_set_runs(void)
+{
+    struct seen s;
+    struct config c;
+    static const char *const want[] = { "hello", "spin", "spin" };
+    CHECK(fault_log_of("faultlog=on\n", 12, &s, &c), "off");
+    check_list(&c, CONFIG_FROM_DEFAULT, 3, want);
+    static const char *const just_spin[] = { "spin" };
+    CHECK(fault_log_of("faultlog=on\nrun=spin\n", 21, &s, &c), "off");
+    check_list(&c, CONFIG_FROM_FILE, 1, just_spin);
+}
+
+/* Each near miss of on/off: refused as a bad value with its line number and
+ * text, and the switch stays what the line before it set (on). */
+static void case_faultlog_bad_value(const void *arg)
+{
+    const char *value = arg;
+    char text[64];
+    int n = snprintf(text, sizeof(text), "faultlog=on\nfaultlog=%s\n", value);
+    struct seen s;
+    struct config c;
+    CHECK(fault_log_of(text, (size_t)n, &s, &c), "the refused line changed the switch");
+    if (!CHECK_EQ(s.count, 1))
+        return;
+    CHECK_EQ(s.line[0], 2);
+    CHECK_EQ(s.why[0], CONFIG_ERR_BAD_VALUE);
+    char want[64];
+    snprintf(want, sizeof(want), "faultlog=%s", value);
+    CHECK(strcmp(s.text[0], want) == 0, "text \"%s\", want \"%s\"", s.text[0], want);
+}
+
+static void test_faultlog_with_a_nul_in_its_value_is_refused(void)
+{
+    static const char text[] = "faultlog=o\0n\n";
+    struct seen s;
+    struct config c;
+    CHECK(!fault_log_of(text, sizeof(text) - 1, &s, &c), "on");
+    CHECK_EQ(s.count, 1);
+    CHECK_EQ(s.why[0], CONFIG_ERR_BAD_VALUE);
+}
+
+static void test_faultlog_with_blanks_crlf_and_a_comment(void)
+{
+    static const char text[] = "  faultlog \t=\t on \r\n";
+    struct seen s;
+    struct config c;
+    CHECK(fault_log_of(text, sizeof(text) - 1, &s, &c), "blanks around key and value: off");
+    CHECK_EQ(s.count, 0);
+    static const char commented[] = "faultlog=on# why: the fault test\n";
+    CHECK(fault_log_of(commented, sizeof(commented) - 1, &s, &c), "a comment after on: off");
+    CHECK_EQ(s.count, 0);
+    static const char out[] = "# faultlog=on\n";
+    CHECK(!fault_log_of(out, sizeof(out) - 1, &s, &c), "a commented-out line: on");
+}
+
+static void test_faultlog_key_is_case_sensitive_and_whole(void)
+{
+    static const char text[] = "FAULTLOG=on\nfault log=on\nfaultlogs=on\nfaultlo=on\n";
+    struct seen s;
+    struct config c;
+    CHECK(!fault_log_of(text, sizeof(text) - 1, &s, &c), "a misspelt key turned it on");
+    if (!CHECK_EQ(s.count, 4))
+        return;
+    for (unsigned i = 0; i < 4; i++) {
+        CHECK_EQ(s.line[i], i + 1);
+        CHECK_EQ(s.why[i], CONFIG_ERR_UNKNOWN_KEY);
+    }
+}
+
+static void test_faultlog_the_last_accepted_line_wins(void)
+{
+    struct seen s;
+    struct config c;
+    static const char on_off[] = "faultlog=on\nfaultlog=off\n";
+    CHECK(!fault_log_of(on_off, sizeof(on_off) - 1, &s, &c), "on then off: on");
+    static const char off_on[] = "faultlog=off\nrun=hello\nfaultlog=on\n";
+    CHECK(fault_log_of(off_on, sizeof(off_on) - 1, &s, &c), "off then on: off");
+    static const char on_on[] = "faultlog=on\nfaultlog=on\n";
+    CHECK(fault_log_of(on_on, sizeof(on_on) - 1, &s, &c), "on twice: off");
+    CHECK_EQ(s.count, 0);
+    static const char off_bad[] = "faultlog=on\nfaultlog=off\nfaultlog=yes\n";
+    CHECK(!fault_log_of(off_bad, sizeof(off_bad) - 1, &s, &c), "a refused last line counted");
+    CHECK_EQ(s.count, 1);
+    CHECK_EQ(s.line[0], 3);
+}
+
+/* A file of exactly BOOT_CONFIG_MAX_SIZE bytes (the loader's limit, the
+ * only length limit there is): one faultlog= line filling it, its value
+ * after 4 KiB of blanks, and a page whose last bytes are faultlog=on
+ * without a newline. */
+static void test_faultlog_in_a_full_page(void)
+{
+    static char text[BOOT_CONFIG_MAX_SIZE];
+    struct seen s;
+    struct config c;
+    memset(text, ' ', sizeof(text));
+    memcpy(text, "faultlog=", 9);
+    memcpy(text + sizeof(text) - 2, "on", 2);
+    CHECK(fault_log_of(text, sizeof(text), &s, &c), "on after 4 KiB of blanks: off");
+    CHECK_EQ(s.count, 0);
+    memset(text, '#', sizeof(text));
+    memcpy(text + sizeof(text) - 12, "\nfaultlog=on", 12);
+    CHECK(fault_log_of(text, sizeof(text), &s, &c), "faultlog=on at the page's end: off");
+    CHECK_EQ(s.count, 0);
+    /* one byte fewer cuts the value to "o": refused, off */
+    CHECK(!fault_log_of(text, sizeof(text) - 1, &s, &c), "\"o\" read as on");
+    CHECK_EQ(s.count, 1);
+    CHECK_EQ(s.why[0], CONFIG_ERR_BAD_VALUE);
+}
+
+static void test_faultlog_reads_no_byte_past_len(void)
+{
+    static const char text[] = "faultlog=onX";
+    struct seen s;
+    struct config c;
+    CHECK(fault_log_of(text, sizeof(text) - 2, &s, &c), "len ends at \"on\": off");
+    CHECK_EQ(s.count, 0);
+    CHECK(!fault_log_of(text, sizeof(text) - 1, &s, &c), "\"onX\" read as on");
+    CHECK_EQ(s.count, 1);
+}
+
 static const char *error_name(int why)
 {
     return config_error_name((enum config_error)why);
@@ -255,6 +410,28 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_a_nul_byte_in_a_name_matches_no_module),
     CHECK_TEST(test_a_full_page_without_a_final_newline_parses_to_its_last_byte),
     CHECK_TEST(test_every_error_has_a_name_of_its_own),
+    CHECK_TEST(test_faultlog_is_off_without_a_file_or_without_the_key),
+    CHECK_TEST(test_faultlog_on_and_off),
+    CHECK_TEST(test_faultlog_lines_are_not_run_lines_so_the_default_set_runs),
+    CHECK_CASE("faultlog=ON is refused (values are case-sensitive)", case_faultlog_bad_value,
+               "ON"),
+    CHECK_CASE("faultlog=Off is refused", case_faultlog_bad_value, "Off"),
+    CHECK_CASE("faultlog=yes is refused", case_faultlog_bad_value, "yes"),
+    CHECK_CASE("faultlog=1 is refused", case_faultlog_bad_value, "1"),
+    CHECK_CASE("faultlog= (empty) is refused", case_faultlog_bad_value, ""),
+    CHECK_CASE("faultlog=o (a prefix of on) is refused", case_faultlog_bad_value, "o"),
+    CHECK_CASE("faultlog=of (a prefix of off) is refused", case_faultlog_bad_value, "of"),
+    CHECK_CASE("faultlog=onn is refused", case_faultlog_bad_value, "onn"),
+    CHECK_CASE("faultlog=offf is refused", case_faultlog_bad_value, "offf"),
+    CHECK_CASE("faultlog=on off is refused", case_faultlog_bad_value, "on off"),
+    CHECK_CASE("faultlog=o n is refused", case_faultlog_bad_value, "o n"),
+    CHECK_CASE("faultlog==on is refused", case_faultlog_bad_value, "=on"),
+    CHECK_TEST(test_faultlog_with_a_nul_in_its_value_is_refused),
+    CHECK_TEST(test_faultlog_with_blanks_crlf_and_a_comment),
+    CHECK_TEST(test_faultlog_key_is_case_sensitive_and_whole),
+    CHECK_TEST(test_faultlog_the_last_accepted_line_wins),
+    CHECK_TEST(test_faultlog_in_a_full_page),
+    CHECK_TEST(test_faultlog_reads_no_byte_past_len),
 };
 
 int main(void)
