@@ -52,3 +52,21 @@ void uaccess_copy_from(void *dst, uint64_t src, uint64_t len)
     if (smap)
         clac();
 }
+
+void uaccess_zero_page(uint64_t dst)
+{
+    if (smap)
+        stac();
+    page_zero((void *)(uintptr_t)dst);
+    if (smap)
+        clac();
+}
+
+void uaccess_copy_page_from(void *dst, uint64_t src)
+{
+    if (smap)
+        stac();
+    page_copy(dst, (const void *)(uintptr_t)src);
+    if (smap)
+        clac();
+}

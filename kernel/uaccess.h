@@ -42,4 +42,13 @@ void uaccess_copy_from(void *dst, uint64_t src, uint64_t len);
  * has checked with uaccess_ok(dst, len, UACCESS_WRITE). */
 void uaccess_copy_to(uint64_t dst, const void *src, uint64_t len);
 
+/* The fault handler's page work through the faulting process's own
+ * mapping (kernel/proc/vm.c), so no strategy needs a kmap slot for it:
+ * zeroes the page at user address dst, which the caller has just mapped
+ * writable in the active space; copies the page at user address src (the
+ * old frame, still mapped there) into dst. Page aligned; SMAP's window
+ * open for exactly the copy. */
+void uaccess_zero_page(uint64_t dst);
+void uaccess_copy_page_from(void *dst, uint64_t src);
+
 #endif

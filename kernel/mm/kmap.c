@@ -9,7 +9,7 @@
 #include "console.h"
 #include "kmap.h"
 #include "layout.h"
-#include "mem.h"
+#include "lib.h"
 #include "pmm.h"
 #include "strategy.h"
 
@@ -90,14 +90,14 @@ void kunmap(enum kmap_slot slot)
 
 void kmap_zero(paddr_t frame)
 {
-    memset(kmap(frame, KMAP_SCRATCH), 0, PAGE_SIZE);
+    page_zero(kmap(frame, KMAP_SCRATCH));
     kunmap(KMAP_SCRATCH);
 }
 
 void kmap_copy(paddr_t dst, paddr_t src)
 {
     const void *s = kmap(src, KMAP_SRC);
-    memcpy(kmap(dst, KMAP_DST), s, PAGE_SIZE);
+    page_copy(kmap(dst, KMAP_DST), s);
     kunmap(KMAP_DST);
     kunmap(KMAP_SRC);
 }

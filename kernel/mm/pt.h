@@ -377,6 +377,12 @@ struct pt_leaf {
  * below it) is skipped. Reads only; counted as PT_OP_OTHER. */
 enum pt_status pt_space_next_leaf(const struct pt_space *as, vaddr_t from, struct pt_leaf *out);
 
+/* The same, for a leaf that also starts below limit: PT_ERR_UNMAPPED as
+ * soon as the search passes it, so a range's leaves cost what the range
+ * holds, not the distance to the next leaf beyond it (munmap, mprotect). */
+enum pt_status pt_space_next_leaf_below(const struct pt_space *as, vaddr_t from, vaddr_t limit,
+                                        struct pt_leaf *out);
+
 /* Page-table frames (levels 3 to 1) below as's own slots: what the space
  * costs in tables beyond its PML4. Reads only. */
 uint64_t pt_space_tables(const struct pt_space *as);

@@ -206,21 +206,25 @@ enum pt_status pt_space_destroy(struct pt_space *as,
 /* ---- the next leaf ---- */
 
 /* In the level-`level` table t whose first address is base: the first
- * leaf starting at or above from, below end (exclusive; 0 = the table's
- * span). One table held per level (the strategy's rule), t stays valid
- * while the level below is searched. */
-static bool find_leaf(unsigned level, pte_t *t, uint64_t base, uint64_t from, unsigned first,
-                      unsigned end, struct perm perm, struct pt_leaf *out)
+ * leaf starting at or above from and below limit, among entries [first,
+ * end). One table held per level (the strategy's rule), t stays valid
+ * while the level below is searched. The limit stops the search where
+ * the caller's range ends, instead of reading every empty entry up to
+ * the next leaf anywhere (the stack, near the top of the lower half). */
+static bool find_leaf(unsigned level, pte_t *t, uint64_t base, uint64_t from, uint64_t limit,
+                      unsigned first, unsigned end, struct perm perm, struct pt_leaf *out)
 {
     uint64_t span = span_of(level);
     unsigned i = from > base ? (unsigned)((from - base) >> PT_LEVEL_SHIFT(level)) : 0;
     if (i < first)
         i = first;
     for (; i < end; i++) {
+        uint64_t va = base + (uint64_t)i * span;
+        if (va >= limit)
+            return false;
         pte_t e = pte_get(t, i) & (i == 0 ? ~PT_COUNT_MASK : ~0ULL);
         if (!pte_present(e))
             continue;
-        uint64_t va = base + (uint64_t)i * span;
         struct perm p = perm;
         perm_add(&p, e);
         if (pte_is_leaf(e, level)) {
@@ -233,7 +237,7 @@ static bool find_leaf(unsigned level, pte_t *t, uint64_t base, uint64_t from, un
             return true;
         }
         pte_t *child = table_get(level - 1, vaddr(va), pte_addr(e, level));
-        if (find_leaf(level - 1, child, va, from, 0, PT_ENTRIES, p, out))
+        if (find_leaf(level - 1, child, va, from, limit, 0, PT_ENTRIES, p, out))
             return true;
     }
     return false;
@@ -241,14 +245,20 @@ static bool find_leaf(unsigned level, pte_t *t, uint64_t base, uint64_t from, un
 
 enum pt_status pt_space_next_leaf(const struct pt_space *as, vaddr_t from, struct pt_leaf *out)
 {
+    return pt_space_next_leaf_below(as, from, vaddr(USER_END), out);
+}
+
+enum pt_status pt_space_next_leaf_below(const struct pt_space *as, vaddr_t from, vaddr_t limit,
+                                        struct pt_leaf *out)
+{
     op_begin(PT_OP_OTHER);
-    if (from.va >= USER_END)
+    if (from.va >= USER_END || from.va >= limit.va)
         return PT_ERR_UNMAPPED;
     const struct pt_space *prev = selected;
     pt_space_select(as);
     struct perm perm = { true, true, false };
-    bool found = find_leaf(PT_LEVELS, table_get(PT_LEVELS, vaddr(0), as->root), 0, from.va, 1,
-                           UPPER_FIRST, perm, out);
+    bool found = find_leaf(PT_LEVELS, table_get(PT_LEVELS, vaddr(0), as->root), 0, from.va,
+                           limit.va, 1, UPPER_FIRST, perm, out);
     pt_space_select(prev);
     return found ? PT_OK : PT_ERR_UNMAPPED;
 }

@@ -524,17 +524,6 @@ void pt_stats_get(struct pt_stats *out)
     }
 }
 
-void pt_tlb_counts(uint64_t *invlpgs, uint64_t *flushes)
-{
-    uint64_t i = 0, f = 0;
-    for (unsigned op = 0; op < PT_OP_COUNT; op++) {
-        i += pt_all_stats.op[op].invlpgs;
-        f += pt_all_stats.op[op].full_flushes;
-    }
-    *invlpgs = i;
-    *flushes = f;
-}
-
 void pt_stats_reset(void)
 {
     struct pt_stats zero = { { { 0 } } };

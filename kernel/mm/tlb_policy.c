@@ -126,26 +126,43 @@ void batch_defer_table(struct batch *b, paddr_t frame, vaddr_t va, unsigned leve
     b->n_tables++;
 }
 
+/* Every invalidation since boot, whatever operation did it: pt_tlb_counts
+ * reads two words instead of summing the per-operation stats (it is on
+ * the page-fault path, kernel/proc/vm.c). pt_stats_reset leaves them. */
+static struct {
+    uint64_t invlpgs, flushes;
+} tlb_total;
+
+void pt_tlb_counts(uint64_t *invlpgs, uint64_t *flushes)
+{
+    *invlpgs = tlb_total.invlpgs;
+    *flushes = tlb_total.flushes;
+}
+
 void pt_invlpg(vaddr_t va)
 {
     tlb_invlpg(va);
     pt_cur->invlpgs++;
+    tlb_total.invlpgs++;
 }
 
 void pt_invlpg_translate(vaddr_t va)
 {
     tlb_invlpg(va);
     pt_all_stats.op[PT_OP_TRANSLATE].invlpgs++;
+    tlb_total.invlpgs++;
 }
 
 void pt_flush_nonglobal(void)
 {
     tlb_flush_nonglobal();
     pt_cur->full_flushes++;
+    tlb_total.flushes++;
 }
 
 void pt_flush_all(void)
 {
     tlb_flush_all();
     pt_cur->full_flushes++;
+    tlb_total.flushes++;
 }

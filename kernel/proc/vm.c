@@ -13,6 +13,7 @@
 #include "mem.h"
 #include "pmm.h"
 #include "trap.h"
+#include "uaccess.h"
 
 /* ---- shared objects ---- */
 
@@ -267,11 +268,13 @@ static enum vm_outcome fill(struct vm *vm, struct vm_region *r, uint64_t va, boo
     }
     if (!frame_new(&f))
         return VM_KILL_NO_MEMORY;
-    kmap_zero(f);
     if (pt_map(vaddr(va), f, PAGE_SIZE, leaf_prot(r), NULL) != PT_OK) {
         frame_unref(f);
         return VM_KILL_NO_MEMORY;
     }
+    /* zeroed through the new leaf itself: nothing runs in this space
+     * before the fault returns, and no strategy needs a kmap slot */
+    uaccess_zero_page(va);
     vm->c.zero_fills++;
     return VM_RESOLVED_ZERO_FILL;
 }
@@ -294,15 +297,17 @@ static enum vm_outcome unshare(struct vm *vm, struct vm_region *r, uint64_t va)
     if (!frame_new(&f))
         return VM_KILL_NO_MEMORY;
     bool zero = old.pa == zero_frame.pa;
-    if (zero)
-        kmap_zero(f);
-    else
-        kmap_copy(f, old);
+    if (!zero) {
+        /* the old frame is still mapped at va (read-only): copy from there */
+        uaccess_copy_page_from(kmap(f, KMAP_DST), va);
+        kunmap(KMAP_DST);
+    }
     if (pt_remap(vaddr(va), f, leaf_prot(r), NULL) != PT_OK) {
         frame_unref(f);
         return VM_KILL_PROTECTION;
     }
     if (zero) {
+        uaccess_zero_page(va);
         vm->c.zero_fills++;
         return VM_RESOLVED_ZERO_FILL;
     }
@@ -395,7 +400,7 @@ static void unmap_leaves(uint64_t start, uint64_t end)
 {
     const struct pt_space *as = pt_space_selected();
     struct pt_leaf l;
-    for (vaddr_t at = vaddr(start); pt_space_next_leaf(as, at, &l) == PT_OK && l.va.va < end;
+    for (vaddr_t at = vaddr(start); pt_space_next_leaf_below(as, at, vaddr(end), &l) == PT_OK;
          at = vaddr(l.va.va + l.size)) {
         paddr_t f;
         uint64_t size;
@@ -442,7 +447,7 @@ long vm_protect(struct vm *vm, uint64_t start, uint64_t end, uint32_t prot)
      * a private region stays read-only and is copied at its next write */
     const struct pt_space *as = pt_space_selected();
     struct pt_leaf l;
-    for (vaddr_t at = vaddr(start); pt_space_next_leaf(as, at, &l) == PT_OK && l.va.va < end;
+    for (vaddr_t at = vaddr(start); pt_space_next_leaf_below(as, at, vaddr(end), &l) == PT_OK;
          at = vaddr(l.va.va + l.size)) {
         uint32_t p = PT_PROT_USER | prot;
         if (is_private(vm_region_find(vm, l.va.va)) &&
