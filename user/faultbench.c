@@ -264,8 +264,8 @@ static void bench_mprotect(void)
 
 /* fork with P touched heap pages (written before each fork, so every one
  * is private and writable when fork finds it), FORKS times per P, each
- * timed in the parent from before its SYSCALL to its return; the child
- * exits at once. Then the least-squares slope over the medians. */
+ * timed in the parent from before its SYSCALL to its return, in a fresh
+ * time slice; the child exits at once. Then the least-squares slope over the medians. */
 static void bench_fork(void)
 {
     char *heap = sbrk(0);
@@ -283,6 +283,9 @@ static void bench_fork(void)
                 heap[i * PAGE] = (char)f;
             long pid;
             base[f] = time_nocall(SYS_FORK, 0, 0, 0, &pid);
+            /* a fresh time slice (yield alone renews it): a slice ending in
+             * the window would run the child's exit inside it */
+            yield();
             samples[f] = time_syscall(SYS_FORK, 0, 0, 0, &pid);
             if (pid == 0)
                 exit(0);
