@@ -317,6 +317,8 @@ FAULT_ROWS = (("fault_zero_fill_insns", "demand-zero write fault, per page, with
               ("fault_cow_reuse_insns", "write fault of the last sharer (no copy)", 500),
               ("fork_per_page_insns", "fork, per mapped page (slope)", 60),
               ("munmap_touched_page_insns", "munmap of one touched page", 1000),
+              ("munmap_lone_page_insns", "munmap of a touched one-page mapping, alone in its "
+               "page table", None),
               ("mprotect_page_insns", "mprotect of one touched page to read-only", 800),
               ("mprotect_page_rw_insns", "mprotect of that page back to writable", None))
 FAULT_SERIES = (("fault_zero_fill_insns", "zero-fill write fault", "#440154"),

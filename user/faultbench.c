@@ -239,6 +239,28 @@ static void bench_munmap(void)
     munmap(m, PAGES * PAGE);
 }
 
+/* munmap of a one-page mapping, touched: alone in its page table (the
+ * mappings before it are gone), so munmap also frees that table. */
+static void bench_munmap_lone(void)
+{
+    long r;
+    for (unsigned i = 0; i < RUNS; i++) {
+        char *m = mmap(0, PAGE, SYS_PROT_WRITE, 0);
+        if (sys_failed(m)) {
+            printf("faultbench: mmap of a page: %s\n", sys_strerror((long)m));
+            return;
+        }
+        m[0] = 1;
+        base[i] = time_nocall(SYS_MUNMAP, (long)m, PAGE, 0, &r);
+        samples[i] = time_syscall(SYS_MUNMAP, (long)m, PAGE, 0, &r);
+        if (r) {
+            printf("faultbench: munmap: %s\n", sys_strerror(r));
+            return;
+        }
+    }
+    emit("munmap_lone_page_insns", net(RUNS));
+}
+
 /* mprotect of one touched page, read-only then writable again, RUNS
  * times each (the first call splits the region; later ones find it cut). */
 static void bench_mprotect(void)
@@ -320,6 +342,7 @@ int main(void)
     bench_cow(m);
     munmap(m, PAGES * PAGE);
     bench_munmap();
+    bench_munmap_lone();
     bench_mprotect();
     bench_fork();
     printf("faultbench: done\n");
