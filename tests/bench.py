@@ -316,7 +316,8 @@ FAULT_ROWS = (("fault_zero_fill_insns", "demand-zero write fault, per page, with
               ("fault_cow_copy_insns", "copy-on-write fault in the child, with the copy", 2000),
               ("fault_cow_reuse_insns", "write fault of the last sharer (no copy)", 500),
               ("fork_per_page_insns", "fork, per mapped page (slope)", 60),
-              ("munmap_touched_page_insns", "munmap of one touched page", 1000),
+              ("munmap_touched_page_insns", "munmap of one touched page, the next one still "
+               "mapped", 1000),
               ("munmap_lone_page_insns", "munmap of a touched one-page mapping, alone in its "
                "page table", None),
               ("mprotect_page_insns", "mprotect of one touched page to read-only", 800),
