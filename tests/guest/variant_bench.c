@@ -298,6 +298,17 @@ static void bench_yield(void)
     proc_run();
 }
 
+/* Page faults, fork, munmap and mprotect timed from ring 3
+ * (user/faultbench.c): started once the pingpongs are gone, so that it
+ * runs alone and nothing else allocates or faults meanwhile; its lines
+ * ("faultbench: ...") are what tests/bench.py reads. */
+static void bench_faults(void)
+{
+    long err;
+    if (proc_spawn("faultbench", NULL, &err))
+        proc_run();
+}
+
 void variant_run(const struct boot_info *bi)
 {
     info = bi;
@@ -310,6 +321,7 @@ void variant_run(const struct boot_info *bi)
     bench_syscall();
     bench_spaces();
     bench_yield();
+    bench_faults();
     emit("tables_after_bench", measure_tables(), "frames");
     kprintf("bench: done\n");
 }
