@@ -49,6 +49,11 @@ struct run {
 
 static struct run runs[FRAME_META_RUNS];
 static unsigned run_count;
+/* The run that answered last, asked first: allocation climbs through one
+ * run at a time, so this is one compare on the fault path. Never NULL
+ * (an empty run answers no). */
+static struct run no_run;
+static struct run *hot = &no_run;
 /* A record page was mapped that no run holds (the runs were full): pages
  * outside the runs must then be asked of the page tables. */
 static bool scattered;
@@ -61,6 +66,7 @@ void frame_meta_init(uint64_t max_phys)
     frame_limit = frames < PMM_MAX_FRAMES ? frames : PMM_MAX_FRAMES;
     /* no page is mapped yet: a new boot (the host tests boot many) */
     run_count = 0;
+    hot = &no_run;
     scattered = false;
 }
 
@@ -76,44 +82,65 @@ static struct frame_meta *record_ptr(uint64_t frame_no)
     return cpu_ptr(vaddr(FRAME_META_BASE + frame_no * sizeof(struct frame_meta)));
 }
 
-/* Is record page `page` mapped? The runs answer, unless a page was ever
- * mapped outside them; then the page tables do (upper-half entries are
- * read from the active PML4, which every space shares: pt.h). */
-static bool page_mapped(uint64_t page)
+static bool in_run(const struct run *r, uint64_t page)
+{
+    return page - r->first < r->end - r->first;
+}
+
+/* page_mapped past the hot run: the other runs, and if a page was ever
+ * mapped outside them, the page tables (upper-half entries are read from
+ * the active PML4, which every space shares: pt.h). */
+static __attribute__((noinline)) bool page_mapped_slow(uint64_t page)
 {
     for (unsigned i = 0; i < run_count; i++)
-        if (page - runs[i].first < runs[i].end - runs[i].first)
+        if (in_run(&runs[i], page)) {
+            hot = &runs[i];
             return true;
+        }
     if (!scattered)
         return false;
     struct pt_translation t;
     return pt_translate(page_va(page), &t) == PT_OK;
 }
 
-/* page was just mapped: grow the run it touches (merging two runs it
- * joins), or start one, or, with every run taken, mark it scattered. */
+/* Is record page `page` mapped? */
+static inline bool page_mapped(uint64_t page)
+{
+    return in_run(hot, page) || page_mapped_slow(page);
+}
+
+/* page was just mapped: grow the run it touches (merging it with a run
+ * the page joins it to), or start one, or, with every run taken, mark it
+ * scattered. */
 static void run_add(uint64_t page)
 {
-    for (unsigned i = 0; i < run_count; i++) {
-        if (runs[i].end == page || runs[i].first == page + 1) {
-            if (runs[i].end == page)
-                runs[i].end++;
-            else
-                runs[i].first--;
-            for (unsigned j = 0; j < run_count; j++)
-                if (j != i && (runs[j].first == runs[i].end || runs[j].end == runs[i].first)) {
-                    runs[i].first = runs[j].first < runs[i].first ? runs[j].first : runs[i].first;
-                    runs[i].end = runs[j].end > runs[i].end ? runs[j].end : runs[i].end;
-                    runs[j] = runs[--run_count];
-                    break;
-                }
-            return;
-        }
+    struct run *r = NULL;
+    for (unsigned i = 0; i < run_count && !r; i++) {
+        if (runs[i].end == page)
+            runs[i].end++, r = &runs[i];
+        else if (runs[i].first == page + 1)
+            runs[i].first--, r = &runs[i];
     }
-    if (run_count < FRAME_META_RUNS)
-        runs[run_count++] = (struct run){ page, page + 1 };
-    else
+    if (r) {
+        for (unsigned j = 0; j < run_count; j++) {
+            struct run *o = &runs[j];
+            if (o == r || (o->first != r->end && o->end != r->first))
+                continue;
+            r->first = o->first < r->first ? o->first : r->first;
+            r->end = o->end > r->end ? o->end : r->end;
+            *o = runs[--run_count];          /* the last run fills o's place */
+            if (r == &runs[run_count])
+                r = o;                       /* ...and that was r */
+            break;
+        }
+    } else if (run_count < FRAME_META_RUNS) {
+        r = &runs[run_count++];
+        *r = (struct run){ page, page + 1 };
+    } else {
         scattered = true;
+        return;
+    }
+    hot = r;
 }
 
 static void give_back(paddr_t frame, const char *what)
@@ -131,7 +158,7 @@ static void give_back(paddr_t frame, const char *what)
  * No invalidation: the entry was not present (the TLB rule, rule 1). It is
  * zeroed through its own new mapping, so no strategy needs a view of the
  * frame (kmap) for it. false, with nothing kept, when a frame is missing. */
-static bool page_add(uint64_t page)
+static __attribute__((noinline, cold)) bool page_add(uint64_t page)
 {
     paddr_t r;
     if (pmm_alloc(PMM_ZONE_GENERAL, &r) != PMM_OK)
@@ -232,11 +259,11 @@ void frame_meta_census(struct frame_meta_census *out)
         return;
     uint64_t pages = (frame_limit + FRAME_META_PER_PAGE - 1) / FRAME_META_PER_PAGE;
     for (uint64_t p = 0; p < pages; p++) {
-        bool in_run = false;
+        bool counted = false;
         for (unsigned i = 0; i < run_count; i++)
-            in_run |= p - runs[i].first < runs[i].end - runs[i].first;
+            counted |= in_run(&runs[i], p);
         struct pt_translation t;
-        if (!in_run && pt_translate(page_va(p), &t) == PT_OK)
+        if (!counted && pt_translate(page_va(p), &t) == PT_OK)
             census_page(p, out);
     }
 }
