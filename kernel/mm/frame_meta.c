@@ -12,10 +12,13 @@
  * next to one already mapped: one run grows per stretch of RAM between
  * holes (low memory below the kernel image, the RAM after it, the RAM
  * above the PCI hole: 2 or 3 runs on the machines `make test` boots), and
- * the check is a compare or two, no walk. The alternatives cost more
+ * the run that answered last is asked first: one compare, no walk (make
+ * bench: frame_new 114 guest instructions, 74 of them pmm_alloc's;
+ * frame_ref 31). The alternatives cost more
  * somewhere: a bitmap of mapped record pages sized for PMM_MAX_FRAMES is
- * 512 KiB of BSS, which every boot would zero (boot cost growing with the
- * largest RAM, not the RAM in use); one watermark ("mapped below X") would
+ * 512 KiB of BSS, which the loader would clear on every boot however
+ * little RAM there is (and one sized to the RAM would need a home mapped
+ * at boot, growing with it); one watermark ("mapped below X") would
  * either stop at the first hole or map record pages for all of it (a
  * 1 GiB PCI hole is 1024 pages of records nothing needs); asking the page
  * tables (pt_translate) costs a walk, some 60 instructions, per call.

@@ -9,7 +9,8 @@
 # arena plays physical memory, prepared the way stage2 prepares it for that
 # strategy (fake_cpu.h). The paging tests are built once per strategy in
 # HOST_STRATEGIES, into build/host/<strategy>/; recursive stays guest-only
-# (NOTES.md, "The five strategies"). test_pmm does not involve a strategy
+# (NOTES.md, "The five strategies"). test_frame_meta adds kernel/mm/frame_meta.c
+# (and -Icommon for its mem.h). test_pmm does not involve a strategy
 # and is built once, with offset.
 
 HOST_CC ?= cc
