@@ -21,10 +21,13 @@
  * at boot, growing with it); one watermark ("mapped below X") would
  * either stop at the first hole or map record pages for all of it (a
  * 1 GiB PCI hole is 1024 pages of records nothing needs); asking the page
- * tables (pt_translate) costs a walk, some 60 instructions, per call.
- * Should frames ever come from more than FRAME_META_RUNS separate places,
- * the further pages are still mapped and found, by pt_translate (the
- * `scattered` flag below), only slower.
+ * tables (pt_translate) costs a walk, some 60 instructions, per call,
+ * and a walk inside frame_ref would disturb a caller that holds tables
+ * (pt_space_clone's leaf callback, with temporary's slots). Should frames
+ * ever come from more than FRAME_META_RUNS separate places, frame_new
+ * maps the record pages between the new page and the nearest run too, so
+ * the runs always hold every mapped page: frame_ref, frame_unref,
+ * frame_refs and the census never touch the page tables.
  *
  * Records are reached through cpu_ptr (kernel/mm/tlb.h): the address
  * itself in the kernel, a walk of the simulated tables on the host, so
@@ -42,10 +45,6 @@
 _Static_assert(sizeof(struct frame_meta) == 16, "16-byte records: 256 per page, none across pages");
 _Static_assert(PAGE_SIZE % sizeof(struct frame_meta) == 0, "whole records per page");
 
-/* Runs of mapped record pages kept in BSS. 8 covers every machine
- * pagelab boots with room to spare (see above); 128 bytes. */
-#define FRAME_META_RUNS 8
-
 struct run {
     uint64_t first, end;   /* record pages [first, end), all mapped */
 };
@@ -57,9 +56,6 @@ static unsigned run_count;
  * (an empty run answers no). */
 static struct run no_run;
 static struct run *hot = &no_run;
-/* A record page was mapped that no run holds (the runs were full): pages
- * outside the runs must then be asked of the page tables. */
-static bool scattered;
 /* Frames the array may describe: [0, frame_limit). 0 until frame_meta_init. */
 static uint64_t frame_limit;
 
@@ -70,7 +66,6 @@ void frame_meta_init(uint64_t max_phys)
     /* no page is mapped yet: a new boot (the host tests boot many) */
     run_count = 0;
     hot = &no_run;
-    scattered = false;
 }
 
 static uint64_t page_of(uint64_t frame_no) { return frame_no / FRAME_META_PER_PAGE; }
@@ -90,9 +85,8 @@ static bool in_run(const struct run *r, uint64_t page)
     return page - r->first < r->end - r->first;
 }
 
-/* page_mapped past the hot run: the other runs, and if a page was ever
- * mapped outside them, the page tables (upper-half entries are read from
- * the active PML4, which every space shares: pt.h). */
+/* page_mapped past the hot run: the other runs (every mapped page is in
+ * one). */
 static __attribute__((noinline)) bool page_mapped_slow(uint64_t page)
 {
     for (unsigned i = 0; i < run_count; i++)
@@ -100,10 +94,7 @@ static __attribute__((noinline)) bool page_mapped_slow(uint64_t page)
             hot = &runs[i];
             return true;
         }
-    if (!scattered)
-        return false;
-    struct pt_translation t;
-    return pt_translate(page_va(page), &t) == PT_OK;
+    return false;
 }
 
 /* Is record page `page` mapped? */
@@ -112,9 +103,9 @@ static inline bool page_mapped(uint64_t page)
     return in_run(hot, page) || page_mapped_slow(page);
 }
 
-/* page was just mapped: grow the run it touches (merging it with a run
- * the page joins it to), or start one, or, with every run taken, mark it
- * scattered. */
+/* page was just mapped, next to a run or with a run free (page_add sees
+ * to it): grow the run it touches, merging it with a run the page joins
+ * it to, or start one. */
 static void run_add(uint64_t page)
 {
     struct run *r = NULL;
@@ -124,26 +115,38 @@ static void run_add(uint64_t page)
         else if (runs[i].first == page + 1)
             runs[i].first--, r = &runs[i];
     }
-    if (r) {
-        for (unsigned j = 0; j < run_count; j++) {
-            struct run *o = &runs[j];
-            if (o == r || (o->first != r->end && o->end != r->first))
-                continue;
-            r->first = o->first < r->first ? o->first : r->first;
-            r->end = o->end > r->end ? o->end : r->end;
-            *o = runs[--run_count];          /* the last run fills o's place */
-            if (r == &runs[run_count])
-                r = o;                       /* ...and that was r */
-            break;
-        }
-    } else if (run_count < FRAME_META_RUNS) {
+    if (!r) {
+        if (run_count == FRAME_META_RUNS)
+            kpanic("frame_meta: record page %lu touches no run and none is free", page);
         r = &runs[run_count++];
         *r = (struct run){ page, page + 1 };
-    } else {
-        scattered = true;
-        return;
+    }
+    for (unsigned j = 0; j < run_count; j++) {
+        struct run *o = &runs[j];
+        if (o == r || (o->first != r->end && o->end != r->first))
+            continue;
+        r->first = o->first < r->first ? o->first : r->first;
+        r->end = o->end > r->end ? o->end : r->end;
+        *o = runs[--run_count];          /* the last run fills o's place */
+        if (r == &runs[run_count])
+            r = o;                       /* ...and that was r */
+        break;
     }
     hot = r;
+}
+
+/* With every run taken and page next to none: the page of the gap
+ * between page and the nearest run that lies next to that run. */
+static uint64_t gap_step(uint64_t page)
+{
+    uint64_t best = 0, best_dist = UINT64_MAX;
+    for (unsigned i = 0; i < run_count; i++) {
+        const struct run *r = &runs[i];
+        uint64_t dist = page >= r->end ? page - r->end : r->first - 1 - page;
+        if (dist < best_dist)
+            best_dist = dist, best = page >= r->end ? r->end : r->first - 1;
+    }
+    return best;
 }
 
 static void give_back(paddr_t frame, const char *what)
@@ -161,7 +164,7 @@ static void give_back(paddr_t frame, const char *what)
  * No invalidation: the entry was not present (the TLB rule, rule 1). It is
  * zeroed through its own new mapping, so no strategy needs a view of the
  * frame (kmap) for it. false, with nothing kept, when a frame is missing. */
-static __attribute__((noinline, cold)) bool page_add(uint64_t page)
+static bool page_map(uint64_t page)
 {
     paddr_t r;
     if (pmm_alloc(PMM_ZONE_GENERAL, &r) != PMM_OK)
@@ -176,6 +179,25 @@ static __attribute__((noinline, cold)) bool page_add(uint64_t page)
     memset(cpu_ptr(page_va(page)), 0, PAGE_SIZE);
     run_add(page);
     return true;
+}
+
+static bool touches_a_run(uint64_t page)
+{
+    for (unsigned i = 0; i < run_count; i++)
+        if (runs[i].end == page || runs[i].first == page + 1)
+            return true;
+    return false;
+}
+
+/* Maps record page `page`, first filling the gap to the nearest run if
+ * the page touches none and no run is free. false when a frame is
+ * missing: the gap's pages mapped so far stay (they are in a run). */
+static __attribute__((noinline, cold)) bool page_add(uint64_t page)
+{
+    while (run_count == FRAME_META_RUNS && !touches_a_run(page))
+        if (!page_map(gap_step(page)))
+            return false;
+    return page_map(page);
 }
 
 bool frame_new(paddr_t *out)
@@ -250,23 +272,11 @@ static void census_page(uint64_t page, struct frame_meta_census *out)
     out->pages++;
 }
 
-/* Every run's pages; with scattered pages, every other page of the array
- * is asked of the page tables too (a walk per page: for tests only). */
+/* Every run's pages: every page mapped. */
 void frame_meta_census(struct frame_meta_census *out)
 {
     *out = (struct frame_meta_census){ 0, 0, 0 };
     for (unsigned i = 0; i < run_count; i++)
         for (uint64_t p = runs[i].first; p < runs[i].end; p++)
             census_page(p, out);
-    if (!scattered)
-        return;
-    uint64_t pages = (frame_limit + FRAME_META_PER_PAGE - 1) / FRAME_META_PER_PAGE;
-    for (uint64_t p = 0; p < pages; p++) {
-        bool counted = false;
-        for (unsigned i = 0; i < run_count; i++)
-            counted |= in_run(&runs[i], p);
-        struct pt_translation t;
-        if (!counted && pt_translate(page_va(p), &t) == PT_OK)
-            census_page(p, out);
-    }
 }

@@ -462,43 +462,94 @@ static void test_an_empty_table_zone_fails_cleanly(void)
 
 /* ---- record pages far apart ---- */
 
-/* Frames handed out in record pages two apart (none touching another:
- * more separate places than frame_meta.c keeps runs for), then the pages
- * between: each page is mapped once, found again, and counted once. */
+/* Frames handed out in record pages two apart (none touching another):
+ * up to FRAME_META_RUNS of them each map their page alone; one more
+ * (just above the limit) maps the page between it and the nearest run
+ * too; then the pages between, each joining two runs into one. Every
+ * page is mapped once, found again and counted once. */
+enum { FAR = FRAME_META_RUNS + 2, FIRST = 16 };  /* pages 16, 18, ..: 16 MiB up, general RAM */
+
+/* Frees the `n` frames at the start of record page `page`: the lowest
+ * free ones, so frame_new takes them in order. */
+static void free_at(uint64_t page, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        CHECK_EQ(pmm_free(PMM_ZONE_GENERAL, paddr((page * PER_PAGE + i) * PAGE_SIZE)), PMM_OK);
+}
+
 static void test_record_pages_far_apart_are_each_mapped_once_and_found(void)
 {
-    enum { FAR = 12, FIRST = 16 };   /* pages 16, 18, ... 38: 16..39 MiB, general RAM */
     boot();
-    uint64_t need = 2 + general_tables();
     leave_highest(0);
     static paddr_t f[2 * FAR];
     unsigned n = 0;
-    for (unsigned k = 0; k < 2 * FAR; k++) {
-        uint64_t page = FIRST + (k < FAR ? 2 * k : 2 * (k - FAR) + 1);
-        for (uint64_t i = 0; i < need; i++)
-            CHECK_EQ(pmm_free(PMM_ZONE_GENERAL, paddr((page * PER_PAGE + i) * PAGE_SIZE)), PMM_OK);
-        need = 2;   /* the tables exist from the first on */
+    uint64_t pages = 0;
+    for (unsigned k = 0; k < FAR; k++) {
+        uint64_t page = FIRST + 2 * k;
+        /* below and at the limit a page of its own; above it, and the gap's */
+        uint64_t gap = k >= FRAME_META_RUNS;
+        free_at(page, 2 + gap + (k == 0 ? general_tables() : 0));
         f[n] = new_frame();
         CHECK_EQ(f[n].pa, page * PER_PAGE * PAGE_SIZE);
         n++;
-        census_is(n, n, n);
+        pages += 1 + gap;
+        census_is(n, n, pages);
         CHECK_EQ(free_of(PMM_ZONE_GENERAL), 0);
-        /* between two far pages, before it is mapped: no record */
-        if (k < FAR)
-            CHECK_EQ(frame_refs(paddr((page + 1) * PER_PAGE * PAGE_SIZE)), 0);
+    }
+    /* the gap pages filled above: FIRST + 2*RUNS - 1 and the next far page's */
+    for (unsigned k = 0; k + 1 < FAR; k++) {
+        uint64_t page = FIRST + 2 * k + 1;
+        if (k + 1 >= FRAME_META_RUNS) {
+            CHECK(record_page_mapped(page), "gap page %llu not mapped", (unsigned long long)page);
+            continue;
+        }
+        CHECK(!record_page_mapped(page), "page %llu mapped early", (unsigned long long)page);
+        CHECK_EQ(frame_refs(paddr(page * PER_PAGE * PAGE_SIZE)), 0);
+        free_at(page, 2);
+        f[n++] = new_frame();
+        pages++;
+        census_is(n, n, pages);
     }
     for (unsigned i = 0; i < n; i++) {
         CHECK_EQ(frame_refs(f[i]), 1);
         frame_ref(f[i]);
         CHECK_EQ(frame_refs(f[i]), 2);
     }
-    census_is(n, 2 * n, n);
+    census_is(n, 2 * n, pages);
+    CHECK_EQ(pages, 2 * FAR - 1);   /* every page from FIRST to the last far one */
     for (unsigned i = 0; i < n; i++) {
         CHECK(!frame_unref(f[i]), "frame %u: 2 -> 1 said last", i);
         CHECK(frame_unref(f[i]), "frame %u: 1 -> 0 did not say last", i);
     }
-    census_is(0, 0, n);
+    census_is(0, 0, pages);
     CHECK_EQ(free_of(PMM_ZONE_GENERAL), n);
+}
+
+/* With every run taken, a page that touches none needs its frame, the
+ * gap page's and its own: at 3 frames left it works, at 2 the gap page
+ * stays mapped (in a run) and the frame goes back, at 1 nothing changes. */
+static void test_a_gap_fill_short_of_frames_fails_cleanly(void)
+{
+    for (uint64_t left = 1; left <= 3; left++) {
+        boot();
+        leave_highest(0);
+        for (unsigned k = 0; k < FRAME_META_RUNS; k++) {
+            free_at(FIRST + 2 * k, 2 + (k == 0 ? general_tables() : 0));
+            new_frame();
+        }
+        uint64_t page = FIRST + 2 * FRAME_META_RUNS, gap = page - 1;
+        free_at(page, left);   /* the frame, then the gap page's, then the page's */
+        paddr_t f = paddr(0x5A5A000);
+        bool ok = frame_new(&f);
+        CHECK(ok == (left == 3), "%llu left: frame_new %d", (unsigned long long)left, ok);
+        CHECK_EQ(free_of(PMM_ZONE_GENERAL), left == 3 ? 0 : 1);
+        CHECK(record_page_mapped(gap) == (left >= 2), "%llu left: gap page mapped %d",
+              (unsigned long long)left, record_page_mapped(gap));
+        CHECK(record_page_mapped(page) == ok, "the page mapped %d", record_page_mapped(page));
+        census_is(FRAME_META_RUNS + ok, FRAME_META_RUNS + ok, FRAME_META_RUNS + left - 1);
+        if (!ok)
+            CHECK_EQ(f.pa, 0x5A5A000);
+    }
 }
 
 /* ---- every address space sees the records ---- */
@@ -546,6 +597,7 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_exhaustion_with_the_record_page_mapped_at_below_and_above),
     CHECK_TEST(test_an_empty_table_zone_fails_cleanly),
     CHECK_TEST(test_record_pages_far_apart_are_each_mapped_once_and_found),
+    CHECK_TEST(test_a_gap_fill_short_of_frames_fails_cleanly),
     CHECK_TEST(test_every_space_sees_the_record_pages_whenever_it_was_made),
 };
 
