@@ -328,6 +328,19 @@ static void test_unref_below_zero_panics(void)
     CHECK_EQ(pmm_frame_state(PMM_ZONE_GENERAL, f), PMM_FRAME_FREE);
 }
 
+/* The allocator refusing the last unref's free is a panic naming both:
+ * here the frame was freed behind frame_meta's back (a double free). */
+static void test_a_refused_free_at_the_last_unref_panics(void)
+{
+    boot();
+    paddr_t f = new_frame();
+    CHECK_EQ(pmm_free(PMM_ZONE_GENERAL, f), PMM_OK);
+    char want[256];
+    snprintf(want, sizeof(want), "frame_meta: frame 0x%lx: pmm_free: %s", (unsigned long)f.pa,
+             pmm_status_name(PMM_ERR_DOUBLE_FREE));
+    panics(do_unref, f, want);
+}
+
 /* A frame with no reference: freed, never handed out in a mapped record
  * page, in a page not mapped, beyond the array. Each ref and unref is a
  * named panic; frame_refs reads 0 and maps nothing. */
@@ -592,6 +605,7 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_after_the_last_unref_only_the_record_pages_stay),
     CHECK_TEST(test_ref_reaches_the_maximum_and_one_more_panics),
     CHECK_TEST(test_unref_below_zero_panics),
+    CHECK_TEST(test_a_refused_free_at_the_last_unref_panics),
     CHECK_TEST(test_a_frame_with_no_reference_panics_and_reads_zero),
     CHECK_TEST(test_exhaustion_with_the_record_page_unmapped_at_below_and_above),
     CHECK_TEST(test_exhaustion_with_the_record_page_mapped_at_below_and_above),
