@@ -47,6 +47,8 @@
  *   0xFFFFA00000000000  boot modules, mapped read-only by the kernel (PML4 slot 320)
  *   0xFFFFA00001000000  the boot configuration file's page, read-only (slot 320)
  *   0xFFFFA08000000000  process kernel stacks, each below a guard page (slot 321)
+ *   0xFFFFA18000000000  kmap's slots (slot 323)
+ *   0xFFFFA20000000000  per-frame records, a page mapped as frames are handed out (slot 324)
  *   0xFFFFC00000000000  table-offset region (PML4 slot 384, strategy table-offset)
  *   0xFFFFFE8000000000  second recursive slot: an inactive hierarchy (PML4 slot 509)
  *   0xFFFFFF0000000000  recursive slot (PML4 slot 510, strategy recursive)

@@ -3,7 +3,8 @@
  *   console -> BootInfo check -> GDT/TSS/IDT -> SYSCALL MSRs, timer ->
  *   boot report -> frame allocator -> strategy (tears down what it must
  *   not have) -> paging core -> boot modules mapped at MODULES_BASE -> the
- *   configuration file parsed (its run list) -> protections (WP, NXE,
+ *   configuration file parsed (its run list) -> kmap's zero frame ->
+ *   frame records (nothing mapped yet) -> protections (WP, NXE,
  *   SMEP, SMAP, guard pages) -> user-pointer checks -> experiments ->
  *   variant (test kernels: the in-guest suite) -> W^X check -> final
  *   translations -> halt with the tables live.
@@ -16,6 +17,7 @@
 #include "config.h"
 #include "console.h"
 #include "experiments.h"
+#include "frame_meta.h"
 #include "kmap.h"
 #include "lowmem.h"
 #include "modules.h"
@@ -70,6 +72,7 @@ void kmain(const struct boot_info *boot_info_identity)
     modules_init(bi);
     config_init(bi);
     kmap_init();
+    frame_meta_init(bi->max_phys);  /* maps nothing: record pages come with frame_new */
     protect_init(bi);
     uaccess_init(bi);
     proc_init();

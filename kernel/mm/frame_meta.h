@@ -39,14 +39,26 @@ struct frame_meta {
 /* Records per page of the array. */
 #define FRAME_META_PER_PAGE (PAGE_SIZE / sizeof(struct frame_meta))
 
+/* Separate runs of consecutive mapped record pages frame_meta.c keeps
+ * track of (128 bytes of BSS). The allocator hands out its lowest free
+ * frame, so pages are mapped next to each other, one run per stretch of
+ * RAM between holes (2 or 3 on a PC). A page that would start a ninth run
+ * is mapped together with the pages between it and the nearest run (one
+ * frame each, for 1 MiB of the gap). */
+#define FRAME_META_RUNS 8
+
 /* Once, after paging is up (the array's pages are mapped with pt_map into
  * the kernel's shared upper half): the frames the array may describe,
  * [0, max_phys). Writes no record and maps nothing. */
 void frame_meta_init(uint64_t max_phys);
 
 /* A frame from the general zone with one reference (refs = 1), not zeroed.
- * false when the zone has no frame, or none for the record's page (the
- * frame taken is then given back). */
+ * false when the zone has no frame, or none for the record's page or its
+ * tables (the frame taken is then given back, *out untouched; only record
+ * pages mapped to fill a gap, FRAME_META_RUNS, stay). The only function
+ * here that maps, through the paging core: frame_ref, frame_unref and
+ * frame_refs touch no page table, so they may be called from a pt_*
+ * callback (pt_space_clone's leaf). */
 bool frame_new(paddr_t *out);
 
 /* One more reference to a frame frame_new handed out. Panics, naming the

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include "variant.h"
 #include "console.h"
+#include "frame_meta.h"
 #include "layout.h"
 #include "measure.h"
 #include "pmm.h"
@@ -209,6 +210,35 @@ static void bench_pmm(void)
     emit("free_insns", measure_median(free_s, ITERATIONS), "tsc");
 }
 
+/* The per-frame records on the fault path: frame_new with its record
+ * page already mapped (one warm-up call maps it; the median leaves out
+ * the one call in ITERATIONS that may cross into a new page), frame_ref,
+ * frame_unref of a second reference and of the last (which frees). */
+static void bench_frames(void)
+{
+    static uint64_t new_s[ITERATIONS], ref_s[ITERATIONS], unref_s[ITERATIONS],
+        last_s[ITERATIONS];
+    static paddr_t frames[ITERATIONS];
+    paddr_t warm;
+    if (!frame_new(&warm)) {
+        kprintf("bench: frame_new: no frame\n");
+        return;
+    }
+    frame_unref(warm);
+    for (unsigned i = 0; i < ITERATIONS; i++)
+        new_s[i] = measure_call(FN(frame_new), PTR(&frames[i]), 0, 0, 0, 0);
+    for (unsigned i = 0; i < ITERATIONS; i++)
+        ref_s[i] = measure_call(FN(frame_ref), frames[i].pa, 0, 0, 0, 0);
+    for (unsigned i = 0; i < ITERATIONS; i++)
+        unref_s[i] = measure_call(FN(frame_unref), frames[i].pa, 0, 0, 0, 0);
+    for (unsigned i = 0; i < ITERATIONS; i++)
+        last_s[i] = measure_call(FN(frame_unref), frames[ITERATIONS - 1 - i].pa, 0, 0, 0, 0);
+    emit("frame_new_insns", measure_median(new_s, ITERATIONS), "tsc");
+    emit("frame_ref_insns", measure_median(ref_s, ITERATIONS), "tsc");
+    emit("frame_unref_insns", measure_median(unref_s, ITERATIONS), "tsc");
+    emit("frame_unref_last_insns", measure_median(last_s, ITERATIONS), "tsc");
+}
+
 static void bench_boot(void)
 {
     uint64_t now = measure_now();
@@ -318,6 +348,7 @@ void variant_run(const struct boot_info *bi)
     bench_huge_translate();
     bench_range();
     bench_pmm();
+    bench_frames();
     bench_syscall();
     bench_spaces();
     bench_yield();

@@ -9,7 +9,8 @@
 # arena plays physical memory, prepared the way stage2 prepares it for that
 # strategy (fake_cpu.h). The paging tests are built once per strategy in
 # HOST_STRATEGIES, into build/host/<strategy>/; recursive stays guest-only
-# (NOTES.md, "The five strategies"). test_pmm does not involve a strategy
+# (NOTES.md, "The five strategies"). test_frame_meta adds kernel/mm/frame_meta.c
+# (and -Icommon for its mem.h). test_pmm does not involve a strategy
 # and is built once, with offset.
 
 HOST_CC ?= cc
@@ -35,7 +36,15 @@ $(1)_HOST_FLAGS := $(PAGING_HOST_CFLAGS) -DFAKE_STRATEGY=STRATEGY_$(call upper,$
                   -DFAKE_STRATEGY_IS_$(call upper,$(1))
 $(1)_HOST_SRC := $(PAGING_CORE_SRC) $(call strategy_sources,$(1))
 HOST_TESTS += $$($(1)_HOST_DIR)/test_pt $$($(1)_HOST_DIR)/test_pt_model \
-              $$($(1)_HOST_DIR)/test_pt_levels $$($(1)_HOST_DIR)/test_space
+              $$($(1)_HOST_DIR)/test_pt_levels $$($(1)_HOST_DIR)/test_space \
+              $$($(1)_HOST_DIR)/test_frame_meta
+
+# The per-frame records (kernel/mm/frame_meta.c) on the real core.
+$$($(1)_HOST_DIR)/test_frame_meta: tests/host/test_frame_meta.c kernel/mm/frame_meta.c \
+                                   kernel/mm/frame_meta.h $(PAGING_DEPS) $$($(1)_HOST_SRC)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $$($(1)_HOST_FLAGS) -Icommon -o $$@ tests/host/test_frame_meta.c \
+	    kernel/mm/frame_meta.c $$($(1)_HOST_SRC)
 
 # Address spaces (kernel/mm/pt_space.c): create, edit inactive, destroy.
 $$($(1)_HOST_DIR)/test_space: tests/host/test_space.c $(PAGING_DEPS) $$($(1)_HOST_SRC)
