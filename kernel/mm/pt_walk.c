@@ -341,6 +341,24 @@ static void walk_uncreate(struct walk *w, unsigned made_top, struct batch *b)
         batch_defer_table(b, w->frames[l], w->va, l);
 }
 
+/* See pt_internal.h. pt_map's descent without its leaf: U is added above
+ * stop as a user leaf would add it, and a failure takes back what it made. */
+enum pt_status walk_make(struct walk *w, vaddr_t va, unsigned stop, pte_t link_u,
+                         const struct pt_frame_source *src, struct batch *b)
+{
+    unsigned made_top;
+    walk_start(w, va);
+    enum pt_status st = walk_create(w, stop, link_u, src, b, &made_top);
+    if (st != PT_OK) {
+        if (made_top)
+            walk_uncreate(w, made_top, b);
+        return st;
+    }
+    if (link_u && widen_user(w, stop))
+        batch_add_va(b, va); /* rule 2 */
+    return PT_OK;
+}
+
 /* Writes the new leaf at w's entry (rule 1: no flush, unless U had to be
  * added above it). */
 static enum pt_status leaf_install(struct walk *w, paddr_t pa, uint32_t prot,
@@ -472,6 +490,30 @@ enum pt_status pt_protect(vaddr_t va, uint64_t size, uint32_t prot)
     return st;
 }
 
+/*
+ * The copy-on-write break's write (contract in pt.h): on the fault path,
+ * so it is pt_protect's walk and one store, without a batch: the one
+ * address it changes is invalidated here, directly, under the same rule.
+ */
+enum pt_status pt_remap(vaddr_t va, paddr_t pa, uint32_t prot, paddr_t *old)
+{
+    struct walk w;
+    op_begin(PT_OP_REMAP);
+    enum pt_status st = check_map_args(va, pa, PAGE_SIZE, PAGE_SIZE, prot);
+    if (st == PT_OK)
+        st = leaf_of_size(&w, walk_down(&w, va, 1));
+    if (st != PT_OK)
+        return st;
+    if (old)
+        *old = pte_addr(w.entry, 1);
+    /* nothing of the old leaf is kept (A, D, PAT): it maps another frame;
+     * in entry 0 pte_write keeps the table's count, which does not change */
+    pte_write(walk_table(&w), walk_index(&w), pa.pa | leaf_bits(prot, 1), COUNT_KEPT);
+    if (va_live(va))
+        pt_invlpg(va); /* rule 2; an inactive space has nothing cached (rule 6) */
+    return PT_OK;
+}
+
 int pt_table_used(unsigned level, vaddr_t va)
 {
     struct walk w;
@@ -567,6 +609,8 @@ const char *pt_op_name(enum pt_op op)
         [PT_OP_UNMAP_RANGE] = "unmap_range",
         [PT_OP_PROTECT_RANGE] = "protect_range",
         [PT_OP_DUMP] = "dump",
+        [PT_OP_CLONE] = "clone",
+        [PT_OP_REMAP] = "remap",
         [PT_OP_OTHER] = "other",
     };
     return (unsigned)op < PT_OP_COUNT ? names[op] : "unknown";
