@@ -139,7 +139,8 @@ static unsigned clone_read(struct clone *c, pte_t *s, uint64_t base, unsigned i,
             if (e & c->clear) {
                 e &= ~c->clear;
                 pte_write(s, 0, e, COUNT_KEPT);
-                batch_add_va(&c->b, vaddr(base));
+                if (!c->b.full)
+                    batch_add_va(&c->b, vaddr(base));
             }
             clone_buf[n] = e;
             clone_index[n++] = 0;
@@ -153,7 +154,9 @@ static unsigned clone_read(struct clone *c, pte_t *s, uint64_t base, unsigned i,
         if (e & c->clear) {
             e &= ~c->clear;
             pte_write(s, i, e, COUNT_KEPT);
-            batch_add_va(&c->b, vaddr(base + (uint64_t)i * PAGE_SIZE));
+            /* past the threshold the batch ignores more: not even called */
+            if (!c->b.full)
+                batch_add_va(&c->b, vaddr(base + (uint64_t)i * PAGE_SIZE));
         }
         clone_buf[n] = e;
         clone_index[n++] = (uint16_t)i;
