@@ -598,6 +598,20 @@ def boot_ratio_line():
             + "; ".join(parts) + " (the issue asks for at most 1.25).")
 
 
+def summary_fork(strategies):
+    """fork's page-table operations (pt_space_clone, pt_remap) per strategy."""
+    lines = ["## Fork's page-table operations", "",
+             "| strategy | clone COW, 64 pages (insns) | 512 pages (insns) | 4096 pages (insns) |"
+             " per page, 64 to 4096 (insns) | remap 4 KiB (insns) | protect 4 KiB (insns) |",
+             "|---|---|---|---|---|---|---|"]
+    for s in strategies:
+        vals = [value(s, m) for m in ("clone_cow_64_insns", "clone_cow_512_insns",
+                                      "clone_cow_4096_insns", "clone_cow_per_page_insns",
+                                      "remap_4k_insns", "protect_4k_insns")]
+        lines.append("| %s |" % s + " %s |" * len(vals) % tuple(cell(x) for x in vals))
+    return lines
+
+
 def summary_memory():
     lines = ["## Boot and frame allocator against guest RAM (offset)", "",
              "| guest RAM | window pages | stage2 (insns) | kernel to bench (insns) |"
@@ -641,6 +655,7 @@ def summary(strategies, out=OUT):
     memory size, boot time)."""
     lines = [SUMMARY_INTRO] + summary_strategies(strategies) + [""] \
         + summary_processes(strategies) + [""] + summary_faults(strategies) + [""] \
+        + summary_fork(strategies) + [""] \
         + summary_memory() + [""] + summary_wall()
     path = os.path.join(out, "summary.md")
     with open(path, "w") as f:

@@ -61,7 +61,7 @@ enum pt_status {
     PT_ERR_BAD_SIZE,         /* size not 4 KiB / 2 MiB / 1 GiB, or 1 GiB unsupported */
     PT_ERR_BAD_PROT,         /* prot or opts has unknown bits */
     PT_ERR_BAD_PHYS,         /* pa beyond the CPU's physical address width */
-    PT_ERR_BAD_RANGE,        /* len zero, or the range wraps */
+    PT_ERR_BAD_RANGE,        /* len zero, the range wraps, or (clone) leaves slots 1-255 */
     PT_ERR_RESERVED_RANGE,   /* touches the strategy's own virtual range */
     PT_ERR_PS_AT_L4,         /* a PML4 entry has PS set (reserved, SDM 4.5.4) */
     PT_ERR_BOOT_INFO,        /* BootInfo lacks what the strategy needs */
@@ -144,6 +144,8 @@ enum pt_op {
     PT_OP_UNMAP_RANGE,
     PT_OP_PROTECT_RANGE,
     PT_OP_DUMP,
+    PT_OP_CLONE,      /* pt_space_clone */
+    PT_OP_REMAP,      /* pt_remap */
     PT_OP_OTHER,      /* pt_init, pt_root_clear, pt_table_used */
     PT_OP_COUNT
 };
@@ -410,20 +412,30 @@ const struct pt_space *pt_space_active(void);
  * except that with PT_CLONE_COW a writable leaf loses W in both spaces,
  * so that the first write in either faults (copy-on-write). leaf(frame,
  * ctx) is called once per leaf written into dst, so the caller counts the
- * new reference there; *copied (may be NULL) is how many. dst is not the
- * active space and has nothing mapped in the range; src is the selected
- * space or the active one. Tables dst needs come from the strategy's
- * zone. Errors: PT_ERR_HUGE_IN_WAY before any change if a huge leaf lies
- * in the range (user spaces have none); PT_ERR_NO_FRAMES when a table for
- * dst could not be had: what was done stays done (every leaf written has
- * had its leaf() call, every W cleared in src stays cleared, which is a
- * correct copy-on-write state), and the caller destroys dst.
+ * new reference there (leaf may be NULL); *copied (may be NULL) is how
+ * many. dst is not the active space and has nothing mapped in the range;
+ * src is the selected space or the active one (any other live space works
+ * too; with the recursive strategy it costs a flush per level-1 table, as
+ * its second slot then alternates between src and dst). Tables dst needs
+ * come from the strategy's zone, and its table entries are P|W, with U if
+ * src's level-2 entry has it. The selection is as it was on return.
+ * Errors, before any change: PT_ERR_BAD_PROT (unknown opts),
+ * PT_ERR_SPACE_IN_USE (dst is the kernel's, the active one, src, or not a
+ * live space; src not live), PT_ERR_MISALIGNED, PT_ERR_BAD_RANGE (len 0,
+ * or outside slots 1-255), PT_ERR_NONCANONICAL, PT_ERR_ALREADY_MAPPED
+ * (dst has a leaf in the range), PT_ERR_HUGE_IN_WAY (a huge leaf of src
+ * in the range: user spaces have none). Midway: PT_ERR_NO_FRAMES when a
+ * table for dst could not be had: what was done stays done (every leaf
+ * written has had its leaf() call, every W cleared in src stays cleared,
+ * which is a correct copy-on-write state), and the caller destroys dst.
  * TLB: nothing for dst (inactive, rule 6); each src leaf that lost W is
  * invalidated if src is active (one invlpg each, or one full flush above
- * PT_FLUSH_THRESHOLD), nothing if src is inactive. Counted as
- * PT_OP_CLONE. Cost: one pass over each level-1 table of src in the
- * range, entry by entry, with a few loads and stores per leaf (fork's
- * per-page cost, make bench).
+ * PT_FLUSH_THRESHOLD), nothing if src is inactive, all before it
+ * returns; recursive adds rule 5's full flush when it made a table for dst.
+ * Counted as PT_OP_CLONE. Cost: one pass over each level-1 table of src
+ * in the range, entry by entry, with a few loads and stores per leaf, and
+ * one write per leaf into dst's table (fork's per-page cost, make bench;
+ * kernel/mm/pt_clone.c says why two phases).
  */
 enum pt_status pt_space_clone(struct pt_space *dst, const struct pt_space *src, vaddr_t va,
                               uint64_t len, uint32_t opts,

@@ -351,6 +351,20 @@ struct walk {
  */
 enum pt_status walk_down(struct walk *w, vaddr_t va, unsigned stop);
 
+/*
+ * walk_down that makes what is missing: walks the selected space's path of
+ * va (the active one's in a shared slot) down to level `stop`, creating
+ * each missing table from src (NULL: the strategy's zone), zeroed and
+ * linked P|W|link_u as pt_map does, and adding link_u to the existing
+ * table entries above stop that lack it (rule 2: va goes into b). PT_OK:
+ * w->level == stop, w->entry the stop-level entry (present or not).
+ * PT_ERR_NO_FRAMES, PT_ERR_HUGE_IN_WAY (a leaf above stop),
+ * PT_ERR_PS_AT_L4: the tables it made are unhooked again and deferred to
+ * b (freed by batch_finish), as if it had not run.
+ */
+enum pt_status walk_make(struct walk *w, vaddr_t va, unsigned stop, pte_t link_u,
+                         const struct pt_frame_source *src, struct batch *b);
+
 static inline pte_t *walk_table(struct walk *w) { return w->tables[w->level]; }
 static inline unsigned walk_index(struct walk *w) { return PT_INDEX(w->va.va, w->level); }
 

@@ -115,9 +115,11 @@ enum pt_status check_range(vaddr_t va, uint64_t len)
 }
 
 /* The first failing check wins, in this order: prot, canonical va,
- * alignment of va/pa/len, the range, the physical width. */
-enum pt_status check_map_args(vaddr_t va, paddr_t pa, uint64_t len,
-                              uint64_t align, uint32_t prot)
+ * alignment of va/pa/len, the range, the physical width. Inlined into
+ * pt_map and pt_remap, the one-page hot paths; check_map_args is the
+ * same for the range engine. */
+static inline __attribute__((always_inline)) enum pt_status
+map_args_check(vaddr_t va, paddr_t pa, uint64_t len, uint64_t align, uint32_t prot)
 {
     if (prot & ~PT_PROT_ALL)
         return PT_ERR_BAD_PROT;
@@ -131,6 +133,12 @@ enum pt_status check_map_args(vaddr_t va, paddr_t pa, uint64_t len,
     if (pa.pa + len - 1 < pa.pa || pa.pa + len - 1 >= pt_cfg.phys_limit)
         return PT_ERR_BAD_PHYS;
     return PT_OK;
+}
+
+enum pt_status check_map_args(vaddr_t va, paddr_t pa, uint64_t len, uint64_t align,
+                              uint32_t prot)
+{
+    return map_args_check(va, pa, len, align, prot);
 }
 
 /* ---- table creation (the link order of strategy.h) ---- */
@@ -341,6 +349,42 @@ static void walk_uncreate(struct walk *w, unsigned made_top, struct batch *b)
         batch_defer_table(b, w->frames[l], w->va, l);
 }
 
+/* See pt_internal.h. pt_map's descent without its leaf: walk_down, then
+ * table_create below the first missing table. walk_create, walk_grow and
+ * walk_uncreate stay pt_map's alone: a second caller took them out of
+ * line and cost every map a few instructions. U is added above stop as a
+ * user leaf would add it, and a failure takes back what it made. */
+enum pt_status walk_make(struct walk *w, vaddr_t va, unsigned stop, pte_t link_u,
+                         const struct pt_frame_source *src, struct batch *b)
+{
+    unsigned made_top = 0;
+    enum pt_status st = walk_down(w, va, stop);
+    while (st == PT_ERR_UNMAPPED) {     /* w->entry, above stop, is not present */
+        unsigned l = w->level - 1;
+        st = table_create(w->tables[w->level], w->level, va, link_u, COUNT_ADDED, src, b,
+                          &w->tables[l], &w->frames[l]);
+        if (st != PT_OK)
+            break;
+        w->level = l;
+        w->entry = 0;                   /* a fresh table: every entry is empty */
+        if (made_top == 0)
+            made_top = l;
+        st = l == stop ? PT_OK : PT_ERR_UNMAPPED;
+    }
+    if (st != PT_OK) {
+        /* as walk_uncreate: unhooking the highest new table cuts the chain */
+        if (made_top) {
+            pte_write(w->tables[made_top + 1], PT_INDEX(va.va, made_top + 1), 0, COUNT_REMOVED);
+            for (unsigned l = made_top; l >= w->level; l--)
+                batch_defer_table(b, w->frames[l], va, l);
+        }
+        return st;
+    }
+    if (link_u && widen_user(w, stop))
+        batch_add_va(b, va); /* rule 2 */
+    return PT_OK;
+}
+
 /* Writes the new leaf at w's entry (rule 1: no flush, unless U had to be
  * added above it). */
 static enum pt_status leaf_install(struct walk *w, paddr_t pa, uint32_t prot,
@@ -365,7 +409,7 @@ enum pt_status pt_map(vaddr_t va, paddr_t pa, uint64_t size, uint32_t prot,
     op_begin(PT_OP_MAP);
     enum pt_status st = size_level(size, &leaf);
     if (st == PT_OK)
-        st = check_map_args(va, pa, size, size, prot);
+        st = map_args_check(va, pa, size, size, prot);
     if (st != PT_OK)
         return st;
     batch_init(&b, src);
@@ -472,6 +516,30 @@ enum pt_status pt_protect(vaddr_t va, uint64_t size, uint32_t prot)
     return st;
 }
 
+/*
+ * The copy-on-write break's write (contract in pt.h): on the fault path,
+ * so it is pt_protect's walk and one store, without a batch: the one
+ * address it changes is invalidated here, directly, under the same rule.
+ */
+enum pt_status pt_remap(vaddr_t va, paddr_t pa, uint32_t prot, paddr_t *old)
+{
+    struct walk w;
+    op_begin(PT_OP_REMAP);
+    enum pt_status st = map_args_check(va, pa, PAGE_SIZE, PAGE_SIZE, prot);
+    if (st == PT_OK)
+        st = leaf_of_size(&w, walk_down(&w, va, 1));
+    if (st != PT_OK)
+        return st;
+    if (old)
+        *old = pte_addr(w.entry, 1);
+    /* nothing of the old leaf is kept (A, D, PAT): it maps another frame;
+     * in entry 0 pte_write keeps the table's count, which does not change */
+    pte_write(walk_table(&w), walk_index(&w), pa.pa | leaf_bits(prot, 1), COUNT_KEPT);
+    if (va_live(va))
+        pt_invlpg(va); /* rule 2; an inactive space has nothing cached (rule 6) */
+    return PT_OK;
+}
+
 int pt_table_used(unsigned level, vaddr_t va)
 {
     struct walk w;
@@ -567,6 +635,8 @@ const char *pt_op_name(enum pt_op op)
         [PT_OP_UNMAP_RANGE] = "unmap_range",
         [PT_OP_PROTECT_RANGE] = "protect_range",
         [PT_OP_DUMP] = "dump",
+        [PT_OP_CLONE] = "clone",
+        [PT_OP_REMAP] = "remap",
         [PT_OP_OTHER] = "other",
     };
     return (unsigned)op < PT_OP_COUNT ? names[op] : "unknown";

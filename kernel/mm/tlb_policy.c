@@ -36,6 +36,10 @@
  *     (4.10.2.3: translations may be cached for accesses that never
  *     retire), so its whole span (>= 512 pages) may hold garbage
  *     translations: one full flush (rule 3) before the operation returns.
+ *     The same holds for a table linked into an inactive space through
+ *     recursive's second slot (pt_space_clone making dst's tables): a
+ *     garbage PDPT or PD there is read as paging structures for
+ *     second-slot addresses, which are translations of the active space.
  *  6. An address space that is not the active one (CR3) has no TLB or
  *     paging-structure-cache entries: the MOV to CR3 that left it dropped
  *     them all, and its lower half holds no global page (the kernel maps
@@ -43,13 +47,17 @@
  *     (batch_add_va drops those addresses). The strategy's own view of its
  *     tables is another matter: rule 4's strategy_table_retire still runs
  *     (temporary: the slot; recursive: the second recursive slot's
- *     addresses, which are translations of the active space). With PCIDs
+ *     addresses, which are translations of the active space). So
+ *     pt_remap costs one INVLPG in the active space and none in another,
+ *     and pt_space_clone invalidates only src's leaves that lost W, and
+ *     only when src is the active space (rules 2 and 3 for those). With PCIDs
  *     this rule would not hold: a space would keep its entries under its
  *     PCID, and pagelab would need INVPCID or a PCID flush here (QEMU's
  *     TCG refuses PCID, so pagelab does not use it).
  *
  * Invalidations are collected per operation (struct batch) and executed
- * before any table is freed and before the operation returns.
+ * before any table is freed and before the operation returns (pt_remap,
+ * which changes one leaf and frees nothing, invalidates it directly).
  */
 #include "console.h"
 #include "pmm.h"

@@ -3,11 +3,16 @@
  * strategy: what the hardware reads after a CR3 write is the judge, not the
  * library's own translate. Each space's pages are kernel-only (no U bit),
  * so ring 0 reads and writes them without STAC whatever CR4.SMAP says.
+ * fork's two operations are judged the same way: what pt_space_clone
+ * copied is read after a CR3 switch, what it write-protected faults on a
+ * write probe (CR0.WP is on), and a pt_remap'd page reads its new frame
+ * at once.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include "spaces.h"
 #include "console.h"
+#include "kmap.h"
 #include "result.h"
 #include "layout.h"
 #include "pmm.h"
@@ -15,6 +20,7 @@
 #include "space_report.h"
 #include "strategy.h"
 #include "tlb.h"
+#include "trap.h"
 
 #define PAGES 64
 #define TAG_A 0xA000000000000000ULL
@@ -80,6 +86,116 @@ static void free_leaf(vaddr_t va, paddr_t frame, uint64_t size, void *ctx)
     pmm_free(PMM_ZONE_GENERAL, frame);
 }
 
+/* ---- fork's operations through the MMU ---- */
+
+#define CLONE_FIRST 8            /* below PT_FLUSH_THRESHOLD: an INVLPG each */
+#define TAG_C 0xC000000000000000ULL
+
+static void count_ref(paddr_t frame, void *ctx)
+{
+    (void)frame;
+    ++*(unsigned *)ctx;
+}
+
+static void keep_leaf(vaddr_t va, paddr_t frame, uint64_t size, void *ctx)
+{
+    (void)va;
+    (void)frame;
+    (void)size;
+    ((struct freed *)ctx)->leaves++;  /* a's frames: a frees them */
+}
+
+/* Pages written through the active space whose write probe faults. */
+static unsigned write_faults(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < PAGES; i++)
+        n += probe_write((volatile uint8_t *)user_word(i) + 1, 0x5A) != 0;
+    return n;
+}
+
+/*
+ * a is active and selected, its pages hold TAG_A + i, and every one was
+ * just written (the TLB holds writable translations of them): a copy-on-
+ * write clone into c in two regions (8 pages: an INVLPG each; the other
+ * 56, into the PT the first made: one full flush) must leave every page
+ * readable in both spaces after the CR3 switches and unwritable in both;
+ * a pt_remap of page 0 to another frame must show that frame at once,
+ * writable. Leaves a active (its page 0 mapping the new frame, which
+ * *fresh receives) and c destroyed; fa[0] is then a's caller's to free.
+ */
+static void clone_checks(struct pt_space *a, const paddr_t fa[PAGES], paddr_t *fresh)
+{
+    static struct pt_space c;
+    *fresh = paddr(0);
+    enum pt_status sc = pt_space_create(&c);
+    if (sc != PT_OK) {
+        result(0, "clone: a third space", "%s", pt_status_name(sc));
+        return;
+    }
+    pt_space_activate(a);
+    pt_space_select(a);
+    write_all(TAG_A);
+    unsigned refs = 0;
+    uint64_t n1 = 0, n2 = 0;
+    enum pt_status c1 = pt_space_clone(&c, a, vaddr(USER_BASE), CLONE_FIRST * PAGE_SIZE,
+                                       PT_CLONE_COW, count_ref, &refs, &n1);
+    enum pt_status c2 = pt_space_clone(&c, a, vaddr(USER_BASE + CLONE_FIRST * PAGE_SIZE),
+                                       (PAGES - CLONE_FIRST) * PAGE_SIZE, PT_CLONE_COW, count_ref,
+                                       &refs, &n2);
+    unsigned a_read = count_equal(TAG_A), a_faults = write_faults();
+    pt_space_activate(&c);
+    unsigned c_read = count_equal(TAG_A), c_faults = write_faults();
+    struct pt_translation t;
+    pt_space_select(&c);
+    enum pt_status ct = pt_translate(vaddr(USER_BASE + 5 * PAGE_SIZE), &t);
+    pt_space_activate(a);
+    pt_space_select(a);
+    unsigned a_again = count_equal(TAG_A);
+    result(c1 == PT_OK && c2 == PT_OK && n1 + n2 == PAGES && refs == PAGES && a_read == PAGES &&
+               c_read == PAGES && a_again == PAGES && a_faults == PAGES && c_faults == PAGES &&
+               ct == PT_OK && t.pa.pa == fa[5].pa,
+           "clone COW of the active space (8 pages, then 56 more): every page reads the same in"
+           " both spaces through the MMU, and a write faults in both",
+           "%s, %s; copied %lu+%lu, leaf() %u; reads a %u c %u a %u; write faults a %u c %u; c"
+           " page 5 0x%lx (0x%lx)", pt_status_name(c1), pt_status_name(c2), n1, n2, refs, a_read,
+           c_read, a_again, a_faults, c_faults, t.pa.pa, fa[5].pa);
+
+    /* the fault handler's half: page 0 of a gets a frame of its own; its
+     * translation was just used (the write probe), so only the INVLPG
+     * makes the new frame visible */
+    paddr_t nf, old = paddr(0);
+    enum pt_status rm = PT_ERR_NO_FRAMES;
+    uint64_t seen = 0;
+    int wf = 1;
+    if (pmm_alloc(PMM_ZONE_GENERAL, &nf) == PMM_OK) {
+        *(volatile uint64_t *)kmap(nf, KMAP_SCRATCH) = TAG_C;
+        kunmap(KMAP_SCRATCH);
+        *fresh = nf;
+        (void)*user_word(0);
+        rm = pt_remap(vaddr(USER_BASE), nf, PT_PROT_WRITE, &old);
+        seen = *user_word(0);
+        wf = probe_write((volatile uint8_t *)user_word(0) + 1, 0x5A);
+        if (rm != PT_OK) {
+            pmm_free(PMM_ZONE_GENERAL, nf);   /* not mapped: a still has fa[0] */
+            *fresh = paddr(0);
+        }
+    }
+    pt_space_activate(&c);
+    uint64_t c_seen = *user_word(0);
+    pt_space_activate(a);
+    result(rm == PT_OK && old.pa == fa[0].pa && seen == TAG_C && wf == 0 && c_seen == TAG_A,
+           "remap of a write-protected page to a new frame: read at once through the MMU,"
+           " writable; the clone still reads the old frame",
+           "%s; old 0x%lx (0x%lx); reads 0x%lx, write fault %d; clone reads 0x%lx",
+           pt_status_name(rm), old.pa, fa[0].pa, seen, wf, c_seen);
+    pt_space_select(NULL);
+    struct freed fr = { 0 };
+    enum pt_status dc = pt_space_destroy(&c, keep_leaf, &fr);
+    result(dc == PT_OK && fr.leaves == PAGES, "the clone destroyed: every leaf reported once",
+           "%s, %u leaves", pt_status_name(dc), fr.leaves);
+}
+
 void spaces_run(const struct boot_info *bi)
 {
     (void)bi;
@@ -143,6 +259,14 @@ void spaces_run(const struct boot_info *bi)
     result(cr3_a && cr3_b && a_ok == PAGES && b_ok == PAGES && cpu_read_cr3().pa == kernel_cr3.pa,
            "CR3 switches: the same 64 addresses reach each space's own frames",
            "CR3 a %d b %d; a %u/%u, b %u/%u", cr3_a, cr3_b, a_ok, PAGES, b_ok, PAGES);
+
+    /* fork's copy and the fault handler's remap, then a's page 0 is the
+     * new frame: fa[0] is no leaf of a any more and is freed here */
+    paddr_t fresh;
+    clone_checks(&a, fa, &fresh);
+    if (fresh.pa)
+        pmm_free(PMM_ZONE_GENERAL, fa[0]);
+    pt_space_activate(NULL);
 
     /* a kernel page mapped now, in a slot no space had: seen in both */
     paddr_t kf;

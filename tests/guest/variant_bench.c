@@ -283,7 +283,7 @@ static void space_build(struct pt_space *as)
 }
 
 /* fork's reference per shared leaf, as kernel/proc/vm.c counts it */
-static void bench_ref(paddr_t frame, void *ctx)
+static void fork_ref(paddr_t frame, void *ctx)
 {
     (void)ctx;
     frame_ref(frame);
@@ -299,7 +299,7 @@ static void bench_spaces(void)
         pt_space_create(&b);
         pt_space_select(&a);
         pt_space_clone(&b, &a, vaddr(USER_BASE), SPACE_PAGES * (uint64_t)PAGE_SIZE, PT_CLONE_COW,
-                       bench_ref, NULL, NULL);
+                       fork_ref, NULL, NULL);
         pt_space_select(NULL);
         uint64_t t2 = measure_now();
         switch_s[r] = measure_call(FN(pt_space_activate), PTR(&a), 0, 0, 0, 0);
@@ -316,6 +316,88 @@ static void bench_spaces(void)
     emit("space_fork_64_insns", measure_median(fork_s, SPACE_RUNS), "tsc");
     emit("space_switch_insns", measure_median(switch_s, SPACE_RUNS), "tsc");
     emit("space_destroy_64_insns", measure_median(destroy_s, SPACE_RUNS), "tsc");
+}
+
+/* fork's page-table operations (pt_space_clone, pt_remap), per strategy:
+ * clone of CLONE_SIZES[i] writable pages of the active space, copy-on-
+ * write, with a leaf() that counts a reference per frame as fork's does;
+ * the per-page figure is the slope between the smallest and the largest
+ * (what a page adds, the tables' and the call's fixed costs taken out).
+ * Medians of CLONE_RUNS; W is given back outside the measurement. */
+#define CLONE_RUNS 5
+#define CLONE_REFS 4096
+static const unsigned clone_sizes[] = { 64, 512, 4096 };
+static const char *const clone_metric[][2] = {
+    { "clone_cow_64_insns", "clone_cow_64" },
+    { "clone_cow_512_insns", "clone_cow_512" },
+    { "clone_cow_4096_insns", "clone_cow_4096" },
+};
+_Static_assert(sizeof(clone_metric) / sizeof(clone_metric[0]) ==
+               sizeof(clone_sizes) / sizeof(clone_sizes[0]), "a name per size");
+static uint16_t clone_refs[CLONE_REFS];
+
+static void bench_ref(paddr_t frame, void *ctx)
+{
+    (void)ctx;
+    clone_refs[(frame.pa / PAGE_SIZE) % CLONE_REFS]++;
+}
+
+static uint64_t clone_once(struct pt_space *src, unsigned pages, struct pt_stats *a,
+                           struct pt_stats *b)
+{
+    static struct pt_space dst;
+    static uint64_t runs[CLONE_RUNS];
+    uint64_t len = (uint64_t)pages * PAGE_SIZE;
+    for (unsigned r = 0; r < CLONE_RUNS; r++) {
+        pt_protect_range(vaddr(USER_BASE), len, PT_PROT_USER | PT_PROT_WRITE);
+        pt_space_create(&dst);
+        uint64_t copied;
+        if (r == CLONE_RUNS - 1)
+            pt_stats_get(a);
+        uint64_t t0 = measure_now();
+        pt_space_clone(&dst, src, vaddr(USER_BASE), len, PT_CLONE_COW, bench_ref, NULL, &copied);
+        uint64_t t1 = measure_now();
+        if (r == CLONE_RUNS - 1)
+            pt_stats_get(b);
+        pt_space_destroy(&dst, NULL, NULL);
+        runs[r] = copied == pages ? t1 - t0 : 0;
+    }
+    return measure_median(runs, CLONE_RUNS);
+}
+
+static void bench_fork_ops(void)
+{
+    static struct pt_space src;
+    const unsigned n = sizeof(clone_sizes) / sizeof(clone_sizes[0]);
+    const unsigned most = clone_sizes[n - 1];
+    uint64_t cost[sizeof(clone_sizes) / sizeof(clone_sizes[0])];
+    struct pt_stats a, b;
+    if (pt_space_create(&src) != PT_OK)
+        return;
+    pt_space_select(&src);
+    /* frames that are only named, never touched: low memory */
+    pt_map_range(vaddr(USER_BASE), paddr(0), (uint64_t)most * PAGE_SIZE,
+                 PT_PROT_USER | PT_PROT_WRITE, PT_RANGE_4K_ONLY, NULL);
+    pt_space_activate(&src);
+    for (unsigned i = 0; i < n; i++) {
+        cost[i] = clone_once(&src, clone_sizes[i], &a, &b);
+        emit(clone_metric[i][0], cost[i], "tsc");
+        emit_traffic(clone_metric[i][1], PT_OP_CLONE, &a, &b);
+    }
+    emit("clone_cow_per_page_insns",
+         (cost[n - 1] - cost[0]) / (clone_sizes[n - 1] - clone_sizes[0]), "tsc");
+    /* remap of a page the active space has: the copy-on-write break */
+    pt_stats_get(&a);
+    for (unsigned i = 0; i < ITERATIONS; i++)
+        samples[i] = measure_call(FN(pt_remap), VA(USER_BASE + (i % 64) * PAGE_SIZE),
+                                  (uint64_t)(i % 64) * PAGE_SIZE, PT_PROT_USER | PT_PROT_WRITE,
+                                  0, 0);
+    pt_stats_get(&b);
+    emit("remap_4k_insns", measure_median(samples, ITERATIONS), "tsc");
+    emit_traffic("remap_4k", PT_OP_REMAP, &a, &b);
+    pt_space_activate(NULL);
+    pt_space_select(NULL);
+    pt_space_destroy(&src, NULL, NULL);
 }
 
 /* Two pingpongs (user/pingpong.c) yield to each other; they print their
@@ -351,6 +433,7 @@ void variant_run(const struct boot_info *bi)
     bench_frames();
     bench_syscall();
     bench_spaces();
+    bench_fork_ops();
     bench_yield();
     bench_faults();
     emit("tables_after_bench", measure_tables(), "frames");

@@ -4,10 +4,10 @@
 # test/all/clean targets.
 #
 # The real paging core (kernel/mm/pt_walk.c, pt_range.c, tlb_policy.c,
-# pt_visit.c), pt_dump.c, phys_window.c, pmm.c and one strategy are compiled
-# with the host compiler, sanitizers on, against tests/host/fake_cpu.c: an
-# arena plays physical memory, prepared the way stage2 prepares it for that
-# strategy (fake_cpu.h). The paging tests are built once per strategy in
+# pt_visit.c, pt_space.c, pt_clone.c), pt_dump.c, phys_window.c, pmm.c and
+# one strategy are compiled with the host compiler, sanitizers on, against
+# tests/host/fake_cpu.c: an arena plays physical memory, prepared the way
+# stage2 prepares it for that strategy (fake_cpu.h). The paging tests are built once per strategy in
 # HOST_STRATEGIES, into build/host/<strategy>/; recursive stays guest-only
 # (NOTES.md, "The five strategies"). test_frame_meta adds kernel/mm/frame_meta.c
 # (and -Icommon for its mem.h). test_pmm does not involve a strategy
@@ -21,7 +21,7 @@ HOST_STRATEGIES := identity table-offset offset temporary
 
 PAGING_CORE_SRC := kernel/mm/pt_walk.c kernel/mm/pt_range.c kernel/mm/tlb_policy.c \
                    kernel/mm/pt_visit.c kernel/mm/pt_dump.c kernel/mm/phys_window.c kernel/mm/pt_space.c \
-                   kernel/mm/pmm.c tests/host/fake_cpu.c
+                   kernel/mm/pt_clone.c kernel/mm/pmm.c tests/host/fake_cpu.c
 PAGING_DEPS := $(PAGING_CORE_SRC) tests/host/fake_cpu.h tests/host/check.h \
                kernel/mm/pt.h kernel/mm/pt_internal.h kernel/mm/phys_window.h kernel/mm/pmm.h \
                kernel/mm/strategy.h kernel/mm/tlb.h \
@@ -46,7 +46,8 @@ $$($(1)_HOST_DIR)/test_frame_meta: tests/host/test_frame_meta.c kernel/mm/frame_
 	$$(HOST_CC) $$($(1)_HOST_FLAGS) -Icommon -o $$@ tests/host/test_frame_meta.c \
 	    kernel/mm/frame_meta.c $$($(1)_HOST_SRC)
 
-# Address spaces (kernel/mm/pt_space.c): create, edit inactive, destroy.
+# Address spaces (kernel/mm/pt_space.c, pt_clone.c): create, edit inactive,
+# destroy, clone, remap.
 $$($(1)_HOST_DIR)/test_space: tests/host/test_space.c $(PAGING_DEPS) $$($(1)_HOST_SRC)
 	@mkdir -p $$(@D)
 	$$(HOST_CC) $$($(1)_HOST_FLAGS) -o $$@ tests/host/test_space.c $$($(1)_HOST_SRC)

@@ -1,0 +1,277 @@
+/*
+ * pt_clone.c - pt_space_clone (contract in pt.h): fork's copy of one
+ * region of an address space into another, leaf by leaf, each level-1
+ * table of the source read once. Used by fork (kernel/proc/); built on the
+ * walker (walk_down, walk_make in pt_walk.c), the one entry writer
+ * (pte_write) and the batch of the TLB rule (tlb_policy.c).
+ *
+ * The copy holds two hierarchies at once, and a strategy may not: the
+ * temporary strategy has one slot per level, so src's level-1 table and
+ * dst's cannot both be in view, and the recursive one reaches an inactive
+ * tree only through its second slot, which names one space at a time. So
+ * each level-1 table of src is copied in two phases, with the space being
+ * worked on selected (pt_space_select) and nothing held across the switch:
+ *   1. src: one pass over the table's entries in the range; each present
+ *      leaf loses W (copy-on-write) and is stored back if it changed, and
+ *      is kept, with its index, in a table-sized buffer (clone_buf; the
+ *      same idea as pt_space.c's kernel_shared, for the same reason);
+ *   2. dst: the path down to its level-1 table is made as pt_map makes it
+ *      (walk_make: zeroed tables, linked in the strategy's order, rule 5
+ *      for recursive), the kept leaves are written there and reported to
+ *      leaf(), and the table's count is stored once.
+ * Selecting costs the pointer strategies and temporary nothing; recursive
+ * repoints its second slot only when the space it names changes, which
+ * with src active (fork: the parent) happens once, for dst.
+ *
+ * Why not fill a fresh frame before linking it, through kmap? kmap maps
+ * through pt_map in four strategies, an operation inside this one, and its
+ * page is one more INVLPG per table; the buffer costs two stores and a
+ * load per leaf and keeps the copy's counters its own. A new level-1
+ * table of dst is zeroed and then written: 512 stores per table, some
+ * three instructions per page of a full table.
+ */
+#include "layout.h"
+#include "pt_internal.h"
+
+/* Phase 1's output: the leaves of one level-1 table, in index order. The
+ * core is not reentrant (pt_cur), so one buffer serves every call. */
+static pte_t clone_buf[PT_ENTRIES];
+static uint16_t clone_index[PT_ENTRIES];
+
+struct clone {
+    struct pt_space *dst;
+    const struct pt_space *src;
+    pte_t clear;                          /* PTE_W for PT_CLONE_COW, else 0 */
+    void (*leaf)(paddr_t frame, void *ctx);
+    void *ctx;
+    struct batch b;
+    uint64_t copied;
+};
+
+static void leaf_none(paddr_t frame, void *ctx)
+{
+    (void)frame;
+    (void)ctx;
+}
+
+/* The end of the level-2 entry holding at, capped by end. */
+static uint64_t pd_end(uint64_t at, uint64_t end)
+{
+    uint64_t next = ALIGN_DOWN(at, PT_LEVEL_SPAN(2)) + PT_LEVEL_SPAN(2);
+    return next < end ? next : end;
+}
+
+/*
+ * Walks the selected space from *at down to the level-2 entry, stepping
+ * *at over whatever is not mapped above level 2, until end. PT_OK: w is at
+ * the level-2 entry of *at (present or not, table or leaf).
+ * PT_ERR_UNMAPPED: nothing below end. PT_ERR_HUGE_IN_WAY: a 1 GiB leaf
+ * holds *at (w->level 3). PT_ERR_PS_AT_L4.
+ */
+static enum pt_status pd_entry_next(struct walk *w, uint64_t *at, uint64_t end)
+{
+    while (*at < end) {
+        enum pt_status st = walk_down(w, vaddr(*at), 2);
+        if (st != PT_ERR_UNMAPPED)
+            return st;
+        uint64_t span = span_of(w->level);
+        *at = ALIGN_DOWN(*at, span) + span; /* < 2^47 in the lower half: no wrap */
+    }
+    return PT_ERR_UNMAPPED;
+}
+
+/* The first present entry of t in [i, end), or end. */
+static unsigned first_present(const pte_t *t, unsigned i, unsigned end)
+{
+    while (i < end && !(pte_get(t, i) & PTE_P))
+        i++;
+    return i;
+}
+
+/* Before any change, src: no huge leaf in [va, end) (pagelab does not
+ * split them, and user spaces have none). */
+static enum pt_status check_src(uint64_t va, uint64_t end)
+{
+    struct walk w;
+    enum pt_status st;
+    for (uint64_t at = va; (st = pd_entry_next(&w, &at, end)) == PT_OK; at = pd_end(at, end))
+        if (pte_present(w.entry) && pte_is_leaf(w.entry, 2))
+            return PT_ERR_HUGE_IN_WAY;
+    return st == PT_ERR_UNMAPPED ? PT_OK : st;
+}
+
+/* Before any change, dst: nothing mapped in [va, end), huge or not. */
+static enum pt_status check_dst(uint64_t va, uint64_t end)
+{
+    struct walk w;
+    enum pt_status st;
+    for (uint64_t at = va; (st = pd_entry_next(&w, &at, end)) == PT_OK; at = pd_end(at, end)) {
+        if (!pte_present(w.entry))
+            continue;
+        if (pte_is_leaf(w.entry, 2))
+            return PT_ERR_ALREADY_MAPPED;
+        pte_t *t = table_get(1, vaddr(at), pte_addr(w.entry, 2));
+        unsigned i = PT_INDEX(at, 1), n = (unsigned)((pd_end(at, end) - at) / PAGE_SIZE);
+        if (first_present(t, i, i + n) < i + n)
+            return PT_ERR_ALREADY_MAPPED;
+    }
+    if (st == PT_ERR_HUGE_IN_WAY)
+        return PT_ERR_ALREADY_MAPPED;
+    return st == PT_ERR_UNMAPPED ? PT_OK : st;
+}
+
+/*
+ * Phase 1, src selected: the leaves of s in [i, end) into clone_buf,
+ * W taken away where c->clear says (stored back, and invalidated if src
+ * is active: batch_add_va applies rule 6). base: the address of entry 0.
+ * Returns how many. The fork's per-page loop: one load, two tests, the
+ * buffer's two stores; a write-protect adds the store back and the batch.
+ */
+static unsigned clone_read(struct clone *c, pte_t *s, uint64_t base, unsigned i, unsigned end)
+{
+    unsigned n = 0;
+    pt_cur->pte_reads += end - i;
+    if (i == 0 && end > 0) {
+        /* entry 0 carries src's count, which is not the leaf's: on its own,
+         * so that the loop needs no mask */
+        pte_t e = entry_load(s, 0) & ~PT_COUNT_MASK;
+        if (e & PTE_P) {
+            if (e & c->clear) {
+                e &= ~c->clear;
+                pte_write(s, 0, e, COUNT_KEPT);
+                if (!c->b.full)
+                    batch_add_va(&c->b, vaddr(base));
+            }
+            clone_buf[n] = e;
+            clone_index[n++] = 0;
+        }
+        i = 1;
+    }
+    for (; i < end; i++) {
+        pte_t e = entry_load(s, i);
+        if (!(e & PTE_P))
+            continue;
+        if (e & c->clear) {
+            e &= ~c->clear;
+            pte_write(s, i, e, COUNT_KEPT);
+            /* past the threshold the batch ignores more: not even called */
+            if (!c->b.full)
+                batch_add_va(&c->b, vaddr(base + (uint64_t)i * PAGE_SIZE));
+        }
+        clone_buf[n] = e;
+        clone_index[n++] = (uint16_t)i;
+    }
+    return n;
+}
+
+/* Phase 2, dst selected: the n kept leaves into d (empty where they go,
+ * check_dst), each reported, and d's count stored once. */
+static void clone_write(struct clone *c, pte_t *d, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++) {
+        pte_write(d, clone_index[k], clone_buf[k], COUNT_KEPT);
+        c->leaf(pte_addr(clone_buf[k], 1), c->ctx);
+    }
+    count_set(d, count_get(d) + n);
+    c->copied += n;
+}
+
+/* Both phases for the level-1 table s of src (its level-2 entry e2)
+ * holding [at, end). Leaves src selected. */
+static enum pt_status clone_table(struct clone *c, pte_t *s, pte_t e2, uint64_t at,
+                                  uint64_t end)
+{
+    uint64_t base = ALIGN_DOWN(at, PT_LEVEL_SPAN(2));
+    unsigned i = PT_INDEX(at, 1);
+    unsigned n = clone_read(c, s, base, i, i + (unsigned)((end - at) / PAGE_SIZE));
+    if (n == 0)
+        return PT_OK;                     /* a hole of src: dst gets no table for it */
+    struct walk w;
+    vaddr_t first = vaddr(base + (uint64_t)clone_index[0] * PAGE_SIZE);
+    pt_space_select(c->dst);
+    /* the table entries are P|W as the core makes them; U if src's has it
+     * (permissions are decided at the leaf, which is copied) */
+    enum pt_status st = walk_make(&w, first, 1, e2 & PTE_U, NULL, &c->b);
+    if (st == PT_OK)
+        clone_write(c, walk_table(&w), n);
+    pt_space_select(c->src);
+    return st;
+}
+
+static enum pt_status clone_run(struct clone *c, uint64_t va, uint64_t end)
+{
+    struct walk w;
+    enum pt_status st;
+    for (uint64_t at = va; (st = pd_entry_next(&w, &at, end)) == PT_OK; at = pd_end(at, end)) {
+        if (!pte_present(w.entry))
+            continue;
+        pte_t *s = table_get(1, vaddr(at), pte_addr(w.entry, 2));
+        st = clone_table(c, s, w.entry, at, pd_end(at, end));
+        if (st != PT_OK)
+            return st;
+    }
+    return st == PT_ERR_UNMAPPED ? PT_OK : st;
+}
+
+static bool space_live(const struct pt_space *as)
+{
+    if (as == &pt_kernel_space)
+        return true;
+    for (const struct pt_space *s = pt_spaces; s; s = s->next)
+        if (s == as)
+            return true;
+    return false;
+}
+
+/* The first failing check wins: opts, the spaces, alignment, the range
+ * (in the lower half's own slots 1-255: PT_ERR_BAD_RANGE otherwise). */
+static enum pt_status check_clone_args(const struct pt_space *dst, const struct pt_space *src,
+                                       vaddr_t va, uint64_t len, uint32_t opts)
+{
+    if (opts & ~PT_CLONE_COW)
+        return PT_ERR_BAD_PROT;
+    if (dst == &pt_kernel_space || dst == src || dst->root.pa == pt_active_root.pa ||
+        !space_live(dst) || !space_live(src))
+        return PT_ERR_SPACE_IN_USE;
+    if (PAGE_OFFSET(va.va | len))
+        return PT_ERR_MISALIGNED;
+    enum pt_status st = check_range(va, len);
+    if (st != PT_OK)
+        return st;
+    if (va.va < USER_BASE || va.va + len > USER_END)
+        return PT_ERR_BAD_RANGE;
+    return PT_OK;
+}
+
+enum pt_status pt_space_clone(struct pt_space *dst, const struct pt_space *src, vaddr_t va,
+                              uint64_t len, uint32_t opts,
+                              void (*leaf)(paddr_t frame, void *ctx), void *ctx,
+                              uint64_t *copied)
+{
+    op_begin(PT_OP_CLONE);
+    if (copied)
+        *copied = 0;
+    enum pt_status st = check_clone_args(dst, src, va, len, opts);
+    if (st != PT_OK)
+        return st;
+    uint64_t end = va.va + len;
+    const struct pt_space *prev = pt_space_selected();
+    pt_space_select(dst);
+    st = check_dst(va.va, end);
+    pt_space_select(src);
+    if (st == PT_OK)
+        st = check_src(va.va, end);
+    struct clone c = { .dst = dst, .src = src, .clear = (opts & PT_CLONE_COW) ? PTE_W : 0,
+                       .leaf = leaf ? leaf : leaf_none, .ctx = ctx, .copied = 0 };
+    batch_init(&c.b, NULL);
+    if (st == PT_OK)
+        st = clone_run(&c, va.va, end);
+    /* src's write-protected leaves (rules 2, 3, 6), rule 5's flush for a
+     * table of dst linked before it was zeroed (recursive), the tables a
+     * failed walk_make took back: all before returning */
+    batch_finish(&c.b);
+    pt_space_select(prev);
+    if (copied)
+        *copied = c.copied;
+    return st;
+}
