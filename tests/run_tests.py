@@ -11,8 +11,9 @@ was mapped to the VGA frame, page 0 was mapped and unmapped again, the
 guard page is not mapped, ...). Then the Bochs runs of the debug images
 (bochs_check.py), gdb's pagewalk against QEMU (gdb_check.py), the user
 programs and boot modules (modules_check.py), the address-space blocks
-walked from guest physical memory (aspace_check.py, in every boot) and the
-strategy comparison table (compare.py). Ends with
+walked from guest physical memory (aspace_check.py, in every boot), the
+virtual-memory suite booted alone (vm_checks.py) and the strategy
+comparison table (compare.py). Ends with
 "N passed, N failed"; exit status 1 on any failure.
 """
 import argparse
@@ -35,6 +36,7 @@ import compare  # noqa: E402
 import make_check  # noqa: E402
 import modules_check  # noqa: E402
 import aspace_check  # noqa: E402
+import vm_checks  # noqa: E402
 from robustness import constant  # noqa: E402  (tools/layout.py)
 
 VGA = constant("VGA_TEXT_ADDR")
@@ -284,6 +286,8 @@ def main():
                       "the byte patterns were not found as expected"):
                 check_boot("boot/offset/%s" % tag, "build/test/%s.img" % tag, "offset", "512M",
                            test_image=False, expect_map_source=source)
+    # the virtual-memory suite alone (build/<strategy>/vm.img), every strategy
+    vm_checks.run(record, strategies=a.strategies)
     if "offset" in a.strategies:
         # the timer must tick when QEMU counts instructions instead of time
         check_boot("boot/offset/icount", "build/offset/test.img", "offset", "512M",
