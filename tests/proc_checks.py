@@ -5,8 +5,9 @@ Test images (tests/guest/procs.c runs the isolation demos of user/iso_*.c,
 vmprobe and hello): each demo's outcome is the one the SDM's rules give,
 as the kernel's named line states it; the guest's PASS lines are checked
 with the rest of the suite. Normal images (the default run list, hello
-spin spin): the processes ran interleaved, and two are left alive for the
-address-space blocks.
+spin spin cowshare): the spins ran interleaved, and four processes are left
+alive for the address-space blocks (tests/aspace_check.py checks what
+cowshare and its child share).
 
 The patterns are written from the SDM and the programs' sources, not from
 the kernel's output: an address is the program's (the kernel's code at
@@ -118,9 +119,10 @@ def check_test_image(record, name, out, nx):
 
 
 def check_normal_image(record, name, out):
-    record("pagelab: processes: 3 started, 2 still alive (paused or waiting)" in out,
-           name + ": processes: the run list's three started, the two spins are left alive",
-           "missing")
+    # hello spin spin cowshare; cowshare forks: both spins and both cowshares stay paused
+    record("pagelab: processes: 4 started, 4 still alive (paused or waiting)" in out,
+           name + ": processes: the run list's four started, the two spins and cowshare with"
+           " its child are left alive", "missing")
     spins = re.findall(r"spin (\d+): line (\d) of 5", out)
     pids = sorted({p for p, _ in spins})
     lines = {p: [int(n) for q, n in spins if q == p] for p in pids}
@@ -131,3 +133,7 @@ def check_normal_image(record, name, out):
     blocks = re.findall(r"pagelab: address space pid(\d+)-spin cr3 (0x[0-9a-f]{16})", out)
     record(len(blocks) == 2 and blocks[0][1] != blocks[1][1],
            name + ": processes: both spins' address spaces listed, each its own PML4", str(blocks))
+    cows = re.findall(r"pagelab: address space pid(\d+)-cowshare cr3 (0x[0-9a-f]{16})", out)
+    record(len(cows) == 2 and cows[0][1] != cows[1][1],
+           name + ": processes: cowshare's and its child's address spaces listed, each its own"
+           " PML4", str(cows))
