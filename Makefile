@@ -72,8 +72,8 @@ USER_LIB_OBJ  := $(patsubst %,build/user/%.o,$(wildcard user/lib/*.c))
 # a program is user/<name>.c, or a folder user/<name>/ of C files (one
 # module all the same: stage2 takes at most BOOT_INFO_MAX_MODULES)
 USER_DIRS     := $(filter-out lib,$(patsubst user/%/,%,$(sort $(dir $(wildcard user/*/*.c)))))
-USER_ELFS     := $(patsubst user/%.c,build/user/%.elf,$(wildcard user/*.c)) \
-                 $(patsubst %,build/user/%.elf,$(USER_DIRS))
+USER_ELFS     := $(sort $(patsubst user/%.c,build/user/%.elf,$(wildcard user/*.c)) \
+                        $(patsubst %,build/user/%.elf,$(USER_DIRS)))
 # debug images: `make bochs DEMO=<name>` boots build/<strategy>/debug-<name>.img
 DEMOS := stale-tlb
 DEMO  ?=
