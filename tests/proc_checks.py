@@ -59,9 +59,16 @@ VMTEST_CHECKS = [
 ]
 
 
-def killed(prog, addr, why, there):
+def killed(prog, addr, why, there, reason):
+    """The kernel's kill line; reason: why no region resolves the fault
+    (kernel/proc/vm.h, vm_outcome_name)."""
     return (r"pagelab: killed pid \d+ \(%s\): page fault at %s, %s, user mode; there: %s;"
-            r" RIP %s\n" % (prog, addr, why, there, HEX))
+            r" %s; RIP %s\n" % (prog, addr, why, there, reason, HEX))
+
+
+NO_REGION = "no region holds the address"
+NO_WRITE = "a write to a region without write permission"
+NO_EXEC = "an instruction fetch from a region without execute permission"
 
 
 def in_range(lo, hi):
@@ -72,20 +79,21 @@ def in_range(lo, hi):
 def check_test_image(record, name, out, nx):
     # the user reads the kernel: U/S = 0 in the kernel's leaf
     record(re.search(killed("iso_kread", "0x%016x" % KERNEL_TEXT,
-                            "protection violation, read", r"a page r-x- \(the kernel's\)"),
+                            "protection violation, read", r"a page r-x- \(the kernel's\)",
+                            NO_REGION),
                      out) is not None,
            name + ": procs: a user read of kernel code kills the process (U/S, protection, read)",
            "no such line")
     # the user writes its own code: R/W = 0 (W^X)
-    m = re.search(killed("iso_wcode", "(%s)" % HEX, "protection violation, write", "a page r-xu"),
-                  out)
+    m = re.search(killed("iso_wcode", "(%s)" % HEX, "protection violation, write", "a page r-xu",
+                         NO_WRITE), out)
     record(m is not None and USER_BASE <= int(m.group(1), 16) < USER_BASE + (1 << 20),
            name + ": procs: a user write to its own code kills it (R/W, protection, write)",
            m.group(0) if m else "no such line")
     for prog, what, lo, hi in (("iso_xstack", "stack", USER_STACK_TOP - (1 << 20), USER_STACK_TOP),
                                ("iso_xheap", "heap", USER_BASE, USER_BASE + (1 << 30))):
         m = re.search(killed(prog, "(%s)" % HEX, "protection violation, instruction fetch",
-                             "a page rw-u"), out)
+                             "a page rw-u", NO_EXEC), out)
         if nx:
             record(m is not None and lo <= int(m.group(1), 16) < hi,
                    name + ": procs: executing its %s kills it (NX, protection, fetch)" % what,
