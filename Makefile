@@ -69,7 +69,11 @@ USER_CFLAGS   := -std=gnu11 -ffreestanding -fpie -fno-stack-protector \
 USER_LDFLAGS  := -m64 -nostdlib -static -no-pie -Wl,-z,noexecstack -Wl,-z,max-page-size=0x1000 \
                  -Wl,--build-id=none
 USER_LIB_OBJ  := $(patsubst %,build/user/%.o,$(wildcard user/lib/*.c))
-USER_ELFS     := $(patsubst user/%.c,build/user/%.elf,$(wildcard user/*.c))
+# a program is user/<name>.c, or a folder user/<name>/ of C files (one
+# module all the same: stage2 takes at most BOOT_INFO_MAX_MODULES)
+USER_DIRS     := $(filter-out lib,$(patsubst user/%/,%,$(sort $(dir $(wildcard user/*/*.c)))))
+USER_ELFS     := $(sort $(patsubst user/%.c,build/user/%.elf,$(wildcard user/*.c)) \
+                        $(patsubst %,build/user/%.elf,$(USER_DIRS)))
 # debug images: `make bochs DEMO=<name>` boots build/<strategy>/debug-<name>.img
 DEMOS := stale-tlb
 DEMO  ?=
@@ -170,6 +174,16 @@ build/user/debug/%.elf: build/user/user/%.c.o $(USER_LIB_OBJ) build/user/user.ld
 	@mkdir -p $(@D)
 	@echo "  LDU   $@"
 	$(Q)$(CC) $(USER_LDFLAGS) -T build/user/user.ld -o $@ $< $(USER_LIB_OBJ)
+# user/<name>/*.c: the same, its objects in build/user/user/<name>/
+define user_dir_rules
+$(1)_USER_OBJ := $$(patsubst %,build/user/%.o,$$(wildcard user/$(1)/*.c))
+build/user/debug/$(1).elf: $$($(1)_USER_OBJ) $(USER_LIB_OBJ) build/user/user.ld
+	@mkdir -p $$(@D)
+	@echo "  LDU   $$@"
+	$$(Q)$$(CC) $$(USER_LDFLAGS) -T build/user/user.ld -o $$@ $$($(1)_USER_OBJ) $(USER_LIB_OBJ)
+-include $$($(1)_USER_OBJ:.o=.d)
+endef
+$(foreach d,$(USER_DIRS),$(eval $(call user_dir_rules,$(d))))
 build/user/%.elf: build/user/debug/%.elf
 	$(Q)objcopy --strip-debug $< $@
 -include $(USER_LIB_OBJ:.o=.d) $(USER_ELFS:build/user/%.elf=build/user/user/%.c.d)
@@ -266,7 +280,8 @@ IMAGE := build/$(STRATEGY)/$(if $(KERNEL),custom,disk).img
 .PHONY: FORCE
 
 # The one image rule: build/<strategy>/<image>.img is stage1, a stage2 and
-# the kernel image_kernel names. disk: kernel.elf; test, bench, overflow:
+# the kernel image_kernel names. disk: kernel.elf; vm: kernel.elf with
+# $(VM_CONFIG) as /boot/pagelab.cfg; test, bench, overflow:
 # kernel-<image>.elf; debug, debug-stale-tlb: the debug stage2 and
 # dbg/kernel-<image>.elf (plus Bochs's symbols, and $(DEBUG_CONFIG) as
 # /boot/pagelab.cfg); custom: $(KERNEL), made anew every time (FORCE).
@@ -274,14 +289,19 @@ image_strategy = $(firstword $(subst /, ,$(1)))
 image_name     = $(lastword $(subst /, ,$(1)))
 image_debug    = $(filter debug%,$(call image_name,$(1)))
 image_stage2   = build/$(if $(call image_debug,$(1)),dbg/)stage2.bin
-image_elf      = $(if $(call image_debug,$(1)),dbg/)kernel$(if $(filter-out disk,$(call image_name,$(1))),-$(call image_name,$(1))).elf
+image_elf      = $(if $(call image_debug,$(1)),dbg/)kernel$(if $(filter-out disk vm,$(call image_name,$(1))),-$(call image_name,$(1))).elf
 image_kernel   = $(if $(filter custom,$(call image_name,$(1))),$(KERNEL),build/$(call image_strategy,$(1))/$(call image_elf,$(1)))
-image_extra    = $(if $(call image_debug,$(1)),build/$(call image_strategy,$(1))/dbg/bochs-$(call image_name,$(1)).sym $(DEBUG_CONFIG)) \
+image_extra    = $(if $(call image_debug,$(1)),build/$(call image_strategy,$(1))/dbg/bochs-$(call image_name,$(1)).sym) \
+                 $(call image_cfg,$(1)) \
                  $(if $(filter custom,$(call image_name,$(1))),FORCE)
 # debug images carry a /boot/pagelab.cfg whose run list reaches every
 # process milestone (a user page fault needs iso_kread)
 DEBUG_CONFIG   := $(GUEST_DIR)/debug.cfg
-image_config   = $(if $(call image_debug,$(1)),--config $(DEBUG_CONFIG))
+# vm.img: the normal kernel running only the virtual-memory suite
+# (user/vmsuite), so its free-frame counts are exact (tests/vm_checks.py)
+VM_CONFIG      := $(GUEST_DIR)/vm.cfg
+image_cfg      = $(if $(call image_debug,$(1)),$(DEBUG_CONFIG),$(if $(filter vm,$(call image_name,$(1))),$(VM_CONFIG)))
+image_config   = $(if $(call image_cfg,$(1)),--config $(call image_cfg,$(1)))
 .SECONDEXPANSION:
 build/%.img: $(IMAGE_DEPS) $$(call image_stage2,$$*) $$(call image_kernel,$$*) $$(call image_extra,$$*)
 	@echo "  IMAGE $@$(if $(filter custom,$(call image_name,$*)), (kernel: $(KERNEL)))"
@@ -290,7 +310,8 @@ build/%.img: $(IMAGE_DEPS) $$(call image_stage2,$$*) $$(call image_kernel,$$*) $
 	    --bin $(USER_ELFS) $(call image_config,$*) --out $@
 image: deps-build $(IMAGE)
 images: deps-build $(foreach s,$(STRATEGIES),build/$(s)/disk.img)
-test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img build/$(s)/bench.img) build/offset/overflow.img
+test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img build/$(s)/bench.img build/$(s)/vm.img) \
+             build/offset/overflow.img
 bench-images: $(foreach s,$(STRATEGIES),build/$(s)/bench.img)
 debug-images: $(foreach s,$(STRATEGIES),build/$(s)/debug.img build/$(s)/debug-stale-tlb.img)
 

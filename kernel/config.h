@@ -57,7 +57,7 @@ struct config_ops {
 
 /* The programs run without a file (or with one that has no run= line),
  * those of them that exist as modules, in this order. */
-#define CONFIG_DEFAULT_RUN { "hello", "spin", "spin" }
+#define CONFIG_DEFAULT_RUN { "hello", "spin", "spin", "cowshare" }
 
 /*
  * Parses len bytes of text (any bytes: not terminated, NULs are ordinary

@@ -20,7 +20,10 @@ mismatch.
 
 run_tests.check_boot calls boot_check(record, name, boot, serial,
 test_image) for every boot; the test kernels keep two spaces alive
-(tests/guest/spaces.c), so their boots must show at least two blocks.
+(tests/guest/spaces.c), so their boots must show at least two blocks. On
+normal boots the default run list's cowshare leaves a parent and a child
+paused: the walk of both spaces must find one read-only frame behind its
+copy-on-write page and one writable frame behind its shared page.
 """
 import os
 import re
@@ -145,6 +148,39 @@ def isolation(record, name, blocks):
                [hex(v) for v in same], [hex(v) for v in differ]))
 
 
+COWSHARE = re.compile(r"^cowshare: pid (\d+) (parent|child): cow page (0x[0-9a-f]+), shared page"
+                      r" (0x[0-9a-f]+)$", re.M)
+
+
+def cowshare(record, name, tables, blocks, nxe, serial):
+    """user/cowshare.c and its child, paused: each names its copy-on-write
+    data page and its MAP_SHARED page. Both addresses must be lines of
+    both blocks, and the outside walk of the two spaces must find one
+    frame for each page: the copy-on-write one read-only in both (no W:
+    the next write faults and copies), the shared one writable in both."""
+    said = COWSHARE.findall(serial)
+    spaces = {space: (cr3, {va for va, _, _ in lines}) for space, cr3, lines in blocks}
+    mine = [(spaces.get("pid%s-cowshare" % pid), int(cow, 16), int(sh, 16))
+            for pid, _, cow, sh in said]
+    if not record(len(said) == 2 and {w for _, w, _, _ in said} == {"parent", "child"} and
+                  all(s is not None and cow in s[1] and sh in s[1] for s, cow, sh in mine)
+                  and mine[0][1:] == mine[1][1:],
+                  name + ": cowshare: parent and child name their pages at the same addresses,"
+                  " both blocks list them", str(said)):
+        return
+    cow_va, sh_va = mine[0][1], mine[0][2]
+    cow = [walk(tables, s[0], cow_va, nxe) for s, _, _ in mine]
+    sh = [walk(tables, s[0], sh_va, nxe) for s, _, _ in mine]
+    record(all(w[0] == "map" and w[3] in ("r--u", "r-xu") for w in cow) and
+           cow[0][1] == cow[1][1],
+           name + ": cowshare: the copy-on-write page 0x%x is one frame, read-only in both"
+           " spaces (outside walk)" % cow_va, str(cow))
+    record(all(w[0] == "map" and w[3].startswith("rw") and w[3].endswith("u") for w in sh) and
+           sh[0][1] == sh[1][1] and sh[0][1] != cow[0][1],
+           name + ": cowshare: the shared page 0x%x is one frame, writable in both spaces"
+           " (outside walk)" % sh_va, str(sh))
+
+
 def self_test(record, name, tables, blocks, nxe, live_cr3):
     """The walk must see each kind of wrong line, and a wrong cr3."""
     space, cr3, lines = blocks[0]
@@ -196,6 +232,8 @@ def boot_check(record, name, boot, serial, test_image):
         return
     nxe, live_cr3 = bool(int(efer.group(1), 16) & EFER_NXE), int(cr3.group(1), 16) & PTE_ADDR
     tables = check_spaces(record, name, boot, blocks, nxe, live_cr3)
+    if not test_image:
+        cowshare(record, name, tables, blocks, nxe, serial)
     if test_image:
         isolation(record, name, blocks)
         self_test(record, name, tables, blocks, nxe, live_cr3)

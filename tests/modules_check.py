@@ -321,7 +321,7 @@ def cases():
               run_list(CONFIG, ["hello"] + ["spin"] * (RUN_MAX - 1)), KERNEL_HALT],
              checks=config_lines),
         Case("config-none-default-set", "build/offset/disk.img",
-             [run_list("default, no run= line", ["hello", "spin", "spin"]), KERNEL_HALT]),
+             [run_list("default, no run= line", ["hello", "spin", "spin", "cowshare"]), KERNEL_HALT]),
         Case("bootinfo-v1", bootinfo_v1,
              ["pagelab kernel: error: BootInfo version 1: the loader predates boot modules",
               KERNEL_HALT]),

@@ -5,8 +5,9 @@ Test images (tests/guest/procs.c runs the isolation demos of user/iso_*.c,
 vmprobe and hello): each demo's outcome is the one the SDM's rules give,
 as the kernel's named line states it; the guest's PASS lines are checked
 with the rest of the suite. Normal images (the default run list, hello
-spin spin): the processes ran interleaved, and two are left alive for the
-address-space blocks.
+spin spin cowshare): the spins ran interleaved, and four processes are left
+alive for the address-space blocks (tests/aspace_check.py checks what
+cowshare and its child share).
 
 The patterns are written from the SDM and the programs' sources, not from
 the kernel's output: an address is the program's (the kernel's code at
@@ -59,10 +60,15 @@ VMTEST_CHECKS = [
 
 
 def killed(prog, addr, why, there, reason):
-    """The kill line of kernel/proc/proc.c: the fault, what the tables hold
-    there, and why the fault handler (kernel/proc/vm.c) did not resolve it."""
+    """The kernel's kill line; reason: why no region resolves the fault
+    (kernel/proc/vm.h, vm_outcome_name)."""
     return (r"pagelab: killed pid \d+ \(%s\): page fault at %s, %s, user mode; there: %s;"
             r" %s; RIP %s\n" % (prog, addr, why, there, reason, HEX))
+
+
+NO_REGION = "no region holds the address"
+NO_WRITE = "a write to a region without write permission"
+NO_EXEC = "an instruction fetch from a region without execute permission"
 
 
 def in_range(lo, hi):
@@ -74,22 +80,20 @@ def check_test_image(record, name, out, nx):
     # the user reads the kernel: U/S = 0 in the kernel's leaf
     record(re.search(killed("iso_kread", "0x%016x" % KERNEL_TEXT,
                             "protection violation, read", r"a page r-x- \(the kernel's\)",
-                            "no region holds the address"),
+                            NO_REGION),
                      out) is not None,
            name + ": procs: a user read of kernel code kills the process (U/S, protection, read)",
            "no such line")
     # the user writes its own code: R/W = 0 (W^X)
     m = re.search(killed("iso_wcode", "(%s)" % HEX, "protection violation, write", "a page r-xu",
-                         "a write to a region without write permission"), out)
+                         NO_WRITE), out)
     record(m is not None and USER_BASE <= int(m.group(1), 16) < USER_BASE + (1 << 20),
            name + ": procs: a user write to its own code kills it (R/W, protection, write)",
            m.group(0) if m else "no such line")
     for prog, what, lo, hi in (("iso_xstack", "stack", USER_STACK_TOP - (1 << 20), USER_STACK_TOP),
                                ("iso_xheap", "heap", USER_BASE, USER_BASE + (1 << 30))):
         m = re.search(killed(prog, "(%s)" % HEX, "protection violation, instruction fetch",
-                             "a page rw-u",
-                             "an instruction fetch from a region without execute permission"),
-                      out)
+                             "a page rw-u", NO_EXEC), out)
         if nx:
             record(m is not None and lo <= int(m.group(1), 16) < hi,
                    name + ": procs: executing its %s kills it (NX, protection, fetch)" % what,
@@ -123,9 +127,10 @@ def check_test_image(record, name, out, nx):
 
 
 def check_normal_image(record, name, out):
-    record("pagelab: processes: 3 started, 2 still alive (paused or waiting)" in out,
-           name + ": processes: the run list's three started, the two spins are left alive",
-           "missing")
+    # hello spin spin cowshare; cowshare forks: both spins and both cowshares stay paused
+    record("pagelab: processes: 4 started, 4 still alive (paused or waiting)" in out,
+           name + ": processes: the run list's four started, the two spins and cowshare with"
+           " its child are left alive", "missing")
     spins = re.findall(r"spin (\d+): line (\d) of 5", out)
     pids = sorted({p for p, _ in spins})
     lines = {p: [int(n) for q, n in spins if q == p] for p in pids}
@@ -136,3 +141,7 @@ def check_normal_image(record, name, out):
     blocks = re.findall(r"pagelab: address space pid(\d+)-spin cr3 (0x[0-9a-f]{16})", out)
     record(len(blocks) == 2 and blocks[0][1] != blocks[1][1],
            name + ": processes: both spins' address spaces listed, each its own PML4", str(blocks))
+    cows = re.findall(r"pagelab: address space pid(\d+)-cowshare cr3 (0x[0-9a-f]{16})", out)
+    record(len(cows) == 2 and cows[0][1] != cows[1][1],
+           name + ": processes: cowshare's and its child's address spaces listed, each its own"
+           " PML4", str(cows))

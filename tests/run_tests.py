@@ -14,6 +14,8 @@ programs and boot modules (modules_check.py), the address-space blocks
 walked from guest physical memory (aspace_check.py, in every boot), the
 kernel's page-fault log against QEMU's exception log (faultlog_check.py)
 and the strategy comparison table (compare.py). Ends with
+virtual-memory suite booted alone (vm_checks.py) and the strategy
+comparison table (compare.py). Ends with
 "N passed, N failed"; exit status 1 on any failure.
 """
 import argparse
@@ -37,6 +39,7 @@ import make_check  # noqa: E402
 import modules_check  # noqa: E402
 import aspace_check  # noqa: E402
 import faultlog_check  # noqa: E402
+import vm_checks  # noqa: E402
 from robustness import constant  # noqa: E402  (tools/layout.py)
 
 VGA = constant("VGA_TEXT_ADDR")
@@ -286,6 +289,8 @@ def main():
                       "the byte patterns were not found as expected"):
                 check_boot("boot/offset/%s" % tag, "build/test/%s.img" % tag, "offset", "512M",
                            test_image=False, expect_map_source=source)
+    # the virtual-memory suite alone (build/<strategy>/vm.img), every strategy
+    vm_checks.run(record, strategies=a.strategies)
     if "offset" in a.strategies:
         # the timer must tick when QEMU counts instructions instead of time
         check_boot("boot/offset/icount", "build/offset/test.img", "offset", "512M",

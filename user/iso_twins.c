@@ -1,9 +1,9 @@
 /*
  * iso_twins.c - isolation demo: fork, then parent and child write
  * different values to the same variable, each reads its own back, and each
- * prints the frame the kernel's page tables give that same address after
- * its write (translate): two processes, one virtual address, two frames
- * (fork shared the frame read-only until the first write copied it). The parent
+ * prints the frame the kernel's page tables give that same address
+ * (translate, after the write: until then fork's copy-on-write shares one
+ * frame): two processes, one virtual address, two frames. The parent
  * waits for the child and checks its exit status.
  */
 #include "pagelab.h"
@@ -13,9 +13,9 @@ static volatile long shared_name = 1;    /* .data: at one address in both */
 static void report(const char *who, long value)
 {
     struct sys_translation t;
-    shared_name = value;                 /* copy-on-write: the first write gets a frame of its own */
-    long r = translate((const void *)&shared_name, &t);
+    shared_name = value;                 /* the first write after fork: copy-on-write */
     yield();                             /* let the other one write too */
+    long r = translate((const void *)&shared_name, &t);
     printf("iso_twins: %s pid %ld: %p -> frame 0x%llx, holds %ld (wrote %ld)\n", who, getpid(),
            (void *)&shared_name, r < 0 ? 0ULL : (unsigned long long)t.frame, shared_name, value);
 }

@@ -33,6 +33,7 @@
 #include "elf.h"
 #include "tlb.h"
 #include "fault_log.h"
+#include "frame_meta.h"
 #include "../common/exceptions.h"
 #include "../common/debug.h"
 
@@ -56,7 +57,7 @@ static uint64_t kstack_base(unsigned slot) { return KSTACK_BASE + (uint64_t)slot
 
 /* ---- the listing at the end of the boot ---- */
 
-static struct space_line lines[PROC_MAX][6];
+static struct space_line lines[PROC_MAX][SPACE_REPORT_MAX_LINES];
 static char names[PROC_MAX][BOOT_MODULE_NAME_MAX + 16];
 
 static unsigned name_into(char *buf, unsigned cap, const struct proc *p)
@@ -80,6 +81,26 @@ static unsigned name_into(char *buf, unsigned cap, const struct proc *p)
     return n;
 }
 
+/* The first page of each data region (but the one at `listed`, the
+ * image's last page, already a line) and of each anonymous or shared
+ * mapping: after a fork, the outside walk sees which frames two spaces
+ * share, and how (copy-on-write pages read-only in both, shared ones
+ * writable). At most cap lines. */
+static unsigned region_lines(const struct vm *vm, uint64_t listed, struct space_line *l,
+                             unsigned cap)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < vm->n && k < cap; i++) {
+        const struct vm_region *r = &vm->r[i];
+        const char *what = r->kind == VM_DATA && r->start != listed ? "user data"
+                         : r->kind == VM_ANON ? "user mmap (private)"
+                         : r->kind == VM_SHARED ? "user mmap (shared)" : NULL;
+        if (what)
+            l[k++] = (struct space_line){ what, r->start };
+    }
+    return k;
+}
+
 static unsigned lister(struct space_view *out, unsigned cap)
 {
     unsigned n = 0;
@@ -90,12 +111,13 @@ static unsigned lister(struct space_view *out, unsigned cap)
         struct space_line *l = lines[i];
         unsigned k = 0;
         l[k++] = (struct space_line){ "user code (entry)", p->img.entry };
-        l[k++] = (struct space_line){ "user data (its own)", p->img.end - PAGE_SIZE };
+        l[k++] = (struct space_line){ "user data (last page)", p->img.end - PAGE_SIZE };
         if (p->brk > p->img.end)
             l[k++] = (struct space_line){ "user heap", p->img.end };
         l[k++] = (struct space_line){ "user stack top", p->img.stack_top - PAGE_SIZE };
         l[k++] = (struct space_line){ "stack guard", p->img.stack_guard };
         l[k++] = (struct space_line){ "unmapped", p->img.end + PROC_UNMAPPED_PROBE };
+        k += region_lines(&p->vm, p->img.end - PAGE_SIZE, &l[k], SPACE_REPORT_MAX_LINES - k);
         name_into(names[i], sizeof(names[i]), p);
         out[n++] = (struct space_view){ names[i], p->space, l, k };
     }
@@ -349,9 +371,34 @@ void proc_run(void)
     }
 }
 
+static uint64_t free_frames(void)
+{
+    struct pmm_counters c;
+    pmm_get_counters(PMM_ZONE_GENERAL, &c);
+    return c.free;
+}
+
+/* What the processes left of memory, for tests/vm_checks.py: with none
+ * left every frame must be free again (but the pages of frame records,
+ * which the kernel keeps once mapped: kernel/mm/frame_meta.h), no
+ * reference held and no shared object alive. Two lines: each fits 80
+ * columns with 6 GiB of RAM. */
+static void frames_report(uint64_t free_at_boot, uint64_t record_pages_at_boot)
+{
+    struct frame_meta_census c;
+    frame_meta_census(&c);
+    kprintf("pagelab: frames: %lu free at boot, %lu free now; %lu references held\n",
+            free_at_boot, free_frames(), c.refs);
+    kprintf("pagelab: shared objects: %u alive; frame records: %lu pages, %lu at boot\n",
+            vm_shm_live(), c.pages, record_pages_at_boot);
+}
+
 void proc_boot(void)
 {
     unsigned n = config_run_count(), started = 0;
+    struct frame_meta_census at_boot;
+    frame_meta_census(&at_boot);
+    uint64_t free_at_boot = free_frames();
     kprintf("pagelab: starting %u process%s from the run list\n", n, n == 1 ? "" : "es");
     for (unsigned i = 0; i < n; i++) {
         long err;
@@ -364,6 +411,7 @@ void proc_boot(void)
     proc_run();
     kprintf("pagelab: processes: %u started, %u still alive (paused or waiting)\n", started,
             proc_live());
+    frames_report(free_at_boot, at_boot.pages);
 }
 
 void proc_user_touch(uint64_t va, uint64_t len, bool write)

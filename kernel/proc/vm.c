@@ -202,12 +202,10 @@ static unsigned cuts_needed(struct vm *vm, uint64_t start, uint64_t end)
     return n;
 }
 
-/* Makes start and end region boundaries. -SYS_ENOMEM, before any change,
- * when the table has no room for the pieces. */
-static long cut(struct vm *vm, uint64_t start, uint64_t end)
+/* Makes start and end region boundaries: up to two regions more (the
+ * table's spare slots hold them). */
+static void cut_at(struct vm *vm, uint64_t start, uint64_t end)
 {
-    if (vm->n + cuts_needed(vm, start, end) > SYS_REGIONS_MAX)
-        return -SYS_ENOMEM;
     for (unsigned i = 0; i < vm->n; i++) {
         struct vm_region *r = &vm->r[i];
         if (r->start < start && start < r->end)
@@ -215,6 +213,15 @@ static long cut(struct vm *vm, uint64_t start, uint64_t end)
         else if (r->start < end && end < r->end)
             region_split(vm, i, end);
     }
+}
+
+/* cut_at for pieces that all stay: -SYS_ENOMEM, before any change, when
+ * the table has no room for them. */
+static long cut(struct vm *vm, uint64_t start, uint64_t end)
+{
+    if (vm->n + cuts_needed(vm, start, end) > SYS_REGIONS_MAX)
+        return -SYS_ENOMEM;
+    cut_at(vm, start, end);
     return 0;
 }
 
@@ -412,9 +419,12 @@ static void unmap_leaves(uint64_t start, uint64_t end)
 
 long vm_unmap(struct vm *vm, uint64_t start, uint64_t end)
 {
-    long r = cut(vm, start, end);
-    if (r)
-        return r;
+    /* only a hole strictly inside one region leaves a region more; a trim
+     * of a region's end splits too, but the piece cut off goes at once */
+    struct vm_region *h = vm_region_find(vm, start);
+    if (h && h->start < start && end < h->end && vm->n == SYS_REGIONS_MAX)
+        return -SYS_ENOMEM;
+    cut_at(vm, start, end);
     for (unsigned i = 0; i < vm->n;) {
         if (vm->r[i].start >= start && vm->r[i].end <= end)
             region_remove(vm, i);

@@ -63,7 +63,8 @@ struct vm_counters {
 
 struct vm {
     unsigned n;                             /* regions, sorted by start, disjoint */
-    struct vm_region r[SYS_REGIONS_MAX];
+    struct vm_region r[SYS_REGIONS_MAX + 2];  /* two spare: vm_unmap splits before it
+                                                 removes (n stays at most SYS_REGIONS_MAX) */
     uint64_t stack_limit;                   /* lowest page the stack may grow to */
     struct vm_counters c;
 };
@@ -113,8 +114,9 @@ bool vm_touch(struct vm *vm, uint64_t va, uint64_t len, bool write);
 
 /* Removes [start, end) (page aligned) from the regions, splitting them
  * where it cuts, and unmaps every page there, dropping its frames'
- * references. -SYS_ENOMEM, before any change, if a split needs a slot the
- * table does not have. The space is the selected one. */
+ * references. -SYS_ENOMEM, before any change, if it would leave more than
+ * SYS_REGIONS_MAX regions (a hole inside a region of a full table; a trim
+ * of a region's end never does). The space is the selected one. */
 long vm_unmap(struct vm *vm, uint64_t start, uint64_t end);
 
 /* Sets prot on [start, end), which must be covered by regions (else

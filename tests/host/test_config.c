@@ -17,7 +17,8 @@
 _Static_assert(sizeof(NAME31) == BOOT_MODULE_NAME_MAX, "NAME31 is the longest name");
 
 /* The modules a test pretends were loaded (NULL-terminated). */
-static const char *const all_modules[] = { "hello", "spin", "vmprobe", NAME30, NAME31, 0 };
+static const char *const all_modules[] = { "hello", "spin", "vmprobe", "cowshare", NAME30, NAME31,
+                                            0 };
 
 struct seen {
     const char *const *modules;
@@ -75,9 +76,9 @@ static void test_no_file_gives_the_default_set(void)
 {
     struct seen s;
     struct config c;
-    static const char *const want[] = { "hello", "spin", "spin" };
+    static const char *const want[] = { "hello", "spin", "spin", "cowshare" };
     CHECK_EQ(parse_with(NULL, all_modules, &s, &c), 0);
-    check_list(&c, CONFIG_FROM_DEFAULT, 3, want);
+    check_list(&c, CONFIG_FROM_DEFAULT, 4, want);
 }
 
 static void test_the_default_set_keeps_only_modules_that_exist(void)
@@ -97,10 +98,10 @@ static void test_a_file_of_comments_and_blank_lines_gives_the_default(void)
 {
     struct seen s;
     struct config c;
-    static const char *const want[] = { "hello", "spin", "spin" };
+    static const char *const want[] = { "hello", "spin", "spin", "cowshare" };
     CHECK_EQ(parse_with("# nothing to run here\n\n   \t\r\n  # run=vmprobe\n", all_modules,
                         &s, &c), 0);
-    check_list(&c, CONFIG_FROM_DEFAULT, 3, want);
+    check_list(&c, CONFIG_FROM_DEFAULT, 4, want);
 }
 
 static void test_run_lines_in_order_with_spaces_comments_and_crlf(void)
