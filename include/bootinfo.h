@@ -97,7 +97,7 @@ enum cpu_feature_bit {
 /* Boot modules: the regular files of BOOT_MODULE_DIR (include/layout.h),
  * each loaded whole into page-aligned frames of its own (the Multiboot and
  * Limine convention: name, physical range, size). */
-#define BOOT_INFO_MAX_MODULES 16
+#define BOOT_INFO_MAX_MODULES 32
 #define BOOT_MODULE_NAME_MAX  32   /* bytes, with the terminating NUL */
 
 struct boot_module {
@@ -170,6 +170,6 @@ _Static_assert(__builtin_offsetof(struct boot_info, loader_ranges) % 8 == 0, "al
 _Static_assert(sizeof(struct boot_module) == 48, "module layout");
 _Static_assert(__builtin_offsetof(struct boot_info, modules) % 8 == 0, "alignment");
 _Static_assert(sizeof(struct boot_info) % 8 == 0, "size multiple of 8");
-_Static_assert(sizeof(struct boot_info) <= 8192, "BootInfo fits in two frames");
+_Static_assert(sizeof(struct boot_info) <= 3 * 4096, "BootInfo fits in three frames (stage2's bss, one loader range)");
 
 #endif

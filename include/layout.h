@@ -45,7 +45,7 @@
  *   0x0000800000000000  ... the non-canonical hole ...
  *   0xFFFF800000000000  physical-memory window (PML4 slot 256)
  *   0xFFFFA00000000000  boot modules, mapped read-only by the kernel (PML4 slot 320)
- *   0xFFFFA00001000000  the boot configuration file's page, read-only (slot 320)
+ *   0xFFFFA00002000000  the boot configuration file's page, read-only (slot 320)
  *   0xFFFFA08000000000  process kernel stacks, each below a guard page (slot 321)
  *   0xFFFFA18000000000  kmap's slots (slot 323)
  *   0xFFFFA20000000000  per-frame records, a page mapped as frames are handed out (slot 324)
@@ -108,12 +108,12 @@
 /* The optional boot configuration file (key=value lines, README), passed
  * to the kernel as raw bytes (BootInfo's config_phys, config_size). */
 #define BOOT_CONFIG_PATH        "/boot/pagelab.cfg"
-/* Its largest size: a page, hundreds of lines, more than a list of 16
- * programs needs; a larger file is skipped by name. */
+/* Its largest size: a page, hundreds of lines, more than a run list of
+ * CONFIG_RUN_MAX programs needs; a larger file is skipped by name. */
 #define BOOT_CONFIG_MAX_SIZE    0x1000
-/* The most run= lines it may have (kernel/config.h): one per boot module
- * (BOOT_INFO_MAX_MODULES), so the default set and any list of each module
- * once fit; a program started twice takes two. */
+/* The most run= lines it may have (kernel/config.h): one per process slot
+ * (PROC_MAX), since every line starts a process at boot; a program started
+ * twice takes two. */
 #define CONFIG_RUN_MAX          16
 #define KERNEL_PHYS_BASE        0x200000
 #define KERNEL_VIRT_OFFSET      0xFFFFFFFF80000000
@@ -156,8 +156,8 @@
 #define MODULES_BASE            0xFFFFA00000000000
 #define MODULES_PML4_INDEX      320
 /* The configuration file's page, read-only, in the same slot right after
- * the room the modules can take at their limits (16 x 1 MiB). */
-#define CONFIG_VIRT             0xFFFFA00001000000
+ * the room the modules can take at their limits (BOOT_INFO_MAX_MODULES x 1 MiB). */
+#define CONFIG_VIRT             0xFFFFA00002000000
 /* Each process's kernel stack: KSTACK_PAGES pages with a guard page below
  * them, one stack every KSTACK_SLOT_SIZE bytes from KSTACK_BASE. */
 #define KSTACK_BASE             0xFFFFA08000000000

@@ -95,6 +95,9 @@ struct sys_vmstat {
     uint64_t invlpgs;     /* invlpg executed while resolving its faults */
     uint64_t flushes;     /* full TLB flushes while resolving its faults */
     uint64_t free_frames; /* the general zone's free frames now (the whole system) */
+    uint64_t record_frames; /* frames the kernel's frame records keep for good (the whole
+                             system; kernel/mm/frame_meta.h): free_frames + record_frames
+                             moves only by what processes hold */
     uint64_t regions;     /* its regions */
 };
 

@@ -17,7 +17,7 @@ Part of `make test` (tests/run_tests.py): every check counts in the same
   guest through MODULES_BASE, is the built file's.
 - stage2's limits (QEMU boots of images with their own /bin and
   /boot/pagelab.cfg, made with mtools from a copy of build/offset/disk.img):
-  16 modules with a 31-character name, a 1 MiB and a 1 MiB - 1 file and a
+  BOOT_INFO_MAX_MODULES (32) modules with a 31-character name, a 1 MiB and a 1 MiB - 1 file and a
   4096-byte config all load; one module more, a 32-character name, a file
   of 1 MiB + 1, a non-ELF file, an empty file and a 4097-byte config are
   each named on an error line and the boot goes on; no /bin at all is zero
@@ -189,7 +189,7 @@ SCRIPT = b"#!/bin/sh\necho not a program\n"
 
 
 def at_limits():
-    """16 modules in all, one with a 31-character and one with a 30-character
+    """BOOT_INFO_MAX_MODULES modules in all, one with a 31-character and one with a 30-character
     name, files of exactly 1 MiB and 1 MiB - 1, a 4096-byte config."""
     own = [(NAME31, elf_blob(100)), (NAME30, elf_blob(101)), ("mib", elf_blob(MAX_SIZE)),
            ("mib-minus-1", elf_blob(MAX_SIZE - 1))]

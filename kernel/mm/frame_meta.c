@@ -51,6 +51,8 @@ struct run {
 
 static struct run runs[FRAME_META_RUNS];
 static unsigned run_count;
+/* General-zone frames taken for the array (census.kept). */
+static uint64_t kept;
 /* The run that answered last, asked first: allocation climbs through one
  * run at a time, so this is one compare on the fault path. Never NULL
  * (an empty run answers no). */
@@ -65,6 +67,7 @@ void frame_meta_init(uint64_t max_phys)
     frame_limit = frames < PMM_MAX_FRAMES ? frames : PMM_MAX_FRAMES;
     /* no page is mapped yet: a new boot (the host tests boot many) */
     run_count = 0;
+    kept = 0;
     hot = &no_run;
 }
 
@@ -167,6 +170,8 @@ static void give_back(paddr_t frame, const char *what)
 static bool page_map(uint64_t page)
 {
     paddr_t r;
+    struct pmm_counters before, after;
+    pmm_get_counters(PMM_ZONE_GENERAL, &before);
     if (pmm_alloc(PMM_ZONE_GENERAL, &r) != PMM_OK)
         return false;
     enum pt_status st = pt_map(page_va(page), r, PAGE_SIZE, PT_PROT_WRITE, NULL);
@@ -178,6 +183,8 @@ static bool page_map(uint64_t page)
         kpanic("frame_meta: record page 0x%lx: %s", page_va(page).va, pt_status_name(st));
     memset(cpu_ptr(page_va(page)), 0, PAGE_SIZE);
     run_add(page);
+    pmm_get_counters(PMM_ZONE_GENERAL, &after);
+    kept += before.free - after.free;      /* the page and any table under it */
     return true;
 }
 
@@ -275,7 +282,7 @@ static void census_page(uint64_t page, struct frame_meta_census *out)
 /* Every run's pages: every page mapped. */
 void frame_meta_census(struct frame_meta_census *out)
 {
-    *out = (struct frame_meta_census){ 0, 0, 0 };
+    *out = (struct frame_meta_census){ 0, 0, 0, kept };
     for (unsigned i = 0; i < run_count; i++)
         for (uint64_t p = runs[i].first; p < runs[i].end; p++)
             census_page(p, out);

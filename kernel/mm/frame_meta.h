@@ -80,6 +80,9 @@ struct frame_meta_census {
     uint64_t live;      /* frames with refs > 0 */
     uint64_t refs;      /* sum of refs */
     uint64_t pages;     /* pages of the array mapped (each FRAME_META_PER_PAGE records) */
+    uint64_t kept;      /* general-zone frames the array keeps for good: its pages and the
+                           tables taken for them (those come from the pool in identity and
+                           table-offset): what a free-frame count must add back */
 };
 void frame_meta_census(struct frame_meta_census *out);
 

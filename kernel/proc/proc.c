@@ -383,14 +383,14 @@ static uint64_t free_frames(void)
  * which the kernel keeps once mapped: kernel/mm/frame_meta.h), no
  * reference held and no shared object alive. Two lines: each fits 80
  * columns with 6 GiB of RAM. */
-static void frames_report(uint64_t free_at_boot, uint64_t record_pages_at_boot)
+static void frames_report(uint64_t free_at_boot, uint64_t record_frames_at_boot)
 {
     struct frame_meta_census c;
     frame_meta_census(&c);
     kprintf("pagelab: frames: %lu free at boot, %lu free now; %lu references held\n",
             free_at_boot, free_frames(), c.refs);
-    kprintf("pagelab: shared objects: %u alive; frame records: %lu pages, %lu at boot\n",
-            vm_shm_live(), c.pages, record_pages_at_boot);
+    kprintf("pagelab: shared objects: %u alive; frame records: %lu frames, %lu at boot\n",
+            vm_shm_live(), c.kept, record_frames_at_boot);
 }
 
 void proc_boot(void)
@@ -411,7 +411,7 @@ void proc_boot(void)
     proc_run();
     kprintf("pagelab: processes: %u started, %u still alive (paused or waiting)\n", started,
             proc_live());
-    frames_report(free_at_boot, at_boot.pages);
+    frames_report(free_at_boot, at_boot.kept);
 }
 
 void proc_user_touch(uint64_t va, uint64_t len, bool write)

@@ -184,11 +184,14 @@ static long sys_vmstat(struct proc *p, uint64_t out)
     const struct vm_counters *c = &p->vm.c;
     struct pmm_counters pc;
     pmm_get_counters(PMM_ZONE_GENERAL, &pc);
+    struct frame_meta_census fc;
+    frame_meta_census(&fc);
     struct sys_vmstat v = {
         .faults = c->faults, .frames = 0, .tables = pt_space_tables(p->space),
         .zero_fills = c->zero_fills, .zero_maps = c->zero_maps, .cow_copies = c->cow_copies,
         .cow_reuses = c->cow_reuses, .shared_maps = c->shared_maps, .stack_pages = c->stack_pages,
-        .invlpgs = c->invlpgs, .flushes = c->flushes, .free_frames = pc.free, .regions = p->vm.n,
+        .invlpgs = c->invlpgs, .flushes = c->flushes, .free_frames = pc.free, .record_frames = fc.kept,
+        .regions = p->vm.n,
     };
     struct pt_leaf l;
     for (vaddr_t at = vaddr(0); pt_space_next_leaf(p->space, at, &l) == PT_OK;

@@ -56,7 +56,8 @@ void tables_report(void);
 int tlb_ok(const char *cas, const char *what, const struct sys_vmstat *a,
            const struct sys_vmstat *b);
 
-/* vmstat, or a zeroed record (and a line) if it failed. */
+/* vmstat, or a zeroed record (and a line) if it failed; its free_frames
+ * counts the frame records' frames as free (vmstat's record_frames). */
 struct sys_vmstat vm_now(void);
 /* translate: 0 and *t, or the negative error with *t zeroed. */
 long tr(const void *va, struct sys_translation *t);
