@@ -36,6 +36,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 import ring3_checks  # noqa: E402
+import vm_checks  # noqa: E402
 
 STRATEGIES = ["identity", "table-offset", "offset", "temporary", "recursive"]
 TIMEOUT = 60
@@ -53,8 +54,10 @@ MILESTONES = [
     "after the unmap",
     # the processes of the debug images' run list (tests/guest/debug.cfg)
     "first entry into ring 3",
+    "demand-zero page fault resolved",
     "system call entry",
     "CR3 switch to another process",
+    "copy-on-write fault resolved",
     "user page fault",
     "halted",
 ]
@@ -380,11 +383,31 @@ def check_ring3(record, name, image, timeout=300):
         b.close()
 
 
+def check_vm(record, name, strategy, timeout=300):
+    """The virtual-memory suite (user/vmsuite, tests/guest/vm.cfg) to its
+    halt under Bochs's CPU: every resolved fault (demand-zero, the zero
+    frame, copy-on-write, shared memory, the stack and its guard) and the
+    end-of-boot frame count, judged by the same checks as under QEMU
+    (tests/vm_checks.py)."""
+    b = Bochs("build/%s/vm.img" % strategy, ["c"])
+    try:
+        halted = b.wait_serial(qemu.HALTED, timeout=timeout)
+        out = b.serial()
+        b.finish()
+        if record(halted, name + ": the suite's image boots to 'pagelab: halted'",
+                  "serial ends with: " + out[-400:].replace("\n", " | ")):
+            vm_checks.check_serial(record, name, out)
+            vm_checks.check_strategy_costs(record, name, strategy, out)
+    finally:
+        b.close()
+
+
 def run(record, strategies=STRATEGIES):
     for s in strategies:
         check_no_magic(record, s)
         check_boot(record, "bochs/%s" % s, "build/%s/debug.img" % s, s)
         check_stale_tlb(record, "bochs/%s/stale-tlb" % s, "build/%s/debug-stale-tlb.img" % s, s)
+        check_vm(record, "bochs/%s/vm" % s, s)
     if "offset" in strategies:
         check_boot(record, "bochs/offset/no-1g-pages", "build/offset/debug.img", "offset",
                    extra=["cpu: model=%s, count=1, ips=50000000" % NO_1G_CPU],

@@ -14,6 +14,7 @@
 #include "pmm.h"
 #include "trap.h"
 #include "uaccess.h"
+#include "../common/debug.h"
 
 /* ---- shared objects ---- */
 
@@ -297,6 +298,11 @@ static enum vm_outcome fill(struct vm *vm, struct vm_region *r, uint64_t va, boo
     /* zeroed through the new leaf itself: nothing runs in this space
      * before the fault returns, and no strategy needs a kmap slot */
     uaccess_zero_page(va);
+    PAGELAB_BREAK_ONCE_CALL("demand-zero page fault resolved", kprintf,
+        "a write to 0x%lx, which had no leaf (error code P = 0, W/R = 1, U/S = 1: SDM Vol. 3A"
+        " 4.7): frame 0x%lx, zeroed, is mapped there now, writable; IRETQ re-runs the write"
+        "\n  look: `creg`: CR2 = 0x%lx; `page 0x%lx` walks to frame 0x%lx with W and U;"
+        " `xp /4gx 0x%lx` reads zeros", va, f.pa, va, va, f.pa, f.pa);
     vm->c.zero_fills++;
     return VM_RESOLVED_ZERO_FILL;
 }
@@ -334,6 +340,13 @@ static enum vm_outcome unshare(struct vm *vm, struct vm_region *r, uint64_t va)
         return VM_RESOLVED_ZERO_FILL;
     }
     frame_unref(old);       /* never the last: refs was above 1 */
+    PAGELAB_BREAK_ONCE_CALL("copy-on-write fault resolved", kprintf,
+        "a write to 0x%lx, read-only since fork (error code P = 1, W/R = 1): frame 0x%lx is"
+        " still mapped by another space, so its page was copied into frame 0x%lx, mapped here"
+        " writable; only this space's entry changed (one INVLPG)"
+        "\n  look: `page 0x%lx` walks to frame 0x%lx, W set; `xp /4gx 0x%lx` and"
+        " `xp /4gx 0x%lx` hold the same bytes; the other process still maps 0x%lx read-only",
+        va, old.pa, f.pa, va, f.pa, old.pa, f.pa, old.pa);
     vm->c.cow_copies++;
     return VM_RESOLVED_COW_COPY;
 }
