@@ -18,8 +18,9 @@
 
 #define BOOT_INFO_MAGIC    0x4F464E49424C50ULL /* "PLBINFO" */
 /* 2: boot modules (the FAT partition's /bin files) and the boot
- * configuration file, module_count .. modules[] at the end. */
-#define BOOT_INFO_VERSION  2
+ * configuration file, module_count .. modules[] at the end.
+ * 3: room for 32 modules instead of 16 (the programs outgrew 16). */
+#define BOOT_INFO_VERSION  3
 
 /* One memory-map entry; the layout of an ACPI 3.x E820 entry (24 bytes). */
 struct mem_region {

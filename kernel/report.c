@@ -43,7 +43,7 @@ void report_check_boot_info(const struct boot_info *bi)
     /* version 1 is a loader from before boot modules (its BootInfo ends
      * at map[]): said by name, as it is the mismatch one meets when a new
      * kernel is copied onto an old image with mcopy */
-    if (bi->version == 1 && BOOT_INFO_VERSION == 2)
+    if (bi->version == 1)
         stop("BootInfo version 1: the loader predates boot modules (BootInfo v2): rebuild "
              "the image (make image) so that its stage2 matches this kernel");
     if (bi->version != BOOT_INFO_VERSION || bi->size != sizeof(*bi)) {

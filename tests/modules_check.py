@@ -247,11 +247,11 @@ def no_bin():
 
 
 def bootinfo_v1():
-    """stage2 writing version 1 into BootInfo: the one `movl $2` to
-    boot_info.version (found by the symbol's address), made `movl $1`."""
+    """stage2 writing version 1 into BootInfo: the one `movl $BOOT_INFO_VERSION`
+    to boot_info.version (found by the symbol's address), made `movl $1`."""
     img = copy_good("bootinfo-v1")
     addr = robustness.stage2_symbol("boot_info") + 8
-    old = b"\xc7\x05" + struct.pack("<II", addr, 2)
+    old = b"\xc7\x05" + struct.pack("<II", addr, constant("BOOT_INFO_VERSION"))
     stage2 = open("build/stage2.bin", "rb").read()
     hits = [m.start() for m in re.finditer(re.escape(old), stage2)]
     if len(hits) != 1:

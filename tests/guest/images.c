@@ -73,7 +73,7 @@ static bool text_of(const uint8_t *elf, uint64_t size, uint64_t *off, uint64_t *
 
 static void test_module(const char *name)
 {
-    uint64_t size, before = guest_free_frames();
+    uint64_t size, before = guest_frames_but_records();
     const uint8_t *elf = module_bytes(name, &size);
     static struct pt_space as, child;
     struct image img;
@@ -141,7 +141,7 @@ static void test_module(const char *name)
            tc.pa.pa, wp, wc, refs);
     vm_destroy(&cv, &child);
     vm_destroy(&pv, &as);
-    uint64_t after = guest_free_frames();
+    uint64_t after = guest_frames_but_records();
     result(after == before && (sp != PT_OK || frame_refs(pt_tr_frame(&tp)) == 0),
            "both spaces destroyed: every frame back, no reference left",
            "%lu free before, %lu after", before, after);
@@ -152,7 +152,7 @@ static void test_module(const char *name)
 static void test_refusals(void)
 {
     static uint8_t bad[64 * 1024];
-    uint64_t size, before = guest_free_frames();
+    uint64_t size, before = guest_frames_but_records();
     const uint8_t *elf = module_count() ? module_bytes(module_name(0), &size) : NULL;
     if (!elf || size > sizeof(bad)) {
         result(0, "refusals", "no module of at most %u bytes to damage", (unsigned)sizeof(bad));
@@ -181,10 +181,10 @@ static void test_refusals(void)
     enum image_status place = image_load(&as, bad, size, &img, &elf_err);
     pt_space_destroy(&as, vm_drop_leaf, NULL);
     result(magic == IMAGE_ERR_ELF && magic_err == ELF_ERR_MAGIC && place == IMAGE_ERR_PLACE &&
-               guest_free_frames() == before,
+               guest_frames_but_records() == before,
            "a damaged file and one below USER_BASE are refused by name, nothing left",
            "%s (%s); %s; %lu free before, %lu after", image_status_name(magic),
-           elf_strerror(magic_err), image_status_name(place), before, guest_free_frames());
+           elf_strerror(magic_err), image_status_name(place), before, guest_frames_but_records());
 }
 
 void images_run(const struct boot_info *bi)

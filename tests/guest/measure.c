@@ -1,11 +1,26 @@
 /* measure.c - counting helpers for the test and bench variants (measure.h). */
 #include "measure.h"
 #include "pt.h"
+#include "layout.h"
+#include "layout_check.h"
 
 static void count_table(const struct pt_visit_entry *e, void *ctx)
 {
     if (e->kind == PT_VISIT_TABLE)
         ++*(unsigned *)ctx;
+}
+
+static void count_record_table(const struct pt_visit_entry *e, void *ctx)
+{
+    if (e->kind == PT_VISIT_TABLE && PML4_SLOT_OF(e->va.va) == PML4_SLOT_OF(FRAME_META_BASE))
+        ++*(unsigned *)ctx;
+}
+
+unsigned measure_record_tables(void)
+{
+    unsigned n = 0;
+    pt_visit(2, count_record_table, &n);
+    return n;
 }
 
 unsigned measure_tables(void)

@@ -13,6 +13,9 @@
 /* Page-table frames reachable from CR3 (PML4 included; the strategy's own
  * range is not descended, and the recursive slot is not a second PML4). */
 unsigned measure_tables(void);
+/* Those of them under the frame records' slot (FRAME_META_BASE): kept for
+ * good once a record page is mapped (kernel/mm/frame_meta.h). */
+unsigned measure_record_tables(void);
 
 /* RDTSC with the compiler kept from moving work across it. */
 static inline uint64_t measure_now(void)

@@ -30,7 +30,7 @@ static const char *const demos[] = {
 
 static void test_demos(const struct boot_info *bi)
 {
-    uint64_t before = guest_free_frames();
+    uint64_t before = guest_frames_but_records();
     unsigned n = sizeof(demos) / sizeof(demos[0]), started = 0;
     bool nx = BOOT_CPU_HAS(bi, CPU_NX);
     for (unsigned i = 0; i < n; i++) {
@@ -43,7 +43,7 @@ static void test_demos(const struct boot_info *bi)
         started += proc_spawn(demos[i], NULL, &err) != NULL;
     }
     proc_run();
-    uint64_t after = guest_free_frames();
+    uint64_t after = guest_frames_but_records();
     kprintf("STAT: procs_frames_before=%lu procs_frames_after=%lu\n", before, after);
     result(started == (nx ? n : n - NX_DEMOS) && proc_live() == 0 && after == before,
            "the demos ran to their end; then every frame is back, exactly",

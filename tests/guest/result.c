@@ -6,6 +6,8 @@
 #include "console.h"
 #include "pmm.h"
 #include "strategy.h"
+#include "frame_meta.h"
+#include "measure.h"
 
 void guest_result(const char *area, int ok, const char *name, const char *fmt, ...)
 {
@@ -27,4 +29,14 @@ uint64_t guest_free_frames(void)
     pmm_get_counters(PMM_ZONE_GENERAL, &g);
     pmm_get_counters(PMM_ZONE_TABLE_POOL, &p);
     return g.free + p.free;
+}
+
+uint64_t guest_frames_but_records(void)
+{
+    struct frame_meta_census c;
+    frame_meta_census(&c);
+    /* kept counts the general zone's frames; in identity and table-offset
+     * the records' tables come from the pool */
+    uint64_t pool_tables = strategy_table_zone() == PMM_ZONE_TABLE_POOL ? measure_record_tables() : 0;
+    return guest_free_frames() + c.kept + pool_tables;
 }

@@ -582,7 +582,7 @@ void variant_run(const struct boot_info *bi)
 {
     info = bi;
     kprintf("selftest: start\n");
-    unsigned boot_tables = measure_tables();
+    unsigned boot_tables = measure_tables() - measure_record_tables();
     test_translate_known();
     test_modules();
     test_round_trip(PAGE_SIZE, "map/unmap 4 KiB: translate, write/read, tables made and freed");
@@ -602,7 +602,9 @@ void variant_run(const struct boot_info *bi)
     procs_run(info);
     test_wx_check_finds();
     ring3_run(info);
-    unsigned suite_tables = measure_tables();
+    /* the frame records' tables stay for good once the suite's first
+     * frame_new maps a record page: frames.c checks those */
+    unsigned suite_tables = measure_tables() - measure_record_tables();
     kprintf("STAT: tables_after_boot=%u tables_after_suite=%u reserved_va=%llu\n", boot_tables,
             suite_tables, (unsigned long long)strategy_reserved().size);
     result(suite_tables == boot_tables, "suite: the tables it created are all freed again",

@@ -262,9 +262,9 @@ static void test_faultlog_lines_are_not_run_lines_so_the_default_set_runs(void)
 {
     struct seen s;
     struct config c;
-    static const char *const want[] = { "hello", "spin", "spin" };
+    static const char *const want[] = { "hello", "spin", "spin", "cowshare" };
     CHECK(fault_log_of("faultlog=on\n", 12, &s, &c), "off");
-    check_list(&c, CONFIG_FROM_DEFAULT, 3, want);
+    check_list(&c, CONFIG_FROM_DEFAULT, 4, want);
     static const char *const just_spin[] = { "spin" };
     CHECK(fault_log_of("faultlog=on\nrun=spin\n", 21, &s, &c), "off");
     check_list(&c, CONFIG_FROM_FILE, 1, just_spin);
