@@ -9,9 +9,11 @@
  * across fork both ways and its frames freed with the last region, the
  * stack grown to its limit and the guard page below it, the kills (no
  * region, a write without W, a fetch without X, a reserved bit, out of
- * frames with nothing leaked), munmap's splits and the region limit at,
- * below and above it, and mprotect keeping shared and zero frames
- * read-only. Every test ends with every frame back.
+ * frames with nothing leaked), fork with exactly the tables it needs and
+ * short of them, the kernel's own touch of user memory (vm_touch),
+ * munmap's splits and the region limit at, below and above it, and
+ * mprotect keeping shared and zero frames read-only. Every test ends with
+ * every frame back.
  *
  * Expected values come from the pages each test touches and the paging
  * structure (a first page in a PML4 slot needs a PDPT, a PD and a PT),
@@ -23,6 +25,7 @@
 
 #define ANON USER_MMAP_BASE                         /* a private region */
 #define SHM (USER_MMAP_BASE + 64 * PAGE_SIZE)        /* a shared one, same PT */
+#define HEAP_AT (USER_BASE + 16 * PAGE_SIZE)          /* the heap: PML4 slot 1 */
 #define PG(base, i) ((base) + (uint64_t)(i) * PAGE_SIZE)
 /* A first page under an empty PML4 slot: its PDPT, PD and PT. */
 #define PATH_TABLES 3
@@ -678,6 +681,101 @@ static void test_a_cow_copy_and_a_shared_page_with_no_frame_kill_and_leak_nothin
     all_back();
 }
 
+/* A parent with 4 written pages in the heap (PML4 slot 1) and 4 in an
+ * anonymous region (slot 32), forking with the table zone holding exactly
+ * `frames`: the child's PML4 and its two paths of PDPT, PD, PT need 7. */
+static void fork_with(unsigned frames)
+{
+    boot();
+    struct sim_proc p, c;
+    spawn_with(&p, ANON, 4, RW, VM_ANON, NULL);
+    CHECK_EQ(vm_heap_set(&p.vm, HEAP_AT, PG(HEAP_AT, 4)), 0);
+    for (unsigned i = 0; i < 4; i++) {
+        sim_write(&p, PG(HEAP_AT, i), (uint8_t)(0x10 + i));
+        sim_write(&p, PG(ANON, i), (uint8_t)(0x20 + i));
+    }
+    hold(strategy_table_zone(), frames);
+    uint64_t t0 = taken();
+    long want = frames < 1 + 2 * PATH_TABLES ? -SYS_ENOMEM : 0;
+    CHECK_EQ(sim_fork(&c, &p), want);
+    if (want) {
+        /* the child is gone (sim_fork destroys it as sys_fork does) */
+        CHECK_EQ(taken(), t0);
+    } else {
+        CHECK_EQ(taken() - t0, 1 + 2 * PATH_TABLES);
+        CHECK_EQ(sim_read(&c, PG(ANON, 3)), 0x23);
+        sim_exit(&c);
+    }
+    release();
+    /* the parent is whole: its bytes, one reference each, and writes that
+     * take no frame (W back on its own frames, or never lost) */
+    uint64_t t1 = taken();
+    for (unsigned i = 0; i < 4; i++) {
+        CHECK_EQ(frame_refs(sim_frame(&p, PG(HEAP_AT, i))), 1);
+        CHECK_EQ(frame_refs(sim_frame(&p, PG(ANON, i))), 1);
+        int o1 = sim_write(&p, PG(HEAP_AT, i) + 1, 1), o2 = sim_write(&p, PG(ANON, i) + 1, 1);
+        CHECK(o1 == VM_RESOLVED_COW_REUSE || o1 == SIM_NO_FAULT, "heap page %u: %s", i,
+              sim_outcome(o1));
+        CHECK(o2 == VM_RESOLVED_COW_REUSE || o2 == SIM_NO_FAULT, "anon page %u: %s", i,
+              sim_outcome(o2));
+        CHECK_EQ(sim_read(&p, PG(HEAP_AT, i)), 0x10 + i);
+        CHECK_EQ(sim_read(&p, PG(ANON, i)), 0x20 + i);
+    }
+    CHECK_EQ(taken(), t1);
+    sim_exit(&p);
+    all_back();
+}
+
+static void test_a_fork_with_exactly_the_tables_it_needs_works(void) { fork_with(7); }
+
+static void test_a_fork_one_table_short_is_enomem_and_leaves_the_parent_whole(void)
+{
+    fork_with(6);
+}
+
+static void test_a_fork_with_only_the_pml4_is_enomem_and_leaves_the_parent_whole(void)
+{
+    fork_with(1);
+}
+
+/* ---- the kernel's touch of user memory (vm_touch) ---- */
+
+static void test_vm_touch_resolves_each_page_as_its_fault_would_without_counting_faults(void)
+{
+    boot();
+    struct sim_proc p, c;
+    forked_pair(&p, &c);                    /* pages 0-7 shared, page 8 the zero frame */
+    CHECK(vm_region_add(&c.vm, PG(ANON, 9), PG(ANON, 11), RW, VM_ANON, NULL, 0), "more");
+    sim_run(&c);
+    uint64_t t0 = taken();
+    /* a write() buffer over page 7 (shared), 8 (zero frame), 9 and 10 (nothing) */
+    CHECK(vm_touch(&c.vm, PG(ANON, 7) + 100, 3 * PAGE_SIZE + 1, true), "vm_touch refused");
+    CHECK_EQ(c.vm.c.faults, 0);
+    CHECK_EQ(c.vm.c.cow_copies, 1);
+    CHECK_EQ(c.vm.c.zero_fills, 3);
+    CHECK_EQ(taken() - t0, 4);
+    for (unsigned i = 7; i < 11; i++)
+        CHECK_EQ(sim_prot(&c, PG(ANON, i)), PT_PROT_USER | PT_PROT_WRITE);
+    CHECK_EQ(sim_read(&c, PG(ANON, 7) + 7), 8);
+    CHECK_EQ(sim_read(&p, PG(ANON, 7) + 7), 8);
+    /* in the parent: a read() touch of a page with no leaf maps the zero
+     * frame; past the region's end or USER_END: refused */
+    sim_run(&p);
+    uint64_t f0 = p.vm.c.faults;
+    CHECK_EQ(vm_unmap(&p.vm, PG(ANON, 8), PG(ANON, 9)), 0);
+    CHECK(vm_region_add(&p.vm, PG(ANON, 8), PG(ANON, 9), RW, VM_ANON, NULL, 0), "page 8 again");
+    CHECK_EQ(sim_frame(&p, PG(ANON, 8)).pa, 0);
+    CHECK(vm_touch(&p.vm, PG(ANON, 8) + 5, 1, false), "read touch");
+    CHECK_EQ(sim_frame(&p, PG(ANON, 8)).pa, kmap_zero_frame().pa);
+    CHECK_EQ(sim_prot(&p, PG(ANON, 8)), PT_PROT_USER);
+    CHECK(!vm_touch(&p.vm, PG(ANON, 8), PAGE_SIZE + 1, false), "a touch past the region");
+    CHECK(!vm_touch(&p.vm, USER_END - 1, 2, false), "a touch past USER_END");
+    CHECK_EQ(p.vm.c.faults, f0);
+    sim_exit(&c);
+    sim_exit(&p);
+    all_back();
+}
+
 /* ---- munmap, mprotect and the region limit ---- */
 
 static void test_munmap_of_a_hole_splits_the_region_and_frees_the_hole(void)
@@ -879,8 +977,6 @@ static void test_mprotect_keeps_shared_and_zero_frames_read_only_in_private_regi
 
 /* ---- the heap ---- */
 
-#define HEAP (USER_BASE + 16 * PAGE_SIZE)
-
 static void test_the_heap_grows_without_frames_and_shrinking_frees_what_it_leaves(void)
 {
     boot();
@@ -888,17 +984,17 @@ static void test_the_heap_grows_without_frames_and_shrinking_frees_what_it_leave
     sim_spawn(&p);
     sim_run(&p);
     uint64_t t0 = taken();
-    CHECK_EQ(vm_heap_set(&p.vm, HEAP, PG(HEAP, 1024)), 0);
+    CHECK_EQ(vm_heap_set(&p.vm, HEAP_AT, PG(HEAP_AT, 1024)), 0);
     CHECK_EQ(taken(), t0);
     for (unsigned i = 0; i < 8; i++)
-        SIM_EXPECT(sim_write(&p, PG(HEAP, 128 * i), (uint8_t)i), VM_RESOLVED_ZERO_FILL);
-    CHECK_EQ(vm_heap_set(&p.vm, HEAP, PG(HEAP, 256 + 1)), 0);   /* keeps pages 0, 128, 256 */
-    SIM_EXPECT(sim_write(&p, PG(HEAP, 257), 1), VM_KILL_NO_REGION);
-    CHECK_EQ(sim_read(&p, PG(HEAP, 256)), 2);
-    CHECK_EQ(sim_frame(&p, PG(HEAP, 384)).pa, 0);
-    CHECK_EQ(vm_heap_set(&p.vm, HEAP, HEAP), 0);
+        SIM_EXPECT(sim_write(&p, PG(HEAP_AT, 128 * i), (uint8_t)i), VM_RESOLVED_ZERO_FILL);
+    CHECK_EQ(vm_heap_set(&p.vm, HEAP_AT, PG(HEAP_AT, 256 + 1)), 0);   /* keeps pages 0, 128, 256 */
+    SIM_EXPECT(sim_write(&p, PG(HEAP_AT, 257), 1), VM_KILL_NO_REGION);
+    CHECK_EQ(sim_read(&p, PG(HEAP_AT, 256)), 2);
+    CHECK_EQ(sim_frame(&p, PG(HEAP_AT, 384)).pa, 0);
+    CHECK_EQ(vm_heap_set(&p.vm, HEAP_AT, HEAP_AT), 0);
     CHECK_EQ(p.vm.n, 0);
-    CHECK_EQ(sim_frame(&p, HEAP).pa, 0);
+    CHECK_EQ(sim_frame(&p, HEAP_AT).pa, 0);
     sim_exit(&p);
     all_back();
 }
@@ -927,6 +1023,10 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_a_first_write_one_table_short_kills_and_leaks_nothing),
     CHECK_TEST(test_a_first_write_with_no_frame_for_the_page_kills_and_leaks_nothing),
     CHECK_TEST(test_a_cow_copy_and_a_shared_page_with_no_frame_kill_and_leak_nothing),
+    CHECK_TEST(test_a_fork_with_exactly_the_tables_it_needs_works),
+    CHECK_TEST(test_a_fork_one_table_short_is_enomem_and_leaves_the_parent_whole),
+    CHECK_TEST(test_a_fork_with_only_the_pml4_is_enomem_and_leaves_the_parent_whole),
+    CHECK_TEST(test_vm_touch_resolves_each_page_as_its_fault_would_without_counting_faults),
     CHECK_TEST(test_munmap_of_a_hole_splits_the_region_and_frees_the_hole),
     CHECK_TEST(test_region_add_at_below_and_above_the_limit),
     CHECK_TEST(test_a_hole_below_the_region_limit_splits),
