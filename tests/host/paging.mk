@@ -10,7 +10,7 @@
 # stage2 prepares it for that strategy (fake_cpu.h). The paging tests are built once per strategy in
 # HOST_STRATEGIES, into build/host/<strategy>/; recursive stays guest-only
 # (NOTES.md, "The five strategies"). test_frame_meta adds kernel/mm/frame_meta.c
-# (and -Icommon for its mem.h). test_vm adds
+# (and -Icommon for its mem.h). test_vm and test_vm_model add
 # kernel/proc/vm.c on top of that, with tests/host/fake_vm_env.c for kmap
 # and the fault handler's two uaccess helpers (vm_sim.h: the simulated
 # processes). test_pmm does not involve a strategy and is built once, with
@@ -44,7 +44,8 @@ $(1)_HOST_FLAGS := $(PAGING_HOST_CFLAGS) -DFAKE_STRATEGY=STRATEGY_$(call upper,$
 $(1)_HOST_SRC := $(PAGING_CORE_SRC) $(call strategy_sources,$(1))
 HOST_TESTS += $$($(1)_HOST_DIR)/test_pt $$($(1)_HOST_DIR)/test_pt_model \
               $$($(1)_HOST_DIR)/test_pt_levels $$($(1)_HOST_DIR)/test_space \
-              $$($(1)_HOST_DIR)/test_frame_meta $$($(1)_HOST_DIR)/test_vm
+              $$($(1)_HOST_DIR)/test_frame_meta $$($(1)_HOST_DIR)/test_vm \
+              $$($(1)_HOST_DIR)/test_vm_model
 
 # The per-frame records (kernel/mm/frame_meta.c) on the real core.
 $$($(1)_HOST_DIR)/test_frame_meta: tests/host/test_frame_meta.c kernel/mm/frame_meta.c \
@@ -54,8 +55,8 @@ $$($(1)_HOST_DIR)/test_frame_meta: tests/host/test_frame_meta.c kernel/mm/frame_
 	    kernel/mm/frame_meta.c $$($(1)_HOST_SRC)
 
 # Regions and page faults (kernel/proc/vm.c) on the real core, pmm and frame
-# records: the directed cases.
-$$($(1)_HOST_DIR)/test_vm: $$($(1)_HOST_DIR)/%: tests/host/%.c \
+# records: the directed cases and the randomised model test.
+$$($(1)_HOST_DIR)/test_vm $$($(1)_HOST_DIR)/test_vm_model: $$($(1)_HOST_DIR)/%: tests/host/%.c \
         $(VM_HOST_SRC) $(VM_HOST_DEPS) $(PAGING_DEPS) $$($(1)_HOST_SRC)
 	@mkdir -p $$(@D)
 	$$(HOST_CC) $$($(1)_HOST_FLAGS) -Icommon -Ikernel/proc -o $$@ $$< $(VM_HOST_SRC) \
