@@ -54,7 +54,8 @@ struct sim_proc {
  * frame, each given back), so that frame counts below move only with what
  * the tests do; then kmap_init's zero frame, vm_init, and every free
  * general-zone frame filled with SIM_DIRT. */
-__attribute__((unused)) static void sim_boot(void)
+__attribute__((unused))
+static void sim_boot(void)
 {
     fake_boot(SIM_FEATURES);
     frame_meta_init(fake_bi.max_phys);
@@ -72,14 +73,16 @@ __attribute__((unused)) static void sim_boot(void)
             memset(fake_phys(f * PAGE_SIZE), SIM_DIRT, PAGE_SIZE);
 }
 
-__attribute__((unused)) static uint64_t sim_used(enum pmm_zone z)
+__attribute__((unused))
+static uint64_t sim_used(enum pmm_zone z)
 {
     struct pmm_counters c;
     pmm_get_counters(z, &c);
     return c.used;
 }
 
-__attribute__((unused)) static uint64_t sim_free(enum pmm_zone z)
+__attribute__((unused))
+static uint64_t sim_free(enum pmm_zone z)
 {
     struct pmm_counters c;
     pmm_get_counters(z, &c);
@@ -87,28 +90,32 @@ __attribute__((unused)) static uint64_t sim_free(enum pmm_zone z)
 }
 
 /* The process runs: its space active (CR3) and selected. */
-__attribute__((unused)) static void sim_run(struct sim_proc *p)
+__attribute__((unused))
+static void sim_run(struct sim_proc *p)
 {
     pt_space_activate(&p->as);
     pt_space_select(&p->as);
 }
 
 /* The kernel's space active and selected (between processes). */
-__attribute__((unused)) static void sim_kernel(void)
+__attribute__((unused))
+static void sim_kernel(void)
 {
     pt_space_activate(NULL);
     pt_space_select(NULL);
 }
 
 /* A new process with an empty space and no region. */
-__attribute__((unused)) static bool sim_spawn(struct sim_proc *p)
+__attribute__((unused))
+static bool sim_spawn(struct sim_proc *p)
 {
     vm_reset(&p->vm);
     return CHECK_EQ(pt_space_create(&p->as), PT_OK);
 }
 
 /* Exit: every frame and table the process held goes back. */
-__attribute__((unused)) static void sim_exit(struct sim_proc *p)
+__attribute__((unused))
+static void sim_exit(struct sim_proc *p)
 {
     sim_kernel();
     vm_destroy(&p->vm, &p->as);
@@ -116,7 +123,8 @@ __attribute__((unused)) static void sim_exit(struct sim_proc *p)
 
 /* fork: parent running, child a new space; 0 or vm_fork's error (the
  * child is then destroyed, as sys_fork does). */
-__attribute__((unused)) static long sim_fork(struct sim_proc *child, struct sim_proc *parent)
+__attribute__((unused))
+static long sim_fork(struct sim_proc *child, struct sim_proc *parent)
 {
     vm_reset(&child->vm);
     if (!CHECK_EQ(pt_space_create(&child->as), PT_OK))
@@ -130,7 +138,8 @@ __attribute__((unused)) static long sim_fork(struct sim_proc *child, struct sim_
 
 /* The leaf for va in p's space: true and *t when present. The selection
  * is as it was on return. */
-__attribute__((unused)) static bool sim_leaf(struct sim_proc *p, uint64_t va, struct pt_translation *t)
+__attribute__((unused))
+static bool sim_leaf(struct sim_proc *p, uint64_t va, struct pt_translation *t)
 {
     const struct pt_space *prev = pt_space_selected();
     pt_space_select(&p->as);
@@ -142,12 +151,14 @@ __attribute__((unused)) static bool sim_leaf(struct sim_proc *p, uint64_t va, st
 /* The error code the CPU pushes for a user-mode access refused by what
  * pt_translate found (SDM Vol. 3A 4.7): P = 1 for a present leaf that
  * refused it, W/R = 1 for a write, U/S = 1 (ring 3). */
-__attribute__((unused)) static uint64_t sim_error_code(bool present, enum sim_op op)
+__attribute__((unused))
+static uint64_t sim_error_code(bool present, enum sim_op op)
 {
     return PF_ERR_USER | (present ? PF_ERR_PRESENT : 0) | (op == SIM_WRITE ? PF_ERR_WRITE : 0);
 }
 
-__attribute__((unused)) static uint32_t sim_need(enum sim_op op)
+__attribute__((unused))
+static uint32_t sim_need(enum sim_op op)
 {
     return PT_PROT_USER | (op == SIM_WRITE ? PT_PROT_WRITE : 0);
 }
@@ -161,7 +172,8 @@ __attribute__((unused)) static uint32_t sim_need(enum sim_op op)
  * must agree with the tables (no stale TLB entry). A kill leaves *byte
  * alone.
  */
-__attribute__((unused)) static int sim_access(struct sim_proc *p, uint64_t va, enum sim_op op, uint8_t *byte)
+__attribute__((unused))
+static int sim_access(struct sim_proc *p, uint64_t va, enum sim_op op, uint8_t *byte)
 {
     sim_run(p);
     struct pt_translation t;
@@ -188,14 +200,16 @@ __attribute__((unused)) static int sim_access(struct sim_proc *p, uint64_t va, e
     return o;
 }
 
-__attribute__((unused)) static int sim_write(struct sim_proc *p, uint64_t va, uint8_t byte)
+__attribute__((unused))
+static int sim_write(struct sim_proc *p, uint64_t va, uint8_t byte)
 {
     return sim_access(p, va, SIM_WRITE, &byte);
 }
 
 /* A read that must not be refused: the byte (or 0xEE0 + outcome when it
  * was killed, never a byte). */
-__attribute__((unused)) static unsigned sim_read(struct sim_proc *p, uint64_t va)
+__attribute__((unused))
+static unsigned sim_read(struct sim_proc *p, uint64_t va)
 {
     uint8_t b = 0;
     int o = sim_access(p, va, SIM_READ, &b);
@@ -203,21 +217,24 @@ __attribute__((unused)) static unsigned sim_read(struct sim_proc *p, uint64_t va
 }
 
 /* The frame behind va in p (0 when nothing is mapped). */
-__attribute__((unused)) static paddr_t sim_frame(struct sim_proc *p, uint64_t va)
+__attribute__((unused))
+static paddr_t sim_frame(struct sim_proc *p, uint64_t va)
 {
     struct pt_translation t;
     return sim_leaf(p, va, &t) ? pt_tr_frame(&t) : paddr(0);
 }
 
 /* The effective PT_PROT_* of p's leaf at va (0 when none). */
-__attribute__((unused)) static uint32_t sim_prot(struct sim_proc *p, uint64_t va)
+__attribute__((unused))
+static uint32_t sim_prot(struct sim_proc *p, uint64_t va)
 {
     struct pt_translation t;
     return sim_leaf(p, va, &t) ? pt_tr_prot(&t) : 0;
 }
 
 /* Is the whole frame zero? */
-__attribute__((unused)) static bool sim_frame_zero(paddr_t f)
+__attribute__((unused))
+static bool sim_frame_zero(paddr_t f)
 {
     const uint8_t *b = fake_phys(f.pa);
     for (unsigned i = 0; i < PAGE_SIZE; i++)
