@@ -10,8 +10,11 @@
 # stage2 prepares it for that strategy (fake_cpu.h). The paging tests are built once per strategy in
 # HOST_STRATEGIES, into build/host/<strategy>/; recursive stays guest-only
 # (NOTES.md, "The five strategies"). test_frame_meta adds kernel/mm/frame_meta.c
-# (and -Icommon for its mem.h). test_pmm does not involve a strategy
-# and is built once, with offset.
+# (and -Icommon for its mem.h). test_vm and test_vm_model add
+# kernel/proc/vm.c on top of that, with tests/host/fake_vm_env.c for kmap
+# and the fault handler's two uaccess helpers (vm_sim.h: the simulated
+# processes). test_pmm does not involve a strategy and is built once, with
+# offset.
 
 HOST_CC ?= cc
 PAGING_HOST_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -29,6 +32,10 @@ PAGING_DEPS := $(PAGING_CORE_SRC) tests/host/fake_cpu.h tests/host/check.h \
                include/pte.h include/addr.h include/layout.h include/bootinfo.h \
                include/pmm_meta.h common/debug.h
 
+VM_HOST_SRC := kernel/proc/vm.c kernel/mm/frame_meta.c tests/host/fake_vm_env.c
+VM_HOST_DEPS := kernel/proc/vm.h kernel/proc/image.h kernel/mm/frame_meta.h kernel/mm/kmap.h \
+                kernel/uaccess.h kernel/trap.h include/syscall.h tests/host/vm_sim.h
+
 # host_paging_rules(strategy): that strategy's test programs.
 define host_paging_rules
 $(1)_HOST_DIR := $(PAGING_TEST_DIR)/$(1)
@@ -37,7 +44,8 @@ $(1)_HOST_FLAGS := $(PAGING_HOST_CFLAGS) -DFAKE_STRATEGY=STRATEGY_$(call upper,$
 $(1)_HOST_SRC := $(PAGING_CORE_SRC) $(call strategy_sources,$(1))
 HOST_TESTS += $$($(1)_HOST_DIR)/test_pt $$($(1)_HOST_DIR)/test_pt_model \
               $$($(1)_HOST_DIR)/test_pt_levels $$($(1)_HOST_DIR)/test_space \
-              $$($(1)_HOST_DIR)/test_frame_meta
+              $$($(1)_HOST_DIR)/test_frame_meta $$($(1)_HOST_DIR)/test_vm \
+              $$($(1)_HOST_DIR)/test_vm_model
 
 # The per-frame records (kernel/mm/frame_meta.c) on the real core.
 $$($(1)_HOST_DIR)/test_frame_meta: tests/host/test_frame_meta.c kernel/mm/frame_meta.c \
@@ -45,6 +53,14 @@ $$($(1)_HOST_DIR)/test_frame_meta: tests/host/test_frame_meta.c kernel/mm/frame_
 	@mkdir -p $$(@D)
 	$$(HOST_CC) $$($(1)_HOST_FLAGS) -Icommon -o $$@ tests/host/test_frame_meta.c \
 	    kernel/mm/frame_meta.c $$($(1)_HOST_SRC)
+
+# Regions and page faults (kernel/proc/vm.c) on the real core, pmm and frame
+# records: the directed cases and the randomised model test.
+$$($(1)_HOST_DIR)/test_vm $$($(1)_HOST_DIR)/test_vm_model: $$($(1)_HOST_DIR)/%: tests/host/%.c \
+        $(VM_HOST_SRC) $(VM_HOST_DEPS) $(PAGING_DEPS) $$($(1)_HOST_SRC)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $$($(1)_HOST_FLAGS) -Icommon -Ikernel/proc -o $$@ $$< $(VM_HOST_SRC) \
+	    $$($(1)_HOST_SRC)
 
 # Address spaces (kernel/mm/pt_space.c, pt_clone.c): create, edit inactive,
 # destroy, clone, remap.
