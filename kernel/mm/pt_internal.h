@@ -295,13 +295,21 @@ static inline uint64_t entry_va(uint64_t base, unsigned level, unsigned i)
  * stop happens once in the kernel, not once per file that walks. */
 void pt_tour_table(unsigned level, vaddr_t va, paddr_t frame, pte_t *t);
 
-static inline pte_t *table_get(unsigned level, vaddr_t va, paddr_t frame)
+/* strategy_table_get with the debug hook, not counted: for a caller that
+ * counts its visits itself (walk_descend adds them once). */
+static inline __attribute__((always_inline)) pte_t *table_reach(unsigned level, vaddr_t va,
+                                                                paddr_t frame)
 {
-    pt_cur->table_visits++;
     pte_t *t = strategy_table_get(level, va, frame);
     if (PAGELAB_DEBUG_ON)
         pt_tour_table(level, va, frame, t);
     return t;
+}
+
+static inline pte_t *table_get(unsigned level, vaddr_t va, paddr_t frame)
+{
+    pt_cur->table_visits++;
+    return table_reach(level, va, frame);
 }
 
 /* A frame becomes a table of the hierarchy (pt_init, table_create): the
