@@ -357,6 +357,14 @@ enum pt_status check_range(vaddr_t va, uint64_t len);
 enum pt_status check_map_args(vaddr_t va, paddr_t pa, uint64_t len, uint64_t align,
                               uint32_t prot);
 
+/* pt_protect_range of the one page at va (mprotect's common case), as
+ * the range engine would do it: its checks, then a hole left as it is, a
+ * huge leaf refused (it straddles both ends), a 4 KiB leaf re-protected
+ * with its invalidation (rule 2). true: done, *st the result; false (a
+ * user prot whose path lacks U somewhere above the leaf): nothing
+ * changed, the range engine must run. */
+bool page_protect_fast(vaddr_t va, uint32_t prot, enum pt_status *st);
+
 /* ---- the walker (pt_walk.c) ---- */
 
 struct walk {

@@ -662,6 +662,37 @@ protect_one(vaddr_t va, uint64_t size, unsigned leaf, uint32_t prot)
     return protect_general(&w, leaf, prot);
 }
 
+/* See pt_internal.h: pt_protect_range's checks and walk for one page,
+ * holes skipped and a huge leaf refused as the range engine does
+ * (walk_check's result read for a range: UNMAPPED is a hole, HUGE_IN_WAY
+ * a leaf that straddles both ends). */
+bool page_protect_fast(vaddr_t va, uint32_t prot, enum pt_status *st)
+{
+    struct walk w;
+    *st = range_check(va, PAGE_SIZE);
+    if (*st == PT_OK && PAGE_OFFSET(va.va))
+        *st = PT_ERR_MISALIGNED;
+    if (*st != PT_OK)
+        return true;
+    pte_t links = walk_descend(&w, va, 1);
+    *st = walk_check(&w, 1);
+    if (*st == PT_ERR_UNMAPPED || (*st == PT_OK && !pte_present(w.entry))) {
+        *st = PT_OK;            /* a hole: nothing to change */
+        return true;
+    }
+    if (*st != PT_OK)
+        return true;            /* PT_ERR_HUGE_IN_WAY, PT_ERR_PS_AT_L4 */
+    if ((prot & PT_PROT_USER) && !(links & PTE_U))
+        return false;           /* U to add above: the range engine does it */
+    pte_t v = leaf_reprot(w.entry, prot_to_pte(prot));
+    if (v != w.entry) {
+        pte_write(walk_table(&w), walk_index(&w), v, COUNT_KEPT);
+        if (va_live(va))
+            pt_invlpg(va);      /* rule 2, as the batch would */
+    }
+    return true;
+}
+
 enum pt_status pt_protect(vaddr_t va, uint64_t size, uint32_t prot)
 {
     unsigned leaf;
