@@ -61,6 +61,18 @@ static inline bool pte_descends(pte_t e)
     return !((e - 1) & (PTE_P | PTE_PS));
 }
 
+/* One level of walk_descend: into the table e (a present table entry of
+ * level + 1) links, held in w; returns the level-`level` entry. */
+static inline __attribute__((always_inline)) pte_t descend_into(struct walk *w, unsigned level,
+                                                                pte_t e)
+{
+    paddr_t f = paddr(e & PTE_ADDR_MASK);
+    pte_t *t = table_reach(level, w->va, f);
+    w->tables[level] = t;
+    w->frames[level] = f;
+    return entry_load(t, PT_INDEX(w->va.va, level));
+}
+
 /*
  * The descent every walk starts with: from the root of va's space, down
  * through present table entries to level `stop` or to the first entry
@@ -75,18 +87,6 @@ static inline bool pte_descends(pte_t e)
  * table entries it went through (all ones if none): U in it says every
  * level above w->level allows user access (SDM Vol. 3A 4.6.1).
  */
-/* One level of walk_descend: into the table e (a present table entry of
- * level + 1) links, held in w; returns the level-`level` entry. */
-static inline __attribute__((always_inline)) pte_t descend_into(struct walk *w, unsigned level,
-                                                                pte_t e)
-{
-    paddr_t f = paddr(e & PTE_ADDR_MASK);
-    pte_t *t = table_reach(level, w->va, f);
-    w->tables[level] = t;
-    w->frames[level] = f;
-    return entry_load(t, PT_INDEX(w->va.va, level));
-}
-
 static inline __attribute__((always_inline)) pte_t walk_descend(struct walk *w, vaddr_t va,
                                                                 unsigned stop)
 {
@@ -164,8 +164,8 @@ enum pt_status size_level(uint64_t size, unsigned *level)
 }
 
 /* [va, va + len) canonical, in one half, not wrapping, clear of the
- * strategy's range. Inlined into the one-page operations (a call was a
- * tenth of their cost); check_range is the same for the other files. */
+ * strategy's range. Inlined into the one-page operations (a call on
+ * their hot path); check_range is the same for the other files. */
 static inline __attribute__((always_inline)) enum pt_status range_check(vaddr_t va, uint64_t len)
 {
     uint64_t last = va.va + len - 1;
