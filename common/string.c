@@ -51,12 +51,25 @@ NO_LIBCALL void *memset(void *dst, int c, size_t n)
     return dst;
 }
 
-void *memmove(void *dst, const void *src, size_t n)
+/* A word that may alias anything: memmove's backward copy reads and
+ * writes other types' bytes through it. */
+typedef unsigned long __attribute__((may_alias)) alias_word;
+
+/* dst above an overlapping src: copied from the end down, a word at a
+ * time once both ends are word aligned (a table of structs moved up by
+ * one slot: the kernel's regions, kernel/proc/vm.c), bytes otherwise. A
+ * byte loop cost about five instructions a byte on every munmap and
+ * mprotect that split a region. */
+NO_LIBCALL void *memmove(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
     if (d <= s || d >= s + n)
         return memcpy(dst, src, n);
+    while (n && ((uintptr_t)(d + n) | (uintptr_t)(s + n)) % sizeof(long))
+        n--, d[n] = s[n];
+    for (; n >= sizeof(long); n -= sizeof(long))
+        *(alias_word *)(d + n - sizeof(long)) = *(const alias_word *)(s + n - sizeof(long));
     while (n--)
         d[n] = s[n];
     return dst;

@@ -168,6 +168,21 @@ enum count_change {
     COUNT_ADDED = 1,    /* a not-present entry becomes present */
 };
 
+/* Entry 0's value e0 with its count changed by change (+1 or -1) to n.
+ * While the low part neither overflows nor borrows (n's low part stays
+ * within 0..PT_COUNT_LO_ONES) that is one add to the low field, the
+ * common case of every map and unmap; else the general form. The result
+ * is the same either way: each part masked to its width. */
+static inline __attribute__((always_inline)) pte_t count_step(pte_t e0, enum count_change change,
+                                                              unsigned n)
+{
+    unsigned lo = (unsigned)((e0 >> PT_COUNT_LO_SHIFT) & PT_COUNT_LO_ONES);
+    if (change == COUNT_ADDED ? lo != PT_COUNT_LO_ONES : lo != 0)
+        return change == COUNT_ADDED ? e0 + (1ULL << PT_COUNT_LO_SHIFT)
+                                     : e0 - (1ULL << PT_COUNT_LO_SHIFT);
+    return (e0 & ~PT_COUNT_MASK) | count_bits(n);
+}
+
 /*
  * THE writer of a page-table entry: every entry the core changes goes
  * through here (Hafnium's mm_replace_entry has the same role). Stores v in
@@ -189,7 +204,7 @@ pte_write(pte_t *t, unsigned i, pte_t v, enum count_change change)
         pte_t e0 = pte_get(t, 0);
         unsigned n = count_of(e0) + (unsigned)change;
         pt_cur->pte_writes++;
-        entry_store(t, 0, (e0 & ~PT_COUNT_MASK) | count_bits(n));
+        entry_store(t, 0, count_step(e0, change, n));
         return n;
     }
     if (change == COUNT_KEPT) { /* a read-modify-write, counted as the write */
@@ -222,21 +237,22 @@ static inline paddr_t pte_addr(pte_t e, unsigned level)
 }
 
 /* Hardware bits of a leaf for prot: the one place the two vocabularies
- * meet. Without NX, bit 63 is reserved (SDM 4.5.4) and stays clear. */
+ * meet. Without NX, bit 63 is reserved (SDM 4.5.4) and stays clear.
+ * Branch-free, on every map's path: each PT_PROT_* bit is shifted to its
+ * PTE bit (the asserts pin the distances), NOCACHE sets PCD and the PWT
+ * just below it, NX is set unless EXEC is given and the CPU has NX. */
+_Static_assert(PT_PROT_WRITE << (PTE_W_BIT - 0) == PTE_W && PT_PROT_USER == PTE_U &&
+               (uint64_t)PT_PROT_GLOBAL << (PTE_G_BIT - 3) == PTE_G &&
+               PT_PROT_NOCACHE == PTE_PCD && PTE_PCD >> 1 == PTE_PWT &&
+               (uint64_t)PT_PROT_EXEC << (PTE_NX_BIT - 1) == PTE_NX,
+               "prot_to_pte's shifts");
 static inline pte_t prot_to_pte(uint32_t prot)
 {
-    pte_t e = PTE_P;
-    if (prot & PT_PROT_WRITE)
-        e |= PTE_W;
-    if (prot & PT_PROT_USER)
-        e |= PTE_U;
-    if (prot & PT_PROT_GLOBAL)
-        e |= PTE_G;
-    if (prot & PT_PROT_NOCACHE)
-        e |= PTE_PCD | PTE_PWT;
-    if (!(prot & PT_PROT_EXEC) && pt_cfg.nx)
-        e |= PTE_NX;
-    return e;
+    pte_t p = prot;
+    pte_t nx = (pte_t)pt_cfg.nx << PTE_NX_BIT;
+    return PTE_P | (p & PT_PROT_WRITE) << (PTE_W_BIT - 0) | (p & PT_PROT_USER) |
+           (p & PT_PROT_GLOBAL) << (PTE_G_BIT - 3) | (p & PT_PROT_NOCACHE) |
+           (p & PT_PROT_NOCACHE) >> 1 | (nx & ~((p & PT_PROT_EXEC) << (PTE_NX_BIT - 1)));
 }
 
 static inline pte_t leaf_bits(uint32_t prot, unsigned level)
@@ -295,13 +311,21 @@ static inline uint64_t entry_va(uint64_t base, unsigned level, unsigned i)
  * stop happens once in the kernel, not once per file that walks. */
 void pt_tour_table(unsigned level, vaddr_t va, paddr_t frame, pte_t *t);
 
-static inline pte_t *table_get(unsigned level, vaddr_t va, paddr_t frame)
+/* strategy_table_get with the debug hook, not counted: for a caller that
+ * counts its visits itself (walk_descend adds them once). */
+static inline __attribute__((always_inline)) pte_t *table_reach(unsigned level, vaddr_t va,
+                                                                paddr_t frame)
 {
-    pt_cur->table_visits++;
     pte_t *t = strategy_table_get(level, va, frame);
     if (PAGELAB_DEBUG_ON)
         pt_tour_table(level, va, frame, t);
     return t;
+}
+
+static inline pte_t *table_get(unsigned level, vaddr_t va, paddr_t frame)
+{
+    pt_cur->table_visits++;
+    return table_reach(level, va, frame);
 }
 
 /* A frame becomes a table of the hierarchy (pt_init, table_create): the
@@ -332,6 +356,14 @@ enum pt_status check_range(vaddr_t va, uint64_t len);
  * alignment of va/pa/len, the range, the physical width. */
 enum pt_status check_map_args(vaddr_t va, paddr_t pa, uint64_t len, uint64_t align,
                               uint32_t prot);
+
+/* pt_protect_range of the one page at va (mprotect's common case), as
+ * the range engine would do it: its checks, then a hole left as it is, a
+ * huge leaf refused (it straddles both ends), a 4 KiB leaf re-protected
+ * with its invalidation (rule 2). true: done, *st the result; false (a
+ * user prot whose path lacks U somewhere above the leaf): nothing
+ * changed, the range engine must run. */
+bool page_protect_fast(vaddr_t va, uint32_t prot, enum pt_status *st);
 
 /* ---- the walker (pt_walk.c) ---- */
 

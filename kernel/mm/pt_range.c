@@ -304,7 +304,10 @@ enum pt_status pt_protect_range(vaddr_t va, uint64_t len, uint32_t prot)
     op_begin(PT_OP_PROTECT_RANGE);
     if (prot & ~PT_PROT_ALL)
         return PT_ERR_BAD_PROT;
-    enum pt_status st = check_edit_args(va, len);
+    enum pt_status st;
+    if (len == PAGE_SIZE && page_protect_fast(va, prot, &st))
+        return st;
+    st = check_edit_args(va, len);
     if (st != PT_OK)
         return st;
     batch_init(&b, NULL);

@@ -48,13 +48,87 @@ void pt_tour_table(unsigned level, vaddr_t va, paddr_t frame, pte_t *t)
 
 /* ---- the walker ---- */
 
-static void walk_start(struct walk *w, vaddr_t va)
+/*
+ * Go down when the entry is present and not a leaf: P = 1 and PS = 0, i.e.
+ * (e & (P|PS)) == P. Tested as ((e - 1) & (P|PS)) == 0: when P = 1, e - 1
+ * only clears bit 0 and leaves PS as it was; when P = 0 the subtraction
+ * borrows and sets bit 0. One test instead of two. Bit 7 is PS at levels 3
+ * and 2 (a PS at level 4 is reserved and reported) but PAT at level 1,
+ * which is never asked (SDM Vol. 3A 4.5.4, tables 4-15 to 4-20).
+ */
+static inline bool pte_descends(pte_t e)
 {
+    return !((e - 1) & (PTE_P | PTE_PS));
+}
+
+/* One level of walk_descend: into the table e (a present table entry of
+ * level + 1) links, held in w; returns the level-`level` entry. */
+static inline __attribute__((always_inline)) pte_t descend_into(struct walk *w, unsigned level,
+                                                                pte_t e)
+{
+    paddr_t f = paddr(e & PTE_ADDR_MASK);
+    pte_t *t = table_reach(level, w->va, f);
+    w->tables[level] = t;
+    w->frames[level] = f;
+    return entry_load(t, PT_INDEX(w->va.va, level));
+}
+
+/*
+ * The descent every walk starts with: from the root of va's space, down
+ * through present table entries to level `stop` or to the first entry
+ * that is not a present table (not present, a huge leaf, PS at level 4),
+ * holding each table on the way in w. The walk is the one of walk_step
+ * (one get and one entry per level), inlined into each one-page operation
+ * so that their common case, every table there, costs about what
+ * translate's descent costs: the table visits and entry reads are added
+ * to the counters once at the end rather than per level (the counters sit
+ * behind a pointer that every entry store may alias, so a per-level
+ * increment is a reload and a read-modify-write). Returns the AND of the
+ * table entries it went through (all ones if none): U in it says every
+ * level above w->level allows user access (SDM Vol. 3A 4.6.1).
+ */
+static inline __attribute__((always_inline)) pte_t walk_descend(struct walk *w, vaddr_t va,
+                                                                unsigned stop)
+{
+    unsigned l = PT_LEVELS;
+    paddr_t f = root_for(va);
+    pte_t *t = table_reach(l, va, f);
+    pte_t e = entry_load(t, PT_INDEX(va.va, l)), links = ~(pte_t)0;
     w->va = va;
-    w->level = PT_LEVELS;
-    w->frames[PT_LEVELS] = root_for(va);
-    w->tables[PT_LEVELS] = table_get(PT_LEVELS, va, w->frames[PT_LEVELS]);
-    w->entry = pte_get(w->tables[PT_LEVELS], PT_INDEX(va.va, PT_LEVELS));
+    w->tables[l] = t;
+    w->frames[l] = f;
+    /* written out level by level, as translate: with stop a constant (the
+     * 4 KiB paths) each level's shift and each test is one too */
+    if (l > stop && pte_descends(e)) {
+        links &= e;
+        e = descend_into(w, --l, e);
+        if (l > stop && pte_descends(e)) {
+            links &= e;
+            e = descend_into(w, --l, e);
+            if (l > stop && pte_descends(e)) {
+                links &= e;
+                e = descend_into(w, --l, e);
+            }
+        }
+    }
+    w->level = l;
+    w->entry = e;
+    pt_cur->table_visits += PT_LEVELS + 1 - l;
+    pt_cur->pte_reads += PT_LEVELS + 1 - l;
+    return links;
+}
+
+/* What a descent that stopped at w's entry means for a walk to `stop`:
+ * walk_down's result (pt_internal.h). */
+static inline enum pt_status walk_check(const struct walk *w, unsigned stop)
+{
+    if (w->level == PT_LEVELS && (w->entry & PTE_PS) && pte_present(w->entry))
+        return PT_ERR_PS_AT_L4;
+    if (w->level == stop)
+        return PT_OK;
+    if (!pte_present(w->entry))
+        return PT_ERR_UNMAPPED;
+    return PT_ERR_HUGE_IN_WAY; /* present, and the descent stopped: a leaf */
 }
 
 /* Steps into the table w->entry points to (present, not a leaf). */
@@ -70,18 +144,8 @@ static void walk_step(struct walk *w)
 /* See pt_internal.h. */
 enum pt_status walk_down(struct walk *w, vaddr_t va, unsigned stop)
 {
-    walk_start(w, va);
-    for (;;) {
-        if (w->level == PT_LEVELS && (w->entry & PTE_PS) && pte_present(w->entry))
-            return PT_ERR_PS_AT_L4;
-        if (w->level == stop)
-            return PT_OK;
-        if (!pte_present(w->entry))
-            return PT_ERR_UNMAPPED;
-        if (pte_is_leaf(w->entry, w->level))
-            return PT_ERR_HUGE_IN_WAY;
-        walk_step(w);
-    }
+    walk_descend(w, va, stop);
+    return walk_check(w, stop);
 }
 
 /* ---- argument checks ---- */
@@ -100,8 +164,9 @@ enum pt_status size_level(uint64_t size, unsigned *level)
 }
 
 /* [va, va + len) canonical, in one half, not wrapping, clear of the
- * strategy's range. */
-enum pt_status check_range(vaddr_t va, uint64_t len)
+ * strategy's range. Inlined into the one-page operations (a call on
+ * their hot path); check_range is the same for the other files. */
+static inline __attribute__((always_inline)) enum pt_status range_check(vaddr_t va, uint64_t len)
 {
     uint64_t last = va.va + len - 1;
     if (len == 0 || last < va.va)
@@ -112,6 +177,11 @@ enum pt_status check_range(vaddr_t va, uint64_t len)
     if (pt_cfg.reserved.size && va.va <= rlast && rb <= last)
         return PT_ERR_RESERVED_RANGE;
     return PT_OK;
+}
+
+enum pt_status check_range(vaddr_t va, uint64_t len)
+{
+    return range_check(va, len);
 }
 
 /* The first failing check wins, in this order: prot, canonical va,
@@ -127,7 +197,7 @@ map_args_check(vaddr_t va, paddr_t pa, uint64_t len, uint64_t align, uint32_t pr
         return PT_ERR_NONCANONICAL;
     if ((va.va | pa.pa | len) & (align - 1))
         return PT_ERR_MISALIGNED;
-    enum pt_status st = check_range(va, len);
+    enum pt_status st = range_check(va, len);
     if (st != PT_OK)
         return st;
     if (pa.pa + len - 1 < pa.pa || pa.pa + len - 1 >= pt_cfg.phys_limit)
@@ -212,19 +282,6 @@ tr_read(struct pt_translation *out, unsigned level, vaddr_t va, paddr_t frame)
     return e;
 }
 
-/*
- * Go down when the entry is present and not a leaf: P = 1 and PS = 0, i.e.
- * (e & (P|PS)) == P. Tested as ((e - 1) & (P|PS)) == 0: when P = 1, e - 1
- * only clears bit 0 and leaves PS as it was; when P = 0 the subtraction
- * borrows and sets bit 0. One test instead of two. Bit 7 is PS at levels 3
- * and 2 (a PS at level 4 is reserved and reported) but PAT at level 1,
- * which is never asked (SDM Vol. 3A 4.5.4, tables 4-15 to 4-20).
- */
-static inline bool tr_descend(pte_t e)
-{
-    return !((e - 1) & (PTE_P | PTE_PS));
-}
-
 /* The walk ended at `level` (a constant at each call site). */
 static inline __attribute__((always_inline)) enum pt_status
 tr_end(struct pt_translation *out, vaddr_t va, pte_t e, unsigned level)
@@ -259,13 +316,13 @@ enum pt_status pt_translate(vaddr_t va, struct pt_translation *out)
         return PT_ERR_NONCANONICAL;
     }
     pte_t e = tr_read(out, 4, va, pt_edit_root);
-    if (__builtin_expect(!tr_descend(e), 0))
+    if (__builtin_expect(!pte_descends(e), 0))
         return tr_end(out, va, e, 4);
     e = tr_read(out, 3, va, paddr(e & PTE_ADDR_MASK));
-    if (__builtin_expect(!tr_descend(e), 0))
+    if (__builtin_expect(!pte_descends(e), 0))
         return tr_end(out, va, e, 3);
     e = tr_read(out, 2, va, paddr(e & PTE_ADDR_MASK));
-    if (__builtin_expect(!tr_descend(e), 0))
+    if (__builtin_expect(!pte_descends(e), 0))
         return tr_end(out, va, e, 2);
     e = tr_read(out, 1, va, paddr(e & PTE_ADDR_MASK));
     return tr_end(out, va, e, 1);
@@ -400,29 +457,70 @@ static enum pt_status leaf_install(struct walk *w, paddr_t pa, uint32_t prot,
     return PT_OK;
 }
 
-enum pt_status pt_map(vaddr_t va, paddr_t pa, uint64_t size, uint32_t prot,
-                      const struct pt_frame_source *src)
+/*
+ * The one-page operations below each have a fast path for their common
+ * case, every table on the path already there: the checks, walk_descend
+ * and one entry write, with the invalidation (if any) done directly, the
+ * way pt_remap always did. Anything else (a table to make or free, U to
+ * add above a user leaf, an error found by the walk) goes on from where
+ * the descent stopped, in the general code, kept out of line so that the
+ * fast path's frame stays small. Both count what they do: the fast path
+ * reads and writes fewer entries (no widen_user rereads), and says so.
+ */
+
+/* pt_map's general path, from where walk_descend stopped in w. */
+static __attribute__((noinline)) enum pt_status
+map_general(struct walk *w, unsigned leaf, paddr_t pa, uint32_t prot,
+            const struct pt_frame_source *src)
 {
-    unsigned leaf, made_top;
-    struct walk w;
+    unsigned made_top;
     struct batch b;
-    op_begin(PT_OP_MAP);
-    enum pt_status st = size_level(size, &leaf);
-    if (st == PT_OK)
-        st = map_args_check(va, pa, size, size, prot);
-    if (st != PT_OK)
-        return st;
     batch_init(&b, src);
-    walk_start(&w, va);
-    st = walk_create(&w, leaf, (prot & PT_PROT_USER) ? PTE_U : 0, src, &b, &made_top);
+    enum pt_status st = walk_create(w, leaf, (prot & PT_PROT_USER) ? PTE_U : 0, src, &b,
+                                    &made_top);
     if (st == PT_OK)
-        st = leaf_install(&w, pa, prot, &b);
+        st = leaf_install(w, pa, prot, &b);
     if (st != PT_OK && made_top)
-        walk_uncreate(&w, made_top, &b);
+        walk_uncreate(w, made_top, &b);
     batch_finish(&b);
     if (b.sync)
         pt_space_sync();
     return st;
+}
+
+/* pt_map of a leaf at level `leaf` (size bytes), checks first. */
+static inline __attribute__((always_inline)) enum pt_status
+map_one(vaddr_t va, paddr_t pa, uint64_t size, unsigned leaf, uint32_t prot,
+        const struct pt_frame_source *src)
+{
+    struct walk w;
+    enum pt_status st = map_args_check(va, pa, size, size, prot);
+    if (st != PT_OK)
+        return st;
+    pte_t links = walk_descend(&w, va, leaf);
+    if (__builtin_expect(w.level == leaf && !pte_present(w.entry) &&
+                         (!(prot & PT_PROT_USER) || (links & PTE_U)), 1)) {
+        /* every table is there (with U above a user leaf): the leaf and
+         * its count, and no invalidation (rule 1: it was not present) */
+        pte_write(walk_table(&w), walk_index(&w), pa.pa | leaf_bits(prot, leaf), COUNT_ADDED);
+        return PT_OK;
+    }
+    return map_general(&w, leaf, pa, prot, src);
+}
+
+enum pt_status pt_map(vaddr_t va, paddr_t pa, uint64_t size, uint32_t prot,
+                      const struct pt_frame_source *src)
+{
+    unsigned leaf;
+    op_begin(PT_OP_MAP);
+    /* 4 KiB, the fault path's size, as a constant: its checks and its
+     * descent fold (size_level would accept it) */
+    if (size == PAGE_SIZE)
+        return map_one(va, pa, PAGE_SIZE, 1, prot, src);
+    enum pt_status st = size_level(size, &leaf);
+    if (st != PT_OK)
+        return st;
+    return map_one(va, pa, size, leaf, prot, src);
 }
 
 /* Frees the tables on w's path that the removal emptied, bottom up. */
@@ -434,38 +532,68 @@ static void walk_prune(struct walk *w, unsigned left, struct batch *b)
     }
 }
 
-static enum pt_status leaf_remove(struct walk *w, paddr_t *frame, uint64_t *size,
-                                  struct batch *b)
+/* Clears w's entry, a present leaf that starts at w->va; returns what
+ * its table still holds. */
+static inline unsigned leaf_clear(struct walk *w, paddr_t *frame, uint64_t *size)
 {
-    uint64_t span = span_of(w->level);
-    if (w->va.va & (span - 1))
-        return PT_ERR_MISALIGNED;
     if (frame)
         *frame = pte_addr(w->entry, w->level);
     if (size)
-        *size = span;
-    unsigned left = pte_write(walk_table(w), walk_index(w), 0, COUNT_REMOVED);
-    batch_add_va(b, w->va);
-    walk_prune(w, left, b);
-    return PT_OK;
+        *size = span_of(w->level);
+    return pte_write(walk_table(w), walk_index(w), 0, COUNT_REMOVED);
+}
+
+/* pt_unmap's general path, from where walk_descend stopped in w; `left`
+ * is what w's PT still holds when the fast path already cleared a 4 KiB
+ * leaf there (cleared true), the tables it emptied still to go. */
+static __attribute__((noinline)) enum pt_status
+unmap_general(struct walk *w, bool cleared, unsigned left, paddr_t *frame, uint64_t *size)
+{
+    struct batch b;
+    enum pt_status st = PT_OK;
+    batch_init(&b, NULL);
+    if (cleared) {
+        batch_add_va(&b, w->va);
+        walk_prune(w, left, &b);
+    } else {
+        st = walk_check(w, 1);
+        if (st == PT_ERR_HUGE_IN_WAY || (st == PT_OK && pte_present(w->entry))) {
+            if (w->va.va & (span_of(w->level) - 1)) {
+                st = PT_ERR_MISALIGNED;
+            } else {
+                left = leaf_clear(w, frame, size);
+                batch_add_va(&b, w->va);
+                walk_prune(w, left, &b);
+                st = PT_OK;
+            }
+        } else if (st == PT_OK) {
+            st = PT_ERR_UNMAPPED;
+        }
+    }
+    batch_finish(&b);
+    return st;
 }
 
 enum pt_status pt_unmap(vaddr_t va, paddr_t *frame, uint64_t *size)
 {
     struct walk w;
-    struct batch b;
     op_begin(PT_OP_UNMAP);
-    enum pt_status st = check_range(va, PAGE_SIZE);
+    enum pt_status st = range_check(va, PAGE_SIZE);
     if (st != PT_OK)
         return st;
-    batch_init(&b, NULL);
-    st = walk_down(&w, va, 1);
-    if (st == PT_ERR_HUGE_IN_WAY || (st == PT_OK && pte_present(w.entry)))
-        st = leaf_remove(&w, frame, size, &b);
-    else if (st == PT_OK)
-        st = PT_ERR_UNMAPPED;
-    batch_finish(&b);
-    return st;
+    walk_descend(&w, va, 1);
+    if (__builtin_expect(w.level == 1 && pte_present(w.entry) && !PAGE_OFFSET(va.va), 1)) {
+        unsigned left = leaf_clear(&w, frame, size);
+        if (__builtin_expect(left != 0, 1)) {
+            /* the PT stays: one address to invalidate, as the batch would
+             * (rule 2; none in an inactive space, rule 6) */
+            if (va_live(va))
+                pt_invlpg(va);
+            return PT_OK;
+        }
+        return unmap_general(&w, true, 0, frame, size);  /* the PT went empty */
+    }
+    return unmap_general(&w, false, 0, frame, size);
 }
 
 static void leaf_protect(struct walk *w, uint32_t prot, struct batch *b)
@@ -493,27 +621,88 @@ static enum pt_status leaf_of_size(struct walk *w, enum pt_status st)
     return pte_is_leaf(w->entry, w->level) ? PT_OK : PT_ERR_NOT_LEAF_OF_SIZE;
 }
 
+/* pt_protect's general path, from where walk_descend stopped in w. */
+static __attribute__((noinline)) enum pt_status protect_general(struct walk *w, unsigned leaf,
+                                                               uint32_t prot)
+{
+    struct batch b;
+    batch_init(&b, NULL);
+    enum pt_status st = leaf_of_size(w, walk_check(w, leaf));
+    if (st == PT_OK)
+        leaf_protect(w, prot, &b);
+    batch_finish(&b);
+    return st;
+}
+
+/* pt_protect of the leaf at level `leaf` (size bytes), checks first. */
+static inline __attribute__((always_inline)) enum pt_status
+protect_one(vaddr_t va, uint64_t size, unsigned leaf, uint32_t prot)
+{
+    struct walk w;
+    if (prot & ~PT_PROT_ALL)
+        return PT_ERR_BAD_PROT;
+    enum pt_status st = range_check(va, size);
+    if (st != PT_OK)
+        return st;
+    if (va.va & (size - 1))
+        return PT_ERR_MISALIGNED;
+    pte_t links = walk_descend(&w, va, leaf);
+    if (__builtin_expect(w.level == leaf && pte_present(w.entry) && pte_is_leaf(w.entry, leaf) &&
+                         (!(prot & PT_PROT_USER) || (links & PTE_U)), 1)) {
+        /* a leaf of that size, no U to add above it: leaf_protect without
+         * a batch, its one address invalidated directly (rule 2) */
+        pte_t v = leaf_reprot(w.entry, prot_to_pte(prot));
+        if (v != w.entry) {
+            pte_write(walk_table(&w), walk_index(&w), v, COUNT_KEPT);
+            if (va_live(va))
+                pt_invlpg(va);
+        }
+        return PT_OK;
+    }
+    return protect_general(&w, leaf, prot);
+}
+
+/* See pt_internal.h: pt_protect_range's checks and walk for one page,
+ * holes skipped and a huge leaf refused as the range engine does
+ * (walk_check's result read for a range: UNMAPPED is a hole, HUGE_IN_WAY
+ * a leaf that straddles both ends). */
+bool page_protect_fast(vaddr_t va, uint32_t prot, enum pt_status *st)
+{
+    struct walk w;
+    *st = range_check(va, PAGE_SIZE);
+    if (*st == PT_OK && PAGE_OFFSET(va.va))
+        *st = PT_ERR_MISALIGNED;
+    if (*st != PT_OK)
+        return true;
+    pte_t links = walk_descend(&w, va, 1);
+    *st = walk_check(&w, 1);
+    if (*st == PT_ERR_UNMAPPED || (*st == PT_OK && !pte_present(w.entry))) {
+        *st = PT_OK;            /* a hole: nothing to change */
+        return true;
+    }
+    if (*st != PT_OK)
+        return true;            /* PT_ERR_HUGE_IN_WAY, PT_ERR_PS_AT_L4 */
+    if ((prot & PT_PROT_USER) && !(links & PTE_U))
+        return false;           /* U to add above: the range engine does it */
+    pte_t v = leaf_reprot(w.entry, prot_to_pte(prot));
+    if (v != w.entry) {
+        pte_write(walk_table(&w), walk_index(&w), v, COUNT_KEPT);
+        if (va_live(va))
+            pt_invlpg(va);      /* rule 2, as the batch would */
+    }
+    return true;
+}
+
 enum pt_status pt_protect(vaddr_t va, uint64_t size, uint32_t prot)
 {
     unsigned leaf;
-    struct walk w;
-    struct batch b;
     op_begin(PT_OP_PROTECT);
+    if (size == PAGE_SIZE)  /* as in pt_map: the fault path's size, folded */
+        return protect_one(va, PAGE_SIZE, 1, prot);
     enum pt_status st = size_level(size, &leaf);
-    if (st == PT_OK && (prot & ~PT_PROT_ALL))
-        st = PT_ERR_BAD_PROT;
-    if (st == PT_OK)
-        st = check_range(va, size);
-    if (st == PT_OK && (va.va & (size - 1)))
-        st = PT_ERR_MISALIGNED;
     if (st != PT_OK)
         return st;
-    batch_init(&b, NULL);
-    st = leaf_of_size(&w, walk_down(&w, va, leaf));
-    if (st == PT_OK)
-        leaf_protect(&w, prot, &b);
-    batch_finish(&b);
-    return st;
+    return protect_one(va, size, leaf, prot);
 }
 
 /*
@@ -526,8 +715,10 @@ enum pt_status pt_remap(vaddr_t va, paddr_t pa, uint32_t prot, paddr_t *old)
     struct walk w;
     op_begin(PT_OP_REMAP);
     enum pt_status st = map_args_check(va, pa, PAGE_SIZE, PAGE_SIZE, prot);
-    if (st == PT_OK)
-        st = leaf_of_size(&w, walk_down(&w, va, 1));
+    if (st != PT_OK)
+        return st;
+    walk_descend(&w, va, 1);
+    st = leaf_of_size(&w, walk_check(&w, 1));
     if (st != PT_OK)
         return st;
     if (old)

@@ -108,12 +108,18 @@ static void alt_point(paddr_t root)
  * at whenever it is not the active one (strategy_space_selected); the core
  * walks no other (pt.h: shared slots from the active PML4, the rest from
  * the selected one). */
+static __attribute__((noinline, cold)) void walk_root_bad(paddr_t root)
+{
+    kpanic("recursive: a walk from PML4 0x%lx, neither CR3's (0x%lx) nor the selected"
+           " space's (0x%lx)", root.pa, active_root.pa, alt_root.pa);
+}
+
+/* Inlined into every walk's first get: the panic stays out of line. */
 static inline void walk_root(paddr_t root)
 {
     via_alt = root.pa != active_root.pa;
     if (__builtin_expect(via_alt, 0) && root.pa != alt_root.pa)
-        kpanic("recursive: a walk from PML4 0x%lx, neither CR3's (0x%lx) nor the selected"
-               " space's (0x%lx)", root.pa, active_root.pa, alt_root.pa);
+        walk_root_bad(root);
 }
 
 /* translate's prefixes (strategy_entry_get), level by level, for the
@@ -146,10 +152,18 @@ static inline pte_t *entry_at(unsigned level, vaddr_t va)
                    : entry_in(level, va, RECURSIVE_INDEX);
 }
 
+/* Each tree's table prefixes by level ([0]: the active tree, [1]: the one
+ * A points at), canonical; filled by strategy_init. A get whose level is
+ * known only at run time (the core's walks that are not unrolled) is then
+ * one load, not prefix_of's loop, and the walker's get stays small enough
+ * to be inlined. va's part never reaches bit 47 (it is va's bits 47:12
+ * shifted down by 9 * level), so OR-ing it keeps the address canonical. */
+static uint64_t walk_prefix[2][PT_LEVELS + 1];
+
 static inline pte_t *table_at(unsigned level, vaddr_t va)
 {
-    return (pte_t *)(uintptr_t)table_addr(level, va,
-                                          via_alt ? RECURSIVE_ALT_INDEX : RECURSIVE_INDEX).va;
+    uint64_t a = ((va.va & VA_INDEX_BITS) >> (9 * level)) & VA_INDEX_BITS;
+    return (pte_t *)(uintptr_t)(walk_prefix[via_alt][level] | a);
 }
 
 enum pt_status strategy_init(const struct boot_info *bi)
@@ -157,6 +171,10 @@ enum pt_status strategy_init(const struct boot_info *bi)
     if (bi->strategy != STRATEGY_RECURSIVE)
         return PT_ERR_BOOT_INFO;
     active_root = cpu_read_cr3();
+    for (unsigned l = 1; l <= PT_LEVELS; l++) {
+        walk_prefix[0][l] = table_addr(l, vaddr(0), RECURSIVE_INDEX).va;
+        walk_prefix[1][l] = table_addr(l, vaddr(0), RECURSIVE_ALT_INDEX).va;
+    }
     tr_prefix_set(RECURSIVE_INDEX);
     slot_nx = BOOT_CPU_HAS(bi, CPU_NX) ? PTE_NX : 0;     /* stage2 set EFER.NXE then */
     pte_t self = table_at(PT_LEVELS, vaddr(0))[RECURSIVE_INDEX];

@@ -430,6 +430,17 @@ static void unmap_leaves(uint64_t start, uint64_t end)
 {
     const struct pt_space *as = pt_space_selected();
     struct pt_leaf l;
+    if (end - start == PAGE_SIZE) {
+        /* one page (munmap of a page, sbrk back by one): its leaf is the
+         * one pt_unmap's walk finds, no search needed; a leaf that only
+         * straddles start (MISALIGNED) or none (UNMAPPED) is left, as the
+         * search below would */
+        paddr_t f;
+        uint64_t size;
+        if (pt_unmap(vaddr(start), &f, &size) == PT_OK)
+            vm_drop_leaf(vaddr(start), f, size, NULL);
+        return;
+    }
     for (vaddr_t at = vaddr(start); pt_space_next_leaf_below(as, at, vaddr(end), &l) == PT_OK;
          at = vaddr(l.va.va + l.size)) {
         paddr_t f;
