@@ -367,39 +367,37 @@ def transcript(strategy, demo):
     b.close()
 
 
-def check_ring3(record, name, image, timeout=300):
-    """The test image (no magic breakpoints: one `c`) to its halt, for the
-    ring-3 checks under Bochs's own CPU model (tests/ring3_checks.py): the
-    whole in-guest suite runs, about a minute."""
+def run_to_halt(record, name, image, what, checks, timeout=300):
+    """A normal image (no magic breakpoints: one `c`) to its halt under
+    Bochs's own CPU model; then checks(serial) judges what it printed."""
     b = Bochs(image, ["c"])
     try:
         halted = b.wait_serial(qemu.HALTED, timeout=timeout)
         out = b.serial()
         b.finish()
-        if record(halted, name + ": the test image boots to 'pagelab: halted'",
+        if record(halted, name + ": %s boots to 'pagelab: halted'" % what,
                   "serial ends with: " + out[-400:].replace("\n", " | ")):
-            ring3_checks.check(record, name, out)
+            checks(out)
     finally:
         b.close()
 
 
-def check_vm(record, name, strategy, timeout=300):
+def check_ring3(record, name, image):
+    """The test image to its halt, for the ring-3 checks
+    (tests/ring3_checks.py): the whole in-guest suite runs, about a minute."""
+    run_to_halt(record, name, image, "the test image",
+                lambda out: ring3_checks.check(record, name, out))
+
+
+def check_vm(record, name, strategy):
     """The virtual-memory suite (user/vmsuite, tests/guest/vm.cfg) to its
-    halt under Bochs's CPU: every resolved fault (demand-zero, the zero
-    frame, copy-on-write, shared memory, the stack and its guard) and the
-    end-of-boot frame count, judged by the same checks as under QEMU
-    (tests/vm_checks.py)."""
-    b = Bochs("build/%s/vm.img" % strategy, ["c"])
-    try:
-        halted = b.wait_serial(qemu.HALTED, timeout=timeout)
-        out = b.serial()
-        b.finish()
-        if record(halted, name + ": the suite's image boots to 'pagelab: halted'",
-                  "serial ends with: " + out[-400:].replace("\n", " | ")):
-            vm_checks.check_serial(record, name, out)
-            vm_checks.check_strategy_costs(record, name, strategy, out)
-    finally:
-        b.close()
+    halt: every resolved fault (demand-zero, the zero frame, copy-on-write,
+    shared memory, the stack and its guard) and the end-of-boot frame
+    count, judged by the same checks as under QEMU (tests/vm_checks.py)."""
+    def checks(out):
+        vm_checks.check_serial(record, name, out)
+        vm_checks.check_strategy_costs(record, name, strategy, out)
+    run_to_halt(record, name, "build/%s/vm.img" % strategy, "the suite's image", checks)
 
 
 def run(record, strategies=STRATEGIES):
