@@ -29,6 +29,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -84,8 +85,11 @@ class Bochs:
                'ata0-master: type=disk, path="%s", mode=flat' % disk,
                "com1: enabled=1, mode=file, dev=%s" % self.serial_path,
                "log: %s" % self.dir.file("bochs.log")] + list(extra)
+        # a session of its own: tools/bochs.sh runs bochs-bin (and sed) as
+        # children, and only killing the whole group stops them all
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self.out,
-                                     stderr=subprocess.STDOUT, text=True)
+                                     stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
 
     def serial(self):
         return qemu.read_log(self.serial_path)
@@ -126,13 +130,26 @@ class Bochs:
             self.proc.stdin.close()
             self.proc.wait(timeout=timeout)
         except (subprocess.TimeoutExpired, BrokenPipeError):
-            self.proc.kill()
-            self.proc.wait()
+            self.kill()
         self.out.close()
         return self.output()
 
+    def kill(self):
+        """Stops Bochs and the wrapper's other children at once (SIGKILL to
+        the session: a Bochs that runs with no debugger prompt never reads
+        `quit`, and killing only the wrapper would leave bochs-bin spinning)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
     def close(self):
-        """Remove the run's files, or keep them if a check failed (qemu.RunDir)."""
+        """Stops whatever is left of the run, then removes its files, or
+        keeps them if a check failed (qemu.RunDir)."""
+        if self.proc.poll() is None or not self.out.closed:
+            self.kill()
+            self.out.close()
         self.dir.close()
 
 
@@ -374,7 +391,7 @@ def run_to_halt(record, name, image, what, checks, timeout=300):
     try:
         halted = b.wait_serial(qemu.HALTED, timeout=timeout)
         out = b.serial()
-        b.finish()
+        b.kill()        # no debugger prompt to send `quit` to: it would never be read
         if record(halted, name + ": %s boots to 'pagelab: halted'" % what,
                   "serial ends with: " + out[-400:].replace("\n", " | ")):
             checks(out)
@@ -411,6 +428,10 @@ def run(record, strategies=STRATEGIES):
                    extra=["cpu: model=%s, count=1, ips=50000000" % NO_1G_CPU],
                    sizes=("4K", "2M"))
         check_ring3(record, "bochs/offset/ring3", "build/offset/test.img")
+    # every run's Bochs is gone: a leaked bochs-bin keeps a CPU busy for good
+    left = subprocess.run(["pgrep", "-f", "bochs-bin .*build/test/runs/bochs-"],
+                          capture_output=True, text=True).stdout.split()
+    record(not left, "bochs: no Bochs process left running after the runs", " ".join(left))
 
 
 def main():
