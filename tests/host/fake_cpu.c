@@ -343,7 +343,12 @@ void fake_boot(uint32_t cpu_features)
 }
 pte_t *fake_entry(unsigned level, uint64_t va)
 {
-    pte_t *t = fake_phys(fake_cpu.cr3);
+    return fake_entry_in(fake_cpu.cr3, level, va);
+}
+
+pte_t *fake_entry_in(uint64_t root, unsigned level, uint64_t va)
+{
+    pte_t *t = fake_phys(root);
     for (unsigned l = PT_LEVELS; l > level; l--) {
         pte_t e = t[PT_INDEX(va, l)];
         if (!(e & PTE_P) || (l < PT_LEVELS && (e & PTE_PS)))

@@ -61,6 +61,9 @@ void *fake_phys(uint64_t pa);
 /* Pointer to the level-`level` entry on va's path, or NULL if an entry
  * above it is not present (or is a leaf). For tests that edit by hand. */
 pte_t *fake_entry(unsigned level, uint64_t va);
+/* The same in the hierarchy whose PML4 is at physical address root (an
+ * address space that need not be in CR3). */
+pte_t *fake_entry_in(uint64_t root, unsigned level, uint64_t va);
 
 /* kprintf goes to a buffer between these two calls; end returns it
  * (valid until the next start). */

@@ -390,14 +390,7 @@ static void test_next_leaf_lists_every_leaf_in_order_while_another_space_is_edit
  * through the core), or NULL if a table above is missing or a leaf. */
 static pte_t *space_entry(const struct pt_space *as, unsigned level, uint64_t va)
 {
-    pte_t *t = fake_phys(as->root.pa);
-    for (unsigned l = PT_LEVELS; l > level; l--) {
-        pte_t e = t[PT_INDEX(va, l)];
-        if (!(e & PTE_P) || (l < PT_LEVELS && (e & PTE_PS)))
-            return NULL;
-        t = fake_phys(e & PTE_ADDR_MASK);
-    }
-    return &t[PT_INDEX(va, level)];
+    return fake_entry_in(as->root.pa, level, va);
 }
 
 /* The leaf entry of va in as without the count bits, 0 if none. */
