@@ -252,6 +252,39 @@ void frame_ref(paddr_t frame)
     m->refs++;
 }
 
+/* frame_ref's two panics, out of the loop of frame_ref_leaves. */
+static __attribute__((noinline, noreturn)) void ref_panic(paddr_t frame, uint32_t refs)
+{
+    if (refs == 0)
+        kpanic("frame_meta: frame_ref: reference to a frame with no reference: frame 0x%lx",
+               frame.pa);
+    kpanic("frame_meta: reference count overflow: frame 0x%lx", frame.pa);
+}
+
+void frame_ref_leaves(const uint64_t *leaf, unsigned n, paddr_t except)
+{
+    uint64_t at_page = ~0ULL;               /* the record page `records` is */
+    struct frame_meta *records = NULL;
+    for (unsigned k = 0; k < n; k++) {
+        uint64_t e = leaf[k];
+        paddr_t f = paddr(e & PTE_ADDR_MASK);
+        if (!(e & PTE_P) || f.pa == except.pa)
+            continue;
+        uint64_t no = f.pa / PAGE_SIZE;
+        if (page_of(no) != at_page) {
+            if (no >= frame_limit || !page_mapped(page_of(no)))
+                ref_panic(f, 0);
+            at_page = page_of(no);
+            records = cpu_ptr(page_va(at_page));
+        }
+        struct frame_meta *m = &records[no % FRAME_META_PER_PAGE];
+        /* one compare for both: 0 - 1 wraps to FRAME_REFS_MAX */
+        if (m->refs - 1 >= FRAME_REFS_MAX - 1)
+            ref_panic(f, m->refs);
+        m->refs++;
+    }
+}
+
 bool frame_unref(paddr_t frame)
 {
     struct frame_meta *m = record_of(frame, "frame_unref");

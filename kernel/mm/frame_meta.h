@@ -65,6 +65,15 @@ bool frame_new(paddr_t *out);
  * frame, at FRAME_REFS_MAX or on a frame with no reference. */
 void frame_ref(paddr_t frame);
 
+/* frame_ref for the frame of each of the n 4 KiB leaf entries at leaf
+ * (leaf[k] & PTE_ADDR_MASK), skipping those that are not present or map
+ * `except` (the shared zero frame, which has no record): fork's references,
+ * a level-1 table at a time (pt_space_clone's leaves callback). The same
+ * panics as frame_ref, naming the frame; the records of one record page
+ * are reached through one cpu_ptr, so a run of consecutive frames costs a
+ * compare and an increment each. */
+void frame_ref_leaves(const uint64_t *leaf, unsigned n, paddr_t except);
+
 /* One reference less; with the last the frame goes back to the allocator
  * and true is returned. Panics, naming the frame, on a frame with no
  * reference (underflow). */

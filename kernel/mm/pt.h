@@ -410,10 +410,15 @@ const struct pt_space *pt_space_active(void);
  * [va, va + len) (4 KiB aligned, inside the lower half's own slots 1-255)
  * is written into dst at the same address with the same frame and bits,
  * except that with PT_CLONE_COW a writable leaf loses W in both spaces,
- * so that the first write in either faults (copy-on-write). leaf(frame,
- * ctx) is called once per leaf written into dst, so the caller counts the
- * new reference there (leaf may be NULL); *copied (may be NULL) is how
- * many. dst is not the active space and has nothing mapped in the range;
+ * so that the first write in either faults (copy-on-write).
+ * leaves(leaf, n, ctx) is called once per level-1 table of dst that got
+ * leaves, after they are written, with n consecutive entries of that
+ * table as written, from the range's first entry in it to its last new
+ * leaf: the present ones are the new leaves (each maps the frame
+ * leaf[k] & PTE_ADDR_MASK), the rest are 0. So the caller counts the new
+ * references there, a table at a time (fork's per-page cost is one loop,
+ * not a call per page; leaves may be NULL); *copied (may be NULL) is how
+ * many leaves in all. dst is not the active space and has nothing mapped in the range;
  * src is the selected space or the active one (any other live space works
  * too; with the recursive strategy it costs a flush per level-1 table, as
  * its second slot then alternates between src and dst). Tables dst needs
@@ -426,7 +431,7 @@ const struct pt_space *pt_space_active(void);
  * (dst has a leaf in the range), PT_ERR_HUGE_IN_WAY (a huge leaf of src
  * in the range: user spaces have none). Midway: PT_ERR_NO_FRAMES when a
  * table for dst could not be had: what was done stays done (every leaf
- * written has had its leaf() call, every W cleared in src stays cleared,
+ * written has been reported to leaves(), every W cleared in src stays cleared,
  * which is a correct copy-on-write state), and the caller destroys dst.
  * TLB: nothing for dst (inactive, rule 6); each src leaf that lost W is
  * invalidated if src is active (one invlpg each, or one full flush above
@@ -439,8 +444,8 @@ const struct pt_space *pt_space_active(void);
  */
 enum pt_status pt_space_clone(struct pt_space *dst, const struct pt_space *src, vaddr_t va,
                               uint64_t len, uint32_t opts,
-                              void (*leaf)(paddr_t frame, void *ctx), void *ctx,
-                              uint64_t *copied);
+                              void (*leaves)(const pte_t *leaf, unsigned n, void *ctx),
+                              void *ctx, uint64_t *copied);
 
 /*
  * Points the 4 KiB leaf at va of the selected space at frame pa with

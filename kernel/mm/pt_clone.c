@@ -13,46 +13,42 @@
  * worked on selected (pt_space_select) and nothing held across the switch:
  *   1. src: one pass over the table's entries in the range; each present
  *      leaf loses W (copy-on-write) and is stored back if it changed, and
- *      is kept, with its index, in a table-sized buffer (clone_buf; the
- *      same idea as pt_space.c's kernel_shared, for the same reason);
+ *      is kept at its index in a table-sized buffer (clone_buf; the same
+ *      idea as pt_space.c's kernel_shared, for the same reason), holes as 0;
  *   2. dst: the path down to its level-1 table is made as pt_map makes it
  *      (walk_make: zeroed tables, linked in the strategy's order, rule 5
- *      for recursive), the kept leaves are written there and reported to
- *      leaf(), and the table's count is stored once.
+ *      for recursive), the buffer's span up to the last leaf is written
+ *      there in one string move and reported to leaves() in one call, and
+ *      the table's count is stored once.
  * Selecting costs the pointer strategies and temporary nothing; recursive
  * repoints its second slot only when the space it names changes, which
  * with src active (fork: the parent) happens once, for dst.
  *
  * Why not fill a fresh frame before linking it, through kmap? kmap maps
  * through pt_map in four strategies, an operation inside this one, and its
- * page is one more INVLPG per table; the buffer costs two stores and a
- * load per leaf and keeps the copy's counters its own. A new level-1
- * table of dst is zeroed and then written: 512 stores per table, some
- * three instructions per page of a full table.
+ * page is one more INVLPG per table; the buffer costs a store and a
+ * string move's step per leaf and keeps the copy's counters its own. A
+ * new level-1 table of dst is zeroed (one REP STOSQ, table_zero) and then
+ * written.
  */
 #include "layout.h"
 #include "pt_internal.h"
 
-/* Phase 1's output: the leaves of one level-1 table, in index order. The
- * core is not reentrant (pt_cur), so one buffer serves every call. */
+/* Phase 1's output: one level-1 table's entries in the range, at their
+ * own indices. The core is not reentrant (pt_cur), so one buffer serves
+ * every call. */
 static pte_t clone_buf[PT_ENTRIES];
-static uint16_t clone_index[PT_ENTRIES];
 
 struct clone {
     struct pt_space *dst;
     const struct pt_space *src;
     pte_t clear;                          /* PTE_W for PT_CLONE_COW, else 0 */
-    void (*leaf)(paddr_t frame, void *ctx);
+    void (*leaves)(const pte_t *leaf, unsigned n, void *ctx);
     void *ctx;
     struct batch b;
     uint64_t copied;
 };
 
-static void leaf_none(paddr_t frame, void *ctx)
-{
-    (void)frame;
-    (void)ctx;
-}
 
 /* The end of the level-2 entry holding at, capped by end. */
 static uint64_t pd_end(uint64_t at, uint64_t end)
@@ -120,60 +116,91 @@ static enum pt_status check_dst(uint64_t va, uint64_t end)
     return st == PT_ERR_UNMAPPED ? PT_OK : st;
 }
 
+/* Phase 1's span of one level-1 table: entries [lo, hi) of clone_buf,
+ * n of them leaves. */
+struct span {
+    unsigned lo, hi, n;
+};
+
 /*
- * Phase 1, src selected: the leaves of s in [i, end) into clone_buf,
- * W taken away where c->clear says (stored back, and invalidated if src
- * is active: batch_add_va applies rule 6). base: the address of entry 0.
- * Returns how many. The fork's per-page loop: one load, two tests, the
- * buffer's two stores; a write-protect adds the store back and the batch.
+ * Phase 1, src selected: the entries of s in [i, end) into clone_buf at
+ * the same indices, the leaves with W taken away where c->clear says
+ * (stored back, and invalidated if src is active: batch_add_va applies
+ * rule 6), anything not present as 0. base: the address of entry 0. The
+ * span ends after the last leaf. The fork's per-page loop: one load, two
+ * tests, one store to the buffer and two counts; a write-protect adds the
+ * store back and the batch's test. Stores past entry 0 go through
+ * pte_write_uncounted (the count is not theirs to change, COUNT_KEPT),
+ * counted once for the table, not one increment of pt_cur's per page;
+ * clear and full are copied into locals, since a store to a table (a
+ * uint64_t) could alias them and would make the compiler load them again
+ * for every page.
  */
-static unsigned clone_read(struct clone *c, pte_t *s, uint64_t base, unsigned i, unsigned end)
+static struct span clone_read(struct clone *c, pte_t *s, uint64_t base, unsigned i,
+                              unsigned end)
 {
-    unsigned n = 0;
+    const pte_t clear = c->clear;
+    bool full = c->b.full;
+    struct span sp = { .lo = i, .hi = i, .n = 0 };
+    unsigned written = 0;
     pt_cur->pte_reads += end - i;
     if (i == 0 && end > 0) {
         /* entry 0 carries src's count, which is not the leaf's: on its own,
          * so that the loop needs no mask */
         pte_t e = entry_load(s, 0) & ~PT_COUNT_MASK;
+        clone_buf[0] = 0;
         if (e & PTE_P) {
-            if (e & c->clear) {
-                e &= ~c->clear;
+            if (e & clear) {
+                e &= ~clear;
                 pte_write(s, 0, e, COUNT_KEPT);
-                if (!c->b.full)
-                    batch_add_va(&c->b, vaddr(base));
+                batch_add_va(&c->b, vaddr(base));
+                full = c->b.full;
             }
-            clone_buf[n] = e;
-            clone_index[n++] = 0;
+            clone_buf[0] = e;
+            sp.hi = 1;
+            sp.n = 1;
         }
         i = 1;
     }
     for (; i < end; i++) {
         pte_t e = entry_load(s, i);
-        if (!(e & PTE_P))
+        if (!(e & PTE_P)) {
+            clone_buf[i] = 0;
             continue;
-        if (e & c->clear) {
-            e &= ~c->clear;
-            pte_write(s, i, e, COUNT_KEPT);
-            /* past the threshold the batch ignores more: not even called */
-            if (!c->b.full)
-                batch_add_va(&c->b, vaddr(base + (uint64_t)i * PAGE_SIZE));
         }
-        clone_buf[n] = e;
-        clone_index[n++] = (uint16_t)i;
+        if (e & clear) {
+            e &= ~clear;
+            pte_write_uncounted(s, i, e);
+            written++;
+            /* past the threshold the batch ignores more: not even called */
+            if (!full) {
+                batch_add_va(&c->b, vaddr(base + (uint64_t)i * PAGE_SIZE));
+                full = c->b.full;
+            }
+        }
+        clone_buf[i] = e;
+        sp.hi = i + 1;
+        sp.n++;
     }
-    return n;
+    pt_cur->pte_writes += written;
+    return sp;
 }
 
-/* Phase 2, dst selected: the n kept leaves into d (empty where they go,
- * check_dst), each reported, and d's count stored once. */
-static void clone_write(struct clone *c, pte_t *d, unsigned n)
+/* Phase 2, dst selected: the span into d (nothing present there,
+ * check_dst; its holes are written as the 0 they are), d's count stored
+ * once, and the span reported in one call. Entry 0, if in the span, goes
+ * through pte_write (it holds d's count); the rest is one string move
+ * (pte_write_run: d belongs to an inactive space, which no walk reads). */
+static void clone_write(struct clone *c, pte_t *d, struct span sp)
 {
-    for (unsigned k = 0; k < n; k++) {
-        pte_write(d, clone_index[k], clone_buf[k], COUNT_KEPT);
-        c->leaf(pte_addr(clone_buf[k], 1), c->ctx);
-    }
-    count_set(d, count_get(d) + n);
-    c->copied += n;
+    unsigned lo = sp.lo;
+    if (lo == 0)
+        pte_write(d, lo++, clone_buf[0], COUNT_KEPT);
+    pte_write_run(d, lo, &clone_buf[lo], sp.hi - lo);
+    count_set(d, count_get(d) + sp.n);
+    if (c->leaves)
+        c->leaves(&clone_buf[sp.lo], sp.hi - sp.lo, c->ctx);
+    c->copied += sp.n;
 }
 
 /* Both phases for the level-1 table s of src (its level-2 entry e2)
@@ -183,17 +210,16 @@ static enum pt_status clone_table(struct clone *c, pte_t *s, pte_t e2, uint64_t 
 {
     uint64_t base = ALIGN_DOWN(at, PT_LEVEL_SPAN(2));
     unsigned i = PT_INDEX(at, 1);
-    unsigned n = clone_read(c, s, base, i, i + (unsigned)((end - at) / PAGE_SIZE));
-    if (n == 0)
+    struct span sp = clone_read(c, s, base, i, i + (unsigned)((end - at) / PAGE_SIZE));
+    if (sp.n == 0)
         return PT_OK;                     /* a hole of src: dst gets no table for it */
     struct walk w;
-    vaddr_t first = vaddr(base + (uint64_t)clone_index[0] * PAGE_SIZE);
     pt_space_select(c->dst);
     /* the table entries are P|W as the core makes them; U if src's has it
      * (permissions are decided at the leaf, which is copied) */
-    enum pt_status st = walk_make(&w, first, 1, e2 & PTE_U, NULL, &c->b);
+    enum pt_status st = walk_make(&w, vaddr(at), 1, e2 & PTE_U, NULL, &c->b);
     if (st == PT_OK)
-        clone_write(c, walk_table(&w), n);
+        clone_write(c, walk_table(&w), sp);
     pt_space_select(c->src);
     return st;
 }
@@ -245,8 +271,8 @@ static enum pt_status check_clone_args(const struct pt_space *dst, const struct 
 
 enum pt_status pt_space_clone(struct pt_space *dst, const struct pt_space *src, vaddr_t va,
                               uint64_t len, uint32_t opts,
-                              void (*leaf)(paddr_t frame, void *ctx), void *ctx,
-                              uint64_t *copied)
+                              void (*leaves)(const pte_t *leaf, unsigned n, void *ctx),
+                              void *ctx, uint64_t *copied)
 {
     op_begin(PT_OP_CLONE);
     if (copied)
@@ -262,7 +288,7 @@ enum pt_status pt_space_clone(struct pt_space *dst, const struct pt_space *src, 
     if (st == PT_OK)
         st = check_src(va.va, end);
     struct clone c = { .dst = dst, .src = src, .clear = (opts & PT_CLONE_COW) ? PTE_W : 0,
-                       .leaf = leaf ? leaf : leaf_none, .ctx = ctx, .copied = 0 };
+                       .leaves = leaves, .ctx = ctx, .copied = 0 };
     batch_init(&c.b, NULL);
     if (st == PT_OK)
         st = clone_run(&c, va.va, end);

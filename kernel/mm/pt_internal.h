@@ -119,7 +119,8 @@ static inline __attribute__((always_inline)) pte_t pte_get(const pte_t *t, unsig
 /* The store under every write: one aligned 64-bit store, so the CPU,
  * which may walk the table at any time, never sees half an entry (SDM
  * Vol. 3A 9.1.1: an aligned quadword store is atomic). Called by
- * pte_write, count_set and table_zero only. */
+ * pte_write, pte_write_uncounted, count_set and table_zero only
+ * (pte_write_run and table_zero also store with string instructions). */
 static inline __attribute__((always_inline)) void entry_store(pte_t *t, unsigned i, pte_t v)
 {
     ((volatile pte_t *)t)[i] = v;
@@ -185,11 +186,13 @@ static inline __attribute__((always_inline)) pte_t count_step(pte_t e0, enum cou
 
 /*
  * THE writer of a page-table entry: every entry the core changes goes
- * through here (Hafnium's mm_replace_entry has the same role). Stores v in
- * t[i] and applies `change` to the table's count. In entry 0 the count
- * bits (PT_COUNT_MASK) are kept (adjusted by change) whatever v holds
- * there, so no write can lose a table's count and no caller has to put it
- * back; there the entry and its count are one store. Returns the count
+ * through here, or through pte_write_uncounted or pte_write_run below,
+ * its forms for a loop and for a run of an inactive table (Hafnium's
+ * mm_replace_entry has the same role). Stores v in t[i] and applies
+ * `change` to the table's count. In entry 0 the count bits
+ * (PT_COUNT_MASK) are kept (adjusted by change) whatever v holds there,
+ * so no write can lose a table's count and no caller has to put it back;
+ * there the entry and its count are one store. Returns the count
  * after the write unless change is COUNT_KEPT. Counted; does not
  * invalidate: the caller follows the TLB rule (tlb_policy.c).
  */
@@ -214,6 +217,30 @@ pte_write(pte_t *t, unsigned i, pte_t v, enum count_change change)
     unsigned n = count_get(t) + (unsigned)change;
     entry_store(t, 0, (v & ~PT_COUNT_MASK) | count_bits(n));
     return n;
+}
+
+/* pte_write(t, i, v, COUNT_KEPT) for an entry that is not entry 0 (so
+ * no count lives in it), not counted: for a loop over many entries that
+ * adds its writes to pt_cur once (pt_clone.c's copy, fork's per-page
+ * cost, where one counter increment per page is a tenth of the loop). */
+static inline __attribute__((always_inline)) void pte_write_uncounted(pte_t *t, unsigned i, pte_t v)
+{
+    entry_store(t, i, v);
+}
+
+/* n entries from `from` into t[i, i + n), i > 0 (entry 0 holds the
+ * count), in one string move (REP MOVSQ after CLD, so forward). Each
+ * aligned quadword it stores is atomic, but the stores of one string
+ * operation may become visible out of order (SDM Vol. 1 7.3.9.3, Vol. 3A
+ * 9.2.4), so this is only for a table no walk can read meanwhile: one of
+ * an inactive space (one CPU; rule 6 of tlb_policy.c). Counted as n. */
+static inline __attribute__((always_inline)) void pte_write_run(pte_t *t, unsigned i,
+                                                                 const pte_t *from, unsigned n)
+{
+    pte_t *d = t + i;
+    unsigned long k = n;
+    pt_cur->pte_writes += n;
+    __asm__ volatile("cld; rep movsq" : "+D"(d), "+S"(from), "+c"(k) : : "memory");
 }
 
 /* ---- decoding entries ---- */

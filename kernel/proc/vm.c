@@ -228,11 +228,12 @@ static long cut(struct vm *vm, uint64_t start, uint64_t end)
 
 /* ---- references ---- */
 
-static void ref_leaf(paddr_t frame, void *ctx)
+/* fork's new references, one level-1 table of the child at a time
+ * (pt_space_clone's leaves); the zero frame has no record. */
+static void ref_leaves(const pte_t *leaf, unsigned n, void *ctx)
 {
     (void)ctx;
-    if (frame.pa != zero_frame.pa)
-        frame_ref(frame);
+    frame_ref_leaves(leaf, n, zero_frame);
 }
 
 void vm_drop_leaf(vaddr_t va, paddr_t frame, uint64_t size, void *ctx)
@@ -560,7 +561,7 @@ long vm_fork(struct vm *dst, struct pt_space *dst_space, const struct vm *src,
         const struct vm_region *r = &src->r[i];
         uint32_t opts = is_private(r) && (r->prot & PT_PROT_WRITE) ? PT_CLONE_COW : PT_CLONE_SHARE;
         if (pt_space_clone(dst_space, src_space, vaddr(r->start), r->end - r->start, opts,
-                           ref_leaf, NULL, NULL) != PT_OK)
+                           ref_leaves, NULL, NULL) != PT_OK)
             return -SYS_ENOMEM;
     }
     return 0;

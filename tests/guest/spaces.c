@@ -91,10 +91,10 @@ static void free_leaf(vaddr_t va, paddr_t frame, uint64_t size, void *ctx)
 #define CLONE_FIRST 8            /* below PT_FLUSH_THRESHOLD: an INVLPG each */
 #define TAG_C 0xC000000000000000ULL
 
-static void count_ref(paddr_t frame, void *ctx)
+static void count_ref(const pte_t *leaf, unsigned n, void *ctx)
 {
-    (void)frame;
-    ++*(unsigned *)ctx;
+    for (unsigned k = 0; k < n; k++)
+        *(unsigned *)ctx += (leaf[k] & PTE_P) != 0;
 }
 
 static void keep_leaf(vaddr_t va, paddr_t frame, uint64_t size, void *ctx)

@@ -282,11 +282,11 @@ static void space_build(struct pt_space *as)
     pt_space_select(NULL);
 }
 
-/* fork's reference per shared leaf, as kernel/proc/vm.c counts it */
-static void fork_ref(paddr_t frame, void *ctx)
+/* fork's references to the shared leaves, as kernel/proc/vm.c counts them */
+static void fork_ref(const pte_t *leaf, unsigned n, void *ctx)
 {
     (void)ctx;
-    frame_ref(frame);
+    frame_ref_leaves(leaf, n, paddr(~0ULL));
 }
 
 static void bench_spaces(void)
@@ -320,7 +320,7 @@ static void bench_spaces(void)
 
 /* fork's page-table operations (pt_space_clone, pt_remap), per strategy:
  * clone of CLONE_SIZES[i] writable pages of the active space, copy-on-
- * write, with a leaf() that counts a reference per frame as fork's does;
+ * write, with a leaves() that counts a reference per frame as fork's does;
  * the per-page figure is the slope between the smallest and the largest
  * (what a page adds, the tables' and the call's fixed costs taken out).
  * Medians of CLONE_RUNS; W is given back outside the measurement. */
@@ -336,10 +336,12 @@ _Static_assert(sizeof(clone_metric) / sizeof(clone_metric[0]) ==
                sizeof(clone_sizes) / sizeof(clone_sizes[0]), "a name per size");
 static uint16_t clone_refs[CLONE_REFS];
 
-static void bench_ref(paddr_t frame, void *ctx)
+static void bench_ref(const pte_t *leaf, unsigned n, void *ctx)
 {
     (void)ctx;
-    clone_refs[(frame.pa / PAGE_SIZE) % CLONE_REFS]++;
+    for (unsigned k = 0; k < n; k++)
+        if (leaf[k] & PTE_P)
+            clone_refs[((leaf[k] & PTE_ADDR_MASK) / PAGE_SIZE) % CLONE_REFS]++;
 }
 
 static uint64_t clone_once(struct pt_space *src, unsigned pages, struct pt_stats *a,

@@ -430,19 +430,30 @@ static unsigned space_bad_counts(const struct pt_space *as)
  * arena, inside the physical width. */
 static paddr_t fake_frame(uint64_t i) { return paddr(0x40000000ULL + i * PAGE_SIZE); }
 
-/* What leaf() saw: how many calls, and each frame in order. */
+/* What leaves() saw: how many leaves (calls: one per new reference, as
+ * fork counts them), in how many calls (tables), each frame in order, and
+ * the calls that broke the contract: 1 to PT_ENTRIES entries, ending with
+ * a leaf, everything not present exactly 0. */
 #define REFS_MAX 4096
 struct refs {
-    unsigned calls;
+    unsigned calls, tables, bad_calls;
     paddr_t frames[REFS_MAX];
 };
 
-static void count_ref(paddr_t frame, void *ctx)
+static void count_ref(const pte_t *leaf, unsigned n, void *ctx)
 {
     struct refs *r = ctx;
-    if (r->calls < REFS_MAX)
-        r->frames[r->calls] = frame;
-    r->calls++;
+    r->tables++;
+    r->bad_calls += n == 0 || n > PT_ENTRIES || !(leaf[n - 1] & PTE_P);
+    for (unsigned k = 0; k < n; k++) {
+        if (!(leaf[k] & PTE_P)) {
+            r->bad_calls += leaf[k] != 0;
+            continue;
+        }
+        if (r->calls < REFS_MAX)
+            r->frames[r->calls] = paddr(leaf[k] & PTE_ADDR_MASK);
+        r->calls++;
+    }
 }
 
 static struct refs refs;
@@ -461,6 +472,7 @@ static struct refs refs;
 #define RANGE_END     (4u * PT_ENTRIES + 100u)
 #define REGION_PAGES  (4u * PT_ENTRIES + 121u)
 #define RANGE_TABLES  7u     /* a PDPT, two PDs, four PTs */
+#define RANGE_PTS     4u     /* PT 0, 2, 3 and 4 hold leaves of the range */
 
 static uint64_t page_va(unsigned p) { return REGION + (uint64_t)p * PAGE_SIZE; }
 
@@ -538,13 +550,15 @@ static void clone_inactive(uint32_t opts)
     uint64_t inv = fake_cpu.invlpgs, fl = fake_cpu.flushes, cr3w = fake_cpu.cr3_writes;
     struct pt_op_stats s0 = op_now(PT_OP_CLONE);
     uint64_t own0 = own_invlpgs_now();
-    refs.calls = 0;
+    refs.calls = refs.tables = refs.bad_calls = 0;
     uint64_t copied = 99;
     CHECK_EQ(pt_space_clone(&dst, &src, range_va(), range_len(), opts, count_ref, &refs,
                             &copied), PT_OK);
     struct pt_op_stats s1 = op_now(PT_OP_CLONE);
     CHECK_EQ(copied, n);
     CHECK_EQ(refs.calls, n);
+    CHECK_EQ(refs.tables, RANGE_PTS);                       /* one call per PT of dst */
+    CHECK_EQ(refs.bad_calls, 0);
     CHECK(n > PT_ENTRIES, "the range has %u leaves", n);     /* several PTs' worth */
     CHECK_EQ(fake_cpu.invlpgs, inv);                        /* rule 6 */
     CHECK_EQ(fake_cpu.flushes, fl);
@@ -574,7 +588,7 @@ static void clone_inactive(uint32_t opts)
         }
         wrong += !CHECK(d == want, "dst page %u: 0x%llx, want 0x%llx", p, (unsigned long long)d,
                         (unsigned long long)want);
-        wrong += !CHECK(k < n && refs.frames[k].pa == fake_frame(p).pa, "leaf() call %u", k);
+        wrong += !CHECK(k < n && refs.frames[k].pa == fake_frame(p).pa, "leaves() frame %u", k);
         k++;
         if (wrong > 4)
             break;
