@@ -19,6 +19,14 @@ FAT        ?= 16
 ifeq ($(filter $(FAT),12 16 32),)
 $(error unknown FAT '$(FAT)': choose 12, 16 or 32)
 endif
+# SWAP_MIB=<n>: the swap partition's size (include/layout.h's
+# SWAP_DEFAULT_MIB without it; 0: an image without swap)
+ifeq ($(origin SWAP_MIB),undefined)
+SWAP_MIB   := $(shell python3 tools/layout.py SWAP_DEFAULT_MIB)
+endif
+ifeq ($(shell echo '$(SWAP_MIB)' | grep -Ex '[0-9]+'),)
+$(error SWAP_MIB '$(SWAP_MIB)' is not a number of MiB)
+endif
 # KERNEL=<elf>: `make run`/`make gdb` boot that kernel instead of pagelab's
 # (README, "Replace the kernel"), in build/<strategy>/custom.img
 KERNEL     ?=
@@ -50,7 +58,7 @@ COMMON_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
 STAGE2_CFLAGS := $(COMMON_CFLAGS) -m32 -march=i386 -Os -g -Istage2
 # -flto: the strategy is chosen at link time, and LTO still lets its tiny
 # table_get inline into the walker (translate's cost target: 60 instructions)
-KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -flto=auto -Ikernel -Ikernel/mm -Ikernel/cpu -Ikernel/proc
+KERNEL_CFLAGS := $(COMMON_CFLAGS) -m64 -mno-red-zone -mcmodel=kernel -O2 -g -flto=auto -Ikernel -Ikernel/mm -Ikernel/cpu -Ikernel/proc -Ikernel/dev
 NASMFLAGS     := -I$(GEN)/ -Icommon/ -Istage2/ -Werror
 KERNEL_LDFLAGS := $(filter-out -MMD -MP,$(KERNEL_CFLAGS)) -nostdlib -static -no-pie \
                   -Wl,-z,noexecstack -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none
@@ -98,7 +106,7 @@ COMMON_C   := $(wildcard common/*.c)
 # they use).
 KERNEL_C   := $(filter-out kernel/variant_%.c,$(wildcard kernel/*.c)) \
               $(filter-out kernel/mm/strategy_%.c kernel/mm/table_pool.c kernel/mm/spaces_plain.c,$(wildcard kernel/mm/*.c)) \
-              $(wildcard kernel/cpu/*.c) $(wildcard kernel/proc/*.c)
+              $(wildcard kernel/cpu/*.c) $(wildcard kernel/proc/*.c) $(wildcard kernel/dev/*.c)
 GUEST_DIR  := tests/guest
 # strategy_sources(name): the files of one strategy; the two that reach
 # tables through the loader's table pool share kernel/mm/table_pool.c, and
@@ -120,8 +128,10 @@ all: image
 # one used and changes (so images are rebuilt) only when FAT does.
 FAT_STAMP := build/config/fat
 $(shell mkdir -p build/config && { [ "$$(cat $(FAT_STAMP) 2>/dev/null)" = "$(FAT)" ] || echo "$(FAT)" > $(FAT_STAMP); })
+SWAP_STAMP := build/config/swap
+$(shell mkdir -p build/config && { [ "$$(cat $(SWAP_STAMP) 2>/dev/null)" = "$(SWAP_MIB)" ] || echo "$(SWAP_MIB)" > $(SWAP_STAMP); })
 # what every disk image is made of, besides its stage2 and kernel
-IMAGE_DEPS := build/stage1.bin disk/mkimage.py include/layout.h $(FAT_STAMP) $(USER_ELFS)
+IMAGE_DEPS := build/stage1.bin disk/mkimage.py include/layout.h $(FAT_STAMP) $(SWAP_STAMP) $(USER_ELFS)
 
 $(GEN)/%.inc: include/%.h tools/h2inc.sh
 	@mkdir -p $(@D)
@@ -199,7 +209,7 @@ $(1)_K_RING3  := build/$(1)/k/$(GUEST_DIR)/ring3.c.o build/$(1)/k/$(GUEST_DIR)/r
 $(1)_K_TEST   := build/$(1)/k/$(GUEST_DIR)/variant_selftest.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o \
                  build/$(1)/k/$(GUEST_DIR)/access.c.o build/$(1)/k/$(GUEST_DIR)/spaces.c.o \
                  build/$(1)/k/$(GUEST_DIR)/images.c.o build/$(1)/k/$(GUEST_DIR)/procs.c.o \
-                 build/$(1)/k/$(GUEST_DIR)/frames.c.o \
+                 build/$(1)/k/$(GUEST_DIR)/frames.c.o build/$(1)/k/$(GUEST_DIR)/swapio.c.o \
                  $$($(1)_K_RING3)
 $(1)_K_BENCH  := build/$(1)/k/$(GUEST_DIR)/variant_bench.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o \
                  $$($(1)_K_RING3)
@@ -307,6 +317,7 @@ build/%.img: $(IMAGE_DEPS) $$(call image_stage2,$$*) $$(call image_kernel,$$*) $
 	@echo "  IMAGE $@$(if $(filter custom,$(call image_name,$*)), (kernel: $(KERNEL)))"
 	$(Q)$(PYTHON) disk/mkimage.py --layout include/layout.h --stage1 build/stage1.bin \
 	    --stage2 $(call image_stage2,$*) --kernel $(call image_kernel,$*) --fat $(FAT) \
+	    --swap-mib $(SWAP_MIB) \
 	    --bin $(USER_ELFS) $(call image_config,$*) --out $@
 image: deps-build $(IMAGE)
 images: deps-build $(foreach s,$(STRATEGIES),build/$(s)/disk.img)
@@ -331,7 +342,9 @@ $(DEPS_TARGETS):
 # EXIT=1: the isa-debug-exit device at DEBUG_EXIT_PORT (include/layout.h),
 # which the loader and kernel write when the boot ends; QEMU exits with
 # 2v+1, which tools/qemu_exit.sh turns into 0 (halted) or 1 (stopped).
-QEMU_RUN = $(QEMU) -drive file=$(IMAGE),format=raw,if=ide -m $(MEM) -cpu $(CPU) -no-reboot \
+# snapshot=on: the kernel's writes (its swap partition) go to a temporary
+# overlay, never into the image, so every run starts from the same disk.
+QEMU_RUN = $(QEMU) -drive file=$(IMAGE),format=raw,if=ide,snapshot=on -m $(MEM) -cpu $(CPU) -no-reboot \
             $(if $(findstring -nographic,$(QEMU_EXTRA)),,$(if $(DISPLAY),,-display none) -serial mon:stdio) \
             $(if $(EXIT),-device isa-debug-exit$(,)iobase=$(DEBUG_EXIT_PORT)$(,)iosize=1)
 , := ,
@@ -347,11 +360,14 @@ run: deps-run $(IMAGE)
 
 # Bochs stops at every paging milestone of the debug image (NOTES.md,
 # "Stepping through paging in Bochs"); -unlock: a Bochs that was killed
-# leaves a lock on the image. BOCHS_EXTRA: one more bochsrc line.
+# leaves a lock on the image. BOCHS_EXTRA: one more bochsrc line. The disk
+# is volatile (writes go to a redo log Bochs discards), as QEMU's is
+# snapshot=on above: what the kernel writes to swap never reaches the
+# image, and every run starts from the same disk.
 BOCHS_VARIANT := debug$(if $(DEMO),-$(DEMO))
 bochs: deps-bochs build/$(STRATEGY)/$(BOCHS_VARIANT).img build/tools/bind_local.so
 	BOCHS_DISPLAY=$(BOCHS_DISPLAY) tools/bochs.sh -q -unlock -f bochsrc \
-	    'ata0-master: type=disk, path="build/$(STRATEGY)/$(BOCHS_VARIANT).img", mode=flat' \
+	    'ata0-master: type=disk, path="build/$(STRATEGY)/$(BOCHS_VARIANT).img", mode=volatile' \
 	    'debug_symbols: file="build/$(STRATEGY)/dbg/bochs-$(BOCHS_VARIANT).sym"' \
 	    $(if $(BOCHS_EXTRA),'$(BOCHS_EXTRA)')
 

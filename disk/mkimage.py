@@ -11,6 +11,13 @@ Layout (LBA = 512-byte sector):
                      (build/user/hello.elf -> /bin/hello: the boot modules
                      stage2 loads) and, with --config, BOOT_CONFIG_PATH;
                      filled with mtools
+  LBA SWAP_START ..  partition 2 (with --swap-mib > 0; SWAP_DEFAULT_MIB
+                     by default): type SWAP_PART_TYPE, the kernel's swap
+                     (kernel/mm/swap.h), starting at the next MiB after
+                     partition 1; its first page is the header
+                     include/layout.h describes (SWAP_MAGIC, SWAP_VERSION,
+                     the slot size, the slot count), the rest is left
+                     sparse (zeros)
 This script is the single source of where things are on disk: stage1 reads
 the locator, stage2 reads the partition table. Offsets and the kernel path
 come from include/layout.h. The output is written to a temporary file and
@@ -74,16 +81,32 @@ def make_fat(path, fat_bits, mib, files):
         run("mcopy", "-i", path, host, "::" + target)
 
 
-def make_mbr(stage1, c, stage2_sectors, part_sectors, fat_bits):
+def part_entry(active, ptype, first, sectors):
+    """One 16-byte MBR partition entry."""
+    return bytes([0x80 if active else 0]) + chs(first) + bytes([ptype]) \
+        + chs(first + sectors - 1) + struct.pack("<II", first, sectors)
+
+
+def make_mbr(stage1, c, stage2_sectors, part_sectors, fat_bits, swap):
+    """swap: (first LBA, sectors) of the swap partition, or None."""
     mbr = bytearray(stage1)
     if len(mbr) != SECTOR or mbr[510:512] != b"\x55\xaa":
         fail("stage1 is not a 512-byte boot sector")
     struct.pack_into("<IH", mbr, c["MBR_LOCATOR_OFFSET"], 1, stage2_sectors)
     struct.pack_into("<I", mbr, 0x1B8, 0x504C4142)          # disk signature "BALP"
-    entry = bytes([0x80]) + chs(PART_START) + bytes([FAT_TYPES[fat_bits]]) \
-        + chs(PART_START + part_sectors - 1) + struct.pack("<II", PART_START, part_sectors)
-    mbr[c["MBR_PART_TABLE_OFFSET"]:c["MBR_PART_TABLE_OFFSET"] + 16] = entry
+    table = c["MBR_PART_TABLE_OFFSET"]
+    mbr[table:table + 16] = part_entry(True, FAT_TYPES[fat_bits], PART_START, part_sectors)
+    if swap:
+        mbr[table + 16:table + 32] = part_entry(False, c["SWAP_PART_TYPE"], *swap)
     return mbr
+
+
+def swap_header(c, slots):
+    """The swap partition's first page (include/layout.h, SWAP_MAGIC)."""
+    page = c["PAGE_SIZE"]
+    head = c["SWAP_MAGIC"].encode().ljust(16, b"\0") \
+        + struct.pack("<IIQ", c["SWAP_VERSION"], page, slots)
+    return head.ljust(page, b"\0")
 
 
 def main():
@@ -97,6 +120,9 @@ def main():
     ap.add_argument("--config", help="copied to BOOT_CONFIG_PATH (none by default)")
     ap.add_argument("--fat", type=int, choices=(12, 16, 32), default=16)
     ap.add_argument("--size-mib", type=int, help="FAT partition size (default by FAT type)")
+    ap.add_argument("--swap-mib", type=int,
+                    help="swap partition size (default include/layout.h's SWAP_DEFAULT_MIB;"
+                         " 0: none)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     c = layout.constants(a.layout)
@@ -109,6 +135,18 @@ def main():
         fail("stage2 (%d sectors) does not fit before LBA %d" % (stage2_sectors, PART_START))
     mib = a.size_mib or DEFAULT_MIB[a.fat]
     part_sectors = mib * 1024 * 1024 // SECTOR
+    swap_mib = c["SWAP_DEFAULT_MIB"] if a.swap_mib is None else a.swap_mib
+    if swap_mib < 0:
+        fail("--swap-mib %d: a size is not negative" % swap_mib)
+    swap = None
+    slot_sectors = c["PAGE_SIZE"] // SECTOR
+    if swap_mib:
+        first = PART_START + part_sectors         # a MiB boundary: part_sectors is whole MiB
+        sectors = swap_mib * 1024 * 1024 // SECTOR
+        swap = (first, sectors)
+        slots = sectors // slot_sectors - c["SWAP_HEADER_SLOTS"]
+        if first + sectors > 0xFFFFFFFF:
+            fail("--swap-mib %d: the partition would end past the MBR's 32-bit LBAs" % swap_mib)
     out_dir = os.path.dirname(os.path.abspath(a.out))
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
         part = os.path.join(tmp, "part.img")
@@ -123,11 +161,15 @@ def main():
         make_fat(part, a.fat, mib, files)
         img = os.path.join(tmp, "disk.img")
         with open(img, "wb") as f:
-            f.write(make_mbr(stage1, c, stage2_sectors, part_sectors, a.fat))
+            f.write(make_mbr(stage1, c, stage2_sectors, part_sectors, a.fat, swap))
             f.write(stage2.ljust(stage2_sectors * SECTOR, b"\0"))
             f.seek(PART_START * SECTOR)
             f.write(open(part, "rb").read())
-            if f.tell() < BOCHS_MIN_BYTES:
+            if swap:
+                f.seek(swap[0] * SECTOR)
+                f.write(swap_header(c, slots))
+                f.truncate((swap[0] + swap[1]) * SECTOR)   # the slots: sparse zeros
+            if f.tell() < BOCHS_MIN_BYTES and os.fstat(f.fileno()).st_size < BOCHS_MIN_BYTES:
                 f.truncate(BOCHS_MIN_BYTES)
         os.replace(img, a.out)
 

@@ -105,6 +105,25 @@
  * tables, and a file put in /bin by mistake (a disk image, say) is refused
  * instead of filling the RAM stage2 can reach. */
 #define BOOT_MODULE_MAX_SIZE    0x100000
+/* ---- swap (the second partition; kernel/mm/swap.h) ---- */
+/* Its MBR partition type: Linux swap's, so fdisk and friends name it. */
+#define SWAP_PART_TYPE          0x82
+/* Its default size in MiB (make image SWAP_MIB=<n>; 0: no swap partition):
+ * 4096 slots of a page, 16 times what the replacement tests' largest
+ * workload swaps out. */
+#define SWAP_DEFAULT_MIB        16
+/* Its first page is a header disk/mkimage.py writes, checked by the kernel
+ * before it writes a slot (a partition of type 0x82 that is not pagelab's,
+ * e.g. another system's swap, is refused, not overwritten): at offset 0
+ * SWAP_MAGIC (16 bytes, NUL-padded), then u32 SWAP_VERSION, u32 the slot
+ * size (PAGE_SIZE), u64 the number of slots after the header page. */
+#define SWAP_MAGIC              "pagelab swap"
+#define SWAP_VERSION            1
+#define SWAP_HEADER_SLOTS       1
+/* The most slots the kernel uses (256 MiB of swap; a larger partition's
+ * rest is left unused, and the boot line says so): its slot map is a bit
+ * and a one-byte count per slot in BSS, 72 KiB. */
+#define SWAP_SLOTS_MAX          65536
 /* The optional boot configuration file (key=value lines, README), passed
  * to the kernel as raw bytes (BootInfo's config_phys, config_size). */
 #define BOOT_CONFIG_PATH        "/boot/pagelab.cfg"

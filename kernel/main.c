@@ -26,6 +26,7 @@
 #include "protect.h"
 #include "pt.h"
 #include "report.h"
+#include "swap.h"
 #include "ring.h"
 #include "timer.h"
 #include "uaccess.h"
@@ -73,6 +74,7 @@ void kmain(const struct boot_info *boot_info_identity)
     config_init(bi);
     kmap_init();
     frame_meta_init(bi->max_phys);  /* maps nothing: record pages come with frame_new */
+    swap_init();
     protect_init(bi);
     uaccess_init(bi);
     proc_init();

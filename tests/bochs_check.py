@@ -38,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 import ring3_checks  # noqa: E402
 import vm_checks  # noqa: E402
+import swap_checks  # noqa: E402
 
 STRATEGIES = ["identity", "table-offset", "offset", "temporary", "recursive"]
 TIMEOUT = 60
@@ -82,7 +83,7 @@ class Bochs:
         self.out_path = self.dir.file("bochs.out")
         self.out = open(self.out_path, "w")
         cmd = ["tools/bochs.sh", "-q", "-f", "bochsrc", "-rc", rc,
-               'ata0-master: type=disk, path="%s", mode=flat' % disk,
+               'ata0-master: type=disk, path="%s", mode=volatile' % disk,
                "com1: enabled=1, mode=file, dev=%s" % self.serial_path,
                "log: %s" % self.dir.file("bochs.log")] + list(extra)
         # a session of its own: tools/bochs.sh runs bochs-bin (and sed) as
@@ -403,7 +404,8 @@ def check_ring3(record, name, image):
     """The test image to its halt, for the ring-3 checks
     (tests/ring3_checks.py): the whole in-guest suite runs, about a minute."""
     run_to_halt(record, name, image, "the test image",
-                lambda out: ring3_checks.check(record, name, out))
+                lambda out: (ring3_checks.check(record, name, out),
+                             swap_checks.check_test_image(record, name, out)))
 
 
 def check_vm(record, name, strategy):

@@ -40,6 +40,7 @@ import modules_check  # noqa: E402
 import aspace_check  # noqa: E402
 import faultlog_check  # noqa: E402
 import vm_checks  # noqa: E402
+import swap_checks  # noqa: E402
 from robustness import constant  # noqa: E402  (tools/layout.py)
 
 VGA = constant("VGA_TEXT_ADDR")
@@ -155,6 +156,7 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
                    name + ": the in-guest suite ran to the end", "%d results" % len(guest))
             ring3_checks.check(record, name, out)
             proc_checks.check_test_image(record, name, out, nx="-nx" not in cpu)
+            swap_checks.check_test_image(record, name, out)
         else:
             proc_checks.check_normal_image(record, name, out)
         finals = qemu.final_translations(out)
@@ -291,6 +293,9 @@ def main():
                            test_image=False, expect_map_source=source)
     # the virtual-memory suite alone (build/<strategy>/vm.img), every strategy
     vm_checks.run(record, strategies=a.strategies)
+    if "offset" in a.strategies:
+        # the swap partition, its header's variants, and q35 without ATA
+        swap_checks.run(record)
     if "offset" in a.strategies:
         # the timer must tick when QEMU counts instructions instead of time
         check_boot("boot/offset/icount", "build/offset/test.img", "offset", "512M",

@@ -17,6 +17,7 @@
 #include "access.h"
 #include "spaces.h"
 #include "frames.h"
+#include "swapio.h"
 #include "images.h"
 #include "procs.h"
 #include "console.h"
@@ -611,6 +612,7 @@ void variant_run(const struct boot_info *bi)
            "%u tables at boot, %u after", boot_tables, suite_tables);
     /* after the count above: record pages and their tables stay for good */
     frames_run(info);
+    swapio_run(info);
     oracle_layout();
     spaces_keep(info);
     kprintf("selftest: done\n");

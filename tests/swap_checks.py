@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""swap_checks.py - the swap partition and the kernel's view of it, for
+tests/run_tests.py.
+
+disk/mkimage.py gives every image a second MBR partition of type
+SWAP_PART_TYPE with a header page (include/layout.h, SWAP_MAGIC); the
+kernel finds it through its own ATA driver (kernel/dev/ata.c) and says so
+in one "swap: ..." line, or why it runs without swap. Checked here, with
+the expected lines computed from include/layout.h:
+  - the image as built: the partition table entry, the header's fields,
+    and the boot line with the slot count and the partition's LBA;
+  - variants of build/offset/disk.img made here under build/test/swap/:
+    no swap partition (the entry cleared, and mkimage --swap-mib 0), a
+    type-82h partition without pagelab's header, a header of another
+    version, one that counts one slot more than its partition holds, all
+    of them or one less, a partition past the disk's end, and slot counts
+    at, just below and just above SWAP_SLOTS_MAX;
+  - QEMU's q35 machine, whose disk sits on AHCI: nothing at the legacy
+    ATA ports, a named line, and the boot goes on to its halt.
+Every variant must still reach "pagelab: halted".
+"""
+import os
+import re
+import struct
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import qemu  # noqa: E402
+import layout  # noqa: E402
+
+SECTOR = layout.constant("SECTOR_SIZE")
+PAGE = layout.constant("PAGE_SIZE")
+SLOT_SECTORS = PAGE // SECTOR
+TABLE = layout.constant("MBR_PART_TABLE_OFFSET")
+TYPE = layout.constant("SWAP_PART_TYPE")
+HEADER_SLOTS = layout.constant("SWAP_HEADER_SLOTS")
+SLOTS_MAX = layout.constant("SWAP_SLOTS_MAX")
+DEFAULT_MIB = layout.constant("SWAP_DEFAULT_MIB")
+MAGIC = layout.constant("SWAP_MAGIC").encode().ljust(16, b"\0")
+VERSION = layout.constant("SWAP_VERSION")
+OUT = "build/test/swap"
+BASE = "build/offset/disk.img"
+NONE = "swap: none: "
+WITHOUT = "; running without swap"
+
+
+def entry(img, i):
+    """(type, first LBA, sectors) of MBR entry i."""
+    off = TABLE + 16 * i
+    return img[off + 4], struct.unpack_from("<I", img, off + 8)[0], \
+        struct.unpack_from("<I", img, off + 12)[0]
+
+
+def set_entry(img, i, ptype, first, sectors):
+    off = TABLE + 16 * i
+    img[off + 4] = ptype
+    struct.pack_into("<II", img, off + 8, first, sectors)
+
+
+def header(img, lba):
+    """(magic, version, slot size, slots) at the partition's start."""
+    off = lba * SECTOR
+    return bytes(img[off:off + 16]), *struct.unpack_from("<IIQ", img, off + 16)
+
+
+def write_variant(name, img, size=None):
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, name + ".img")
+    with open(path, "wb") as f:
+        f.write(img)
+        if size and size > len(img):
+            f.truncate(size)
+    return path
+
+
+def boot_lines(path, machine=None):
+    """The serial log of a boot to its halt (None if it did not halt)."""
+    extra = ["-machine", machine] if machine else []
+    b = qemu.Boot(path, mem="512M", extra=extra, timeout=120)
+    try:
+        halted = b.wait_for("pagelab: halted")
+        return b.serial() if halted else None
+    finally:
+        b.close()
+
+
+def swap_line(log):
+    m = re.search(r"^swap: .*$", log or "", re.M)
+    return m.group(0) if m else None
+
+
+def check_boot(record, name, path, want, machine=None):
+    log = boot_lines(path, machine)
+    line = swap_line(log)
+    record(log is not None and line == want,
+           "swap/%s: the boot says \"%s\" and goes on to its halt" % (name, want),
+           "halted: %s; its line: %r" % (log is not None, line))
+
+
+def found_line(slots, lba, mib_sectors, unused=0):
+    line = ("swap: %d slots of 4 KiB on the ATA primary master (QEMU HARDDISK), partition 2:"
+            " LBA %d, %d MiB" % (slots, lba, mib_sectors * SECTOR // (1024 * 1024)))
+    if unused:
+        line += "; %d slots past SWAP_SLOTS_MAX unused" % unused
+    return line
+
+
+def resized(img, first, slots_in_header, part_slots):
+    """img with a swap partition of part_slots slots after its header,
+    whose header says slots_in_header; and the file size it needs."""
+    img = bytearray(img)
+    sectors = (HEADER_SLOTS + part_slots) * SLOT_SECTORS
+    set_entry(img, 1, TYPE, first, sectors)
+    struct.pack_into("<Q", img, first * SECTOR + 24, slots_in_header)
+    return img, (first + sectors) * SECTOR
+
+
+# tests/guest/swapio.c's checks, in its order: a test image on a machine
+# with the legacy ATA controller (QEMU's pc, Bochs) must print them all
+GUEST_SWAP_CHECKS = 11
+
+
+def check_test_image(record, name, out):
+    """A test image's boot on a machine with ATA (run_tests.py's boots):
+    swap was found, and the in-guest swap checks all ran (swapio.c prints
+    no PASS or FAIL line, only why, when there is no swap)."""
+    ran = re.findall(r"^(?:PASS|FAIL): guest/[\w-]+: swap: ", out, re.M)
+    record(swap_line(out) is not None and not swap_line(out).startswith(NONE) and
+           len(ran) == GUEST_SWAP_CHECKS,
+           name + ": swap found, and the in-guest swap checks all ran",
+           "%r; %d of %d checks" % (swap_line(out), len(ran), GUEST_SWAP_CHECKS))
+
+
+def run(record):
+    img = bytearray(open(BASE, "rb").read())
+    ptype, first, sectors = entry(img, 1)
+    want_sectors = DEFAULT_MIB * 1024 * 1024 // SECTOR
+    want_slots = want_sectors // SLOT_SECTORS - HEADER_SLOTS
+    ok = record(ptype == TYPE and sectors == want_sectors and first % 2048 == 0 and
+                os.path.getsize(BASE) == (first + sectors) * SECTOR,
+                "swap/image: partition 2 has type %xh, SWAP_DEFAULT_MIB (%d MiB), on a MiB "
+                "boundary, and ends the image" % (TYPE, DEFAULT_MIB),
+                "type %xh, LBA %d, %d sectors; image %d bytes"
+                % (ptype, first, sectors, os.path.getsize(BASE)))
+    if not ok:
+        return
+    magic, version, slot_size, slots = header(img, first)
+    record((magic, version, slot_size, slots) == (MAGIC, VERSION, PAGE, want_slots),
+           "swap/image: its header: magic, version, slot size, %d slots" % want_slots,
+           "%r %d %d %d" % (magic, version, slot_size, slots))
+    check_boot(record, "default", BASE, found_line(want_slots, first, want_sectors))
+    check_boot(record, "q35", BASE,
+               NONE + "ATA primary master: no ATA controller at the legacy ports (1F0h reads"
+               " FFh)" + WITHOUT, machine="q35")
+
+    cleared = bytearray(img)
+    set_entry(cleared, 1, 0, 0, 0)
+    check_boot(record, "no-partition", write_variant("no-partition", cleared),
+               NONE + "no partition of type %xh in the MBR" % TYPE + WITHOUT)
+
+    foreign = bytearray(img)
+    foreign[first * SECTOR:first * SECTOR + 10] = b"SWAPSPACE2"
+    check_boot(record, "foreign", write_variant("foreign", foreign),
+               NONE + "the type-82h partition at LBA %d has no pagelab swap header (not"
+               " written over)" % first + WITHOUT)
+
+    other = bytearray(img)
+    struct.pack_into("<I", other, first * SECTOR + 16, VERSION + 1)
+    check_boot(record, "version", write_variant("version", other),
+               NONE + "the swap header's version or slot size is not this kernel's (partition"
+               " at LBA %d)" % first + WITHOUT)
+
+    room = sectors // SLOT_SECTORS - HEADER_SLOTS
+    over, _ = resized(img, first, room + 1, room)
+    check_boot(record, "too-many-slots", write_variant("too-many-slots", over),
+               NONE + "the swap header counts more slots than its partition holds (partition"
+               " at LBA %d)" % first + WITHOUT)
+    exact, _ = resized(img, first, room, room)
+    check_boot(record, "all-slots", write_variant("all-slots", exact),
+               found_line(room, first, sectors))
+    fewer, _ = resized(img, first, room - 1, room)
+    check_boot(record, "one-slot-less", write_variant("one-slot-less", fewer),
+               found_line(room - 1, first, sectors))
+    # a partition entry reaching past the disk's end (the image not grown)
+    past, _ = resized(img, first, room + 1, room + 1)
+    check_boot(record, "past-the-disk", write_variant("past-the-disk", past),
+               NONE + "the swap partition ends past the end of the disk (%d sectors)"
+               % (len(img) // SECTOR) + WITHOUT)
+
+    # SWAP_SLOTS_MAX: just below, at, just above (the rest unused, by name)
+    for tag, n in (("below-max", SLOTS_MAX - 1), ("at-max", SLOTS_MAX),
+                   ("above-max", SLOTS_MAX + 1)):
+        big, size = resized(img, first, n, n)
+        used = min(n, SLOTS_MAX)
+        check_boot(record, tag, write_variant(tag, big, size),
+                   found_line(used, first, (HEADER_SLOTS + n) * SLOT_SECTORS, n - used))
+
+    # mkimage --swap-mib 0: no second entry, the image ends with the FAT
+    path = os.path.join(OUT, "mkimage-noswap.img")
+    r = subprocess.run([sys.executable, "disk/mkimage.py", "--layout", "include/layout.h",
+                        "--stage1", "build/stage1.bin", "--stage2", "build/stage2.bin",
+                        "--kernel", "build/offset/kernel.elf", "--swap-mib", "0",
+                        "--out", path], capture_output=True, text=True)
+    made = r.returncode == 0 and os.path.exists(path)
+    t, f1, s1 = entry(bytearray(open(path, "rb").read(512)), 1) if made else (None, 0, 0)
+    _, f0, s0 = entry(img, 0)
+    record(made and (t, f1, s1) == (0, 0, 0) and os.path.getsize(path) == (f0 + s0) * SECTOR,
+           "swap/mkimage: --swap-mib 0 makes no second partition and nothing after the FAT",
+           "exit %d %s; entry 2 %r; %d bytes" % (r.returncode, r.stderr.strip(), (t, f1, s1),
+                                                  os.path.getsize(path) if made else -1))
+    if made:
+        check_boot(record, "mkimage-noswap", path,
+                   NONE + "no partition of type %xh in the MBR" % TYPE + WITHOUT)
+    r = subprocess.run([sys.executable, "disk/mkimage.py", "--layout", "include/layout.h",
+                        "--stage1", "build/stage1.bin", "--stage2", "build/stage2.bin",
+                        "--kernel", "build/offset/kernel.elf", "--swap-mib", "-1",
+                        "--out", os.path.join(OUT, "negative.img")],
+                       capture_output=True, text=True)
+    record(r.returncode != 0 and "--swap-mib -1" in r.stderr and
+           not os.path.exists(os.path.join(OUT, "negative.img")),
+           "swap/mkimage: a negative --swap-mib is refused by name, no image written",
+           "exit %d: %s" % (r.returncode, r.stderr.strip()))
+    for name in os.listdir(OUT):
+        os.remove(os.path.join(OUT, name))
+    os.rmdir(OUT)
