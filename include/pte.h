@@ -71,6 +71,39 @@ typedef uint64_t pte_t;
 #define PT_COUNT_HI_ONES  ((1ULL << PT_COUNT_HI_WIDTH) - 1)
 #define PT_COUNT_MASK     ((PT_COUNT_LO_ONES << PT_COUNT_LO_SHIFT) | (PT_COUNT_HI_ONES << PT_COUNT_HI_SHIFT))
 
+/*
+ * A swapped-out page (kernel/mm/swap.h, kernel/proc/replace.h): a level-1
+ * entry with P = 0 whose other bits, which the CPU ignores when P is 0
+ * (SDM Vol. 3A 4.5.4: "if the P flag is 0, ... software may use the other
+ * bits"), name the swap slot holding the page: PTE_SWAP (bit 1) set, so
+ * the entry is never 0 even for slot 0, and the slot number in bits 43:12
+ * (32 bits, where a frame address would be). Every other bit is 0; in
+ * particular bits 9-11 and 52-58 stay free for entry 0's count. The
+ * paging core never writes any other non-zero not-present entry, so "not
+ * present and not 0" is exactly "swapped out", and such an entry counts
+ * as used in its table (the table is not freed while it holds one).
+ */
+#define PTE_SWAP_BIT        1
+#define PTE_SWAP            (1ULL << PTE_SWAP_BIT)
+#define PTE_SWAP_SLOT_SHIFT 12
+#define PTE_SWAP_SLOT_MASK  0x00000FFFFFFFF000ULL
+
+static inline pte_t pte_swap_entry(uint32_t slot)
+{
+    return ((pte_t)slot << PTE_SWAP_SLOT_SHIFT) | PTE_SWAP;
+}
+
+/* A level-1 entry (its count bits masked) that names a swap slot. */
+static inline int pte_is_swap(pte_t e)
+{
+    return !(e & PTE_P) && (e & PTE_SWAP);
+}
+
+static inline uint32_t pte_swap_slot(pte_t e)
+{
+    return (uint32_t)((e & PTE_SWAP_SLOT_MASK) >> PTE_SWAP_SLOT_SHIFT);
+}
+
 #define PT_LEVELS        4
 #define PT_ENTRIES       512
 /* Bits of a virtual address translated below level L: 12 + 9*(L-1). */

@@ -146,6 +146,7 @@ enum pt_op {
     PT_OP_DUMP,
     PT_OP_CLONE,      /* pt_space_clone */
     PT_OP_REMAP,      /* pt_remap */
+    PT_OP_SWAP,       /* pt_entry_get, pt_swap_out, pt_swap_in, pt_swap_clear */
     PT_OP_OTHER,      /* pt_init, pt_root_clear, pt_table_used */
     PT_OP_COUNT
 };
@@ -414,8 +415,9 @@ const struct pt_space *pt_space_active(void);
  * leaves(leaf, n, ctx) is called once per level-1 table of dst that got
  * leaves, after they are written, with n consecutive entries of that
  * table as written, from the range's first entry in it to its last new
- * leaf: the present ones are the new leaves (each maps the frame
- * leaf[k] & PTE_ADDR_MASK), the rest are 0. So the caller counts the new
+ * entry: the present ones are the new leaves (each maps the frame
+ * leaf[k] & PTE_ADDR_MASK), swap entries (pte_is_swap) are copied as they
+ * are (the caller counts one more reference to each slot), the rest are 0. So the caller counts the new
  * references there, a table at a time (fork's per-page cost is one loop,
  * not a call per page; leaves may be NULL); *copied (may be NULL) is how
  * many leaves in all. dst is not the active space and has nothing mapped in the range;
@@ -460,6 +462,67 @@ enum pt_status pt_space_clone(struct pt_space *dst, const struct pt_space *src, 
  * Counted as PT_OP_REMAP.
  */
 enum pt_status pt_remap(vaddr_t va, paddr_t pa, uint32_t prot, paddr_t *old);
+
+/* ---- what page replacement needs (kernel/proc/replace.c; issue 15) ----
+ *
+ * A swapped-out page is a level-1 entry with P = 0 that names its swap
+ * slot (include/pte.h, pte_swap_entry). It counts as a used entry of its
+ * table, like a leaf: the table stays while it holds one. All of these
+ * work on the selected space, at a 4 KiB page va of the lower half, and
+ * change exactly one level-1 entry; none allocates a table, and only
+ * pt_swap_clear may free tables (those it leaves empty, as pt_unmap
+ * does). Counted as PT_OP_SWAP.
+ */
+
+/* The level-1 entry at va, count bits masked (0: empty), in *e. PT_OK, or
+ * PT_ERR_UNMAPPED when no level-1 table holds va (*e = 0 then),
+ * PT_ERR_HUGE_IN_WAY when a 2 MiB or 1 GiB leaf does, PT_ERR_MISALIGNED,
+ * PT_ERR_NONCANONICAL, PT_ERR_RESERVED_RANGE. Reads only. */
+enum pt_status pt_entry_get(vaddr_t va, pte_t *e);
+
+/* Replaces the present 4 KiB leaf at va with the swap entry `swap`
+ * (pte_is_swap(swap), nothing but PTE_SWAP and the slot set: else
+ * PT_ERR_BAD_PROT). *old (may be NULL) gets the leaf as it was, A and D
+ * included, so the caller knows whether the page was written. The leaf's
+ * translation is invalidated if the selected space is the active one (one
+ * INVLPG), nothing otherwise (rule 6). PT_ERR_UNMAPPED (no present leaf
+ * there; a swap entry there is not one), PT_ERR_NOT_LEAF_OF_SIZE (a huge
+ * leaf), PT_ERR_MISALIGNED, PT_ERR_NONCANONICAL, PT_ERR_RESERVED_RANGE:
+ * nothing changed. The table's count stays. */
+enum pt_status pt_swap_out(vaddr_t va, pte_t swap, pte_t *old);
+
+/* Replaces the swap entry at va with a 4 KiB leaf to pa with prot, A and
+ * D clear; *old (may be NULL) gets the swap entry. No invalidation: a
+ * not-present entry is never cached (SDM Vol. 3A 4.10.2.3), in any
+ * space. PT_ERR_UNMAPPED (no swap entry at va: empty, or no table),
+ * PT_ERR_ALREADY_MAPPED (a present leaf), PT_ERR_BAD_PROT,
+ * PT_ERR_BAD_PHYS, PT_ERR_MISALIGNED, PT_ERR_NONCANONICAL,
+ * PT_ERR_RESERVED_RANGE: nothing changed. The table's count stays. */
+enum pt_status pt_swap_in(vaddr_t va, paddr_t pa, uint32_t prot, pte_t *old);
+
+/* Clears the swap entry at va (munmap, exit of a region with swapped-out
+ * pages); *old (may be NULL) gets it. The table loses one used entry, and
+ * tables left empty are freed as pt_unmap frees them (with its
+ * invalidations). PT_ERR_UNMAPPED (no swap entry there), and the
+ * argument errors above: nothing changed. */
+enum pt_status pt_swap_clear(vaddr_t va, pte_t *old);
+
+/* The first swap entry of as's own slots at or above from and below
+ * limit: PT_OK with *va and *e, or PT_ERR_UNMAPPED. Holds no table when
+ * it returns; reads only. */
+enum pt_status pt_space_next_swap_below(const struct pt_space *as, vaddr_t from, vaddr_t limit,
+                                        vaddr_t *va, pte_t *e);
+
+/* pt_space_destroy, with swapped(va, entry, ctx) called for every swap
+ * entry (the caller drops its slot's reference there); swapped may be
+ * NULL only for a space that has none (a swap entry met then is a named
+ * panic: a slot would leak). pt_space_destroy(as, leaf, ctx) is
+ * pt_space_destroy_swapped(as, leaf, NULL, ctx). */
+enum pt_status pt_space_destroy_swapped(struct pt_space *as,
+                                        void (*leaf)(vaddr_t va, paddr_t frame, uint64_t size,
+                                                     void *ctx),
+                                        void (*swapped)(vaddr_t va, pte_t entry, void *ctx),
+                                        void *ctx);
 
 /* invlpgs and full flushes executed so far, every operation together:
  * what a caller charges to its own work (the fault handler's per-process

@@ -836,6 +836,7 @@ const char *pt_op_name(enum pt_op op)
         [PT_OP_DUMP] = "dump",
         [PT_OP_CLONE] = "clone",
         [PT_OP_REMAP] = "remap",
+        [PT_OP_SWAP] = "swap",
         [PT_OP_OTHER] = "other",
     };
     return (unsigned)op < PT_OP_COUNT ? names[op] : "unknown";
