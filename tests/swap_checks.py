@@ -42,8 +42,7 @@ MAGIC = layout.constant("SWAP_MAGIC").encode().ljust(16, b"\0")
 VERSION = layout.constant("SWAP_VERSION")
 OUT = "build/test/swap"
 BASE = "build/offset/disk.img"
-NONE = "swap: none: "
-WITHOUT = "; running without swap"
+NONE = "swap: none, running without swap:\n  "
 
 
 def entry(img, i):
@@ -87,7 +86,8 @@ def boot_lines(path, machine=None):
 
 
 def swap_line(log):
-    m = re.search(r"^swap: .*$", log or "", re.M)
+    """The kernel's "swap:" line and the indented lines under it."""
+    m = re.search(r"^swap: .*(?:\n  .*)*", log or "", re.M)
     return m.group(0) if m else None
 
 
@@ -95,15 +95,18 @@ def check_boot(record, name, path, want, machine=None):
     log = boot_lines(path, machine)
     line = swap_line(log)
     record(log is not None and line == want,
-           "swap/%s: the boot says \"%s\" and goes on to its halt" % (name, want),
+           "swap/%s: the boot says \"%s\" and goes on to its halt"
+           % (name, want.replace("\n  ", " / ")),
            "halted: %s; its line: %r" % (log is not None, line))
 
 
 def found_line(slots, lba, mib_sectors, unused=0):
-    line = ("swap: %d slots of 4 KiB on the ATA primary master (QEMU HARDDISK), partition 2:"
-            " LBA %d, %d MiB" % (slots, lba, mib_sectors * SECTOR // (1024 * 1024)))
+    line = ("swap: %d slots of 4 KiB, partition 2 at LBA %d (%d MiB)\n"
+            "  on the ATA primary master: QEMU HARDDISK"
+            % (slots, lba, mib_sectors * SECTOR // (1024 * 1024)))
     if unused:
-        line += "; %d slots past SWAP_SLOTS_MAX unused" % unused
+        line += "\n  %d slots of its header past SWAP_SLOTS_MAX (%d) left unused" % (unused,
+                                                                                  SLOTS_MAX)
     return line
 
 
@@ -153,30 +156,29 @@ def run(record):
     check_boot(record, "default", BASE, found_line(want_slots, first, want_sectors))
     check_boot(record, "q35", BASE,
                NONE + "ATA primary master: no ATA controller at the legacy ports (1F0h reads"
-               " FFh)" + WITHOUT, machine="q35")
+               " FFh)", machine="q35")
 
     cleared = bytearray(img)
     set_entry(cleared, 1, 0, 0, 0)
     check_boot(record, "no-partition", write_variant("no-partition", cleared),
-               NONE + "no partition of type %xh in the MBR" % TYPE + WITHOUT)
+               NONE + "no partition of type %xh in the MBR" % TYPE)
 
     foreign = bytearray(img)
     foreign[first * SECTOR:first * SECTOR + 10] = b"SWAPSPACE2"
     check_boot(record, "foreign", write_variant("foreign", foreign),
-               NONE + "the type-82h partition at LBA %d has no pagelab swap header (not"
-               " written over)" % first + WITHOUT)
+               NONE + "the type-82h partition at LBA %d has no pagelab swap header: left alone"
+               % first)
 
     other = bytearray(img)
     struct.pack_into("<I", other, first * SECTOR + 16, VERSION + 1)
     check_boot(record, "version", write_variant("version", other),
-               NONE + "the swap header's version or slot size is not this kernel's (partition"
-               " at LBA %d)" % first + WITHOUT)
+               NONE + "the swap header at LBA %d: another version or slot size" % first)
 
     room = sectors // SLOT_SECTORS - HEADER_SLOTS
     over, _ = resized(img, first, room + 1, room)
     check_boot(record, "too-many-slots", write_variant("too-many-slots", over),
-               NONE + "the swap header counts more slots than its partition holds (partition"
-               " at LBA %d)" % first + WITHOUT)
+               NONE + "the swap header at LBA %d counts more slots than its partition holds"
+               % first)
     exact, _ = resized(img, first, room, room)
     check_boot(record, "all-slots", write_variant("all-slots", exact),
                found_line(room, first, sectors))
@@ -187,7 +189,7 @@ def run(record):
     past, _ = resized(img, first, room + 1, room + 1)
     check_boot(record, "past-the-disk", write_variant("past-the-disk", past),
                NONE + "the swap partition ends past the end of the disk (%d sectors)"
-               % (len(img) // SECTOR) + WITHOUT)
+               % (len(img) // SECTOR))
 
     # SWAP_SLOTS_MAX: just below, at, just above (the rest unused, by name)
     for tag, n in (("below-max", SLOTS_MAX - 1), ("at-max", SLOTS_MAX),
@@ -212,7 +214,7 @@ def run(record):
                                                   os.path.getsize(path) if made else -1))
     if made:
         check_boot(record, "mkimage-noswap", path,
-                   NONE + "no partition of type %xh in the MBR" % TYPE + WITHOUT)
+                   NONE + "no partition of type %xh in the MBR" % TYPE)
     r = subprocess.run([sys.executable, "disk/mkimage.py", "--layout", "include/layout.h",
                         "--stage1", "build/stage1.bin", "--stage2", "build/stage2.bin",
                         "--kernel", "build/offset/kernel.elf", "--swap-mib", "-1",

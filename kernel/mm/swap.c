@@ -36,18 +36,18 @@ static unsigned last_io;
 static uint8_t last_dev_error;
 static uint8_t sector_buf[PAGE_SIZE] __attribute__((aligned(16)));
 
-/* One line: why there is no swap. Evaluates to false. */
+/* Two lines (each within the screen's 80 columns): that there is no
+ * swap, and why. Evaluates to false. */
 #define refuse(...) \
-    (kprintf("swap: none: "), kprintf(__VA_ARGS__), kprintf("; running without swap\n"), false)
+    (kprintf("swap: none, running without swap:\n  "), kprintf(__VA_ARGS__), kprintf("\n"), \
+     false)
 
 static bool find_partition(void)
 {
     struct ata_device dev;
     enum ata_status as = ata_init(&dev);
     if (as != ATA_OK) {
-        kprintf("swap: none: ATA primary master: %s; running without swap\n",
-                ata_status_name(as));
-        return false;
+        return refuse("ATA primary master: %s", ata_status_name(as));
     }
     as = ata_read(0, 1, sector_buf);
     if (as != ATA_OK)
@@ -70,22 +70,22 @@ static bool find_partition(void)
     const struct swap_header *h = (const void *)sector_buf;
     char want[sizeof h->magic] = SWAP_MAGIC;
     if (memcmp(h->magic, want, sizeof want) != 0)
-        return refuse("the type-82h partition at LBA %lu has no pagelab swap header (not"
-                      " written over)", lba);
+        return refuse("the type-82h partition at LBA %lu has no pagelab swap header: left alone",
+                      lba);
     if (h->version != SWAP_VERSION || h->slot_size != PAGE_SIZE)
-        return refuse("the swap header's version or slot size is not this kernel's"
-                      " (partition at LBA %lu)", lba);
+        return refuse("the swap header at LBA %lu: another version or slot size", lba);
     uint64_t room = sectors / SLOT_SECTORS - SWAP_HEADER_SLOTS;
     if (h->slots == 0 || h->slots > room)
-        return refuse("the swap header counts more slots than its partition holds"
-                      " (partition at LBA %lu)", lba);
+        return refuse("the swap header at LBA %lu counts more slots than its partition holds",
+                      lba);
     st.part_lba = lba;
     st.slots = (uint32_t)(h->slots < SWAP_SLOTS_MAX ? h->slots : SWAP_SLOTS_MAX);
-    kprintf("swap: %u slots of 4 KiB on the ATA primary master (%s), partition %u: LBA %lu,"
-            " %lu MiB", st.slots, dev.model, i + 1, lba, sectors * SECTOR_SIZE / (1024 * 1024));
+    kprintf("swap: %u slots of 4 KiB, partition %u at LBA %lu (%lu MiB)\n  on the ATA primary"
+            " master: %s\n", st.slots, i + 1, lba, sectors * SECTOR_SIZE / (1024 * 1024),
+            dev.model);
     if (h->slots > st.slots)
-        kprintf("; %lu slots past SWAP_SLOTS_MAX unused", h->slots - st.slots);
-    kprintf("\n");
+        kprintf("  %lu slots of its header past SWAP_SLOTS_MAX (%u) left unused\n",
+                h->slots - st.slots, SWAP_SLOTS_MAX);
     return true;
 }
 
@@ -101,6 +101,8 @@ void swap_init(void)
 }
 
 bool swap_present(void) { return st.present; }
+
+uint32_t swap_slots_used(void) { return st.used; }
 
 static bool bit(uint32_t s) { return in_use[s / 64] & (1ULL << (s % 64)); }
 
@@ -177,8 +179,8 @@ static enum swap_status transfer(uint32_t slot, paddr_t frame, bool write)
     st.io_errors++;
     last_io = as;
     last_dev_error = as == ATA_ERR_DEVICE ? ata_last_error() : 0;
-    kprintf("swap: I/O error: %s slot %u (LBA %lu, frame 0x%lx): %s (error register 0x%x)\n",
-            write ? "writing" : "reading", slot, lba, frame.pa, ata_status_name(as),
+    kprintf("swap: I/O error %s slot %u (LBA %lu), frame 0x%lx:\n  %s (error register"
+            " 0x%x)\n", write ? "writing" : "reading", slot, lba, frame.pa, ata_status_name(as),
             last_dev_error);
     return SWAP_ERR_IO;
 }

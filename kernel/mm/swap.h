@@ -52,6 +52,10 @@ void swap_init(void);
 
 bool swap_present(void);
 
+/* Slots in use now (0 without swap): the fault and unmap paths look for
+ * swap entries only while it is not 0. */
+uint32_t swap_slots_used(void);
+
 /* A free slot with one reference, in *slot: the lowest free one, so a
  * run's slots are in a predictable order. SWAP_ERR_NONE, SWAP_ERR_FULL. */
 enum swap_status swap_slot_alloc(uint32_t *slot);
