@@ -24,7 +24,9 @@
                    cr3 of a "pagelab: address space" block), reading
                    physical memory, and print each level's entry decoded,
                    then "VA -> PA size perms" as the kernel's final
-                   translations (perms rwx, then u for a user page).
+                   translations (perms rwx, then u for a user page), or
+                   "VA -> unmapped (why)", which for a swapped-out page
+                   names its swap slot.
 
 Why the mode report: QEMU's x86-64 stub always describes 64-bit registers,
 and gdb refuses to switch such a target to the i8086 or i386 architecture,
@@ -53,6 +55,9 @@ PTE_ADDR = constant("PTE_ADDR_MASK")
 PTE_IGNORED = constant("PT_COUNT_MASK")
 COUNT_LO_SHIFT, COUNT_LO_WIDTH, COUNT_LO_ONES, COUNT_HI_SHIFT, COUNT_HI_ONES = (
     constant("PT_COUNT_" + n) for n in ("LO_SHIFT", "LO_WIDTH", "LO_ONES", "HI_SHIFT", "HI_ONES"))
+# a swapped-out page: a not-present level-1 entry naming its swap slot (include/pte.h)
+PTE_SWAP, SWAP_SLOT_MASK, SWAP_SLOT_SHIFT = (
+    constant("PTE_SWAP" + n) for n in ("", "_SLOT_MASK", "_SLOT_SHIFT"))
 LEVELS = [(4, "PML4", "PDPT"), (3, "PDPT", "PD"), (2, "PD", "PT"), (1, "PT", None)]
 PAGE_NAMES = {3: "1G", 2: "2M", 1: "4K"}
 
@@ -83,11 +88,24 @@ def read_phys(pa, size=8):
         stub_packet("Qqemu.PhyMemMode:0")
 
 
+def swap_slot(entry, level):
+    """The slot a swap entry names, or None: pagelab's meaning for a not-present
+    level-1 entry with PTE_SWAP (bit 1, W's place) set, whose other bits the CPU
+    ignores (SDM Vol. 3A 4.5.4)."""
+    if level == 1 and not entry & PTE_P and entry & PTE_SWAP:
+        return (entry & SWAP_SLOT_MASK) >> SWAP_SLOT_SHIFT
+    return None
+
+
 def decode(entry, level):
     bits = [("P", PTE_P), ("W", PTE_W), ("U", PTE_U), ("PWT", PTE_PWT), ("PCD", PTE_PCD),
             ("A", PTE_A), ("D", PTE_D), ("PS" if level in (2, 3) else "PAT", PTE_PS),
             ("G", PTE_G), ("NX", PTE_NX)]
-    flags = " ".join(n for n, b in bits if entry & b)
+    slot = swap_slot(entry, level)
+    if slot is not None:
+        flags = "swap entry, slot %d" % slot
+    else:
+        flags = " ".join(n for n, b in bits if entry & b)
     if entry & PTE_IGNORED:
         count = (((entry >> COUNT_LO_SHIFT) & COUNT_LO_ONES) |
                  (((entry >> COUNT_HI_SHIFT) & COUNT_HI_ONES) << COUNT_LO_WIDTH))
@@ -114,6 +132,9 @@ def walk(va, out, cr3):
         line = "  %-10s @ 0x%09x: 0x%016x  %s" % (label, slot, entry, decode(entry, level))
         if not entry & PTE_P:
             out.append(line)
+            slot = swap_slot(entry, level)
+            if slot is not None:
+                return None, "%s not present: swapped out, slot %d" % (label, slot)
             return None, "%s not present" % label
         writable &= bool(entry & PTE_W)
         user &= bool(entry & PTE_U)

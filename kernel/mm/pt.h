@@ -12,9 +12,14 @@
  * Used by the kernel's boot flow, its tests and benchmarks, and the host
  * tests (with the offset strategy over a simulated physical memory).
  *
- * One rule decides "mapped": an entry is in use when its P bit is set. A
- * non-present entry is empty whatever its other bits say (they are never
- * read, SDM Vol. 3A 4.5.4: with P = 0 the rest is ignored).
+ * One rule decides "mapped": an entry is in use when its P bit is set.
+ * The one exception is pagelab's, not the CPU's: a level-1 entry with P
+ * = 0 and PTE_SWAP set names a swapped-out page (include/pte.h; the CPU
+ * ignores every other bit of a not-present entry, SDM Vol. 3A 4.5.4). It
+ * counts as a used entry of its table, nothing maps over it, and the
+ * one-page and range operations on leaves pass it by (below, "what page
+ * replacement needs"). The core writes no other non-zero not-present
+ * entry.
  */
 #ifndef KERNEL_PT_H
 #define KERNEL_PT_H
@@ -52,7 +57,7 @@ enum pt_status {
     PT_OK = 0,
     PT_ERR_NONCANONICAL,     /* va (or va + len - 1) not canonical */
     PT_ERR_UNMAPPED,         /* no present leaf for va */
-    PT_ERR_ALREADY_MAPPED,   /* a present leaf is where the new one goes */
+    PT_ERR_ALREADY_MAPPED,   /* a present leaf or a swap entry is where the new one goes */
     PT_ERR_HUGE_IN_WAY,      /* a bigger leaf covers (part of) the target */
     PT_ERR_TABLE_IN_WAY,     /* a huge leaf's entry points to a smaller-page table */
     PT_ERR_NO_FRAMES,        /* the frame source had no frame for a table */
@@ -201,7 +206,8 @@ enum pt_status pt_map(vaddr_t va, paddr_t pa, uint64_t size, uint32_t prot,
 /*
  * Removes the leaf that starts at va, whatever its size; returns its frame
  * and size (either pointer may be NULL). PT_ERR_MISALIGNED if va is inside
- * a leaf but not at its start. Order: clear the entry, invlpg, then free
+ * a leaf but not at its start; PT_ERR_UNMAPPED for a swap entry (it stays:
+ * pt_swap_clear removes it). Order: clear the entry, invlpg, then free
  * every table that became empty (unhook, invalidate, free). Does not free
  * the frame itself (the caller owns it).
  */
@@ -283,9 +289,10 @@ int pt_table_used(unsigned level, vaddr_t va);
 enum pt_visit_kind {
     PT_VISIT_TABLE = 1,   /* present, points to a table (visited next) */
     PT_VISIT_LEAF,        /* present leaf: 4 KiB, 2 MiB or 1 GiB page */
-    PT_VISIT_NOT_PRESENT, /* P = 0 but other bits set */
+    PT_VISIT_NOT_PRESENT, /* P = 0 but other bits set, not a swap entry */
     PT_VISIT_RESERVED,    /* covers the strategy's range: not descended */
     PT_VISIT_BAD,         /* PS in a PML4 entry: not descended */
+    PT_VISIT_SWAP,        /* level 1, a swapped-out page: pte_swap_slot(entry) */
 };
 
 struct pt_visit_entry {
@@ -295,7 +302,7 @@ struct pt_visit_entry {
     vaddr_t va;         /* first address the entry translates */
     uint64_t span;      /* bytes it translates: PT_LEVEL_SPAN(level) */
     pte_t entry;        /* bookkeeping bits hidden */
-    paddr_t phys;       /* frame or table address, decoded for the level */
+    paddr_t phys;       /* present: frame or table address, decoded for the level */
     uint32_t prot;      /* effective PT_PROT_* down to this entry */
     unsigned used;      /* TABLE: present entries in the child table */
 };
@@ -407,42 +414,43 @@ const struct pt_space *pt_space_active(void);
 #define PT_CLONE_COW   (1u << 0)  /* a writable leaf loses W in src and in dst */
 
 /*
- * Fork's copy of one region: every present 4 KiB leaf of src inside
- * [va, va + len) (4 KiB aligned, inside the lower half's own slots 1-255)
- * is written into dst at the same address with the same frame and bits,
- * except that with PT_CLONE_COW a writable leaf loses W in both spaces,
- * so that the first write in either faults (copy-on-write).
- * leaves(leaf, n, ctx) is called once per level-1 table of dst that got
- * leaves, after they are written, with n consecutive entries of that
- * table as written, from the range's first entry in it to its last new
- * entry: the present ones are the new leaves (each maps the frame
- * leaf[k] & PTE_ADDR_MASK), swap entries (pte_is_swap) are copied as they
- * are (the caller counts one more reference to each slot), the rest are 0. So the caller counts the new
- * references there, a table at a time (fork's per-page cost is one loop,
- * not a call per page; leaves may be NULL); *copied (may be NULL) is how
- * many leaves in all. dst is not the active space and has nothing mapped in the range;
- * src is the selected space or the active one (any other live space works
- * too; with the recursive strategy it costs a flush per level-1 table, as
- * its second slot then alternates between src and dst). Tables dst needs
- * come from the strategy's zone, and its table entries are P|W, with U if
- * src's level-2 entry has it. The selection is as it was on return.
- * Errors, before any change: PT_ERR_BAD_PROT (unknown opts),
- * PT_ERR_SPACE_IN_USE (dst is the kernel's, the active one, src, or not a
- * live space; src not live), PT_ERR_MISALIGNED, PT_ERR_BAD_RANGE (len 0,
- * or outside slots 1-255), PT_ERR_NONCANONICAL, PT_ERR_ALREADY_MAPPED
- * (dst has a leaf in the range), PT_ERR_HUGE_IN_WAY (a huge leaf of src
- * in the range: user spaces have none). Midway: PT_ERR_NO_FRAMES when a
- * table for dst could not be had: what was done stays done (every leaf
- * written has been reported to leaves(), every W cleared in src stays cleared,
- * which is a correct copy-on-write state), and the caller destroys dst.
- * TLB: nothing for dst (inactive, rule 6); each src leaf that lost W is
- * invalidated if src is active (one invlpg each, or one full flush above
- * PT_FLUSH_THRESHOLD), nothing if src is inactive, all before it
- * returns; recursive adds rule 5's full flush when it made a table for dst.
- * Counted as PT_OP_CLONE. Cost: one pass over each level-1 table of src
- * in the range, entry by entry, with a few loads and stores per leaf, and
- * one write per leaf into dst's table (fork's per-page cost, make bench;
- * kernel/mm/pt_clone.c says why two phases).
+ * Fork's copy of one region: every present 4 KiB leaf and every swap entry
+ * of src inside [va, va + len) (4 KiB aligned, inside the lower half's own
+ * slots 1-255) is written into dst at the same address with the same frame
+ * (or slot) and bits, except that with PT_CLONE_COW a writable leaf loses W
+ * in both spaces, so that the first write in either faults (copy-on-write);
+ * a swap entry counts as used in dst's table. leaves(leaf, n, ctx) is called
+ * once per level-1 table of dst that got leaves or swap entries, after they
+ * are written, with n consecutive entries of that table as written, from the
+ * range's first entry in it to its last new entry: the present ones are the
+ * new leaves (each maps the frame leaf[k] & PTE_ADDR_MASK), swap entries
+ * (pte_is_swap) are copied as they are (the caller counts one more reference
+ * to each slot), the rest are 0. So the caller counts the new references
+ * there, a table at a time (fork's per-page cost is one loop, not a call per
+ * page; leaves may be NULL); *copied (may be NULL) is how many leaves in
+ * all. dst is not the active space and has nothing mapped in the range; src
+ * is the selected space or the active one (any other live space works too;
+ * with the recursive strategy it costs a flush per level-1 table, as its
+ * second slot then alternates between src and dst). Tables dst needs come
+ * from the strategy's zone, and its table entries are P|W, with U if src's
+ * level-2 entry has it. The selection is as it was on return. Errors, before
+ * any change: PT_ERR_BAD_PROT (unknown opts), PT_ERR_SPACE_IN_USE (dst is
+ * the kernel's, the active one, src, or not a live space; src not live),
+ * PT_ERR_MISALIGNED, PT_ERR_BAD_RANGE (len 0, or outside slots 1-255),
+ * PT_ERR_NONCANONICAL, PT_ERR_ALREADY_MAPPED (dst has a leaf or a swap entry
+ * in the range), PT_ERR_HUGE_IN_WAY (a huge leaf of src in the range: user
+ * spaces have none). Midway: PT_ERR_NO_FRAMES when a table for dst could not
+ * be had: what was done stays done (every leaf written has been reported to
+ * leaves(), every W cleared in src stays cleared, which is a correct
+ * copy-on-write state), and the caller destroys dst. TLB: nothing for dst
+ * (inactive, rule 6); each src leaf that lost W is invalidated if src is
+ * active (one invlpg each, or one full flush above PT_FLUSH_THRESHOLD),
+ * nothing if src is inactive, all before it returns; recursive adds rule 5's
+ * full flush when it made a table for dst. Counted as PT_OP_CLONE. Cost: one
+ * pass over each level-1 table of src in the range, entry by entry, with a
+ * few loads and stores per leaf, and one write per leaf into dst's table
+ * (fork's per-page cost, make bench; kernel/mm/pt_clone.c says why two
+ * phases).
  */
 enum pt_status pt_space_clone(struct pt_space *dst, const struct pt_space *src, vaddr_t va,
                               uint64_t len, uint32_t opts,
@@ -467,17 +475,19 @@ enum pt_status pt_remap(vaddr_t va, paddr_t pa, uint32_t prot, paddr_t *old);
  *
  * A swapped-out page is a level-1 entry with P = 0 that names its swap
  * slot (include/pte.h, pte_swap_entry). It counts as a used entry of its
- * table, like a leaf: the table stays while it holds one. All of these
- * work on the selected space, at a 4 KiB page va of the lower half, and
- * change exactly one level-1 entry; none allocates a table, and only
- * pt_swap_clear may free tables (those it leaves empty, as pt_unmap
- * does). Counted as PT_OP_SWAP.
+ * table, like a leaf: the table stays while it holds one. The first four
+ * (kernel/mm/pt_swap.c) work on the selected space, at a 4 KiB page va of
+ * the lower half, and change at most one level-1 entry; none allocates a
+ * table, and only pt_swap_clear may free tables (those it leaves empty,
+ * as pt_unmap does). Counted as PT_OP_SWAP; the last two, which read or
+ * tear down a whole space (pt_space.c), as PT_OP_OTHER like their leaf
+ * counterparts.
  */
 
 /* The level-1 entry at va, count bits masked (0: empty), in *e. PT_OK, or
- * PT_ERR_UNMAPPED when no level-1 table holds va (*e = 0 then),
- * PT_ERR_HUGE_IN_WAY when a 2 MiB or 1 GiB leaf does, PT_ERR_MISALIGNED,
- * PT_ERR_NONCANONICAL, PT_ERR_RESERVED_RANGE. Reads only. */
+ * PT_ERR_UNMAPPED when no level-1 table holds va, PT_ERR_HUGE_IN_WAY when
+ * a 2 MiB or 1 GiB leaf does, PT_ERR_MISALIGNED, PT_ERR_NONCANONICAL,
+ * PT_ERR_RESERVED_RANGE (*e = 0 on every error). Reads only. */
 enum pt_status pt_entry_get(vaddr_t va, pte_t *e);
 
 /* Replaces the present 4 KiB leaf at va with the swap entry `swap`
@@ -494,17 +504,20 @@ enum pt_status pt_swap_out(vaddr_t va, pte_t swap, pte_t *old);
 /* Replaces the swap entry at va with a 4 KiB leaf to pa with prot, A and
  * D clear; *old (may be NULL) gets the swap entry. No invalidation: a
  * not-present entry is never cached (SDM Vol. 3A 4.10.2.3), in any
- * space. PT_ERR_UNMAPPED (no swap entry at va: empty, or no table),
- * PT_ERR_ALREADY_MAPPED (a present leaf), PT_ERR_BAD_PROT,
- * PT_ERR_BAD_PHYS, PT_ERR_MISALIGNED, PT_ERR_NONCANONICAL,
- * PT_ERR_RESERVED_RANGE: nothing changed. The table's count stays. */
+ * space. As pt_remap, U is not added above the leaf: the path keeps the U
+ * the page's first pt_map gave it. PT_ERR_UNMAPPED (no swap entry at va:
+ * empty, or no table), PT_ERR_ALREADY_MAPPED (a present leaf, a huge one
+ * included), PT_ERR_BAD_PROT, PT_ERR_BAD_PHYS, PT_ERR_MISALIGNED,
+ * PT_ERR_NONCANONICAL, PT_ERR_RESERVED_RANGE: nothing changed. The
+ * table's count stays. */
 enum pt_status pt_swap_in(vaddr_t va, paddr_t pa, uint32_t prot, pte_t *old);
 
 /* Clears the swap entry at va (munmap, exit of a region with swapped-out
  * pages); *old (may be NULL) gets it. The table loses one used entry, and
  * tables left empty are freed as pt_unmap frees them (with its
- * invalidations). PT_ERR_UNMAPPED (no swap entry there), and the
- * argument errors above: nothing changed. */
+ * invalidations: one INVLPG if the space is active and a table goes, none
+ * otherwise). PT_ERR_UNMAPPED (no swap entry there: a leaf of any size
+ * included), and the argument errors above: nothing changed. */
 enum pt_status pt_swap_clear(vaddr_t va, pte_t *old);
 
 /* The first swap entry of as's own slots at or above from and below

@@ -14,12 +14,13 @@
  *   1. src: one pass over the table's entries in the range; each present
  *      leaf loses W (copy-on-write) and is stored back if it changed, and
  *      is kept at its index in a table-sized buffer (clone_buf; the same
- *      idea as pt_space.c's kernel_shared, for the same reason), holes as 0;
+ *      idea as pt_space.c's kernel_shared, for the same reason), swap
+ *      entries as they are, holes as 0;
  *   2. dst: the path down to its level-1 table is made as pt_map makes it
  *      (walk_make: zeroed tables, linked in the strategy's order, rule 5
- *      for recursive), the buffer's span up to the last leaf is written
- *      there in one string move and reported to leaves() in one call, and
- *      the table's count is stored once.
+ *      for recursive), the buffer's span up to the last leaf or swap
+ *      entry is written there in one string move and reported to leaves()
+ *      in one call, and the table's count is stored once.
  * Selecting costs the pointer strategies and temporary nothing; recursive
  * repoints its second slot only when the space it names changes, which
  * with src active (fork: the parent) happens once, for dst.
@@ -76,10 +77,10 @@ static enum pt_status pd_entry_next(struct walk *w, uint64_t *at, uint64_t end)
     return PT_ERR_UNMAPPED;
 }
 
-/* The first present entry of t in [i, end), or end. */
-static unsigned first_present(const pte_t *t, unsigned i, unsigned end)
+/* The first used entry of t in [i, end) (a leaf or a swap entry), or end. */
+static unsigned first_used(const pte_t *t, unsigned i, unsigned end)
 {
-    while (i < end && !(pte_get(t, i) & PTE_P))
+    while (i < end && pte_empty(pte_get(t, i)))
         i++;
     return i;
 }
@@ -96,7 +97,8 @@ static enum pt_status check_src(uint64_t va, uint64_t end)
     return st == PT_ERR_UNMAPPED ? PT_OK : st;
 }
 
-/* Before any change, dst: nothing mapped in [va, end), huge or not. */
+/* Before any change, dst: nothing mapped in [va, end), huge or not, and
+ * no swap entry (a page of dst's, swapped out). */
 static enum pt_status check_dst(uint64_t va, uint64_t end)
 {
     struct walk w;
@@ -108,7 +110,7 @@ static enum pt_status check_dst(uint64_t va, uint64_t end)
             return PT_ERR_ALREADY_MAPPED;
         pte_t *t = table_get(1, vaddr(at), pte_addr(w.entry, 2));
         unsigned i = PT_INDEX(at, 1), n = (unsigned)((pd_end(at, end) - at) / PAGE_SIZE);
-        if (first_present(t, i, i + n) < i + n)
+        if (first_used(t, i, i + n) < i + n)
             return PT_ERR_ALREADY_MAPPED;
     }
     if (st == PT_ERR_HUGE_IN_WAY)
@@ -117,38 +119,61 @@ static enum pt_status check_dst(uint64_t va, uint64_t end)
 }
 
 /* Phase 1's span of one level-1 table: entries [lo, hi) of clone_buf,
- * n of them leaves. */
+ * n of them leaves and swaps of them swap entries (hi == lo: nothing). */
 struct span {
-    unsigned lo, hi, n;
+    unsigned lo, hi, n, swaps;
 };
+
+/* The swap entries of clone_buf[sp.lo, end), when clone_read met one:
+ * counted, and the span extended to the last. Out of the loop, and out
+ * of line: fork of a space with no swapped-out page never comes here. */
+static __attribute__((noinline, cold)) struct span span_swaps(struct span sp, unsigned end)
+{
+    for (unsigned i = sp.lo; i < end; i++) {
+        if (!pte_is_swap(clone_buf[i]))
+            continue;
+        sp.swaps++;
+        if (i + 1 > sp.hi)
+            sp.hi = i + 1;
+    }
+    return sp;
+}
 
 /*
  * Phase 1, src selected: the entries of s in [i, end) into clone_buf at
  * the same indices, the leaves with W taken away where c->clear says
  * (stored back, and invalidated if src is active: batch_add_va applies
- * rule 6), anything not present as 0. base: the address of entry 0. The
- * span ends after the last leaf. The fork's per-page loop: one load, two
- * tests, one store to the buffer and two counts; a write-protect adds the
- * store back and the batch's test. Stores past entry 0 go through
- * pte_write_uncounted (the count is not theirs to change, COUNT_KEPT),
- * counted once for the table, not one increment of pt_cur's per page;
- * clear and full are copied into locals, since a store to a table (a
- * uint64_t) could alias them and would make the compiler load them again
- * for every page.
+ * rule 6), the rest as they are: 0, or a swap entry (the only non-zero
+ * not-present entry the core writes, include/pte.h), which the child
+ * shares as it shares a frame. base: the address of entry 0. The span
+ * ends after the last leaf or swap entry. The fork's per-page loop: one
+ * load, two tests, one store to the buffer and two counts; a
+ * write-protect adds the store back and the batch's test. A not-present
+ * entry costs an OR instead of the 0 it was stored as: the loop only
+ * notes that it met a swap entry, and span_swaps counts them after it,
+ * so neither path of the loop is longer for them (a counter or a span
+ * end kept for swap entries in the loop took the present path one
+ * instruction more, GCC 12).
+ * Stores past entry 0 go through pte_write_uncounted (the count is not
+ * theirs to change, COUNT_KEPT), counted once for the table, not one
+ * increment of pt_cur's per page; clear and full are copied into locals,
+ * since a store to a table (a uint64_t) could alias them and would make
+ * the compiler load them again for every page.
  */
 static struct span clone_read(struct clone *c, pte_t *s, uint64_t base, unsigned i,
                               unsigned end)
 {
     const pte_t clear = c->clear;
     bool full = c->b.full;
-    struct span sp = { .lo = i, .hi = i, .n = 0 };
+    struct span sp = { .lo = i, .hi = i, .n = 0, .swaps = 0 };
     unsigned written = 0;
+    pte_t absent = 0;                     /* the not-present entries ORed: a swap entry? */
     pt_cur->pte_reads += end - i;
     if (i == 0 && end > 0) {
         /* entry 0 carries src's count, which is not the leaf's: on its own,
          * so that the loop needs no mask */
         pte_t e = entry_load(s, 0) & ~PT_COUNT_MASK;
-        clone_buf[0] = 0;
+        clone_buf[0] = e;                 /* 0 or a swap entry, unless present */
         if (e & PTE_P) {
             if (e & clear) {
                 e &= ~clear;
@@ -159,13 +184,16 @@ static struct span clone_read(struct clone *c, pte_t *s, uint64_t base, unsigned
             clone_buf[0] = e;
             sp.hi = 1;
             sp.n = 1;
+        } else {
+            absent = e;
         }
         i = 1;
     }
     for (; i < end; i++) {
         pte_t e = entry_load(s, i);
         if (!(e & PTE_P)) {
-            clone_buf[i] = 0;
+            clone_buf[i] = e;             /* 0 or a swap entry */
+            absent |= e;
             continue;
         }
         if (e & clear) {
@@ -183,21 +211,24 @@ static struct span clone_read(struct clone *c, pte_t *s, uint64_t base, unsigned
         sp.n++;
     }
     pt_cur->pte_writes += written;
+    if (__builtin_expect(absent != 0, 0))
+        sp = span_swaps(sp, end);
     return sp;
 }
 
-/* Phase 2, dst selected: the span into d (nothing present there,
- * check_dst; its holes are written as the 0 they are), d's count stored
- * once, and the span reported in one call. Entry 0, if in the span, goes
- * through pte_write (it holds d's count); the rest is one string move
- * (pte_write_run: d belongs to an inactive space, which no walk reads). */
+/* Phase 2, dst selected: the span into d (nothing used there, check_dst;
+ * its holes are written as the 0 they are), d's count stored once (its
+ * leaves and swap entries), and the span reported in one call. Entry 0,
+ * if in the span, goes through pte_write (it holds d's count); the rest
+ * is one string move (pte_write_run: d belongs to an inactive space,
+ * which no walk reads). */
 static void clone_write(struct clone *c, pte_t *d, struct span sp)
 {
     unsigned lo = sp.lo;
     if (lo == 0)
         pte_write(d, lo++, clone_buf[0], COUNT_KEPT);
     pte_write_run(d, lo, &clone_buf[lo], sp.hi - lo);
-    count_set(d, count_get(d) + sp.n);
+    count_set(d, count_get(d) + sp.n + sp.swaps);
     if (c->leaves)
         c->leaves(&clone_buf[sp.lo], sp.hi - sp.lo, c->ctx);
     c->copied += sp.n;
@@ -211,7 +242,7 @@ static enum pt_status clone_table(struct clone *c, pte_t *s, pte_t e2, uint64_t 
     uint64_t base = ALIGN_DOWN(at, PT_LEVEL_SPAN(2));
     unsigned i = PT_INDEX(at, 1);
     struct span sp = clone_read(c, s, base, i, i + (unsigned)((end - at) / PAGE_SIZE));
-    if (sp.n == 0)
+    if (sp.hi == sp.lo)
         return PT_OK;                     /* a hole of src: dst gets no table for it */
     struct walk w;
     pt_space_select(c->dst);

@@ -5,8 +5,9 @@
  *                   the shorter name keeps a line within 80 columns);
  *   pt_dump_ranges  merged "virt-range -> phys-range flags" lines, like
  *                   Bochs's `info tab`.
- * Output goes through kprintf. Used by the kernel's experiments and the
- * host tests (which capture kprintf).
+ * Both name a swapped-out page's entry by its slot ("swapped out, swap
+ * slot 12"). Output goes through kprintf. Used by the kernel's
+ * experiments and the host tests (which capture kprintf).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,9 +54,14 @@ static void raw_line(const struct pt_visit_entry *x, void *ctx)
         kprintf("%s's own range", strategy_name());     /* the table is in the entry */
     else if (x->kind == PT_VISIT_BAD)
         kprintf("PS set at level 4 (reserved)");
+    else if (x->kind == PT_VISIT_SWAP)
+        kprintf("swapped out, swap slot %u", pte_swap_slot(x->entry));
     else
         kprintf("not present");
-    kprintf(" va 0x%016lx%s\n", x->va.va, entry_flags(x->entry, x->level, flags));
+    /* a swap entry's bits are pagelab's, not the CPU's: its PTE_SWAP is
+     * no W (SDM Vol. 3A 4.5.4: with P = 0 the CPU ignores them all) */
+    kprintf(" va 0x%016lx%s\n", x->va.va,
+            x->kind == PT_VISIT_SWAP ? "" : entry_flags(x->entry, x->level, flags));
 }
 
 void pt_dump_raw(int max_level_detail)
@@ -92,6 +98,12 @@ static void range_leaf(const struct pt_visit_entry *x, void *ctx)
         run_print(r);
         kprintf("0x%016lx-0x%016lx reserved by strategy %s\n", x->va.va,
                 x->va.va + (x->span - 1), strategy_name());
+        return;
+    }
+    if (x->kind == PT_VISIT_SWAP) {
+        run_print(r);
+        kprintf("0x%016lx-0x%016lx swapped out, swap slot %u\n", x->va.va,
+                x->va.va + (x->span - 1), pte_swap_slot(x->entry));
         return;
     }
     if (x->kind != PT_VISIT_LEAF)

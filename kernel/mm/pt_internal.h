@@ -247,6 +247,12 @@ static inline __attribute__((always_inline)) void pte_write_run(pte_t *t, unsign
 
 static inline bool pte_present(pte_t e) { return e & PTE_P; }
 
+/* Nothing uses the entry: neither present nor a swap entry (include/
+ * pte.h). The core writes no other non-zero not-present entry, and a
+ * swap entry always has PTE_SWAP, so one test at any level, entry 0's
+ * count bits (9-11, 52-58) included or not: what a new leaf needs. */
+static inline bool pte_empty(pte_t e) { return !(e & (PTE_P | PTE_SWAP)); }
+
 /* Level-aware: bit 7 is PS at levels 3 and 2, PAT at level 1 (SDM 4.5.4). */
 static inline bool pte_is_leaf(pte_t e, unsigned level)
 {
@@ -426,6 +432,36 @@ enum pt_status walk_make(struct walk *w, vaddr_t va, unsigned stop, pte_t link_u
 
 static inline pte_t *walk_table(struct walk *w) { return w->tables[w->level]; }
 static inline unsigned walk_index(struct walk *w) { return PT_INDEX(w->va.va, w->level); }
+
+/* w's entry with entry 0's count bits hidden: the entry as a caller sees
+ * it (pt_tr_entry's rule). */
+static inline pte_t walk_entry_bare(const struct walk *w)
+{
+    return PT_INDEX(w->va.va, w->level) ? w->entry : w->entry & ~PT_COUNT_MASK;
+}
+
+/* Is w's stop-level entry a present leaf of exactly that level, given
+ * walk_down's result st? PT_ERR_NOT_LEAF_OF_SIZE for a bigger leaf above
+ * (st PT_ERR_HUGE_IN_WAY) or a table entry there; PT_ERR_UNMAPPED for a
+ * not-present entry, a swap entry included. The check the x86_64 crate's
+ * update_flags lacks (pt_protect, pt_remap, pt_swap_out). */
+static inline enum pt_status leaf_of_size(const struct walk *w, enum pt_status st)
+{
+    if (st == PT_ERR_HUGE_IN_WAY)
+        return PT_ERR_NOT_LEAF_OF_SIZE; /* mapped by a bigger page */
+    if (st != PT_OK)
+        return st;
+    if (!pte_present(w->entry))
+        return PT_ERR_UNMAPPED;
+    return pte_is_leaf(w->entry, w->level) ? PT_OK : PT_ERR_NOT_LEAF_OF_SIZE;
+}
+
+/* After w's entry was cleared, `left` used entries remaining in its table
+ * (w->level): frees the tables on w's path that this left empty, bottom
+ * up, as pt_unmap does (each unhooked and deferred to b, which
+ * invalidates, retires and frees them: rule 4; a pinned shared PDPT
+ * stays). Nothing if left > 0. */
+void walk_prune(struct walk *w, unsigned left, struct batch *b);
 
 /* ---- the invalidation batch (tlb_policy.c, which states the rule) ---- */
 

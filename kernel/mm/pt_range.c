@@ -52,12 +52,14 @@ static unsigned map_4k(struct range *r, pte_t *t, unsigned used)
         n = (unsigned)(r->left / PAGE_SIZE);
     pte_t v = r->pa.pa | leaf_bits(r->prot, 1);
     /* Entry 0, the one whose count pte_write keeps, can only come first:
-     * written on its own, it leaves the loop free of pte_write's test. */
-    if (j == 0 && n && !(entry_load(t, 0) & PTE_P)) {
+     * written on its own, it leaves the loop free of pte_write's test. A
+     * swap entry ends the run as a leaf does (pte_empty: the same one
+     * test as P alone). */
+    if (j == 0 && n && pte_empty(entry_load(t, 0))) {
         pte_write(t, 0, v, COUNT_KEPT);
         j = 1, v += PAGE_SIZE;
     }
-    for (; j < i + n && !(entry_load(t, j) & PTE_P); j++, v += PAGE_SIZE) {
+    for (; j < i + n && pte_empty(entry_load(t, j)); j++, v += PAGE_SIZE) {
         if (j == 0)
             __builtin_unreachable(); /* entry 0 was written above or ended the run */
         pte_write(t, j, v, COUNT_KEPT);
@@ -177,8 +179,9 @@ static unsigned edit_table(struct range *r, unsigned level, pte_t *t, unsigned i
     return 1;
 }
 
-/* Unmap or protect t[i]; holes (and a PS PML4 entry, which pagelab never
- * makes) are stepped over. Returns 1 if the entry was removed. */
+/* Unmap or protect t[i]; holes, swap entries (not present: they stay, and
+ * stay counted) and a PS PML4 entry (which pagelab never makes) are
+ * stepped over. Returns 1 if the entry was removed. */
 static inline __attribute__((always_inline)) unsigned
 edit_entry(struct range *r, unsigned level, pte_t *t, unsigned i)
 {

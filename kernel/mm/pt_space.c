@@ -142,20 +142,35 @@ const struct pt_space *pt_space_active(void) { return active; }
 
 struct teardown {
     void (*leaf)(vaddr_t va, paddr_t frame, uint64_t size, void *ctx);
+    void (*swapped)(vaddr_t va, pte_t entry, void *ctx);
     void *ctx;
 };
 
+/* A swap entry of the space being torn down: its slot's reference goes
+ * with it, through swapped(); without one the slot would leak, a broken
+ * invariant (the caller said the space has none). */
+static void teardown_swap(struct teardown *td, vaddr_t va, pte_t e)
+{
+    if (!td->swapped)
+        kpanic("pt_space_destroy: swap entry 0x%lx (slot %u) at 0x%lx, and no swapped()"
+               " to drop its slot", e, pte_swap_slot(e), va.va);
+    td->swapped(va, e, td->ctx);
+}
+
 /* Every table below a level-`level` table t of the space being torn down
- * (the selected one), bottom up: leaves reported, tables retired and freed.
- * The strategy holds one table per level, so t stays valid while its
- * children are visited one level down. */
+ * (the selected one), bottom up: leaves and swap entries reported, tables
+ * retired and freed. The strategy holds one table per level, so t stays
+ * valid while its children are visited one level down. */
 static void teardown_table(struct teardown *td, unsigned level, pte_t *t, uint64_t base,
                            unsigned first, unsigned end)
 {
     for (unsigned i = first; i < end; i++) {
         pte_t e = pte_get(t, i) & (i == 0 ? ~PT_COUNT_MASK : ~0ULL);
-        if (!pte_present(e))
+        if (!pte_present(e)) {
+            if (level == 1 && pte_is_swap(e))
+                teardown_swap(td, vaddr(entry_va(base, level, i)), e);
             continue;
+        }
         vaddr_t va = vaddr(entry_va(base, level, i));
         paddr_t frame = pte_addr(e, level);
         if (pte_is_leaf(e, level)) {
@@ -177,6 +192,15 @@ enum pt_status pt_space_destroy(struct pt_space *as,
                                              void *ctx),
                                 void *ctx)
 {
+    return pt_space_destroy_swapped(as, leaf, NULL, ctx);
+}
+
+enum pt_status pt_space_destroy_swapped(struct pt_space *as,
+                                        void (*leaf)(vaddr_t va, paddr_t frame, uint64_t size,
+                                                     void *ctx),
+                                        void (*swapped)(vaddr_t va, pte_t entry, void *ctx),
+                                        void *ctx)
+{
     if (as == &pt_kernel_space || as == active || as == selected)
         return PT_ERR_SPACE_IN_USE;
     struct pt_space **p = &pt_spaces;
@@ -185,7 +209,7 @@ enum pt_status pt_space_destroy(struct pt_space *as,
     if (!*p)
         return PT_ERR_SPACE_IN_USE;       /* not a live space: never created, or gone */
     op_begin(PT_OP_OTHER);
-    struct teardown td = { leaf, ctx };
+    struct teardown td = { leaf, swapped, ctx };
     const struct pt_space *prev = selected;
     /* The walk reads the space's own slots only (1-255): the others are the
      * kernel's. Selected for the duration, so the strategy reaches it as an
@@ -259,6 +283,54 @@ enum pt_status pt_space_next_leaf_below(const struct pt_space *as, vaddr_t from,
     struct perm perm = { true, true, false };
     bool found = find_leaf(PT_LEVELS, table_get(PT_LEVELS, vaddr(0), as->root), 0, from.va,
                            limit.va, 1, UPPER_FIRST, perm, out);
+    pt_space_select(prev);
+    return found ? PT_OK : PT_ERR_UNMAPPED;
+}
+
+/* ---- the next swap entry ---- */
+
+/* find_leaf's search for a swap entry: in the level-`level` table t whose
+ * first address is base, the first one at or above from and below limit,
+ * among entries [first, end), into *va and *out. Swap entries are level-1
+ * entries only (include/pte.h): above, only table entries are followed. */
+static bool find_swap(unsigned level, pte_t *t, uint64_t base, uint64_t from, uint64_t limit,
+                      unsigned first, unsigned end, vaddr_t *va, pte_t *out)
+{
+    uint64_t span = span_of(level);
+    unsigned i = from > base ? (unsigned)((from - base) >> PT_LEVEL_SHIFT(level)) : 0;
+    if (i < first)
+        i = first;
+    for (; i < end; i++) {
+        uint64_t at = base + (uint64_t)i * span;
+        if (at >= limit)
+            return false;
+        pte_t e = pte_get(t, i) & (i == 0 ? ~PT_COUNT_MASK : ~0ULL);
+        if (level == 1) {
+            if (!pte_is_swap(e) || at < from)
+                continue;                 /* from inside its page: not "at or above" */
+            *va = vaddr(at);
+            *out = e;
+            return true;
+        }
+        if (!pte_present(e) || pte_is_leaf(e, level))
+            continue;
+        pte_t *child = table_get(level - 1, vaddr(at), pte_addr(e, level));
+        if (find_swap(level - 1, child, at, from, limit, 0, PT_ENTRIES, va, out))
+            return true;
+    }
+    return false;
+}
+
+enum pt_status pt_space_next_swap_below(const struct pt_space *as, vaddr_t from, vaddr_t limit,
+                                        vaddr_t *va, pte_t *e)
+{
+    op_begin(PT_OP_OTHER);
+    if (from.va >= USER_END || from.va >= limit.va)
+        return PT_ERR_UNMAPPED;
+    const struct pt_space *prev = selected;
+    pt_space_select(as);
+    bool found = find_swap(PT_LEVELS, table_get(PT_LEVELS, vaddr(0), as->root), 0, from.va,
+                           limit.va, 1, UPPER_FIRST, va, e);
     pt_space_select(prev);
     return found ? PT_OK : PT_ERR_UNMAPPED;
 }

@@ -26,16 +26,19 @@ static bool descends(pte_t e, unsigned level, uint64_t va)
            !(level == PT_LEVELS && (e & PTE_PS)) && !span_reserved(va, level);
 }
 
-/* Writes every table's count, children first. Most entries are not
- * present: for them the loop does nothing but the test. */
+/* Writes every table's count, children first: its present entries and,
+ * at level 1, its swap entries (include/pte.h: used like leaves). Most
+ * entries are empty: for them the loop does nothing but the test. */
 static enum pt_status recount(unsigned level, pte_t *t, uint64_t base)
 {
     enum pt_status st = PT_OK;
     unsigned used = 0;
     for (unsigned i = 0; i < PT_ENTRIES; i++) {
         pte_t e = pte_get(t, i);
-        if (!pte_present(e))
+        if (!pte_present(e)) {
+            used += level == 1 && pte_is_swap(e);
             continue;
+        }
         used++;
         uint64_t va = entry_va(base, level, i);
         if (level == PT_LEVELS && (e & PTE_PS))
@@ -82,7 +85,7 @@ static void visit_table(struct visit *v, unsigned level, pte_t *t, uint64_t base
 static enum pt_visit_kind visit_kind(pte_t e, unsigned level, uint64_t va)
 {
     if (!pte_present(e))
-        return PT_VISIT_NOT_PRESENT;
+        return level == 1 && pte_is_swap(e) ? PT_VISIT_SWAP : PT_VISIT_NOT_PRESENT;
     if (level == PT_LEVELS && (e & PTE_PS))
         return PT_VISIT_BAD;
     if (pte_is_leaf(e, level))

@@ -451,13 +451,15 @@ enum pt_status walk_make(struct walk *w, vaddr_t va, unsigned stop, pte_t link_u
 }
 
 /* Writes the new leaf at w's entry (rule 1: no flush, unless U had to be
- * added above it). */
+ * added above it). A swap entry (level 1 only) holds the place of a
+ * page: already mapped, as a leaf would be. */
 static enum pt_status leaf_install(struct walk *w, paddr_t pa, uint32_t prot,
                                    struct batch *b)
 {
-    if (pte_present(w->entry))
-        return (w->level > 1 && !(w->entry & PTE_PS)) ? PT_ERR_TABLE_IN_WAY
-                                                      : PT_ERR_ALREADY_MAPPED;
+    if (!pte_empty(w->entry))
+        return (w->level > 1 && pte_present(w->entry) && !(w->entry & PTE_PS))
+                   ? PT_ERR_TABLE_IN_WAY
+                   : PT_ERR_ALREADY_MAPPED;
     pte_t *t = walk_table(w);
     pte_write(t, walk_index(w), pa.pa | leaf_bits(prot, w->level), COUNT_ADDED);
     if ((prot & PT_PROT_USER) && widen_user(w, w->level))
@@ -506,10 +508,11 @@ map_one(vaddr_t va, paddr_t pa, uint64_t size, unsigned leaf, uint32_t prot,
     if (st != PT_OK)
         return st;
     pte_t links = walk_descend(&w, va, leaf);
-    if (__builtin_expect(w.level == leaf && !pte_present(w.entry) &&
+    if (__builtin_expect(w.level == leaf && pte_empty(w.entry) &&
                          (!(prot & PT_PROT_USER) || (links & PTE_U)), 1)) {
-        /* every table is there (with U above a user leaf): the leaf and
-         * its count, and no invalidation (rule 1: it was not present) */
+        /* every table is there (with U above a user leaf), the entry holds
+         * neither a leaf nor a swap entry: the leaf and its count, and no
+         * invalidation (rule 1: it was not present) */
         pte_write(walk_table(&w), walk_index(&w), pa.pa | leaf_bits(prot, leaf), COUNT_ADDED);
         return PT_OK;
     }
@@ -531,8 +534,8 @@ enum pt_status pt_map(vaddr_t va, paddr_t pa, uint64_t size, uint32_t prot,
     return map_one(va, pa, size, leaf, prot, src);
 }
 
-/* Frees the tables on w's path that the removal emptied, bottom up. */
-static void walk_prune(struct walk *w, unsigned left, struct batch *b)
+/* See pt_internal.h (pt_swap_clear frees tables with it too). */
+void walk_prune(struct walk *w, unsigned left, struct batch *b)
 {
     for (unsigned l = w->level; left == 0 && l < PT_LEVELS && !table_pinned(l + 1, w->va); l++) {
         left = pte_write(w->tables[l + 1], PT_INDEX(w->va.va, l + 1), 0, COUNT_REMOVED);
@@ -614,19 +617,6 @@ static void leaf_protect(struct walk *w, uint32_t prot, struct batch *b)
         changed = true;
     if (changed)
         batch_add_va(b, w->va); /* rule 2 */
-}
-
-/* Is w's stop-level entry a present leaf of exactly that level? The check
- * the x86_64 crate's update_flags lacks. */
-static enum pt_status leaf_of_size(struct walk *w, enum pt_status st)
-{
-    if (st == PT_ERR_HUGE_IN_WAY)
-        return PT_ERR_NOT_LEAF_OF_SIZE; /* mapped by a bigger page */
-    if (st != PT_OK)
-        return st;
-    if (!pte_present(w->entry))
-        return PT_ERR_UNMAPPED;
-    return pte_is_leaf(w->entry, w->level) ? PT_OK : PT_ERR_NOT_LEAF_OF_SIZE;
 }
 
 /* pt_protect's general path, from where walk_descend stopped in w. */

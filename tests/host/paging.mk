@@ -4,7 +4,7 @@
 # test/all/clean targets.
 #
 # The real paging core (kernel/mm/pt_walk.c, pt_range.c, tlb_policy.c,
-# pt_visit.c, pt_space.c, pt_clone.c), pt_dump.c, phys_window.c, pmm.c and
+# pt_visit.c, pt_space.c, pt_clone.c, pt_swap.c), pt_dump.c, phys_window.c, pmm.c and
 # one strategy are compiled with the host compiler, sanitizers on, against
 # tests/host/fake_cpu.c: an arena plays physical memory, prepared the way
 # stage2 prepares it for that strategy (fake_cpu.h). The paging tests are built once per strategy in
@@ -24,7 +24,7 @@ HOST_STRATEGIES := identity table-offset offset temporary
 
 PAGING_CORE_SRC := kernel/mm/pt_walk.c kernel/mm/pt_range.c kernel/mm/tlb_policy.c \
                    kernel/mm/pt_visit.c kernel/mm/pt_dump.c kernel/mm/phys_window.c kernel/mm/pt_space.c \
-                   kernel/mm/pt_clone.c kernel/mm/pmm.c tests/host/fake_cpu.c
+                   kernel/mm/pt_clone.c kernel/mm/pt_swap.c kernel/mm/pmm.c tests/host/fake_cpu.c
 PAGING_DEPS := $(PAGING_CORE_SRC) tests/host/fake_cpu.h tests/host/check.h \
                kernel/mm/pt.h kernel/mm/pt_internal.h kernel/mm/phys_window.h kernel/mm/pmm.h \
                kernel/mm/strategy.h kernel/mm/tlb.h \
@@ -44,6 +44,7 @@ $(1)_HOST_FLAGS := $(PAGING_HOST_CFLAGS) -DFAKE_STRATEGY=STRATEGY_$(call upper,$
 $(1)_HOST_SRC := $(PAGING_CORE_SRC) $(call strategy_sources,$(1))
 HOST_TESTS += $$($(1)_HOST_DIR)/test_pt $$($(1)_HOST_DIR)/test_pt_model \
               $$($(1)_HOST_DIR)/test_pt_levels $$($(1)_HOST_DIR)/test_space \
+              $$($(1)_HOST_DIR)/test_swap \
               $$($(1)_HOST_DIR)/test_frame_meta $$($(1)_HOST_DIR)/test_vm \
               $$($(1)_HOST_DIR)/test_vm_model
 
@@ -67,6 +68,12 @@ $$($(1)_HOST_DIR)/test_vm $$($(1)_HOST_DIR)/test_vm_model: $$($(1)_HOST_DIR)/%: 
 $$($(1)_HOST_DIR)/test_space: tests/host/test_space.c $(PAGING_DEPS) $$($(1)_HOST_SRC)
 	@mkdir -p $$(@D)
 	$$(HOST_CC) $$($(1)_HOST_FLAGS) -o $$@ tests/host/test_space.c $$($(1)_HOST_SRC)
+
+# Swap entries (kernel/mm/pt_swap.c, and what the rest of the core does
+# with them): entry_get, swap_out/in/clear, next swap, destroy, clone.
+$$($(1)_HOST_DIR)/test_swap: tests/host/test_swap.c $(PAGING_DEPS) $$($(1)_HOST_SRC)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $$($(1)_HOST_FLAGS) -o $$@ tests/host/test_swap.c $$($(1)_HOST_SRC)
 
 $$($(1)_HOST_DIR)/test_pt: tests/host/test_pt.c $(PAGING_DEPS) $$($(1)_HOST_SRC)
 	@mkdir -p $$(@D)

@@ -340,16 +340,23 @@ static void test_translate_path_and_counters_are_exact(void)
     CHECK_EQ(op_stats(PT_OP_TRANSLATE).pte_reads, 1);
 }
 
+/* A not-present entry translates nothing whatever its other bits say
+ * (SDM Vol. 3A 4.5.4). The one such entry pagelab gives a meaning, PTE_SWAP
+ * (bit 1, W's place) set at level 1, is a swap entry (pt.h), which pt_map
+ * does not replace; with bit 1 clear the entry is free for a new leaf. */
 static void test_non_present_entry_with_bits_is_unmapped(void)
 {
     boot();
     CHECK_EQ(pt_map(vaddr(BASE + 9 * KIB4), paddr(0x9000), KIB4, PT_PROT_WRITE, NULL), PT_OK);
     pte_t *e = fake_entry(1, BASE + 9 * KIB4), old = *e;
-    *e = old & ~PTE_P;
+    *e = old & ~PTE_P;                  /* W stays: read as a swap entry */
     struct pt_translation t;
     CHECK_EQ(pt_translate(vaddr(BASE + 9 * KIB4), &t), PT_ERR_UNMAPPED);
     CHECK(t.level == 1 && pt_tr_entry(&t) == (old & ~PTE_P), "level %u entry 0x%llx", t.level,
           (unsigned long long)pt_tr_entry(&t));
+    CHECK_EQ(pt_map(vaddr(BASE + 9 * KIB4), paddr(0xA000), KIB4, 0, NULL), PT_ERR_ALREADY_MAPPED);
+    *e = old & ~(PTE_P | PTE_SWAP);     /* address and NX left, no PTE_SWAP */
+    CHECK_EQ(pt_translate(vaddr(BASE + 9 * KIB4), &t), PT_ERR_UNMAPPED);
     CHECK_EQ(pt_map(vaddr(BASE + 9 * KIB4), paddr(0xA000), KIB4, 0, NULL), PT_OK);
 }
 

@@ -406,13 +406,14 @@ static unsigned count_in(pte_t e0)
                       (((e0 >> PT_COUNT_HI_SHIFT) & PT_COUNT_HI_ONES) << PT_COUNT_LO_WIDTH));
 }
 
-/* Every table of as's own slots below level 4 holds the count of its
- * present entries in entry 0; returns how many tables disagree. */
+/* Every table of as's own slots below level 4 holds the count of its used
+ * entries in entry 0 (present, or at level 1 swap entries); returns how
+ * many tables disagree. */
 static unsigned bad_counts(unsigned level, const pte_t *t, unsigned first, unsigned end)
 {
     unsigned bad = 0, n = 0;
     for (unsigned i = 0; i < PT_ENTRIES; i++)
-        n += (t[i] & PTE_P) != 0;
+        n += (t[i] & PTE_P) != 0 || (level == 1 && pte_is_swap(t[i]));
     if (level < PT_LEVELS && count_in(t[0]) != n)
         bad++;
     for (unsigned i = first; level > 1 && i < end; i++)
@@ -431,12 +432,13 @@ static unsigned space_bad_counts(const struct pt_space *as)
 static paddr_t fake_frame(uint64_t i) { return paddr(0x40000000ULL + i * PAGE_SIZE); }
 
 /* What leaves() saw: how many leaves (calls: one per new reference, as
- * fork counts them), in how many calls (tables), each frame in order, and
- * the calls that broke the contract: 1 to PT_ENTRIES entries, ending with
- * a leaf, everything not present exactly 0. */
+ * fork counts them) and swap entries (swaps: one more reference to a
+ * slot each), in how many calls (tables), each frame in order, and the
+ * calls that broke the contract: 1 to PT_ENTRIES entries, ending with a
+ * leaf or a swap entry, everything else exactly 0. */
 #define REFS_MAX 4096
 struct refs {
-    unsigned calls, tables, bad_calls;
+    unsigned calls, swaps, tables, bad_calls;
     paddr_t frames[REFS_MAX];
 };
 
@@ -444,8 +446,13 @@ static void count_ref(const pte_t *leaf, unsigned n, void *ctx)
 {
     struct refs *r = ctx;
     r->tables++;
-    r->bad_calls += n == 0 || n > PT_ENTRIES || !(leaf[n - 1] & PTE_P);
+    r->bad_calls += n == 0 || n > PT_ENTRIES || leaf[n - 1] == 0;
     for (unsigned k = 0; k < n; k++) {
+        if (pte_is_swap(leaf[k])) {
+            r->swaps++;
+            r->bad_calls += (leaf[k] & ~(PTE_SWAP | PTE_SWAP_SLOT_MASK)) != 0;
+            continue;
+        }
         if (!(leaf[k] & PTE_P)) {
             r->bad_calls += leaf[k] != 0;
             continue;
@@ -550,7 +557,7 @@ static void clone_inactive(uint32_t opts)
     uint64_t inv = fake_cpu.invlpgs, fl = fake_cpu.flushes, cr3w = fake_cpu.cr3_writes;
     struct pt_op_stats s0 = op_now(PT_OP_CLONE);
     uint64_t own0 = own_invlpgs_now();
-    refs.calls = refs.tables = refs.bad_calls = 0;
+    refs.calls = refs.swaps = refs.tables = refs.bad_calls = 0;
     uint64_t copied = 99;
     CHECK_EQ(pt_space_clone(&dst, &src, range_va(), range_len(), opts, count_ref, &refs,
                             &copied), PT_OK);
@@ -559,6 +566,7 @@ static void clone_inactive(uint32_t opts)
     CHECK_EQ(refs.calls, n);
     CHECK_EQ(refs.tables, RANGE_PTS);                       /* one call per PT of dst */
     CHECK_EQ(refs.bad_calls, 0);
+    CHECK_EQ(refs.swaps, 0);                                /* src has none */
     CHECK(n > PT_ENTRIES, "the range has %u leaves", n);     /* several PTs' worth */
     CHECK_EQ(fake_cpu.invlpgs, inv);                        /* rule 6 */
     CHECK_EQ(fake_cpu.flushes, fl);
