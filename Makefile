@@ -290,8 +290,8 @@ IMAGE := build/$(STRATEGY)/$(if $(KERNEL),custom,disk).img
 .PHONY: FORCE
 
 # The one image rule: build/<strategy>/<image>.img is stage1, a stage2 and
-# the kernel image_kernel names. disk: kernel.elf; vm: kernel.elf with
-# $(VM_CONFIG) as /boot/pagelab.cfg; test, bench, overflow:
+# the kernel image_kernel names. disk: kernel.elf; vm, swap: kernel.elf with
+# $(VM_CONFIG), $(SWAP_CONFIG) as /boot/pagelab.cfg; test, bench, overflow:
 # kernel-<image>.elf; debug, debug-stale-tlb: the debug stage2 and
 # dbg/kernel-<image>.elf (plus Bochs's symbols, and $(DEBUG_CONFIG) as
 # /boot/pagelab.cfg); custom: $(KERNEL), made anew every time (FORCE).
@@ -299,7 +299,7 @@ image_strategy = $(firstword $(subst /, ,$(1)))
 image_name     = $(lastword $(subst /, ,$(1)))
 image_debug    = $(filter debug%,$(call image_name,$(1)))
 image_stage2   = build/$(if $(call image_debug,$(1)),dbg/)stage2.bin
-image_elf      = $(if $(call image_debug,$(1)),dbg/)kernel$(if $(filter-out disk vm,$(call image_name,$(1))),-$(call image_name,$(1))).elf
+image_elf      = $(if $(call image_debug,$(1)),dbg/)kernel$(if $(filter-out disk vm swap,$(call image_name,$(1))),-$(call image_name,$(1))).elf
 image_kernel   = $(if $(filter custom,$(call image_name,$(1))),$(KERNEL),build/$(call image_strategy,$(1))/$(call image_elf,$(1)))
 image_extra    = $(if $(call image_debug,$(1)),build/$(call image_strategy,$(1))/dbg/bochs-$(call image_name,$(1)).sym) \
                  $(call image_cfg,$(1)) \
@@ -310,7 +310,10 @@ DEBUG_CONFIG   := $(GUEST_DIR)/debug.cfg
 # vm.img: the normal kernel running only the virtual-memory suite
 # (user/vmsuite), so its free-frame counts are exact (tests/vm_checks.py)
 VM_CONFIG      := $(GUEST_DIR)/vm.cfg
-image_cfg      = $(if $(call image_debug,$(1)),$(DEBUG_CONFIG),$(if $(filter vm,$(call image_name,$(1))),$(VM_CONFIG)))
+# swap.img: the normal kernel running swaptest alone under a user_frames=
+# limit (tests/swap_checks.py puts other policies' lines in copies of it)
+SWAP_CONFIG    := $(GUEST_DIR)/swap.cfg
+image_cfg      = $(if $(call image_debug,$(1)),$(DEBUG_CONFIG),$(if $(filter vm,$(call image_name,$(1))),$(VM_CONFIG),$(if $(filter swap,$(call image_name,$(1))),$(SWAP_CONFIG))))
 image_config   = $(if $(call image_cfg,$(1)),--config $(call image_cfg,$(1)))
 .SECONDEXPANSION:
 build/%.img: $(IMAGE_DEPS) $$(call image_stage2,$$*) $$(call image_kernel,$$*) $$(call image_extra,$$*)
@@ -321,7 +324,8 @@ build/%.img: $(IMAGE_DEPS) $$(call image_stage2,$$*) $$(call image_kernel,$$*) $
 	    --bin $(USER_ELFS) $(call image_config,$*) --out $@
 image: deps-build $(IMAGE)
 images: deps-build $(foreach s,$(STRATEGIES),build/$(s)/disk.img)
-test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img build/$(s)/bench.img build/$(s)/vm.img) \
+test-images: $(foreach s,$(STRATEGIES),build/$(s)/test.img build/$(s)/bench.img build/$(s)/vm.img \
+                                     build/$(s)/swap.img) \
              build/offset/overflow.img
 bench-images: $(foreach s,$(STRATEGIES),build/$(s)/bench.img)
 debug-images: $(foreach s,$(STRATEGIES),build/$(s)/debug.img build/$(s)/debug-stale-tlb.img)

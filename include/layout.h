@@ -105,6 +105,15 @@
  * tables, and a file put in /bin by mistake (a disk image, say) is refused
  * instead of filling the RAM stage2 can reach. */
 #define BOOT_MODULE_MAX_SIZE    0x100000
+/* ---- page replacement (kernel/proc/replace.h) ---- */
+/* user_frames= in /boot/pagelab.cfg: the fewest and the most frames user
+ * pages of the replacement domain may hold. One frame is enough for a
+ * program that touches one page of its heap at a time (the replacement
+ * workloads do); the most is 4 GiB of pages, past which the machine's own
+ * RAM is the limit anyway. */
+#define USER_FRAMES_MIN         1
+#define USER_FRAMES_MAX         1048576
+
 /* ---- swap (the second partition; kernel/mm/swap.h) ---- */
 /* Its MBR partition type: Linux swap's, so fdisk and friends name it. */
 #define SWAP_PART_TYPE          0x82
@@ -194,9 +203,10 @@
 #define KMAP_SLOTS              8
 /* The per-frame records (kernel/mm/frame_meta.h), one array indexed by
  * frame number, its pages mapped as the frames they describe are first
- * handed out: PML4 slot 324, room for PMM_MAX_FRAMES records of 16 bytes
- * (16 GiB of the slot's 512 GiB). */
+ * handed out: PML4 slot 324, room for PMM_MAX_FRAMES records of
+ * FRAME_META_SIZE bytes (32 GiB of the slot's 512 GiB). */
 #define FRAME_META_BASE         0xFFFFA20000000000
+#define FRAME_META_SIZE         32
 /* Test kernels: a kernel page mapped after address spaces exist, to see it
  * reach them (tests/guest/spaces.c). PML4 slot 322. */
 #define SPACES_TEST_BASE        0xFFFFA10000000000

@@ -72,7 +72,7 @@ _Static_assert(PML4_SLOT_OF(KMAP_BASE) == PML4_SLOT_OF(SPACES_TEST_BASE) + 1 &&
                "the kmap slots: one page table in a slot of their own");
 _Static_assert(PML4_SLOT_OF(FRAME_META_BASE) == PML4_SLOT_OF(KMAP_BASE) + 1 &&
                PML4_SLOT_OF(FRAME_META_BASE) < TABLE_OFFSET_PML4_INDEX &&
-               PMM_MAX_FRAMES * 16 <= PT_LEVEL_SPAN(4),
+               PMM_MAX_FRAMES * FRAME_META_SIZE <= PT_LEVEL_SPAN(4),
                "the frame records: one slot of their own, room for every frame");
 _Static_assert((KSTACK_PAGES + 1) * PAGE_SIZE <= KSTACK_SLOT_SIZE, "a kernel stack and its guard fit");
 _Static_assert((uint64_t)PROC_MAX * KSTACK_SLOT_SIZE <= PT_LEVEL_SPAN(2),

@@ -35,6 +35,11 @@ enum sys_number {
     SYS_PAUSE,          /* pause(): blocks until the boot ends; the space stays for the listing */
     SYS_SHM,            /* shm(name, len, prot): maps the named shared segment (made, zero,
                            at its first call, len bytes); the address */
+    SYS_REFS,           /* refs(base, pages, n, &pos): declares the caller's reference
+                           string for replace=opt (kernel/proc/replace.h): reference k is
+                           the heap page at base + pages[k] * 4096 (pages[k] below
+                           SYS_REFS_PAGES, n at most SYS_REFS_MAX), and the uint32 pos
+                           holds the index of the reference being made; n = 0 forgets */
     SYS_COUNT
 };
 
@@ -65,6 +70,8 @@ enum sys_error {
 #define SYS_SHM_MAX     8       /* named shared segments alive at once */
 #define SYS_SHM_NAME_MAX 16     /* bytes of a segment's name, NUL included */
 #define SYS_SHM_PAGES_MAX 512   /* pages of one shared mapping (2 MiB) */
+#define SYS_REFS_MAX    1024    /* references of a string SYS_REFS declares */
+#define SYS_REFS_PAGES  65536   /* its page numbers are below this */
 
 /* translate's result: what the caller's own page tables say of va. */
 struct sys_translation {
@@ -99,6 +106,16 @@ struct sys_vmstat {
                              system; kernel/mm/frame_meta.h): free_frames + record_frames
                              moves only by what processes hold */
     uint64_t regions;     /* its regions */
+    /* page replacement (kernel/proc/replace.h): its heap and anonymous pages */
+    uint64_t swap_ins;    /* its faults that read a page back from swap */
+    uint64_t evictions;   /* its pages evicted (by anyone's fault, under scope=global) */
+    uint64_t writebacks;  /* of those, written to swap first */
+    uint64_t clean_drops; /* of those, dropped without a write (a valid copy on swap) */
+    uint64_t resident;    /* its pages on the replacement list now */
+    uint64_t user_frames; /* the limit (user_frames=; 0: none), the whole system's */
+    uint64_t swap_used;   /* swap slots in use now, the whole system's */
+    uint64_t domain_faults; /* its faults that brought a heap or anonymous page into a
+                             frame: zero-fill, copy or swap-in (a simulator's misses) */
 };
 
 #endif

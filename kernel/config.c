@@ -86,6 +86,11 @@ void config_init(const struct boot_info *bi)
         kprintf("page-fault log: on (faultlog=on in %s)\n", BOOT_CONFIG_PATH);
 }
 
+const struct config *config_get(void)
+{
+    return &cfg;
+}
+
 unsigned config_run_count(void)
 {
     return cfg.run_count;

@@ -27,7 +27,26 @@ enum config_error {
     CONFIG_ERR_NO_MODULE,       /* run=<name>: no boot module of that name (or empty) */
     CONFIG_ERR_TOO_MANY_RUNS,   /* a run= line after CONFIG_RUN_MAX accepted ones */
     CONFIG_ERR_BAD_VALUE,       /* faultlog=<value>: the value is neither on nor off */
+    CONFIG_ERR_BAD_FRAMES,      /* user_frames=<n>: not a number from USER_FRAMES_MIN to _MAX */
+    CONFIG_ERR_BAD_POLICY,      /* replace=<name>: not a policy config_policy_name knows */
+    CONFIG_ERR_BAD_SCOPE,       /* scope=<name>: not a scope config_scope_name knows */
+    CONFIG_ERR_BAD_QUOTA,       /* quota=<n>: not a number from USER_FRAMES_MIN to _MAX */
     CONFIG_ERR_COUNT
+};
+
+/* Page replacement's policy and scope (kernel/proc/replace.h says what
+ * each does); the names are the values replace= and scope= take. */
+enum config_policy {
+    CONFIG_POLICY_FIFO = 0,
+    CONFIG_POLICY_CLOCK,
+    CONFIG_POLICY_OPT,
+    CONFIG_POLICY_COUNT
+};
+
+enum config_scope {
+    CONFIG_SCOPE_GLOBAL = 0,
+    CONFIG_SCOPE_LOCAL,
+    CONFIG_SCOPE_COUNT
 };
 
 /* Where the run list came from. */
@@ -41,6 +60,10 @@ struct config {
     unsigned run_count;                              /* entries of run[] */
     char run[CONFIG_RUN_MAX][BOOT_MODULE_NAME_MAX];  /* module names, NUL-terminated */
     bool fault_log;             /* the last accepted faultlog= line said on; false without */
+    uint32_t user_frames;       /* user_frames=: the limit on user pages; 0 without (none) */
+    enum config_policy policy;  /* replace=: CONFIG_POLICY_CLOCK without */
+    enum config_scope scope;    /* scope=: CONFIG_SCOPE_GLOBAL without */
+    uint32_t quota;             /* quota=: each process's frames under scope=local; 0 without */
 };
 
 /* What config_parse asks of its caller. has_module: whether a boot module
@@ -65,10 +88,14 @@ struct config_ops {
  * '#' starts a comment to the end of the line; spaces, tabs and '\r' around
  * the key and the value are ignored; blank lines are skipped. Keys (and
  * values) are case-sensitive. run=<name> appends name, in order, up to
- * CONFIG_RUN_MAX. faultlog=on or faultlog=off sets out->fault_log; of
- * several, the last accepted one wins (a line appended to a file overrides
- * what is above it, as in most configuration files), a refused value
- * changes nothing. Every refused line goes to ops->error and is otherwise
+ * CONFIG_RUN_MAX. faultlog=on or faultlog=off sets out->fault_log;
+ * user_frames=<decimal> (USER_FRAMES_MIN to USER_FRAMES_MAX, include/
+ * layout.h) the limit on user pages; replace=<policy> and scope=<scope>
+ * page replacement's (config_policy_name, config_scope_name), quota=<n>
+ * (the same range) each process's frames under scope=local. Of several
+ * lines with one key, the last accepted one wins (a line appended to a
+ * file overrides what is above it, as in most configuration files), a
+ * refused value changes nothing. Every refused line goes to ops->error and is otherwise
  * ignored. Without any run= line (refused ones count as lines, faultlog=
  * lines do not), out gets the default list (CONFIG_DEFAULT_RUN, those
  * has_module finds). text may be NULL when len
@@ -76,6 +103,13 @@ struct config_ops {
  */
 unsigned config_parse(const char *text, size_t len, const struct config_ops *ops,
                       struct config *out);
+
+/* "fifo", "clock"; "global" ("?" past the last). */
+const char *config_policy_name(enum config_policy p);
+const char *config_scope_name(enum config_scope s);
+
+/* The replacement settings config_init parsed (kernel/proc/replace.c). */
+const struct config *config_get(void);
 
 /* A name for why, e.g. "unknown key" ("?" past the last). */
 const char *config_error_name(enum config_error why);

@@ -82,6 +82,60 @@ static void parse_faultlog(struct span value, struct span line, unsigned number,
     }
 }
 
+/* A decimal number in [lo, hi], nothing else (no sign, no spaces inside,
+ * no leading zeros beyond "0" itself, no more digits than hi has). */
+static int parse_number(struct span v, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    if (v.n == 0 || v.n > 10 || (v.n > 1 && v.p[0] == '0'))
+        return 0;
+    uint64_t n = 0;
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9')
+            return 0;
+        n = n * 10 + (uint64_t)(v.p[i] - '0');
+    }
+    if (n < lo || n > hi)
+        return 0;
+    *out = (uint32_t)n;
+    return 1;
+}
+
+/* user_frames=, quota=, replace=, scope=: the last accepted line of each
+ * wins. */
+static void parse_replacement(struct span key, struct span value, struct span line,
+                              unsigned number, const struct config_ops *ops,
+                              struct config *out, unsigned *refused)
+{
+    enum config_error why = 0;
+    if (span_is(key, "user_frames")) {
+        if (!parse_number(value, USER_FRAMES_MIN, USER_FRAMES_MAX, &out->user_frames))
+            why = CONFIG_ERR_BAD_FRAMES;
+    } else if (span_is(key, "quota")) {
+        if (!parse_number(value, USER_FRAMES_MIN, USER_FRAMES_MAX, &out->quota))
+            why = CONFIG_ERR_BAD_QUOTA;
+    } else if (span_is(key, "replace")) {
+        unsigned p = 0;
+        while (p < CONFIG_POLICY_COUNT && !span_is(value, config_policy_name(p)))
+            p++;
+        if (p == CONFIG_POLICY_COUNT)
+            why = CONFIG_ERR_BAD_POLICY;
+        else
+            out->policy = (enum config_policy)p;
+    } else {
+        unsigned sc = 0;
+        while (sc < CONFIG_SCOPE_COUNT && !span_is(value, config_scope_name(sc)))
+            sc++;
+        if (sc == CONFIG_SCOPE_COUNT)
+            why = CONFIG_ERR_BAD_SCOPE;
+        else
+            out->scope = (enum config_scope)sc;
+    }
+    if (why) {
+        (*refused)++;
+        ops->error(number, why, line.p, line.n, ops->ctx);
+    }
+}
+
 static void use_default(const struct config_ops *ops, struct config *out)
 {
     static const char *const names[] = CONFIG_DEFAULT_RUN;
@@ -111,6 +165,9 @@ static void parse_line(struct span line, unsigned number, const struct config_op
         parse_run(value, line, number, ops, out, refused);
     } else if (span_is(key, "faultlog")) {
         parse_faultlog(value, line, number, ops, out, refused);
+    } else if (span_is(key, "user_frames") || span_is(key, "replace") ||
+               span_is(key, "scope") || span_is(key, "quota")) {
+        parse_replacement(key, value, line, number, ops, out, refused);
     } else {
         (*refused)++;
         ops->error(number, CONFIG_ERR_UNKNOWN_KEY, line.p, line.n, ops->ctx);
@@ -125,6 +182,10 @@ unsigned config_parse(const char *text, size_t len, const struct config_ops *ops
     out->source = CONFIG_FROM_FILE;
     out->run_count = 0;
     out->fault_log = false;
+    out->user_frames = 0;
+    out->quota = 0;
+    out->policy = CONFIG_POLICY_CLOCK;
+    out->scope = CONFIG_SCOPE_GLOBAL;
     while (rest.n) {
         size_t end = find(rest, '\n');
         struct span raw = { rest.p, end };
@@ -149,6 +210,33 @@ const char *config_error_name(enum config_error why)
         [CONFIG_ERR_NO_MODULE] = "no such module",
         [CONFIG_ERR_TOO_MANY_RUNS] = "too many run= lines",
         [CONFIG_ERR_BAD_VALUE] = "faultlog= wants on or off",
+        [CONFIG_ERR_BAD_FRAMES] = "user_frames= wants a number from 1 to 1048576",
+        [CONFIG_ERR_BAD_POLICY] = "replace= wants fifo, clock or opt",
+        [CONFIG_ERR_BAD_SCOPE] = "scope= wants global or local",
+        [CONFIG_ERR_BAD_QUOTA] = "quota= wants a number from 1 to 1048576",
     };
+    _Static_assert(USER_FRAMES_MIN == 1 && USER_FRAMES_MAX == 1048576,
+                   "user_frames='s message names the limits");
+    _Static_assert(CONFIG_POLICY_COUNT == 3 && CONFIG_SCOPE_COUNT == 2,
+                   "replace= and scope='s messages name every value");
     return why > 0 && why < CONFIG_ERR_COUNT ? names[why] : "?";
+}
+
+const char *config_policy_name(enum config_policy p)
+{
+    static const char *const names[CONFIG_POLICY_COUNT] = {
+        [CONFIG_POLICY_FIFO] = "fifo",
+        [CONFIG_POLICY_CLOCK] = "clock",
+        [CONFIG_POLICY_OPT] = "opt",
+    };
+    return (unsigned)p < CONFIG_POLICY_COUNT ? names[p] : "?";
+}
+
+const char *config_scope_name(enum config_scope sc)
+{
+    static const char *const names[CONFIG_SCOPE_COUNT] = {
+        [CONFIG_SCOPE_GLOBAL] = "global",
+        [CONFIG_SCOPE_LOCAL] = "local",
+    };
+    return (unsigned)sc < CONFIG_SCOPE_COUNT ? names[sc] : "?";
 }

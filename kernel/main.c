@@ -25,6 +25,7 @@
 #include "pmm.h"
 #include "protect.h"
 #include "pt.h"
+#include "replace.h"
 #include "report.h"
 #include "swap.h"
 #include "ring.h"
@@ -78,6 +79,7 @@ void kmain(const struct boot_info *boot_info_identity)
     protect_init(bi);
     uaccess_init(bi);
     proc_init();
+    rp_init();          /* after proc_init's vm_init, which resets it */
     experiments_run(bi);
     variant_run(bi);
     proc_boot();

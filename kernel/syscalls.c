@@ -51,6 +51,12 @@ void syscall_dispatch(struct syscall_frame *f)
         syscall_break(proc_current(), f);
     if (proc_current() && f->rax != SYS_WRITE) {
         proc_syscall(f);           /* a process: kernel/proc/sys_proc.c */
+        proc_syscall_done();
+        return;
+    }
+    if (proc_current() && f->rax == SYS_WRITE) {
+        f->rax = (uint64_t)sys_write(f->rdi, f->rsi);
+        proc_syscall_done();
         return;
     }
     switch (f->rax) {

@@ -41,6 +41,7 @@ import aspace_check  # noqa: E402
 import faultlog_check  # noqa: E402
 import vm_checks  # noqa: E402
 import swap_checks  # noqa: E402
+import replace_checks  # noqa: E402
 from robustness import constant  # noqa: E402  (tools/layout.py)
 
 VGA = constant("VGA_TEXT_ADDR")
@@ -296,6 +297,8 @@ def main():
     if "offset" in a.strategies:
         # the swap partition, its header's variants, and q35 without ATA
         swap_checks.run(record)
+    # the replacement workloads against the reference simulator, every strategy
+    replace_checks.run(record, strategies=a.strategies)
     if "offset" in a.strategies:
         # the timer must tick when QEMU counts instructions instead of time
         check_boot("boot/offset/icount", "build/offset/test.img", "offset", "512M",

@@ -136,6 +136,102 @@ def check_test_image(record, name, out):
            "%r; %d of %d checks" % (swap_line(out), len(ran), GUEST_SWAP_CHECKS))
 
 
+# user/swaptest.c under tests/guest/swap.cfg's limit, and copies of
+# build/<strategy>/swap.img with other policies' lines
+QUOTA = 16
+STRATEGIES = ["identity", "table-offset", "offset", "temporary", "recursive"]
+STEP = re.compile(r"^swaptest: pid (\d+): (.+?): (\d+) pages, (\d+) words wrong; swap-ins (\d+)"
+                  r" evictions (\d+) writebacks (\d+) clean (\d+) resident (\d+)$", re.M)
+
+
+def sequential_counts(q):
+    """What one process writing 4q heap pages in order, then reading them
+    in order, must see under a limit of q frames, FIFO or Clock (a
+    sequential scan leaves every resident page's Accessed bit set, so
+    Clock clears them all and takes the oldest, as FIFO does):
+    (swap-ins, evictions, writebacks, clean drops, resident) after each.
+    Writing: the first q pages fill the frames, each later one evicts the
+    oldest, dirty: 3q evictions, all written. Reading: page 0 on is on
+    swap or, for the last q, still resident but evicted by the first q
+    reads (dirty: written); so 4q swap-ins, 4q evictions, q of them
+    writes and 3q clean drops (pages read back and not written since)."""
+    p = 4 * q
+    written = (0, p - q, p - q, 0, q)
+    read = (p, (p - q) + p, (p - q) + q, p - q, q)
+    return written, read
+
+
+def image_with_config(strategy, tag, text, out=OUT):
+    """A copy of build/<strategy>/swap.img under out whose
+    /boot/pagelab.cfg is text (mtools, at the FAT partition's offset)."""
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "%s-%s.img" % (strategy, tag))
+    with open("build/%s/swap.img" % strategy, "rb") as f, open(path, "wb") as g:
+        g.write(f.read())
+    cfg = os.path.join(out, "%s-%s.cfg" % (strategy, tag))
+    with open(cfg, "w") as f:
+        f.write(text)
+    _, first, _ = entry(bytearray(open(path, "rb").read(512)), 0)
+    subprocess.run(["mcopy", "-o", "-i", "%s@@%d" % (path, first * SECTOR), cfg,
+                    "::" + layout.constant("BOOT_CONFIG_PATH")], check=True, capture_output=True)
+    os.remove(cfg)
+    return path
+
+
+def swaptest_image(strategy, policy):
+    """build/<strategy>/swap.img, or a copy under OUT with policy's line."""
+    if policy == "fifo":
+        return "build/%s/swap.img" % strategy
+    with open("tests/guest/swap.cfg") as f:
+        text = f.read().replace("replace=fifo", "replace=" + policy)
+    return image_with_config(strategy, policy, text)
+
+
+def check_swaptest(record, strategy, policy):
+    name = "swap/%s/swaptest-%s" % (strategy, policy)
+    path = swaptest_image(strategy, policy)
+    b = qemu.Boot(path, mem="512M", timeout=300)
+    try:
+        halted = b.wait_for("pagelab: halted")
+        out = b.serial()
+    finally:
+        b.close()
+    if not record(halted and "swaptest: done, child status 0" in out,
+                  name + ": swaptest runs to its end, the child exits 0",
+                  out[-600:].replace("\n", " | ")):
+        return
+    steps = {m.group(2): m for m in STEP.finditer(out)}
+    pages = 4 * QUOTA
+    want_steps = ["written", "read back", "parent wrote and read back",
+                  "child wrote and read back", "parent read back after the child's exit"]
+    for step in want_steps:
+        m = steps.get(step)
+        record(m is not None and int(m.group(3)) == pages and int(m.group(4)) == 0,
+               name + ": %s: %d pages, none lost or mixed" % (step, pages),
+               m.group(0) if m else "no line")
+    written, read = sequential_counts(QUOTA)
+    for step, want in (("written", written), ("read back", read)):
+        m = steps.get(step)
+        got = tuple(int(m.group(i)) for i in range(5, 10)) if m else None
+        record(got == want,
+               name + ": %s: swap-ins, evictions, writebacks, clean drops, resident %s"
+               % (step, want), "got %s" % (got,))
+    record(re.search(r"^replacement: user_frames=%d: " % QUOTA, out, re.M) is not None and
+           ("policy %s, scope global" % policy) in out,
+           name + ": the boot names the limit, the policy and the scope", "")
+    m = re.search(r"pagelab: frames: (\d+) free at boot, (\d+) free now; (\d+) references"
+                  r" held\npagelab: shared objects: (\d+) alive; frame records: (\d+) frames,"
+                  r" (\d+) at boot\npagelab: swap: (\d+) slots in use; replacement: (\d+) pages"
+                  r" resident, (\d+) evicted\n", out)
+    if record(m is not None, name + ": the kernel's frame and swap counts at the end", "missing"):
+        at_boot, now, refs, _, pages, pages_at_boot, slots, res, evicted = \
+            (int(x) for x in m.groups())
+        record(now == at_boot - (pages - pages_at_boot) and refs == 0 and slots == 0 and
+               res == 0 and evicted > 0,
+               name + ": with both processes gone every frame and every swap slot is free"
+               " again, nothing resident, pages were evicted", m.group(0).replace("\n", " | "))
+
+
 def run(record):
     img = bytearray(open(BASE, "rb").read())
     ptype, first, sectors = entry(img, 1)
@@ -224,6 +320,9 @@ def run(record):
            not os.path.exists(os.path.join(OUT, "negative.img")),
            "swap/mkimage: a negative --swap-mib is refused by name, no image written",
            "exit %d: %s" % (r.returncode, r.stderr.strip()))
+    for strategy in STRATEGIES:
+        for policy in ("fifo", "clock"):
+            check_swaptest(record, strategy, policy)
     for name in os.listdir(OUT):
         os.remove(os.path.join(OUT, name))
     os.rmdir(OUT)

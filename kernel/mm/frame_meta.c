@@ -3,7 +3,7 @@
  * array of struct frame_meta at FRAME_META_BASE, indexed by frame number,
  * whose pages are mapped one at a time as frame_new first hands out a
  * frame they describe, and kept for good (Linux's vmemmap is not shrunk
- * either: a record page is 1/256 of the memory it describes).
+ * either: a record page is 1/128 of the memory it describes).
  *
  * Knowing cheaply which record pages are mapped (frame_new is on the
  * page-fault path): a short list of runs of consecutive record pages, in
@@ -42,7 +42,8 @@
 #include "pt.h"
 #include "tlb.h"
 
-_Static_assert(sizeof(struct frame_meta) == 16, "16-byte records: 256 per page, none across pages");
+_Static_assert(sizeof(struct frame_meta) == FRAME_META_SIZE,
+               "the records' size is include/layout.h's: the array's room is checked there");
 _Static_assert(PAGE_SIZE % sizeof(struct frame_meta) == 0, "whole records per page");
 
 struct run {
@@ -223,7 +224,7 @@ bool frame_new(paddr_t *out)
     struct frame_meta *m = record_ptr(n);
     if (m->refs)
         kpanic("frame_meta: free frame 0x%lx still has %u references", f.pa, m->refs);
-    *m = (struct frame_meta){ .refs = 1, .flags = 0, .aux = 0 };
+    *m = (struct frame_meta){ .refs = 1 };
     *out = f;
     return true;
 }
@@ -294,6 +295,12 @@ bool frame_unref(paddr_t frame)
         return false;
     give_back(frame, "frame");
     return true;
+}
+
+struct frame_meta *frame_meta_of(paddr_t frame)
+{
+    struct frame_meta *m = record_of(frame, "frame_meta_of");
+    return m && m->refs ? m : NULL;
 }
 
 uint32_t frame_refs(paddr_t frame)

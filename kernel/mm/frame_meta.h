@@ -26,10 +26,22 @@
 
 #include "addr.h"
 
+/* Page replacement's state of a frame (kernel/proc/replace.h), kept here
+ * so that a frame's whole story is one record: which space's page it is,
+ * where it sits in the replacement order, and which swap slot holds a
+ * copy of it. */
+#define FRAME_F_RESIDENT 0x1u   /* on the replacement list (a page it may evict) */
+#define FRAME_F_SLOT     0x2u   /* `slot` holds a copy of the frame as it is now */
+
 struct frame_meta {
     uint32_t refs;      /* references: leaves mapping it + objects owning it */
-    uint32_t flags;     /* FRAME_F_*: none yet (page replacement's state, next issue) */
-    uint64_t aux;       /* reserved for page replacement (reverse map, list link) */
+    uint16_t flags;     /* FRAME_F_* */
+    uint8_t owner;      /* FRAME_F_RESIDENT: the owning space's replacement id */
+    uint8_t age;        /* the aging policy's counter (Accessed bits sampled) */
+    uint64_t va;        /* FRAME_F_RESIDENT: the user page it backs in its owner */
+    uint32_t next, prev;  /* FRAME_F_RESIDENT: frame numbers, the circular list */
+    uint32_t slot;      /* FRAME_F_SLOT: the swap slot (kernel/mm/swap.h) */
+    uint32_t loaded;    /* FRAME_F_RESIDENT: its arrival number (replace.c counts them) */
 };
 
 /* The highest count a frame may reach; one more reference is a named
@@ -60,6 +72,12 @@ void frame_meta_init(uint64_t max_phys);
  * frame_refs touch no page table, so they may be called from a pt_*
  * callback (pt_space_clone's leaf). */
 bool frame_new(paddr_t *out);
+
+/* The record of a frame frame_new handed out (refs > 0), for page
+ * replacement's fields; NULL for any other frame. Valid until the next
+ * frame_new (which may map a record page) only on the host, where each
+ * record page is its own allocation; in the kernel for good. Maps nothing. */
+struct frame_meta *frame_meta_of(paddr_t frame);
 
 /* One more reference to a frame frame_new handed out. Panics, naming the
  * frame, at FRAME_REFS_MAX or on a frame with no reference. */

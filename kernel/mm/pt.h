@@ -537,6 +537,15 @@ enum pt_status pt_space_destroy_swapped(struct pt_space *as,
                                         void (*swapped)(vaddr_t va, pte_t entry, void *ctx),
                                         void *ctx);
 
+/* The present 4 KiB leaf at va of the selected space: *old (may be
+ * NULL) gets it as it is (A and D as the CPU left them), then its A is
+ * cleared, followed by one INVLPG of va if the space is the active one
+ * and A was set (so the next access sets A again: kernel/mm/
+ * pt_accessed.c says why), nothing otherwise. PT_ERR_UNMAPPED (no present
+ * leaf), PT_ERR_NOT_LEAF_OF_SIZE (a huge leaf), PT_ERR_MISALIGNED,
+ * PT_ERR_NONCANONICAL, PT_ERR_RESERVED_RANGE. Counted as PT_OP_SWAP. */
+enum pt_status pt_clear_accessed(vaddr_t va, pte_t *old);
+
 /* invlpgs and full flushes executed so far, every operation together:
  * what a caller charges to its own work (the fault handler's per-process
  * counts, kernel/proc/vm.c) without copying the whole struct pt_stats. */

@@ -34,6 +34,8 @@
 #include "tlb.h"
 #include "fault_log.h"
 #include "frame_meta.h"
+#include "replace.h"
+#include "swap.h"
 #include "../common/exceptions.h"
 #include "../common/debug.h"
 
@@ -185,7 +187,7 @@ struct proc *proc_alloc(const char *name, struct proc *parent)
             p->name[k] = name[k];
         p->name[k] = 0;
         p->mmap_next = USER_MMAP_BASE;
-        vm_reset(&p->vm);
+        vm_reset(&p->vm, p->space);
         return p;
     }
     return NULL;
@@ -391,6 +393,10 @@ static void frames_report(uint64_t free_at_boot, uint64_t record_frames_at_boot)
             free_at_boot, free_frames(), c.refs);
     kprintf("pagelab: shared objects: %u alive; frame records: %lu frames, %lu at boot\n",
             vm_shm_live(), c.kept, record_frames_at_boot);
+    struct rp_counters rc;
+    rp_get_stats(&rc);
+    kprintf("pagelab: swap: %u slots in use; replacement: %u pages resident, %lu evicted\n",
+            swap_slots_used(), rp_resident(), rc.evictions);
 }
 
 void proc_boot(void)
@@ -418,6 +424,12 @@ void proc_user_touch(uint64_t va, uint64_t len, bool write)
 {
     if (current)
         vm_touch(&current->vm, va, len, write);
+}
+
+void proc_syscall_done(void)
+{
+    if (current)
+        vm_unpin(&current->vm);
 }
 
 void proc_tick(void)

@@ -93,6 +93,11 @@ void proc_fault(const struct trap_frame *f);
  * (vm_touch). Nothing when no process runs (the ring-3 harness). */
 void proc_user_touch(uint64_t va, uint64_t len, bool write);
 
+/* A system call of the current process has returned (not exit, not a
+ * successful exec, which do not): the pages its buffers pinned may be
+ * evicted again (vm_unpin). */
+void proc_syscall_done(void);
+
 /* The system calls of processes (sys_proc.c), from syscall_dispatch. */
 void proc_syscall(struct syscall_frame *f);
 

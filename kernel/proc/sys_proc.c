@@ -14,6 +14,8 @@
 #include "uaccess.h"
 #include "modules.h"
 #include "frame_meta.h"
+#include "replace.h"
+#include "swap.h"
 #include "x86.h"
 
 /* sbrk's heap ends at most this far above the image. */
@@ -143,6 +145,26 @@ static long sys_shm(struct proc *p, uint64_t uname, uint64_t len, uint64_t prot)
     return r;
 }
 
+/* refs(base, pages, n, &pos): replace=opt's reference string (replace.h).
+ * The string is copied (at most SYS_REFS_MAX), the position is read at
+ * each eviction from the caller's own memory. */
+static long sys_refs(struct proc *p, uint64_t base, uint64_t pages, uint64_t n, uint64_t pos)
+{
+    static uint32_t buf[SYS_REFS_MAX];
+    if (n > SYS_REFS_MAX || (pos & 3) || PAGE_OFFSET(base))
+        return -SYS_EINVAL;
+    if (n && (!uaccess_ok(pages, n * sizeof(uint32_t), UACCESS_READ) ||
+              !uaccess_ok(pos, sizeof(uint32_t), UACCESS_READ)))
+        return -SYS_EFAULT;
+    if (n)
+        uaccess_copy_from(buf, pages, n * sizeof(uint32_t));
+    for (uint64_t k = 0; k < n; k++)
+        if (buf[k] >= SYS_REFS_PAGES)
+            return -SYS_EINVAL;
+    rp_declare(p->vm.rp, base, buf, (uint32_t)n, pos);
+    return 0;
+}
+
 static long sys_munmap(struct proc *p, uint64_t addr, uint64_t len)
 {
     if (!map_range_ok(p, addr, len))
@@ -191,8 +213,15 @@ static long sys_vmstat(struct proc *p, uint64_t out)
         .zero_fills = c->zero_fills, .zero_maps = c->zero_maps, .cow_copies = c->cow_copies,
         .cow_reuses = c->cow_reuses, .shared_maps = c->shared_maps, .stack_pages = c->stack_pages,
         .invlpgs = c->invlpgs, .flushes = c->flushes, .free_frames = pc.free, .record_frames = fc.kept,
-        .regions = p->vm.n,
+        .regions = p->vm.n, .swap_ins = c->swap_ins, .resident = rp_owner_resident(p->vm.rp),
+        .user_frames = rp_limit(), .swap_used = swap_slots_used(),
+        .domain_faults = c->domain_faults,
     };
+    struct rp_counters rc;
+    rp_owner_stats(p->vm.rp, &rc);
+    v.evictions = rc.evictions;
+    v.writebacks = rc.writebacks;
+    v.clean_drops = rc.clean_drops;
     struct pt_leaf l;
     for (vaddr_t at = vaddr(0); pt_space_next_leaf(p->space, at, &l) == PT_OK;
          at = vaddr(l.va.va + l.size))
@@ -255,7 +284,7 @@ static long sys_exec(struct proc *p, struct syscall_frame *f, uint64_t uname)
     if (pt_space_create(fresh) != PT_OK)
         return -SYS_ENOMEM;
     static struct vm fresh_vm;      /* one CPU, interrupts off: one exec at a time */
-    vm_reset(&fresh_vm);
+    vm_reset(&fresh_vm, fresh);
     enum image_status st = image_load(fresh, elf, size, &img, &elf_err);
     if (st == IMAGE_OK && !vm_image_regions(&fresh_vm, &img))
         st = IMAGE_ERR_TOO_MANY;
@@ -335,6 +364,7 @@ void proc_syscall(struct syscall_frame *f)
     case SYS_SBRK: r = sys_sbrk(p, (int64_t)f->rdi); break;
     case SYS_MMAP: r = sys_mmap(p, f->rdi, f->rsi, f->rdx, f->r10); break;
     case SYS_SHM: r = sys_shm(p, f->rdi, f->rsi, f->rdx); break;
+    case SYS_REFS: r = sys_refs(p, f->rdi, f->rsi, f->rdx, f->r10); break;
     case SYS_MUNMAP: r = sys_munmap(p, f->rdi, f->rsi); break;
     case SYS_MPROTECT: r = sys_mprotect(p, f->rdi, f->rsi, f->rdx); break;
     case SYS_TRANSLATE: r = sys_translate(f->rdi, f->rsi); break;

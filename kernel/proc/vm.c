@@ -12,6 +12,8 @@
 #include "layout.h"
 #include "mem.h"
 #include "pmm.h"
+#include "replace.h"
+#include "swap.h"
 #include "trap.h"
 #include "uaccess.h"
 #include "../common/debug.h"
@@ -37,6 +39,7 @@ static paddr_t zero_frame;
 void vm_init(void)
 {
     zero_frame = kmap_zero_frame();
+    rp_reset();
 }
 
 bool vm_is_zero_frame(paddr_t f) { return f.pa == zero_frame.pa; }
@@ -137,10 +140,24 @@ static bool shm_frame(struct vm_shm *s, uint32_t i, paddr_t *out)
 
 /* ---- regions ---- */
 
-void vm_reset(struct vm *vm)
+void vm_reset(struct vm *vm, struct pt_space *as)
 {
     memset(vm, 0, sizeof(*vm));
     vm->stack_limit = USER_STACK_TOP - USER_STACK_LIMIT;
+    vm->rp = rp_owner_new(as);
+    if (vm->rp == RP_NO_OWNER)
+        kpanic("vm_reset: no replacement id left (%u in use)", RP_OWNERS);
+}
+
+void vm_unpin(struct vm *vm)
+{
+    vm->pin_lo = vm->pin_hi = 0;
+}
+
+/* The pages page replacement manages (replace.h): heap and anonymous. */
+static bool in_domain(const struct vm_region *r)
+{
+    return r->kind == VM_HEAP || r->kind == VM_ANON;
 }
 
 struct vm_region *vm_region_find(struct vm *vm, uint64_t va)
@@ -229,21 +246,38 @@ static long cut(struct vm *vm, uint64_t start, uint64_t end)
 /* ---- references ---- */
 
 /* fork's new references, one level-1 table of the child at a time
- * (pt_space_clone's leaves); the zero frame has no record. */
+ * (pt_space_clone's leaves); the zero frame has no record. A swapped-out
+ * page's entry is copied too: one reference more to its slot (looked for
+ * only while some slot is in use). */
 static void ref_leaves(const pte_t *leaf, unsigned n, void *ctx)
 {
     (void)ctx;
     frame_ref_leaves(leaf, n, zero_frame);
+    if (swap_slots_used())
+        for (unsigned k = 0; k < n; k++)
+            if (pte_is_swap(leaf[k]))
+                swap_slot_ref(pte_swap_slot(leaf[k]));
 }
 
+/* ctx: the vm whose space the leaf is in (NULL: a space of no process,
+ * whose frames page replacement never tracked). */
 void vm_drop_leaf(vaddr_t va, paddr_t frame, uint64_t size, void *ctx)
+{
+    const struct vm *vm = ctx;
+    if (size != PAGE_SIZE)
+        kpanic("vm_drop_leaf: a %s leaf at 0x%lx in a user space", pt_size_name(size), va.va);
+    if (frame.pa == zero_frame.pa)
+        return;
+    rp_untrack(vm ? vm->rp : RP_NO_OWNER, frame, va.va);
+    frame_unref(frame);
+}
+
+/* pt_space_destroy_swapped's and unmap's: the entry's slot reference. */
+static void drop_swapped(vaddr_t va, pte_t entry, void *ctx)
 {
     (void)va;
     (void)ctx;
-    if (size != PAGE_SIZE)
-        kpanic("vm_drop_leaf: a %s leaf at 0x%lx in a user space", pt_size_name(size), va.va);
-    if (frame.pa != zero_frame.pa)
-        frame_unref(frame);
+    swap_slot_unref(pte_swap_slot(entry));
 }
 
 /* ---- resolving a fault ---- */
@@ -267,10 +301,70 @@ static bool is_private(const struct vm_region *r) { return r->kind != VM_SHARED;
 
 static uint32_t leaf_prot(const struct vm_region *r) { return PT_PROT_USER | r->prot; }
 
+/* Why page replacement gave no frame, as the fault's outcome. */
+static enum vm_outcome no_frame(enum rp_status st)
+{
+    switch (st) {
+    case RP_ERR_SWAP_FULL: return VM_KILL_SWAP_FULL;
+    case RP_ERR_SWAP_NONE: return VM_KILL_NO_SWAP;
+    case RP_ERR_SWAP_IO: return VM_KILL_SWAP_WRITE;
+    default: return VM_KILL_NO_MEMORY;
+    }
+}
+
+/* A frame for the page va of r: through page replacement for its domain
+ * (which may evict a page first; the pages the current system call uses
+ * stay), straight from frame_new otherwise. */
+static enum vm_outcome new_frame(struct vm *vm, const struct vm_region *r, paddr_t *f)
+{
+    if (!in_domain(r))
+        return frame_new(f) ? VM_RESOLVED_ZERO_FILL : VM_KILL_NO_MEMORY;
+    enum rp_status st = rp_frame_new(vm->rp, vm->pin_lo, vm->pin_hi, f);
+    return st == RP_OK ? VM_RESOLVED_ZERO_FILL : no_frame(st);
+}
+
+/* The swapped-out page va of r (its entry e) read back into a new frame.
+ * A read leaves the slot's copy valid: the frame holds the slot's
+ * reference (FRAME_F_SLOT), and evicting the page again, if the CPU has
+ * not set D by then, drops it without a write. A write will make the copy
+ * stale at once: the slot's reference is dropped. */
+static enum vm_outcome swap_in(struct vm *vm, struct vm_region *r, uint64_t va, bool write,
+                               pte_t e)
+{
+    uint32_t slot = pte_swap_slot(e);
+    paddr_t f;
+    enum vm_outcome o = new_frame(vm, r, &f);
+    if (o != VM_RESOLVED_ZERO_FILL)
+        return o;
+    if (swap_read(slot, f) != SWAP_OK) {
+        frame_unref(f);
+        return VM_KILL_SWAP_READ;       /* the page stays on swap, named by swap.c */
+    }
+    enum pt_status st = EDIT(vm, pt_swap_in(vaddr(va), f, leaf_prot(r), NULL));
+    if (st != PT_OK)
+        kpanic("vm: pt_swap_in of 0x%lx: %s", va, pt_status_name(st));
+    rp_track(vm->rp, f, va);
+    if (write) {
+        swap_slot_unref(slot);
+    } else {
+        struct frame_meta *m = frame_meta_of(f);
+        m->slot = slot;
+        m->flags |= FRAME_F_SLOT;
+    }
+    vm->c.swap_ins++;
+    vm->c.domain_faults++;
+    return VM_RESOLVED_SWAP_IN;
+}
+
 /* A not-present page of r at va. */
 static enum vm_outcome fill(struct vm *vm, struct vm_region *r, uint64_t va, bool write)
 {
     paddr_t f;
+    if (is_private(r) && swap_slots_used()) {
+        pte_t e;
+        if (pt_entry_get(vaddr(va), &e) == PT_OK && pte_is_swap(e))
+            return swap_in(vm, r, va, write, e);
+    }
     if (r->kind == VM_SHARED) {
         if (!shm_frame(r->shm, r->shm_first + (uint32_t)((va - r->start) / PAGE_SIZE), &f))
             return VM_KILL_NO_MEMORY;
@@ -290,11 +384,16 @@ static enum vm_outcome fill(struct vm *vm, struct vm_region *r, uint64_t va, boo
         vm->c.zero_maps++;
         return VM_RESOLVED_ZERO_PAGE;
     }
-    if (!frame_new(&f))
-        return VM_KILL_NO_MEMORY;
+    enum vm_outcome got = new_frame(vm, r, &f);
+    if (got != VM_RESOLVED_ZERO_FILL)
+        return got;
     if (EDIT(vm, pt_map(vaddr(va), f, PAGE_SIZE, leaf_prot(r), NULL)) != PT_OK) {
         frame_unref(f);
         return VM_KILL_NO_MEMORY;
+    }
+    if (in_domain(r)) {
+        rp_track(vm->rp, f, va);
+        vm->c.domain_faults++;
     }
     /* zeroed through the new leaf itself: nothing runs in this space
      * before the fault returns, and no strategy needs a kmap slot */
@@ -323,8 +422,9 @@ static enum vm_outcome unshare(struct vm *vm, struct vm_region *r, uint64_t va)
         vm->c.cow_reuses++;
         return VM_RESOLVED_COW_REUSE;
     }
-    if (!frame_new(&f))
-        return VM_KILL_NO_MEMORY;
+    enum vm_outcome got = new_frame(vm, r, &f);
+    if (got != VM_RESOLVED_ZERO_FILL)
+        return got;
     bool zero = old.pa == zero_frame.pa;
     if (!zero) {
         /* the old frame is still mapped at va (read-only): copy from there */
@@ -335,11 +435,16 @@ static enum vm_outcome unshare(struct vm *vm, struct vm_region *r, uint64_t va)
         frame_unref(f);
         return VM_KILL_PROTECTION;
     }
+    if (in_domain(r)) {
+        rp_track(vm->rp, f, va);
+        vm->c.domain_faults++;
+    }
     if (zero) {
         uaccess_zero_page(va);
         vm->c.zero_fills++;
         return VM_RESOLVED_ZERO_FILL;
     }
+    rp_untrack(vm->rp, old, va);  /* this space no longer maps it */
     frame_unref(old);       /* never the last: refs was above 1 */
     PAGELAB_BREAK_ONCE_CALL("copy-on-write fault resolved", kprintf,
         "a write to 0x%lx, read-only since fork (error code P = 1, W/R = 1): frame 0x%lx is"
@@ -411,7 +516,17 @@ bool vm_touch(struct vm *vm, uint64_t va, uint64_t len, bool write)
     if (va >= USER_END || len > USER_END - va)
         return false;
     uint32_t want = PT_PROT_USER | (write ? PT_PROT_WRITE : 0);
-    for (uint64_t p = ALIGN_DOWN(va, PAGE_SIZE); p < va + len; p += PAGE_SIZE) {
+    /* the kernel uses these pages after this returns, until the system
+     * call ends: none of them may be evicted to make room for another */
+    uint64_t lo = ALIGN_DOWN(va, PAGE_SIZE), hi = PAGE_ROUND_UP(va + len);
+    if (vm->pin_hi == 0) {
+        vm->pin_lo = lo;
+        vm->pin_hi = hi;
+    } else {
+        vm->pin_lo = lo < vm->pin_lo ? lo : vm->pin_lo;
+        vm->pin_hi = hi > vm->pin_hi ? hi : vm->pin_hi;
+    }
+    for (uint64_t p = lo; p < va + len; p += PAGE_SIZE) {
         struct pt_translation t;
         enum pt_status st = pt_translate(vaddr(p), &t);
         if (st == PT_OK && (pt_tr_prot(&t) & want) == want)
@@ -426,11 +541,28 @@ bool vm_touch(struct vm *vm, uint64_t va, uint64_t len, bool write)
 
 /* ---- changing regions ---- */
 
-/* Unmaps every leaf of the selected space in [start, end). */
-static void unmap_leaves(uint64_t start, uint64_t end)
+/* Clears every swap entry of the selected space in [start, end), each
+ * slot's reference dropped (nothing to look for while no slot is used). */
+static void clear_swapped(uint64_t start, uint64_t end)
+{
+    const struct pt_space *as = pt_space_selected();
+    vaddr_t at = vaddr(start), sva;
+    pte_t e;
+    while (swap_slots_used() && pt_space_next_swap_below(as, at, vaddr(end), &sva, &e) == PT_OK) {
+        if (pt_swap_clear(sva, NULL) != PT_OK)
+            kpanic("vm: the swap entry at 0x%lx vanished", sva.va);
+        drop_swapped(sva, e, NULL);
+        at = vaddr(sva.va + PAGE_SIZE);
+    }
+}
+
+/* Unmaps every leaf (and swap entry) of vm's space, the selected one, in
+ * [start, end). */
+static void unmap_leaves(struct vm *vm, uint64_t start, uint64_t end)
 {
     const struct pt_space *as = pt_space_selected();
     struct pt_leaf l;
+    clear_swapped(start, end);
     if (end - start == PAGE_SIZE) {
         /* one page (munmap of a page, sbrk back by one): its leaf is the
          * one pt_unmap's walk finds, no search needed; a leaf that only
@@ -439,7 +571,7 @@ static void unmap_leaves(uint64_t start, uint64_t end)
         paddr_t f;
         uint64_t size;
         if (pt_unmap(vaddr(start), &f, &size) == PT_OK)
-            vm_drop_leaf(vaddr(start), f, size, NULL);
+            vm_drop_leaf(vaddr(start), f, size, vm);
         return;
     }
     for (vaddr_t at = vaddr(start); pt_space_next_leaf_below(as, at, vaddr(end), &l) == PT_OK;
@@ -448,7 +580,7 @@ static void unmap_leaves(uint64_t start, uint64_t end)
         uint64_t size;
         if (pt_unmap(l.va, &f, &size) != PT_OK)
             kpanic("vm: the leaf at 0x%lx vanished", l.va.va);
-        vm_drop_leaf(l.va, f, size, NULL);
+        vm_drop_leaf(l.va, f, size, vm);
     }
 }
 
@@ -466,7 +598,7 @@ long vm_unmap(struct vm *vm, uint64_t start, uint64_t end)
         else
             i++;
     }
-    unmap_leaves(start, end);
+    unmap_leaves(vm, start, end);
     return 0;
 }
 
@@ -530,7 +662,7 @@ long vm_heap_set(struct vm *vm, uint64_t base, uint64_t end)
         region_remove(vm, i);
     else
         r->end = end;
-    unmap_leaves(end, old);
+    unmap_leaves(vm, end, old);
     return 0;
 }
 
@@ -552,8 +684,11 @@ bool vm_image_regions(struct vm *vm, const struct image *img)
 long vm_fork(struct vm *dst, struct pt_space *dst_space, const struct vm *src,
              const struct pt_space *src_space)
 {
+    uint8_t id = dst->rp;       /* dst's own, from its vm_reset */
     *dst = *src;
     dst->c = (struct vm_counters){ 0 };
+    dst->rp = id;
+    dst->pin_lo = dst->pin_hi = 0;
     for (unsigned i = 0; i < dst->n; i++)
         if (dst->r[i].shm)
             dst->r[i].shm->users++;
@@ -569,10 +704,12 @@ long vm_fork(struct vm *dst, struct pt_space *dst_space, const struct vm *src,
 
 void vm_destroy(struct vm *vm, struct pt_space *as)
 {
-    if (as->root.pa && pt_space_destroy(as, vm_drop_leaf, NULL) != PT_OK)
+    if (as->root.pa && pt_space_destroy_swapped(as, vm_drop_leaf, drop_swapped, vm) != PT_OK)
         kpanic("vm_destroy: the address space is still in use");
     while (vm->n)
         region_remove(vm, vm->n - 1);
+    rp_owner_free(vm->rp);
+    vm->rp = RP_NO_OWNER;
 }
 
 const char *vm_outcome_name(enum vm_outcome o)
@@ -583,6 +720,7 @@ const char *vm_outcome_name(enum vm_outcome o)
         [VM_RESOLVED_SHARED] = "shared",
         [VM_RESOLVED_COW_COPY] = "cow-copy",
         [VM_RESOLVED_COW_REUSE] = "cow-reuse",
+        [VM_RESOLVED_SWAP_IN] = "swap-in",
         [VM_RESOLVED_STACK_GROW] = "stack-grow",
         [VM_KILL_NO_REGION] = "no region holds the address",
         [VM_KILL_GUARD] = "the stack's guard page, below its limit",
@@ -591,6 +729,10 @@ const char *vm_outcome_name(enum vm_outcome o)
         [VM_KILL_RSVD] = "a reserved bit set in a paging entry",
         [VM_KILL_PROTECTION] = "the page refused an access its region allows",
         [VM_KILL_NO_MEMORY] = "out of memory",
+        [VM_KILL_SWAP_FULL] = "out of memory: a page had to be evicted for it and swap is full",
+        [VM_KILL_NO_SWAP] = "out of memory: a page had to be evicted for it and there is no swap",
+        [VM_KILL_SWAP_WRITE] = "out of memory: swap refused the write of the page evicted for it",
+        [VM_KILL_SWAP_READ] = "its page could not be read back from swap",
     };
     return (unsigned)o < VM_OUTCOME_COUNT ? names[o] : "unknown";
 }

@@ -16,7 +16,9 @@
  *     others still map it ("cow-copy") or, for its last user, makes the
  *     page writable again ("cow-reuse");
  *   - a fault below the stack, down to its limit, grows the stack by the
- *     page: "stack-grow" (the page below the limit stays a guard).
+ *     page: "stack-grow" (the page below the limit stays a guard);
+ *   - a fault on a page page replacement evicted (a swap entry in its
+ *     leaf's place, include/pte.h) reads it back: "swap-in".
  * Anything else (no region, an access the region does not allow, a
  * reserved bit) is not resolved: the process is killed with a named line.
  * Frames are counted (kernel/mm/frame_meta.h): one reference per leaf that
@@ -58,6 +60,10 @@ struct vm_region {
 struct vm_counters {
     uint64_t faults;        /* CPU page faults taken in ring 3 */
     uint64_t zero_fills, zero_maps, cow_copies, cow_reuses, shared_maps, stack_pages;
+    uint64_t swap_ins;      /* pages read back from swap */
+    uint64_t domain_faults; /* of all, those that brought a page of the replacement
+                               domain into a frame (zero-fill, copy or swap-in):
+                               the misses a replacement simulator counts */
     uint64_t invlpgs, flushes;
 };
 
@@ -67,6 +73,10 @@ struct vm {
                                                  removes (n stays at most SYS_REGIONS_MAX) */
     uint64_t stack_limit;                   /* lowest page the stack may grow to */
     struct vm_counters c;
+    uint8_t rp;                             /* its replacement id (kernel/proc/replace.h) */
+    /* pages a system call is using: [pin_lo, pin_hi), not evicted until
+     * it returns (vm_touch adds, vm_unpin clears) */
+    uint64_t pin_lo, pin_hi;
 };
 
 /* How a fault ended (the fault log's <outcome>, vm_outcome_name). */
@@ -76,6 +86,7 @@ enum vm_outcome {
     VM_RESOLVED_SHARED,
     VM_RESOLVED_COW_COPY,
     VM_RESOLVED_COW_REUSE,
+    VM_RESOLVED_SWAP_IN,    /* a swapped-out page read back (kernel/proc/replace.h) */
     VM_RESOLVED_STACK_GROW,
     VM_KILL_NO_REGION,      /* no region holds the address */
     VM_KILL_GUARD,          /* the stack's guard page, below its limit */
@@ -84,15 +95,24 @@ enum vm_outcome {
     VM_KILL_RSVD,           /* a reserved bit in an entry: the tables are broken */
     VM_KILL_PROTECTION,     /* a present page refused an access its region allows */
     VM_KILL_NO_MEMORY,      /* no frame (or table) left to resolve it */
+    VM_KILL_SWAP_FULL,      /* a page had to be evicted for it, and swap is full */
+    VM_KILL_NO_SWAP,        /* a page had to be evicted for it, and there is no swap */
+    VM_KILL_SWAP_WRITE,     /* a page had to be evicted for it, and swap refused its write */
+    VM_KILL_SWAP_READ,      /* its page could not be read back from swap */
     VM_OUTCOME_COUNT
 };
 #define VM_RESOLVED(o) ((o) <= VM_RESOLVED_STACK_GROW)
 
-/* Once, after kmap_init and frame_meta_init. */
+/* Once, after kmap_init and frame_meta_init (and at every host-test
+ * boot): the zero frame, no replacement owner, no shared object. */
 void vm_init(void);
 
-/* A fresh process's regions: none, the stack's limit set. */
-void vm_reset(struct vm *vm);
+/* A fresh process's regions: none, the stack's limit set, and a
+ * replacement id for its space as (which vm_destroy gives back). */
+void vm_reset(struct vm *vm, struct pt_space *as);
+
+/* The system call is over: the pages vm_touch pinned may be evicted. */
+void vm_unpin(struct vm *vm);
 
 /* Adds a region (sorted in); false if it overlaps one or the table is full.
  * Maps nothing. */

@@ -113,7 +113,8 @@ static void test_module(const char *name)
     /* fork's copy-on-write: the child maps the parent's frames, a writable
      * page read-only in both, with one reference more (kernel/proc/vm.h) */
     static struct vm pv, cv;
-    vm_reset(&pv);
+    vm_reset(&pv, &as);
+    vm_reset(&cv, &child);
     bool regions = st == IMAGE_OK && vm_image_regions(&pv, &img);
     uint64_t data = 0;
     for (uint32_t i = 0; i < img.nseg; i++)

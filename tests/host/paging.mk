@@ -24,7 +24,8 @@ HOST_STRATEGIES := identity table-offset offset temporary
 
 PAGING_CORE_SRC := kernel/mm/pt_walk.c kernel/mm/pt_range.c kernel/mm/tlb_policy.c \
                    kernel/mm/pt_visit.c kernel/mm/pt_dump.c kernel/mm/phys_window.c kernel/mm/pt_space.c \
-                   kernel/mm/pt_clone.c kernel/mm/pt_swap.c kernel/mm/pmm.c tests/host/fake_cpu.c
+                   kernel/mm/pt_clone.c kernel/mm/pt_swap.c kernel/mm/pt_accessed.c kernel/mm/pmm.c \
+                   tests/host/fake_cpu.c
 PAGING_DEPS := $(PAGING_CORE_SRC) tests/host/fake_cpu.h tests/host/check.h \
                kernel/mm/pt.h kernel/mm/pt_internal.h kernel/mm/phys_window.h kernel/mm/pmm.h \
                kernel/mm/strategy.h kernel/mm/tlb.h \
@@ -32,8 +33,11 @@ PAGING_DEPS := $(PAGING_CORE_SRC) tests/host/fake_cpu.h tests/host/check.h \
                include/pte.h include/addr.h include/layout.h include/bootinfo.h \
                include/pmm_meta.h common/debug.h
 
-VM_HOST_SRC := kernel/proc/vm.c kernel/mm/frame_meta.c tests/host/fake_vm_env.c
-VM_HOST_DEPS := kernel/proc/vm.h kernel/proc/image.h kernel/mm/frame_meta.h kernel/mm/kmap.h \
+VM_HOST_SRC := kernel/proc/vm.c kernel/proc/replace.c kernel/mm/frame_meta.c kernel/mm/swap.c \
+               kernel/config_parse.c tests/host/fake_vm_env.c tests/host/fake_ata.c
+VM_HOST_DEPS := kernel/proc/vm.h kernel/proc/replace.h kernel/mm/swap.h kernel/dev/ata.h \
+                tests/host/fake_ata.h \
+                kernel/config.h kernel/proc/image.h kernel/mm/frame_meta.h kernel/mm/kmap.h \
                 kernel/uaccess.h kernel/trap.h include/syscall.h tests/host/vm_sim.h
 
 # host_paging_rules(strategy): that strategy's test programs.
@@ -46,7 +50,7 @@ HOST_TESTS += $$($(1)_HOST_DIR)/test_pt $$($(1)_HOST_DIR)/test_pt_model \
               $$($(1)_HOST_DIR)/test_pt_levels $$($(1)_HOST_DIR)/test_space \
               $$($(1)_HOST_DIR)/test_swap \
               $$($(1)_HOST_DIR)/test_frame_meta $$($(1)_HOST_DIR)/test_vm \
-              $$($(1)_HOST_DIR)/test_vm_model
+              $$($(1)_HOST_DIR)/test_vm_model $$($(1)_HOST_DIR)/test_replace
 
 # The per-frame records (kernel/mm/frame_meta.c) on the real core.
 $$($(1)_HOST_DIR)/test_frame_meta: tests/host/test_frame_meta.c kernel/mm/frame_meta.c \
@@ -56,11 +60,14 @@ $$($(1)_HOST_DIR)/test_frame_meta: tests/host/test_frame_meta.c kernel/mm/frame_
 	    kernel/mm/frame_meta.c $$($(1)_HOST_SRC)
 
 # Regions and page faults (kernel/proc/vm.c) on the real core, pmm and frame
-# records: the directed cases and the randomised model test.
-$$($(1)_HOST_DIR)/test_vm $$($(1)_HOST_DIR)/test_vm_model: $$($(1)_HOST_DIR)/%: tests/host/%.c \
+# records: the directed cases and the randomised model test; page
+# replacement and swap (kernel/proc/replace.c, kernel/mm/swap.c) over a
+# disk in memory (tests/host/fake_ata.c).
+$$($(1)_HOST_DIR)/test_vm $$($(1)_HOST_DIR)/test_vm_model $$($(1)_HOST_DIR)/test_replace: \
+        $$($(1)_HOST_DIR)/%: tests/host/%.c \
         $(VM_HOST_SRC) $(VM_HOST_DEPS) $(PAGING_DEPS) $$($(1)_HOST_SRC)
 	@mkdir -p $$(@D)
-	$$(HOST_CC) $$($(1)_HOST_FLAGS) -Icommon -Ikernel/proc -o $$@ $$< $(VM_HOST_SRC) \
+	$$(HOST_CC) $$($(1)_HOST_FLAGS) -Icommon -Ikernel/proc -Ikernel/dev -o $$@ $$< $(VM_HOST_SRC) \
 	    $$($(1)_HOST_SRC)
 
 # Address spaces (kernel/mm/pt_space.c, pt_clone.c): create, edit inactive,

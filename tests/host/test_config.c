@@ -391,6 +391,144 @@ static void test_every_error_has_a_name_of_its_own(void)
 }
 
 #define RUNS(n) ((const void *)(uintptr_t)(n))
+
+/* ---- user_frames=, replace=, scope= (page replacement) ---- */
+
+/* One line `text` (a C string): the limit it leaves, the refusals in *s. */
+static uint32_t frames_of(const char *text, struct seen *s, struct config *c)
+{
+    parse_with(text, all_modules, s, c);
+    return c->user_frames;
+}
+
+static void test_replacement_defaults_without_the_keys(void)
+{
+    struct seen s;
+    struct config c;
+    CHECK_EQ(parse_with(NULL, all_modules, &s, &c), 0);
+    CHECK_EQ(c.user_frames, 0);
+    CHECK_EQ(c.policy, CONFIG_POLICY_CLOCK);
+    CHECK_EQ(c.scope, CONFIG_SCOPE_GLOBAL);
+    CHECK_EQ(parse_with("run=hello\nfaultlog=on\n", all_modules, &s, &c), 0);
+    CHECK_EQ(c.user_frames, 0);
+    CHECK_EQ(c.policy, CONFIG_POLICY_CLOCK);
+}
+
+/* A value of user_frames= and whether it is accepted (then the limit is
+ * the number). */
+struct frames_case {
+    const char *value;
+    uint32_t want;      /* 0: refused */
+};
+
+static void case_user_frames(const void *arg)
+{
+    const struct frames_case *fc = arg;
+    char text[64];
+    snprintf(text, sizeof(text), "user_frames=%s\n", fc->value);
+    struct seen s;
+    struct config c;
+    uint32_t got = frames_of(text, &s, &c);
+    CHECK_EQ(got, fc->want);
+    CHECK_EQ(s.count, fc->want ? 0u : 1u);
+    if (!fc->want && s.count == 1) {
+        CHECK_EQ(s.why[0], CONFIG_ERR_BAD_FRAMES);
+        CHECK_EQ(s.line[0], 1);
+    }
+    /* not a run= line: the default set runs */
+    CHECK_EQ(c.source, CONFIG_FROM_DEFAULT);
+}
+
+static const struct frames_case frames_min = { "1", USER_FRAMES_MIN };
+static const struct frames_case frames_min_below = { "0", 0 };
+static const struct frames_case frames_min_above = { "2", 2 };
+static const struct frames_case frames_max = { "1048576", USER_FRAMES_MAX };
+static const struct frames_case frames_max_below = { "1048575", USER_FRAMES_MAX - 1 };
+static const struct frames_case frames_max_above = { "1048577", 0 };
+static const struct frames_case frames_huge = { "99999999999", 0 };
+static const struct frames_case frames_leading_zero = { "016", 0 };
+static const struct frames_case frames_sign = { "+16", 0 };
+static const struct frames_case frames_negative = { "-1", 0 };
+static const struct frames_case frames_hex = { "0x10", 0 };
+static const struct frames_case frames_empty = { "", 0 };
+static const struct frames_case frames_inner_blank = { "1 6", 0 };
+static const struct frames_case frames_suffix = { "16k", 0 };
+_Static_assert(USER_FRAMES_MIN == 1 && USER_FRAMES_MAX == 1048576,
+               "the cases' spelled-out numbers are the limits");
+
+static void test_user_frames_the_last_accepted_line_wins(void)
+{
+    struct seen s;
+    struct config c;
+    CHECK_EQ(frames_of("user_frames=8\nuser_frames=64 # more\nuser_frames=0\n", &s, &c), 64);
+    CHECK_EQ(s.count, 1);
+    CHECK_EQ(s.line[0], 3);
+    CHECK(strcmp(s.text[0], "user_frames=0") == 0, "text \"%s\"", s.text[0]);
+}
+
+static void test_replace_takes_each_policy_and_refuses_the_rest(void)
+{
+    struct seen s;
+    struct config c;
+    for (unsigned p = 0; p < CONFIG_POLICY_COUNT; p++) {
+        char text[64];
+        snprintf(text, sizeof(text), "replace = %s\r\n", config_policy_name(p));
+        CHECK_EQ(parse_with(text, all_modules, &s, &c), 0);
+        CHECK_EQ(c.policy, p);
+    }
+    static const char *const bad[] = { "FIFO", "Clock", "OPT", "lru", "nru", "fifo clock", "",
+                                       "fif" };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[64];
+        snprintf(text, sizeof(text), "replace=fifo\nreplace=%s\n", bad[i]);
+        CHECK_EQ(parse_with(text, all_modules, &s, &c), 1);
+        CHECK_EQ(s.why[0], CONFIG_ERR_BAD_POLICY);
+        CHECK_EQ(s.line[0], 2);
+        CHECK_EQ(c.policy, CONFIG_POLICY_FIFO);       /* the refused line changed nothing */
+    }
+    CHECK(strcmp(config_policy_name(CONFIG_POLICY_COUNT), "?") == 0, "past the last");
+}
+
+static void test_scope_takes_global_and_local_and_refuses_the_rest(void)
+{
+    struct seen s;
+    struct config c;
+    CHECK_EQ(parse_with("scope=local\n", all_modules, &s, &c), 0);
+    CHECK_EQ(c.scope, CONFIG_SCOPE_LOCAL);
+    CHECK_EQ(parse_with("scope=local\nscope=global\n", all_modules, &s, &c), 0);
+    CHECK_EQ(c.scope, CONFIG_SCOPE_GLOBAL);
+    static const char *const bad[] = { "Global", "LOCAL", "locals", "pff", "" };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[64];
+        snprintf(text, sizeof(text), "scope=local\nscope=%s\n", bad[i]);
+        CHECK_EQ(parse_with(text, all_modules, &s, &c), 1);
+        CHECK_EQ(s.why[0], CONFIG_ERR_BAD_SCOPE);
+        CHECK_EQ(c.scope, CONFIG_SCOPE_LOCAL);
+    }
+    CHECK(strcmp(config_scope_name(CONFIG_SCOPE_COUNT), "?") == 0, "past the last");
+}
+
+/* quota=: the same range as user_frames=, at, below and above it. */
+static void test_quota_limits(void)
+{
+    static const struct { const char *v; uint32_t want; } cases[] = {
+        { "1", 1 }, { "0", 0 }, { "2", 2 }, { "1048576", 1048576 }, { "1048575", 1048575 },
+        { "1048577", 0 }, { "04", 0 }, { "-4", 0 }, { "", 0 }, { "4 frames", 0 },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[64];
+        snprintf(text, sizeof(text), "quota=%s\n", cases[i].v);
+        struct seen s;
+        struct config c;
+        parse_with(text, all_modules, &s, &c);
+        CHECK(c.quota == cases[i].want, "quota=%s: %u, want %u", cases[i].v, c.quota,
+              cases[i].want);
+        CHECK_EQ(s.count, cases[i].want ? 0u : 1u);
+        if (!cases[i].want && s.count)
+            CHECK_EQ(s.why[0], CONFIG_ERR_BAD_QUOTA);
+    }
+}
+
 static const struct check_test tests[] = {
     CHECK_TEST(test_no_file_gives_the_default_set),
     CHECK_TEST(test_the_default_set_keeps_only_modules_that_exist),
@@ -433,6 +571,28 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_faultlog_the_last_accepted_line_wins),
     CHECK_TEST(test_faultlog_in_a_full_page),
     CHECK_TEST(test_faultlog_reads_no_byte_past_len),
+    CHECK_TEST(test_replacement_defaults_without_the_keys),
+    CHECK_CASE("user_frames=1 (USER_FRAMES_MIN) is the limit", case_user_frames, &frames_min),
+    CHECK_CASE("user_frames=0 (below the least) is refused", case_user_frames, &frames_min_below),
+    CHECK_CASE("user_frames=2 (above the least) is the limit", case_user_frames, &frames_min_above),
+    CHECK_CASE("user_frames=1048576 (USER_FRAMES_MAX) is the limit", case_user_frames, &frames_max),
+    CHECK_CASE("user_frames=1048575 is the limit", case_user_frames, &frames_max_below),
+    CHECK_CASE("user_frames=1048577 (above the most) is refused", case_user_frames,
+               &frames_max_above),
+    CHECK_CASE("user_frames=99999999999 (past 32 bits) is refused", case_user_frames,
+               &frames_huge),
+    CHECK_CASE("user_frames=016 (a leading zero) is refused", case_user_frames,
+               &frames_leading_zero),
+    CHECK_CASE("user_frames=+16 is refused", case_user_frames, &frames_sign),
+    CHECK_CASE("user_frames=-1 is refused", case_user_frames, &frames_negative),
+    CHECK_CASE("user_frames=0x10 is refused", case_user_frames, &frames_hex),
+    CHECK_CASE("user_frames= (empty) is refused", case_user_frames, &frames_empty),
+    CHECK_CASE("user_frames=1 6 is refused", case_user_frames, &frames_inner_blank),
+    CHECK_CASE("user_frames=16k is refused", case_user_frames, &frames_suffix),
+    CHECK_TEST(test_user_frames_the_last_accepted_line_wins),
+    CHECK_TEST(test_replace_takes_each_policy_and_refuses_the_rest),
+    CHECK_TEST(test_scope_takes_global_and_local_and_refuses_the_rest),
+    CHECK_TEST(test_quota_limits),
 };
 
 int main(void)

@@ -35,7 +35,7 @@
 #define SLOT_TABLES 3
 #define PML4_SLOT_OF_META PT_INDEX(FRAME_META_BASE, 4)
 
-_Static_assert(PER_PAGE == 256, "16-byte records");
+_Static_assert(PER_PAGE == PAGE_SIZE / FRAME_META_SIZE, "whole records per page");
 
 static void boot(void)
 {
@@ -198,13 +198,15 @@ static void test_the_first_frame_maps_exactly_one_record_page_with_its_tables(vo
     struct frame_meta *m = cpu_ptr(vaddr(FRAME_META_BASE + page_of(f) * PAGE_SIZE));
     unsigned nonzero = 0;
     for (unsigned i = 0; i < PER_PAGE; i++)
-        nonzero += (m[i].refs || m[i].flags || m[i].aux) && &m[i] != record(f);
+        nonzero += (m[i].refs || m[i].flags || m[i].va || m[i].slot) && &m[i] != record(f);
     CHECK_EQ(nonzero, 0);
-    CHECK(record(f)->flags == 0 && record(f)->aux == 0, "flags 0x%x aux 0x%llx",
-          record(f)->flags, (unsigned long long)record(f)->aux);
+    CHECK(record(f)->flags == 0 && record(f)->va == 0 && record(f)->slot == 0 &&
+              record(f)->owner == 0 && record(f)->next == 0,
+          "flags 0x%x va 0x%llx slot %u owner %u next %u", record(f)->flags,
+          (unsigned long long)record(f)->va, record(f)->slot, record(f)->owner, record(f)->next);
 }
 
-/* Every frame of the first record page's 256 that was free goes to
+/* Every frame of the first record page's PER_PAGE that was free goes to
  * frame_new (or to the record page and its tables) without another page;
  * the first frame beyond them maps exactly one more, and no table. */
 static void test_frames_of_one_record_page_map_no_more_and_the_next_page_exactly_one(void)
@@ -480,7 +482,8 @@ static void test_an_empty_table_zone_fails_cleanly(void)
  * (just above the limit) maps the page between it and the nearest run
  * too; then the pages between, each joining two runs into one. Every
  * page is mapped once, found again and counted once. */
-enum { FAR = FRAME_META_RUNS + 2, FIRST = 16 };  /* pages 16, 18, ..: 16 MiB up, general RAM */
+/* pages FIRST, FIRST + 2, ..: from 16 MiB up, general RAM */
+enum { FAR = FRAME_META_RUNS + 2, FIRST = (16u << 20) / PAGE_SIZE / PER_PAGE };
 
 /* Frees the `n` frames at the start of record page `page`: the lowest
  * free ones, so frame_new takes them in order. */

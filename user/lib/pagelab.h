@@ -28,6 +28,8 @@ void *sbrk(long increment);           /* (void *)-errno cast on failure: see sys
 void *mmap(void *addr, size_t len, unsigned prot, unsigned flags);
 /* Maps the named shared segment (made at its first call): the address. */
 void *shm(const char *name, size_t len, unsigned prot);
+/* Declares the reference string replace=opt uses (SYS_REFS, include/syscall.h). */
+long refs(void *base, const unsigned *pages, unsigned n, volatile unsigned *pos);
 long munmap(void *addr, size_t len);
 long mprotect(void *addr, size_t len, unsigned prot);
 long translate(const void *va, struct sys_translation *out);

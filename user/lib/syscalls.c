@@ -53,6 +53,11 @@ void *mmap(void *addr, size_t len, unsigned prot, unsigned flags)
     return (void *)syscall4(SYS_MMAP, (long)addr, (long)len, prot, flags);
 }
 
+long refs(void *base, const unsigned *pages, unsigned n, volatile unsigned *pos)
+{
+    return syscall4(SYS_REFS, (long)base, (long)pages, n, (long)pos);
+}
+
 void *shm(const char *name, size_t len, unsigned prot)
 {
     return (void *)syscall3(SYS_SHM, (long)name, (long)len, prot);
