@@ -419,6 +419,14 @@ def check_vm(record, name, strategy):
     run_to_halt(record, name, "build/%s/vm.img" % strategy, "the suite's image", checks)
 
 
+def check_swap(record, name):
+    """swap.img (user/swaptest.c under user_frames=16, FIFO, global) to its
+    halt under Bochs's CPU and its ATA disk (volatile: nothing reaches the
+    image): the checks tests/swap_checks.py makes under QEMU."""
+    run_to_halt(record, name, "build/offset/swap.img", "the swap image",
+                lambda out: swap_checks.check_swaptest_out(record, name, "fifo", True, out))
+
+
 def run(record, strategies=STRATEGIES):
     for s in strategies:
         check_no_magic(record, s)
@@ -430,6 +438,7 @@ def run(record, strategies=STRATEGIES):
                    extra=["cpu: model=%s, count=1, ips=50000000" % NO_1G_CPU],
                    sizes=("4K", "2M"))
         check_ring3(record, "bochs/offset/ring3", "build/offset/test.img")
+        check_swap(record, "bochs/offset/swap")
     # every run's Bochs is gone: a leaked bochs-bin keeps a CPU busy for good
     left = subprocess.run(["pgrep", "-f", "bochs-bin .*build/test/runs/bochs-"],
                           capture_output=True, text=True).stdout.split()
