@@ -117,7 +117,7 @@ strategy_sources = kernel/mm/strategy_$(call under,$(1)).c \
                    $(if $(filter-out recursive,$(1)),kernel/mm/spaces_plain.c)
 KERNEL_ASM := $(wildcard kernel/*.asm kernel/cpu/*.asm kernel/proc/*.asm)
 
-.PHONY: all image run bochs gdb test bench clean help images test-images bench-images debug-images \
+.PHONY: all image run bochs gdb test bench experiments clean help images test-images bench-images debug-images \
         deps deps-build deps-run deps-gdb deps-bochs deps-test deps-fuzz deps-bench
 all: image
 
@@ -409,6 +409,12 @@ test: deps-test images test-images debug-images build/tools/bind_local.so $(HOST
 bench: deps-bench images bench-images
 	@$(PYTHON) tests/bench.py --strategies $(STRATEGIES) $(if $(KVM),--kvm)
 
+# page replacement's experiments (tests/experiments.py): the workloads of
+# user/refs.h in copies of build/$(STRATEGY)/swap.img, one boot per policy,
+# limit and workload: build/experiments/replacement.csv and its plots
+experiments: deps-bench build/$(STRATEGY)/swap.img
+	@$(PYTHON) tests/experiments.py --strategy $(STRATEGY)
+
 clean:
 	rm -rf build
 
@@ -421,6 +427,7 @@ help:
 	@echo "make test   [KVM=1]           host tests + boot tests of all strategies (KVM=1: also under KVM)"
 	@echo "make fuzz   [FUZZ_SECONDS=60] each libFuzzer harness for that long (tests/fuzz)"
 	@echo "make bench  [KVM=1]           costs per strategy and memory size: build/bench/results.csv, PNGs, summary.md"
+	@echo "make experiments [STRATEGY=]  page replacement: build/experiments/replacement.csv and PNGs"
 	@echo "make clean                    remove build/"
 	@echo "NO_DEPS=1 on any target: no Debian package check (tools/deps.sh)"
 	@echo "strategies: $(STRATEGIES)"

@@ -10,5 +10,5 @@ static const unsigned string[] = { 1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5 };
 
 int main(void)
 {
-    return refs_run("belady", string, sizeof(string) / sizeof(string[0]), 6);
+    return refs_run("belady", string, sizeof(string) / sizeof(string[0]), 6, 0);
 }

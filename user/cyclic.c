@@ -23,5 +23,5 @@ int main(void)
     for (unsigned c = 0; c < CYCLES; c++)
         for (unsigned p = 0; p < pages; p++)
             string[n++] = p;
-    return refs_run("cyclic", string, n, pages);
+    return refs_run("cyclic", string, n, pages, 0);
 }

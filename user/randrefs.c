@@ -21,5 +21,5 @@ int main(void)
         x = (x * 1103515245UL + 12345UL) & 0x7FFFFFFFUL;
         string[i] = (unsigned)((x >> 16) % PAGES);
     }
-    return refs_run("randrefs", string, REFS, PAGES);
+    return refs_run("randrefs", string, REFS, PAGES, 0);
 }

@@ -35,8 +35,11 @@ static void refs_print(const char *name, const unsigned *string, unsigned n)
 }
 
 /* Runs string (pages 0 .. pages - 1 of a fresh heap), prints the counts;
- * 0, or 1 when the heap could not be had. */
-static int refs_run(const char *name, const unsigned *string, unsigned n, unsigned pages)
+ * 0, or 1 when the heap could not be had. yield_each: yield() after every
+ * reference, so that two workloads alternate one reference at a time (the
+ * round-robin scheduler makes the interleaving exact). */
+static int refs_run(const char *name, const unsigned *string, unsigned n, unsigned pages,
+                    int yield_each)
 {
     volatile char *heap = sbrk((long)(pages * REFS_PAGE));
     if (sys_failed((void *)heap)) {
@@ -57,6 +60,8 @@ static int refs_run(const char *name, const unsigned *string, unsigned n, unsign
     for (unsigned i = 0; i < n; i++) {
         pos = i;
         heap[string[i] * REFS_PAGE] = (char)i;
+        if (yield_each)
+            yield();
     }
     vmstat(&v1);
     printf("refs: %s: frames %lu references %u faults %lu evictions %lu writebacks %lu"
