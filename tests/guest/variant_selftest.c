@@ -18,6 +18,7 @@
 #include "spaces.h"
 #include "frames.h"
 #include "swapio.h"
+#include "swapent.h"
 #include "images.h"
 #include "procs.h"
 #include "console.h"
@@ -599,6 +600,7 @@ void variant_run(const struct boot_info *bi)
     test_smep_smap();
     access_run(info);
     spaces_run(info);
+    swapent_run(info);
     images_run(info);
     procs_run(info);
     test_wx_check_finds();
