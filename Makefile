@@ -21,8 +21,10 @@ $(error unknown FAT '$(FAT)': choose 12, 16 or 32)
 endif
 # SWAP_MIB=<n>: the swap partition's size (include/layout.h's
 # SWAP_DEFAULT_MIB without it; 0: an image without swap)
+# (read with sed, not tools/layout.py: make parses this before `make deps`
+# has installed python3 on a fresh machine)
 ifeq ($(origin SWAP_MIB),undefined)
-SWAP_MIB   := $(shell python3 tools/layout.py SWAP_DEFAULT_MIB)
+SWAP_MIB   := $(shell sed -n 's/^\#define SWAP_DEFAULT_MIB[ \t]*\([0-9][0-9]*\).*/\1/p' include/layout.h)
 endif
 ifeq ($(shell echo '$(SWAP_MIB)' | grep -Ex '[0-9]+'),)
 $(error SWAP_MIB '$(SWAP_MIB)' is not a number of MiB)
