@@ -31,7 +31,6 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import qemu  # noqa: E402
 import replace_checks  # noqa: E402
 import replacement_sim  # noqa: E402
 import swap_checks  # noqa: E402
@@ -47,15 +46,7 @@ COLUMNS = ["policy", "scope", "frames", "workload", "process", "references", "fa
 
 
 def boot(strategy, tag, text):
-    path = swap_checks.image_with_config(strategy, tag, text, SCRATCH)
-    b = qemu.Boot(path, mem="512M", timeout=120)
-    try:
-        halted = b.wait_for("pagelab: halted")
-        out = b.serial()
-    finally:
-        b.close()
-        os.remove(path)
-    return out if halted else None
+    return swap_checks.boot_config(strategy, tag, text, SCRATCH)
 
 
 def row(policy, scope, frames, workload, process, string, counts):

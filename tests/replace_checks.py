@@ -18,7 +18,6 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import qemu  # noqa: E402
 import replacement_sim  # noqa: E402
 import swap_checks  # noqa: E402
 
@@ -50,19 +49,11 @@ def parse(out, name):
 def check_run(record, strategy, policy, workload, frames):
     name = "replace/%s/%s-%s-%d" % (strategy, workload, policy, frames)
     text = "run=%s\nuser_frames=%d\nreplace=%s\n" % (workload, frames, policy)
-    path = swap_checks.image_with_config(strategy, "%s-%s-%d" % (workload, policy, frames),
-                                         text, OUT)
-    b = qemu.Boot(path, mem="512M", timeout=120)
-    try:
-        halted = b.wait_for("pagelab: halted")
-        out = b.serial()
-    finally:
-        b.close()
-        os.remove(path)
-    string, counts = parse(out, workload)
-    if not record(halted and string is not None and counts is not None,
+    out = swap_checks.boot_config(strategy, "%s-%s-%d" % (workload, policy, frames), text, OUT)
+    string, counts = parse(out or "", workload)
+    if not record(out is not None and string is not None and counts is not None,
                   name + ": the workload runs and prints its string and counts",
-                  out[-400:].replace("\n", " | ")):
+                  (out or "no halt")[-400:].replace("\n", " | ")):
         return None
     got_frames, refs, faults, evictions, _, _ = counts
     sim_faults, sim_evictions = replacement_sim.simulate(policy, frames, string)
@@ -83,16 +74,9 @@ def check_local(record, strategy, policy):
     faults are the simulator's for its own string with its quota alone."""
     name = "replace/%s/compete-%s-local-%d" % (strategy, policy, LOCAL_QUOTA)
     text = "run=compete\nscope=local\nquota=%d\nreplace=%s\n" % (LOCAL_QUOTA, policy)
-    path = swap_checks.image_with_config(strategy, "compete-%s" % policy, text, OUT)
-    b = qemu.Boot(path, mem="512M", timeout=120)
-    try:
-        halted = b.wait_for("pagelab: halted")
-        out = b.serial()
-    finally:
-        b.close()
-        os.remove(path)
-    record(halted and "  policy %s, scope local, %d frames each (quota=)" % (policy, LOCAL_QUOTA)
-           in out, name + ": the boot names the policy, the scope and the quota",
+    out = swap_checks.boot_config(strategy, "compete-%s" % policy, text, OUT) or ""
+    record("  policy %s, scope local, %d frames each (quota=)" % (policy, LOCAL_QUOTA) in out,
+           name + ": the boot names the policy, the scope and the quota",
            out[-300:].replace("\n", " | "))
     for proc in ("compete-hot", "compete-scan"):
         string, counts = parse(out, proc)

@@ -178,6 +178,21 @@ def image_with_config(strategy, tag, text, out=OUT):
     return path
 
 
+def boot_config(strategy, tag, text, out=OUT, timeout=120):
+    """The serial log of a copy of build/<strategy>/swap.img with text as
+    its configuration, booted to its halt (None if it did not halt); the
+    copy is gone afterwards."""
+    path = image_with_config(strategy, tag, text, out)
+    b = qemu.Boot(path, mem="512M", timeout=timeout)
+    try:
+        halted = b.wait_for("pagelab: halted")
+        log = b.serial()
+    finally:
+        b.close()
+        os.remove(path)
+    return log if halted else None
+
+
 def swaptest_image(strategy, policy):
     """build/<strategy>/swap.img, or a copy under OUT with policy's line."""
     if policy == "fifo":

@@ -61,34 +61,35 @@ static enum ata_status wait_idle(uint8_t *status)
     return ATA_ERR_TIMEOUT;
 }
 
-/* BSY clear and then DRQ set (data to move), or why not. */
-static enum ata_status wait_data(void)
+/* BSY clear and no error reported (ERR: the error register kept, DF);
+ * *status the last status read. */
+static enum ata_status wait_done_status(uint8_t *status)
 {
-    uint8_t s;
-    enum ata_status st = wait_idle(&s);
+    enum ata_status st = wait_idle(status);
     if (st != ATA_OK)
         return st;
-    if (s & ATA_SR_ERR) {
+    if (*status & ATA_SR_ERR) {
         last_error = reg_in(ATA_REG_ERROR);
         return ATA_ERR_DEVICE;
     }
-    if (s & ATA_SR_DF)
-        return ATA_ERR_FAULT;
-    return (s & ATA_SR_DRQ) ? ATA_OK : ATA_ERR_TIMEOUT;
+    return (*status & ATA_SR_DF) ? ATA_ERR_FAULT : ATA_OK;
 }
 
-/* BSY clear after a command's last sector, and no error reported. */
+/* After a command's last sector. */
 static enum ata_status wait_done(void)
 {
     uint8_t s;
-    enum ata_status st = wait_idle(&s);
+    return wait_done_status(&s);
+}
+
+/* Before each sector: the same, and then DRQ set (data to move). */
+static enum ata_status wait_data(void)
+{
+    uint8_t s;
+    enum ata_status st = wait_done_status(&s);
     if (st != ATA_OK)
         return st;
-    if (s & ATA_SR_ERR) {
-        last_error = reg_in(ATA_REG_ERROR);
-        return ATA_ERR_DEVICE;
-    }
-    return (s & ATA_SR_DF) ? ATA_ERR_FAULT : ATA_OK;
+    return (s & ATA_SR_DRQ) ? ATA_OK : ATA_ERR_TIMEOUT;
 }
 
 /* The IDENTIFY string words [first, first + n): two ASCII characters per
