@@ -27,10 +27,10 @@ import argparse
 import csv
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (its gnuplot runner)
 import replace_checks  # noqa: E402
 import replacement_sim  # noqa: E402
 import swap_checks  # noqa: E402
@@ -145,7 +145,7 @@ def plot(strategy, rows, sims, out):
     panels = "".join(PANEL.format(workload=w, title=titles[w], policies=" ".join(POLICIES),
                                   dat=dat) for w in WORKLOADS)
     png = os.path.join(out, "faults-vs-frames.png")
-    pngs.append(gnuplot(FAULTS_PLOT.format(png=png, strategy=strategy, panels=panels), png))
+    pngs.append(bench.gnuplot(FAULTS_PLOT.format(png=png, strategy=strategy, panels=panels), png))
     dat = os.path.join(out, "local-vs-global.dat")
     by = {(r["policy"], r["scope"], r["process"]): r["faults"] for r in rows
           if r["workload"] == "compete"}
@@ -156,19 +156,9 @@ def plot(strategy, rows, sims, out):
                                           by.get((p, "local", "compete-scan"), 0),
                                           by.get((p, "global", "compete-scan"), 0)))
     png = os.path.join(out, "local-vs-global.png")
-    pngs.append(gnuplot(COMPETE_PLOT.format(png=png, dat=dat, q=COMPETE_QUOTA,
+    pngs.append(bench.gnuplot(COMPETE_PLOT.format(png=png, dat=dat, q=COMPETE_QUOTA,
                                             q2=2 * COMPETE_QUOTA), png))
     return [p for p in pngs if p]
-
-
-def gnuplot(script, png):
-    if os.path.exists(png):
-        os.remove(png)
-    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
-    if r.returncode or not os.path.exists(png):
-        sys.stderr.write("experiments: gnuplot failed on %s: %s\n" % (png, r.stderr))
-        return None
-    return png
 
 
 def main():
