@@ -113,6 +113,18 @@
  * RAM is the limit anyway. */
 #define USER_FRAMES_MIN         1
 #define USER_FRAMES_MAX         1048576
+/* scope=pff (page-fault frequency, kernel/proc/replace.h): pff_window=
+ * is the window its fault rate is counted over, in timer ticks
+ * (kernel/cpu/timer.h: 1 ms each): from one tick to a second. pff_low=
+ * and pff_high= are faults per window, at most PFF_FAULTS_MAX (a window
+ * of a second cannot take more faults than that at any real fault cost).
+ * The defaults: a window of 16 ticks; a process with more than 4 faults
+ * in it gets a frame more, one with none a frame less. */
+#define PFF_WINDOW_MAX          1000
+#define PFF_FAULTS_MAX          65535
+#define PFF_WINDOW_DEFAULT      16
+#define PFF_LOW_DEFAULT         1
+#define PFF_HIGH_DEFAULT        4
 
 /* ---- swap (the second partition; kernel/mm/swap.h) ---- */
 /* Its MBR partition type: Linux swap's, so fdisk and friends name it. */

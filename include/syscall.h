@@ -40,6 +40,8 @@ enum sys_number {
                            the heap page at base + pages[k] * 4096 (pages[k] below
                            SYS_REFS_PAGES, n at most SYS_REFS_MAX), and the uint32 pos
                            holds the index of the reference being made; n = 0 forgets */
+    SYS_SLEEP,          /* sleep(ticks): blocks for that many timer ticks (kernel/cpu/
+                           timer.h: 1 ms each), 1 to SYS_SLEEP_MAX; returns 0 */
     SYS_COUNT
 };
 
@@ -72,6 +74,7 @@ enum sys_error {
 #define SYS_SHM_PAGES_MAX 512   /* pages of one shared mapping (2 MiB) */
 #define SYS_REFS_MAX    1024    /* references of a string SYS_REFS declares */
 #define SYS_REFS_PAGES  65536   /* its page numbers are below this */
+#define SYS_SLEEP_MAX   1000    /* ticks of one sleep: a second (a longer wait is a loop) */
 
 /* translate's result: what the caller's own page tables say of va. */
 struct sys_translation {
@@ -116,6 +119,10 @@ struct sys_vmstat {
     uint64_t swap_used;   /* swap slots in use now, the whole system's */
     uint64_t domain_faults; /* its faults that brought a heap or anonymous page into a
                              frame: zero-fill, copy or swap-in (a simulator's misses) */
+    uint64_t quota;       /* its frames under scope=local (quota=) or scope=pff (now);
+                             0 under scope=global */
+    uint64_t ticks;       /* timer ticks since boot (the whole system's) */
+    uint64_t samples;     /* ticks that sampled the Accessed bits (replace=nru, aging) */
 };
 
 #endif

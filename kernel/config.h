@@ -31,6 +31,9 @@ enum config_error {
     CONFIG_ERR_BAD_POLICY,      /* replace=<name>: not a policy config_policy_name knows */
     CONFIG_ERR_BAD_SCOPE,       /* scope=<name>: not a scope config_scope_name knows */
     CONFIG_ERR_BAD_QUOTA,       /* quota=<n>: not a number from USER_FRAMES_MIN to _MAX */
+    CONFIG_ERR_BAD_WINDOW,      /* pff_window=<n>: not a number from 1 to PFF_WINDOW_MAX */
+    CONFIG_ERR_BAD_RATE,        /* pff_low=, pff_high=: not a number from 0 to PFF_FAULTS_MAX */
+    CONFIG_ERR_BAD_BOUND,       /* pff_min=, pff_max=: not a number from USER_FRAMES_MIN to _MAX */
     CONFIG_ERR_COUNT
 };
 
@@ -40,12 +43,15 @@ enum config_policy {
     CONFIG_POLICY_FIFO = 0,
     CONFIG_POLICY_CLOCK,
     CONFIG_POLICY_OPT,
+    CONFIG_POLICY_NRU,
+    CONFIG_POLICY_AGING,
     CONFIG_POLICY_COUNT
 };
 
 enum config_scope {
     CONFIG_SCOPE_GLOBAL = 0,
     CONFIG_SCOPE_LOCAL,
+    CONFIG_SCOPE_PFF,
     CONFIG_SCOPE_COUNT
 };
 
@@ -63,7 +69,14 @@ struct config {
     uint32_t user_frames;       /* user_frames=: the limit on user pages; 0 without (none) */
     enum config_policy policy;  /* replace=: CONFIG_POLICY_CLOCK without */
     enum config_scope scope;    /* scope=: CONFIG_SCOPE_GLOBAL without */
-    uint32_t quota;             /* quota=: each process's frames under scope=local; 0 without */
+    uint32_t quota;             /* quota=: each process's frames under scope=local, the
+                                   first quota under scope=pff; 0 without */
+    /* scope=pff's knobs (replace.h), the defaults in include/layout.h */
+    uint32_t pff_window;        /* pff_window=: ticks per window; PFF_WINDOW_DEFAULT without */
+    uint32_t pff_low;           /* pff_low=: fewer faults in a window: a frame less */
+    uint32_t pff_high;          /* pff_high=: more faults in a window: a frame more */
+    uint32_t pff_min, pff_max;  /* pff_min=, pff_max=: a quota's bounds; 1 and 0 (the
+                                   limit, user_frames=) without */
 };
 
 /* What config_parse asks of its caller. has_module: whether a boot module
@@ -92,7 +105,10 @@ struct config_ops {
  * user_frames=<decimal> (USER_FRAMES_MIN to USER_FRAMES_MAX, include/
  * layout.h) the limit on user pages; replace=<policy> and scope=<scope>
  * page replacement's (config_policy_name, config_scope_name), quota=<n>
- * (the same range) each process's frames under scope=local. Of several
+ * (the same range) each process's frames under scope=local (the first
+ * quota under scope=pff); pff_window=<ticks> (1 to PFF_WINDOW_MAX),
+ * pff_low=<faults> and pff_high=<faults> (0 to PFF_FAULTS_MAX), pff_min=
+ * and pff_max= (USER_FRAMES_MIN to _MAX) scope=pff's. Of several
  * lines with one key, the last accepted one wins (a line appended to a
  * file overrides what is above it, as in most configuration files), a
  * refused value changes nothing. Every refused line goes to ops->error and is otherwise
@@ -104,7 +120,8 @@ struct config_ops {
 unsigned config_parse(const char *text, size_t len, const struct config_ops *ops,
                       struct config *out);
 
-/* "fifo", "clock"; "global" ("?" past the last). */
+/* "fifo", "clock", "opt", "nru", "aging"; "global", "local", "pff" ("?"
+ * past the last). */
 const char *config_policy_name(enum config_policy p);
 const char *config_scope_name(enum config_scope s);
 

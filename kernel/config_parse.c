@@ -100,8 +100,8 @@ static int parse_number(struct span v, uint32_t lo, uint32_t hi, uint32_t *out)
     return 1;
 }
 
-/* user_frames=, quota=, replace=, scope=: the last accepted line of each
- * wins. */
+/* user_frames=, quota=, replace=, scope= and the pff_ keys: the last
+ * accepted line of each wins. */
 static void parse_replacement(struct span key, struct span value, struct span line,
                               unsigned number, const struct config_ops *ops,
                               struct config *out, unsigned *refused)
@@ -113,6 +113,17 @@ static void parse_replacement(struct span key, struct span value, struct span li
     } else if (span_is(key, "quota")) {
         if (!parse_number(value, USER_FRAMES_MIN, USER_FRAMES_MAX, &out->quota))
             why = CONFIG_ERR_BAD_QUOTA;
+    } else if (span_is(key, "pff_window")) {
+        if (!parse_number(value, 1, PFF_WINDOW_MAX, &out->pff_window))
+            why = CONFIG_ERR_BAD_WINDOW;
+    } else if (span_is(key, "pff_low") || span_is(key, "pff_high")) {
+        if (!parse_number(value, 0, PFF_FAULTS_MAX,
+                          span_is(key, "pff_low") ? &out->pff_low : &out->pff_high))
+            why = CONFIG_ERR_BAD_RATE;
+    } else if (span_is(key, "pff_min") || span_is(key, "pff_max")) {
+        if (!parse_number(value, USER_FRAMES_MIN, USER_FRAMES_MAX,
+                          span_is(key, "pff_min") ? &out->pff_min : &out->pff_max))
+            why = CONFIG_ERR_BAD_BOUND;
     } else if (span_is(key, "replace")) {
         unsigned p = 0;
         while (p < CONFIG_POLICY_COUNT && !span_is(value, config_policy_name(p)))
@@ -166,7 +177,9 @@ static void parse_line(struct span line, unsigned number, const struct config_op
     } else if (span_is(key, "faultlog")) {
         parse_faultlog(value, line, number, ops, out, refused);
     } else if (span_is(key, "user_frames") || span_is(key, "replace") ||
-               span_is(key, "scope") || span_is(key, "quota")) {
+               span_is(key, "scope") || span_is(key, "quota") || span_is(key, "pff_window") ||
+               span_is(key, "pff_low") || span_is(key, "pff_high") ||
+               span_is(key, "pff_min") || span_is(key, "pff_max")) {
         parse_replacement(key, value, line, number, ops, out, refused);
     } else {
         (*refused)++;
@@ -186,6 +199,11 @@ unsigned config_parse(const char *text, size_t len, const struct config_ops *ops
     out->quota = 0;
     out->policy = CONFIG_POLICY_CLOCK;
     out->scope = CONFIG_SCOPE_GLOBAL;
+    out->pff_window = PFF_WINDOW_DEFAULT;
+    out->pff_low = PFF_LOW_DEFAULT;
+    out->pff_high = PFF_HIGH_DEFAULT;
+    out->pff_min = 1;
+    out->pff_max = 0;
     while (rest.n) {
         size_t end = find(rest, '\n');
         struct span raw = { rest.p, end };
@@ -211,13 +229,18 @@ const char *config_error_name(enum config_error why)
         [CONFIG_ERR_TOO_MANY_RUNS] = "too many run= lines",
         [CONFIG_ERR_BAD_VALUE] = "faultlog= wants on or off",
         [CONFIG_ERR_BAD_FRAMES] = "user_frames= wants a number from 1 to 1048576",
-        [CONFIG_ERR_BAD_POLICY] = "replace= wants fifo, clock or opt",
-        [CONFIG_ERR_BAD_SCOPE] = "scope= wants global or local",
+        [CONFIG_ERR_BAD_POLICY] = "replace= wants fifo, clock, opt, nru or aging",
+        [CONFIG_ERR_BAD_SCOPE] = "scope= wants global, local or pff",
         [CONFIG_ERR_BAD_QUOTA] = "quota= wants a number from 1 to 1048576",
+        [CONFIG_ERR_BAD_WINDOW] = "pff_window= wants a number of ticks from 1 to 1000",
+        [CONFIG_ERR_BAD_RATE] = "pff_low= and pff_high= want a number from 0 to 65535",
+        [CONFIG_ERR_BAD_BOUND] = "pff_min= and pff_max= want a number from 1 to 1048576",
     };
+    _Static_assert(PFF_WINDOW_MAX == 1000 && PFF_FAULTS_MAX == 65535,
+                   "the pff_ keys' messages name their limits");
     _Static_assert(USER_FRAMES_MIN == 1 && USER_FRAMES_MAX == 1048576,
                    "user_frames='s message names the limits");
-    _Static_assert(CONFIG_POLICY_COUNT == 3 && CONFIG_SCOPE_COUNT == 2,
+    _Static_assert(CONFIG_POLICY_COUNT == 5 && CONFIG_SCOPE_COUNT == 3,
                    "replace= and scope='s messages name every value");
     return why > 0 && why < CONFIG_ERR_COUNT ? names[why] : "?";
 }
@@ -228,6 +251,8 @@ const char *config_policy_name(enum config_policy p)
         [CONFIG_POLICY_FIFO] = "fifo",
         [CONFIG_POLICY_CLOCK] = "clock",
         [CONFIG_POLICY_OPT] = "opt",
+        [CONFIG_POLICY_NRU] = "nru",
+        [CONFIG_POLICY_AGING] = "aging",
     };
     return (unsigned)p < CONFIG_POLICY_COUNT ? names[p] : "?";
 }
@@ -237,6 +262,7 @@ const char *config_scope_name(enum config_scope sc)
     static const char *const names[CONFIG_SCOPE_COUNT] = {
         [CONFIG_SCOPE_GLOBAL] = "global",
         [CONFIG_SCOPE_LOCAL] = "local",
+        [CONFIG_SCOPE_PFF] = "pff",
     };
     return (unsigned)sc < CONFIG_SCOPE_COUNT ? names[sc] : "?";
 }

@@ -126,12 +126,16 @@ static void report(const struct trap_frame *f)
 }
 
 /* An IRQ: the timer's tick, or any other line (masked, so only a
- * spurious IRQ 7 or 15 gets here), acknowledged at the PIC. */
+ * spurious IRQ 7 or 15 gets here), acknowledged at the PIC. A tick comes
+ * from ring 3 or the idle loop (proc.c), never from the middle of the
+ * kernel's work (it runs with interrupts off), so proc_timer may wake
+ * sleepers and let page replacement sample the page tables. */
 static void irq(unsigned line)
 {
-    if (line == PIC_IRQ_TIMER)
+    if (line == PIC_IRQ_TIMER) {
         timer_tick();
-    else
+        proc_timer();
+    } else
         pic_eoi(line);
 }
 

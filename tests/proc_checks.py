@@ -56,6 +56,13 @@ VMTEST_CHECKS = [
     "exec of a missing module: ENOENT, still here",
     "fork, exec hello in the child, wait: status 0",
     "wait without children: ECHILD",
+    "sleep(0) is refused: EINVAL",
+    "sleep(1) returns after at least 1 tick",
+    "sleep(2) returns after at least 2 ticks",
+    "sleep(SYS_SLEEP_MAX - 1) returns after as many ticks",
+    "sleep(SYS_SLEEP_MAX) returns after as many ticks",
+    "sleep(SYS_SLEEP_MAX + 1) is refused: EINVAL",
+    "sleep(2^64 - 1) is refused: EINVAL",
 ]
 
 

@@ -53,7 +53,8 @@ class RunDir:
 class Boot:
     """One QEMU run: start(), wait_for(text), gva2gpa(va), close()."""
 
-    def __init__(self, image, mem="512M", cpu="max", extra=(), accel="tcg", timeout=60):
+    def __init__(self, image, mem="512M", cpu="max", extra=(), accel="tcg", timeout=60,
+                 cache=None):
         extra = list(extra)
         if "-accel" in extra:           # the caller picks the accelerator
             i = extra.index("-accel")
@@ -66,7 +67,8 @@ class Boot:
         self.mon_name = "pagelab-monitor-" + os.path.basename(self.dir.path)
         self.timeout = timeout
         cmd = ["qemu-system-x86_64", "-accel", accel, "-m", mem, "-cpu", cpu,
-               "-drive", "file=%s,format=raw,if=ide,snapshot=on" % image,
+               "-drive", "file=%s,format=raw,if=ide,snapshot=on%s"
+               % (image, ",cache=" + cache if cache else ""),
                "-display", "none", "-no-reboot", "-no-shutdown",
                "-serial", "file:" + self.serial_path,
                "-chardev", "socket,id=mon,path=%s,server=on,wait=off,abstract=on" % self.mon_name,

@@ -110,12 +110,42 @@ static void test_processes(void)
     check(wait(-1, &status) == -SYS_ECHILD, "wait without children: ECHILD", 0);
 }
 
+/* ticks since boot (vmstat's), 0 when vmstat fails */
+static uint64_t ticks(void)
+{
+    struct sys_vmstat v;
+    return vmstat(&v) == 0 ? v.ticks : 0;
+}
+
+/* sleep(n) returns 0 after at least n ticks (more when others run) */
+static void slept(unsigned long n, const char *what)
+{
+    uint64_t t0 = ticks();
+    long r = sleep(n);
+    uint64_t t1 = ticks();
+    check(r == 0 && t1 - t0 >= n, what, r ? r : (long)(t1 - t0));
+}
+
+/* sleep's limits: 1 to SYS_SLEEP_MAX ticks, at, below and above each */
+static void test_sleep(void)
+{
+    check(sleep(0) == -SYS_EINVAL, "sleep(0) is refused: EINVAL", 0);
+    slept(1, "sleep(1) returns after at least 1 tick");
+    slept(2, "sleep(2) returns after at least 2 ticks");
+    slept(SYS_SLEEP_MAX - 1, "sleep(SYS_SLEEP_MAX - 1) returns after as many ticks");
+    slept(SYS_SLEEP_MAX, "sleep(SYS_SLEEP_MAX) returns after as many ticks");
+    check(sleep(SYS_SLEEP_MAX + 1) == -SYS_EINVAL, "sleep(SYS_SLEEP_MAX + 1) is refused: EINVAL",
+          0);
+    check(sleep(-1UL) == -SYS_EINVAL, "sleep(2^64 - 1) is refused: EINVAL", 0);
+}
+
 int main(void)
 {
     test_sbrk();
     test_mmap();
     test_pointers();
     test_processes();
+    test_sleep();
     printf("vmtest: %d failed\n", failures);
     return failures;
 }

@@ -36,6 +36,7 @@
 #include "frame_meta.h"
 #include "replace.h"
 #include "swap.h"
+#include "timer.h"
 #include "../common/exceptions.h"
 #include "../common/debug.h"
 
@@ -188,6 +189,7 @@ struct proc *proc_alloc(const char *name, struct proc *parent)
         p->name[k] = 0;
         p->mmap_next = USER_MMAP_BASE;
         vm_reset(&p->vm, p->space);
+        rp_owner_label(p->vm.rp, p->pid);
         return p;
     }
     return NULL;
@@ -358,6 +360,23 @@ void proc_wake(struct proc *p)
         p->state = PROC_RUNNABLE;
 }
 
+static bool any_sleeping(void)
+{
+    for (unsigned i = 0; i < PROC_MAX; i++)
+        if (procs[i].state == PROC_SLEEPING)
+            return true;
+    return false;
+}
+
+/* The idle loop: with nothing runnable but a sleeper, the CPU waits for
+ * the next interrupt with interrupts on (STI's one-instruction shadow
+ * keeps the tick from arriving between STI and HLT and being missed:
+ * SDM Vol. 2B, STI), the only place the kernel takes one (timer.h). */
+static void idle_wait(void)
+{
+    __asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
 void proc_run(void)
 {
     for (;;) {
@@ -366,6 +385,10 @@ void proc_run(void)
             if (procs[i].state == PROC_ZOMBIE && !procs[i].parent)
                 free_slot(&procs[i]);
         struct proc *p = pick(NULL);
+        if (!p && any_sleeping()) {
+            idle_wait();
+            continue;
+        }
         if (!p)
             return;
         switch_to(p, &idle_ctx);
@@ -430,6 +453,21 @@ void proc_syscall_done(void)
 {
     if (current)
         vm_unpin(&current->vm);
+}
+
+void proc_timer(void)
+{
+    uint64_t now = timer_ticks();
+    for (unsigned i = 0; i < PROC_MAX; i++)
+        if (procs[i].state == PROC_SLEEPING && procs[i].wake_tick <= now)
+            procs[i].state = PROC_RUNNABLE;
+    rp_tick(now);
+}
+
+void proc_sleep(uint64_t ticks)
+{
+    current->wake_tick = timer_ticks() + ticks;
+    proc_block(PROC_SLEEPING);
 }
 
 void proc_tick(void)

@@ -29,6 +29,7 @@ enum proc_state {
     PROC_RUNNING,
     PROC_WAITING,      /* in SYS_WAIT for a child */
     PROC_PAUSED,       /* in SYS_PAUSE: until the boot ends */
+    PROC_SLEEPING,     /* in SYS_SLEEP: until the tick count reaches wake_tick */
     PROC_ZOMBIE,       /* exited: its space is gone, its slot waits for the parent */
 };
 
@@ -46,6 +47,7 @@ struct proc {
     uint64_t mmap_next;        /* where the next mmap without an address goes */
     struct proc *parent;       /* NULL: started by the kernel */
     long wait_for;             /* PROC_WAITING: the pid waited for, or -1 */
+    uint64_t wake_tick;        /* PROC_SLEEPING: the tick it runs again at */
     int exit_status;
     struct vm vm;              /* its regions and fault counters */
     uint64_t kstack_top;       /* its kernel stack's top (TSS.RSP0, SYSCALL's RSP) */
@@ -86,6 +88,15 @@ unsigned proc_live(void);
  * and returns; any other fault or exception kills the process with one
  * named line and does not return. */
 void proc_tick(void);
+
+/* Every timer tick, from ring 3 or the idle loop (before proc_tick):
+ * wakes the sleepers whose tick has come, and gives page replacement its
+ * tick (rp_tick: NRU's and aging's samples, scope=pff's windows). */
+void proc_timer(void);
+
+/* SYS_SLEEP: the current process sleeps `ticks` ticks (1 to
+ * SYS_SLEEP_MAX; the caller checked). */
+void proc_sleep(uint64_t ticks);
 void proc_fault(const struct trap_frame *f);
 
 /* For uaccess_ok: resolves the pages of [va, va + len) the current

@@ -39,8 +39,11 @@ _Static_assert(OWNERS < RP_NO_OWNER, "an owner id fits the record's byte");
 struct owner {
     bool used;
     struct pt_space *as;
+    int pid;                /* rp_owner_label's, for scope=pff's lines (0: none given) */
     uint32_t resident;
     uint32_t hand;          /* scope=local, Clock: its hand (a frame on the list), or NONE */
+    uint32_t quota;         /* scope=pff: its quota now */
+    uint32_t window_faults; /* scope=pff: its domain faults in the window so far */
     struct rp_counters c;
 };
 
@@ -51,6 +54,11 @@ static uint32_t limit, quota;
 static uint32_t resident;
 static uint32_t head = NONE;
 static struct rp_counters all;
+
+/* scope=pff's settings (rp_configure_pff) and where the window is */
+static struct rp_pff pff;
+static uint32_t window_ticks;
+static uint64_t samples;    /* ticks that sampled the Accessed bits (NRU, aging) */
 
 /* replace=opt's strings (rp_declare), one per owner: 64 KiB of BSS at
  * SYS_REFS_MAX references of two bytes (page numbers below SYS_REFS_PAGES). */
@@ -80,6 +88,9 @@ void rp_reset(void)
     arrivals = 0;
     all = (struct rp_counters){ 0 };
     limit = quota = 0;
+    pff = (struct rp_pff){ 0 };
+    window_ticks = 0;
+    samples = 0;
     policy = CONFIG_POLICY_CLOCK;
     scope = CONFIG_SCOPE_GLOBAL;
 }
@@ -96,6 +107,46 @@ void rp_configure_local(uint32_t frames_each)
     quota = frames_each;
 }
 
+void rp_configure_pff(const struct rp_pff *p)
+{
+    scope = CONFIG_SCOPE_PFF;
+    pff = *p;
+    window_ticks = 0;
+    for (unsigned i = 0; i < OWNERS; i++)
+        owners[i].quota = pff.start;
+}
+
+/* scope=pff's settings from the configuration: the bounds default to 1
+ * and the limit; the first quota to quota= or the middle of the bounds.
+ * Settings that contradict each other are named, and the defaults used. */
+static void pff_from_config(const struct config *cfg)
+{
+    struct rp_pff p = { .window = cfg->pff_window, .low = cfg->pff_low,
+                        .high = cfg->pff_high, .min = cfg->pff_min, .max = cfg->pff_max };
+    if (!p.max)
+        p.max = limit ? limit : USER_FRAMES_MAX;
+    if (p.low > p.high) {
+        kprintf("replacement: error: pff_low=%u is above pff_high=%u: using %u and %u\n",
+                p.low, p.high, PFF_LOW_DEFAULT, PFF_HIGH_DEFAULT);
+        p.low = PFF_LOW_DEFAULT;
+        p.high = PFF_HIGH_DEFAULT;
+    }
+    if (p.min > p.max) {
+        kprintf("replacement: error: pff_min=%u is above pff_max=%u: using 1 and %u\n",
+                p.min, p.max, limit ? limit : USER_FRAMES_MAX);
+        p.min = 1;
+        p.max = limit ? limit : USER_FRAMES_MAX;
+    }
+    p.start = cfg->quota ? cfg->quota : p.min + (p.max - p.min) / 2;
+    if (p.start < p.min || p.start > p.max) {
+        uint32_t to = p.start < p.min ? p.min : p.max;
+        kprintf("replacement: error: quota=%u is outside pff_min=%u to pff_max=%u:"
+                " using %u\n", p.start, p.min, p.max, to);
+        p.start = to;
+    }
+    rp_configure_pff(&p);
+}
+
 void rp_init(void)
 {
     const struct config *cfg = config_get();
@@ -103,6 +154,8 @@ void rp_init(void)
     if (cfg->scope == CONFIG_SCOPE_LOCAL)
         rp_configure_local(cfg->quota);
     scope = cfg->scope;                 /* local without quota=: no per-process limit */
+    if (scope == CONFIG_SCOPE_PFF)
+        pff_from_config(cfg);
     if (limit)
         kprintf("replacement: user_frames=%u: heap and anonymous pages in at most %u frames\n",
                 limit, limit);
@@ -113,17 +166,38 @@ void rp_init(void)
         kprintf(", %u frames each (quota=)", quota);
     else if (scope == CONFIG_SCOPE_LOCAL)
         kprintf(", no quota= line");
-    kprintf("%s\n", swap_present() || !(limit || quota) ? "" : "; no swap: past it, out of memory");
+    else if (scope == CONFIG_SCOPE_PFF)
+        kprintf(": quotas from %u in %u..%u", pff.start, pff.min, pff.max);
+    kprintf("%s\n", swap_present() || !(limit || quota || scope == CONFIG_SCOPE_PFF)
+                        ? "" : "; no swap: past it, out of memory");
+    if (scope == CONFIG_SCOPE_PFF)
+        kprintf("  pff: every %u ticks, more than %u faults: +1 frame, fewer than %u: -1\n",
+                pff.window, pff.high, pff.low);
 }
 
 uint8_t rp_owner_new(struct pt_space *as)
 {
     for (unsigned i = 0; i < OWNERS; i++)
         if (!owners[i].used) {
-            owners[i] = (struct owner){ .used = true, .as = as, .hand = NONE };
+            owners[i] = (struct owner){ .used = true, .as = as, .hand = NONE,
+                                        .quota = pff.start };
             return (uint8_t)i;
         }
     return RP_NO_OWNER;
+}
+
+void rp_owner_label(uint8_t id, int pid)
+{
+    if (id < OWNERS)
+        owners[id].pid = pid;
+}
+
+uint32_t rp_owner_quota(uint8_t id)
+{
+    if (id >= OWNERS)
+        return 0;
+    return scope == CONFIG_SCOPE_PFF ? owners[id].quota
+         : scope == CONFIG_SCOPE_LOCAL ? quota : 0;
 }
 
 void rp_owner_free(uint8_t id)
@@ -182,6 +256,7 @@ void rp_track(uint8_t id, paddr_t f, uint64_t va)
         kpanic("replace: frame 0x%lx is on the list already", f.pa);
     m->owner = id;
     m->va = va;
+    m->age = 0;
     m->flags |= FRAME_F_RESIDENT;
     m->loaded = arrivals++;
     uint32_t at = head;
@@ -327,6 +402,57 @@ static uint32_t choose_opt(uint8_t pin_id, uint64_t lo, uint64_t hi, uint8_t onl
     return best;        /* without strings: the oldest (all keys equal), as FIFO */
 }
 
+/* NRU's and aging's victim among owner only's pages (RP_NO_OWNER:
+ * everyone's): the lowest key, the oldest of equal keys. NRU's key is
+ * its class, 2 * A + M: not referenced since the last tick before
+ * referenced, and of each, clean before modified. M is "must be written
+ * to be evicted": D set, or no valid copy on swap (a page never written
+ * out has no copy, whatever D says; a page read back from swap and not
+ * written since has a valid one, and D clear). Aging's key is the page's
+ * counter with the Accessed bit of the tick now running in front of it
+ * (A * 256 + age): a page referenced since the last tick counts as the
+ * most recent, as it will at the next tick, so a page brought in this
+ * tick is not the first to go. Both read the owner's leaf of a page
+ * shared after fork, as Clock does. The leaves are read one owner at a
+ * time, its space selected once (a select of an inactive space is a
+ * flush under the recursive strategy). */
+static uint32_t choose_sampled(uint8_t pin_id, uint64_t lo, uint64_t hi, uint8_t only)
+{
+    uint32_t best = NONE, best_key = 0, best_pos = 0;
+    const struct pt_space *prev = pt_space_selected();
+    for (unsigned o = 0; o < OWNERS; o++) {
+        if (!owners[o].used || !owners[o].resident || (only != RP_NO_OWNER && only != o))
+            continue;
+        pt_space_select(owners[o].as);
+        uint32_t fn = head;
+        for (uint32_t k = 0; k < resident; k++, fn = rec(fn)->next) {
+            struct frame_meta *m = rec(fn);
+            if (m->owner != o)
+                continue;
+            all.scanned++;
+            if (!evictable(m, pin_id, lo, hi))
+                continue;
+            pte_t e = 0;
+            if (pt_entry_get(vaddr(m->va), &e) != PT_OK || !(e & PTE_P))
+                kpanic("replace: frame 0x%lx at 0x%lx has no leaf", (uint64_t)fn * PAGE_SIZE,
+                       m->va);
+            uint32_t a = (e & PTE_A) != 0;
+            uint32_t key;
+            if (policy == CONFIG_POLICY_NRU)
+                key = 2 * a + ((e & PTE_D) || !(m->flags & FRAME_F_SLOT));
+            else
+                key = a * 256 + m->age;
+            if (best == NONE || key < best_key || (key == best_key && k < best_pos)) {
+                best = fn;
+                best_key = key;
+                best_pos = k;
+            }
+        }
+    }
+    pt_space_select(prev);
+    return best;
+}
+
 /* The victim by the policy, among owner only's pages (RP_NO_OWNER:
  * everyone's), or NONE. Clock's hand is the list's head for the global
  * scope, the owner's own hand for a local one (which passes over the
@@ -335,6 +461,8 @@ static uint32_t choose(uint8_t pin_id, uint64_t lo, uint64_t hi, uint8_t only)
 {
     if (policy == CONFIG_POLICY_OPT)
         return choose_opt(pin_id, lo, hi, only);
+    if (policy == CONFIG_POLICY_NRU || policy == CONFIG_POLICY_AGING)
+        return choose_sampled(pin_id, lo, hi, only);
     if (policy == CONFIG_POLICY_FIFO) {
         uint32_t fn = head;
         for (uint32_t k = 0; k < resident; k++) {
@@ -513,19 +641,43 @@ static enum rp_status evict_one(uint8_t pin_id, uint64_t lo, uint64_t hi, uint8_
     return evict(fn);
 }
 
+/* scope=pff at the total limit: the owner furthest over its quota (one
+ * whose quota shrank gives its frames up first), or RP_NO_OWNER. */
+static uint8_t most_over_quota(void)
+{
+    uint8_t over = RP_NO_OWNER;
+    uint32_t by = 0;
+    for (unsigned i = 0; i < OWNERS; i++)
+        if (owners[i].used && owners[i].resident > owners[i].quota &&
+            owners[i].resident - owners[i].quota > by) {
+            by = owners[i].resident - owners[i].quota;
+            over = (uint8_t)i;
+        }
+    return over;
+}
+
 enum rp_status rp_frame_new(uint8_t id, uint64_t lo, uint64_t hi, paddr_t *out)
 {
     /* local: the process at its quota gives up one of its own pages; at
-     * the total limit too, as long as it has one */
-    bool local = scope == CONFIG_SCOPE_LOCAL && id < OWNERS;
+     * the total limit too, as long as it has one. pff: the same with its
+     * quota now, which may have shrunk below what it holds (it gives up
+     * pages until it is under it, as far as they are not pinned); at the
+     * total limit a process over its quota gives up a page first. */
+    bool local = (scope == CONFIG_SCOPE_LOCAL || scope == CONFIG_SCOPE_PFF) && id < OWNERS;
     uint8_t only = local && owners[id].resident ? id : RP_NO_OWNER;
-    if (local && quota && owners[id].resident >= quota) {
+    uint32_t q = local ? rp_owner_quota(id) : 0;
+    if (local)
+        owners[id].window_faults++;
+    while (q && owners[id].resident >= q) {
         enum rp_status st = evict_one(id, lo, hi, id);
+        if (st == RP_ERR_NO_VICTIM && scope == CONFIG_SCOPE_PFF)
+            break;              /* the rest is pinned: a pff quota is soft, the limit decides */
         if (st != RP_OK)
             return st;
     }
     if (limit && resident >= limit) {
-        enum rp_status st = evict_one(id, lo, hi, only);
+        uint8_t from = scope == CONFIG_SCOPE_PFF ? most_over_quota() : RP_NO_OWNER;
+        enum rp_status st = evict_one(id, lo, hi, from != RP_NO_OWNER ? from : only);
         if (st != RP_OK)
             return st;
     }
@@ -540,6 +692,80 @@ enum rp_status rp_frame_new(uint8_t id, uint64_t lo, uint64_t hi, paddr_t *out)
         return st;
     return frame_new(out) ? RP_OK : RP_ERR_NO_FRAMES;
 }
+
+/* ---- the timer's side ---- */
+
+/* NRU's and aging's sample: every resident page's Accessed bit read and
+ * cleared (pt_clear_accessed: with an INVLPG in the active space, so the
+ * next reference sets it again), and for aging shifted into its counter
+ * from the left. One owner's space selected at a time. */
+static void sample(void)
+{
+    const struct pt_space *prev = pt_space_selected();
+    for (unsigned o = 0; o < OWNERS; o++) {
+        if (!owners[o].used || !owners[o].resident)
+            continue;
+        pt_space_select(owners[o].as);
+        uint32_t fn = head;
+        for (uint32_t k = 0; k < resident; k++, fn = rec(fn)->next) {
+            struct frame_meta *m = rec(fn);
+            if (m->owner != o)
+                continue;
+            pte_t old = 0;
+            enum pt_status st = pt_clear_accessed(vaddr(m->va), &old);
+            if (st != PT_OK)
+                kpanic("replace: sample: the leaf of frame 0x%lx at 0x%lx: %s",
+                       (uint64_t)fn * PAGE_SIZE, m->va, pt_status_name(st));
+            if (old & PTE_A)
+                all.a_cleared++;
+            m->age = (uint8_t)((m->age >> 1) | (old & PTE_A ? 0x80 : 0));
+        }
+    }
+    pt_space_select(prev);
+    samples++;
+}
+
+/* The sum of the live owners' quotas (scope=pff). */
+static uint64_t quota_sum(void)
+{
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < OWNERS; i++)
+        if (owners[i].used)
+            sum += owners[i].quota;
+    return sum;
+}
+
+/* The end of a window: each process's quota moves by one frame at most. */
+static void pff_window_end(uint64_t now)
+{
+    for (unsigned i = 0; i < OWNERS; i++) {
+        struct owner *o = &owners[i];
+        if (!o->used)
+            continue;
+        uint32_t f = o->window_faults, was = o->quota;
+        o->window_faults = 0;
+        if (f > pff.high && o->quota < pff.max && o->resident >= o->quota &&
+            (!limit || quota_sum() < limit))
+            o->quota++;
+        else if (f < pff.low && o->quota > pff.min)
+            o->quota--;
+        if (o->quota != was)
+            kprintf("pff: tick %lu: pid %d quota %u -> %u (%u faults in %u ticks)\n", now,
+                    o->pid, was, o->quota, f, pff.window);
+    }
+}
+
+void rp_tick(uint64_t now)
+{
+    if ((policy == CONFIG_POLICY_NRU || policy == CONFIG_POLICY_AGING) && resident)
+        sample();
+    if (scope == CONFIG_SCOPE_PFF && ++window_ticks >= pff.window) {
+        window_ticks = 0;
+        pff_window_end(now);
+    }
+}
+
+uint64_t rp_samples(void) { return samples; }
 
 uint32_t rp_resident(void) { return resident; }
 uint32_t rp_owner_resident(uint8_t id) { return id < OWNERS ? owners[id].resident : 0; }

@@ -32,11 +32,33 @@
  *
  * Policies: FIFO (the oldest page goes), Clock (the oldest page whose
  * Accessed bit is clear goes; one whose bit is set has it cleared and is
- * passed over once: second chance) and OPT (Belady's optimum, for a
- * workload that declares its reference string: rp_declare). Scopes:
- * global (any process's page may go) and local (quota=: a process at its
- * quota gives up one of its own pages, by the same policy over its own
- * pages only; Clock keeps a hand per process).
+ * passed over once: second chance), OPT (Belady's optimum, for a
+ * workload that declares its reference string: rp_declare), NRU (the
+ * lowest class of 2 * Accessed + Modified, the oldest of a class; every
+ * timer tick clears the Accessed bits) and aging (an 8-bit counter per
+ * page, shifted right at every tick with the Accessed bit entering at
+ * the top; the lowest counter goes). NRU and aging sample on the timer
+ * (rp_tick), so what they choose depends on where the ticks fall between
+ * references; the workloads of tests/replace_checks.py pace themselves to
+ * a known number of references per tick (user/refs.h) so that the
+ * simulator can replay them exactly.
+ *
+ * Scopes: global (any process's page may go), local (quota=: a process
+ * at its quota gives up one of its own pages, by the same policy over its
+ * own pages only; Clock keeps a hand per process) and pff (local, with
+ * each process's quota moved by its page-fault frequency: at the end of
+ * every window of pff_window= ticks, a process that took more than
+ * pff_high= faults in it while at its quota gets one frame more, up to
+ * pff_max= and as long as the quotas add up to less than the limit; one
+ * that took fewer than pff_low= gets one frame less, down to pff_min=;
+ * each change is a "pff: ..." line. A process over a shrunk quota gives
+ * its pages up at its own next fault, or first of all at the limit).
+ *
+ * Clearing an Accessed bit (Clock's second chance, the samples) follows
+ * the TLB rule in kernel/mm/pt_accessed.c: one INVLPG when the page's
+ * space is the active one (a cached translation would let later
+ * references skip setting A: SDM Vol. 3A 4.8 and 4.10.4), none for an
+ * inactive space.
  */
 #ifndef KERNEL_PROC_REPLACE_H
 #define KERNEL_PROC_REPLACE_H
@@ -82,6 +104,22 @@ void rp_configure(enum config_policy policy, uint32_t limit);
 /* scope=local with quota frames each (0: back to global). */
 void rp_configure_local(uint32_t quota);
 
+/* scope=pff's settings (the configuration's pff_ keys and quota=, or a
+ * host test's): window in ticks, low and high faults per window, the
+ * quota's bounds and every process's first quota. */
+struct rp_pff {
+    uint32_t window, low, high, min, max, start;
+};
+void rp_configure_pff(const struct rp_pff *p);
+
+/* A timer tick (now: the tick count), from ring 3 or the idle loop, never
+ * while the kernel edits a table (it runs with interrupts off): NRU and
+ * aging sample the Accessed bits; scope=pff ends a window every
+ * pff_window= ticks. */
+void rp_tick(uint64_t now);
+/* Ticks that sampled so far (NRU and aging; 0 under the other policies). */
+uint64_t rp_samples(void);
+
 /* A replacement id for an address space (its vm's), RP_NO_OWNER when all
  * RP_OWNERS are in use (twice PROC_MAX: every process, and exec's new
  * space beside the old, with room for the host tests' many). */
@@ -91,6 +129,10 @@ uint8_t rp_owner_new(struct pt_space *as);
 /* The space's pages must all be gone from the list (vm_destroy drops them
  * first). */
 void rp_owner_free(uint8_t id);
+/* The pid owner id's "pff: ..." lines name. */
+void rp_owner_label(uint8_t id, int pid);
+/* Its quota now: scope=local's quota=, scope=pff's own (0: none, global). */
+uint32_t rp_owner_quota(uint8_t id);
 
 /* A frame (refs 1, contents undefined) for the domain page va of owner
  * id, evicting a page first when the limit (or an empty allocator) asks

@@ -16,6 +16,7 @@
 #include "frame_meta.h"
 #include "replace.h"
 #include "swap.h"
+#include "timer.h"
 #include "x86.h"
 
 /* sbrk's heap ends at most this far above the image. */
@@ -215,7 +216,8 @@ static long sys_vmstat(struct proc *p, uint64_t out)
         .invlpgs = c->invlpgs, .flushes = c->flushes, .free_frames = pc.free, .record_frames = fc.kept,
         .regions = p->vm.n, .swap_ins = c->swap_ins, .resident = rp_owner_resident(p->vm.rp),
         .user_frames = rp_limit(), .swap_used = swap_slots_used(),
-        .domain_faults = c->domain_faults,
+        .domain_faults = c->domain_faults, .quota = rp_owner_quota(p->vm.rp),
+        .ticks = timer_ticks(), .samples = rp_samples(),
     };
     struct rp_counters rc;
     rp_owner_stats(p->vm.rp, &rc);
@@ -285,6 +287,7 @@ static long sys_exec(struct proc *p, struct syscall_frame *f, uint64_t uname)
         return -SYS_ENOMEM;
     static struct vm fresh_vm;      /* one CPU, interrupts off: one exec at a time */
     vm_reset(&fresh_vm, fresh);
+    rp_owner_label(fresh_vm.rp, p->pid);
     enum image_status st = image_load(fresh, elf, size, &img, &elf_err);
     if (st == IMAGE_OK && !vm_image_regions(&fresh_vm, &img))
         st = IMAGE_ERR_TOO_MANY;
@@ -370,6 +373,14 @@ void proc_syscall(struct syscall_frame *f)
     case SYS_TRANSLATE: r = sys_translate(f->rdi, f->rsi); break;
     case SYS_VMSTAT: r = sys_vmstat(p, f->rdi); break;
     case SYS_PAUSE: proc_block(PROC_PAUSED); r = 0; break;
+    case SYS_SLEEP:
+        if (f->rdi < 1 || f->rdi > SYS_SLEEP_MAX) {
+            r = -SYS_EINVAL;
+            break;
+        }
+        proc_sleep(f->rdi);
+        r = 0;
+        break;
     default: r = -SYS_ENOSYS; break;
     }
     f->rax = (uint64_t)r;

@@ -476,8 +476,8 @@ static void test_replace_takes_each_policy_and_refuses_the_rest(void)
         CHECK_EQ(parse_with(text, all_modules, &s, &c), 0);
         CHECK_EQ(c.policy, p);
     }
-    static const char *const bad[] = { "FIFO", "Clock", "OPT", "lru", "nru", "fifo clock", "",
-                                       "fif" };
+    static const char *const bad[] = { "FIFO", "Clock", "OPT", "NRU", "Aging", "lru", "nru2",
+                                       "fifo clock", "", "fif", "age" };
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char text[64];
         snprintf(text, sizeof(text), "replace=fifo\nreplace=%s\n", bad[i]);
@@ -497,7 +497,9 @@ static void test_scope_takes_global_and_local_and_refuses_the_rest(void)
     CHECK_EQ(c.scope, CONFIG_SCOPE_LOCAL);
     CHECK_EQ(parse_with("scope=local\nscope=global\n", all_modules, &s, &c), 0);
     CHECK_EQ(c.scope, CONFIG_SCOPE_GLOBAL);
-    static const char *const bad[] = { "Global", "LOCAL", "locals", "pff", "" };
+    CHECK_EQ(parse_with("scope=local\nscope=pff\n", all_modules, &s, &c), 0);
+    CHECK_EQ(c.scope, CONFIG_SCOPE_PFF);
+    static const char *const bad[] = { "Global", "LOCAL", "locals", "PFF", "pf", "" };
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char text[64];
         snprintf(text, sizeof(text), "scope=local\nscope=%s\n", bad[i]);
@@ -526,6 +528,70 @@ static void test_quota_limits(void)
         CHECK_EQ(s.count, cases[i].want ? 0u : 1u);
         if (!cases[i].want && s.count)
             CHECK_EQ(s.why[0], CONFIG_ERR_BAD_QUOTA);
+    }
+}
+
+/* The pff_ keys: defaults, and each at, below and above its limits. */
+struct pff_case { const char *key, *v; uint32_t want; enum config_error why; };
+
+static uint32_t pff_field(const struct config *c, const char *key)
+{
+    if (!strcmp(key, "pff_window"))
+        return c->pff_window;
+    if (!strcmp(key, "pff_low"))
+        return c->pff_low;
+    if (!strcmp(key, "pff_high"))
+        return c->pff_high;
+    return !strcmp(key, "pff_min") ? c->pff_min : c->pff_max;
+}
+
+static void test_pff_defaults_without_the_keys(void)
+{
+    struct seen s;
+    struct config c;
+    CHECK_EQ(parse_with("run=hello\n", all_modules, &s, &c), 0);
+    CHECK_EQ(c.pff_window, PFF_WINDOW_DEFAULT);
+    CHECK_EQ(c.pff_low, PFF_LOW_DEFAULT);
+    CHECK_EQ(c.pff_high, PFF_HIGH_DEFAULT);
+    CHECK_EQ(c.pff_min, 1);
+    CHECK_EQ(c.pff_max, 0);
+}
+
+static void test_pff_keys_limits(void)
+{
+    static const struct pff_case cases[] = {
+        { "pff_window", "1", 1, 0 }, { "pff_window", "0", 0, CONFIG_ERR_BAD_WINDOW },
+        { "pff_window", "2", 2, 0 }, { "pff_window", "1000", 1000, 0 },
+        { "pff_window", "999", 999, 0 }, { "pff_window", "1001", 0, CONFIG_ERR_BAD_WINDOW },
+        { "pff_window", "", 0, CONFIG_ERR_BAD_WINDOW },
+        { "pff_low", "0", 0, 0 }, { "pff_low", "1", 1, 0 }, { "pff_low", "-1", 0,
+          CONFIG_ERR_BAD_RATE }, { "pff_low", "65535", 65535, 0 },
+        { "pff_low", "65534", 65534, 0 }, { "pff_low", "65536", 0, CONFIG_ERR_BAD_RATE },
+        { "pff_high", "0", 0, 0 }, { "pff_high", "65535", 65535, 0 },
+        { "pff_high", "65536", 0, CONFIG_ERR_BAD_RATE }, { "pff_high", "4x", 0,
+          CONFIG_ERR_BAD_RATE },
+        { "pff_min", "1", 1, 0 }, { "pff_min", "0", 0, CONFIG_ERR_BAD_BOUND },
+        { "pff_min", "2", 2, 0 }, { "pff_min", "1048576", 1048576, 0 },
+        { "pff_min", "1048577", 0, CONFIG_ERR_BAD_BOUND },
+        { "pff_max", "1", 1, 0 }, { "pff_max", "0", 0, CONFIG_ERR_BAD_BOUND },
+        { "pff_max", "1048575", 1048575, 0 }, { "pff_max", "1048576", 1048576, 0 },
+        { "pff_max", "1048577", 0, CONFIG_ERR_BAD_BOUND },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct pff_case *k = &cases[i];
+        char text[80];
+        /* a first accepted line the refused one must leave alone */
+        snprintf(text, sizeof(text), "%s=7\n%s=%s\n", k->key, k->key, k->v);
+        struct seen s;
+        struct config c;
+        parse_with(text, all_modules, &s, &c);
+        uint32_t got = pff_field(&c, k->key);
+        CHECK(got == (k->why ? 7u : k->want), "%s=%s: %u", k->key, k->v, got);
+        CHECK(s.count == (k->why ? 1u : 0u), "%s=%s: %u refused", k->key, k->v, s.count);
+        if (k->why && s.count) {
+            CHECK_EQ(s.why[0], k->why);
+            CHECK_EQ(s.line[0], 2);
+        }
     }
 }
 
@@ -593,6 +659,8 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_replace_takes_each_policy_and_refuses_the_rest),
     CHECK_TEST(test_scope_takes_global_and_local_and_refuses_the_rest),
     CHECK_TEST(test_quota_limits),
+    CHECK_TEST(test_pff_defaults_without_the_keys),
+    CHECK_TEST(test_pff_keys_limits),
 };
 
 int main(void)

@@ -157,6 +157,142 @@ static void test_clock_passes_over_a_page_used_since_its_bit_was_cleared(void)
     all_back();
 }
 
+/* NRU: a tick clears every A bit; the lowest class 2A + M goes, the
+ * oldest of a class; M is "must be written": D, or no copy on swap. */
+static void test_nru_takes_the_lowest_class_and_a_clean_page_first(void)
+{
+    boot(64, CONFIG_POLICY_NRU, 3);
+    struct sim_proc p;
+    spawn(&p, 8);
+    for (unsigned i = 0; i < 3; i++)
+        sim_write(&p, PG(i), tag(1, i));
+    rp_tick(1);                                  /* all A clear: class 1 (no copy) */
+    CHECK_EQ(rp_samples(), 1);
+    CHECK_EQ(sim_read(&p, PG(1)), tag(1, 1));    /* page 1: class 3 */
+    SIM_EXPECT(sim_write(&p, PG(3), tag(1, 3)), VM_RESOLVED_ZERO_FILL);
+    CHECK(!resident(&p, 0) && resident(&p, 1) && resident(&p, 2), "page 0 (class 1, oldest)");
+    rp_tick(2);                                  /* 1, 2, 3: class 1 */
+    SIM_EXPECT(sim_access(&p, PG(0), SIM_READ, &(uint8_t){ 0 }), VM_RESOLVED_SWAP_IN);
+    CHECK(!resident(&p, 1) && resident(&p, 2) && resident(&p, 3), "page 1 (oldest of class 1)");
+    rp_tick(3);                                  /* 0: class 0 (a valid copy, D clear) */
+    struct rp_counters before, after;
+    rp_get_stats(&before);
+    SIM_EXPECT(sim_write(&p, PG(4), tag(1, 4)), VM_RESOLVED_ZERO_FILL);
+    rp_get_stats(&after);
+    CHECK(!resident(&p, 0) && resident(&p, 2) && resident(&p, 3) && resident(&p, 4),
+          "page 0, the newest but clean, went first");
+    CHECK_EQ(after.clean_drops - before.clean_drops, 1);
+    CHECK_EQ(after.writebacks - before.writebacks, 0);
+    for (unsigned i = 0; i < 5; i++)
+        CHECK_EQ(sim_read(&p, PG(i)), tag(1, i));
+    sim_exit(&p);
+    all_back();
+}
+
+/* Aging: each tick shifts A into the top of an 8-bit counter; the lowest
+ * (the running tick's A counted above it) goes, the oldest of equals. */
+static void test_aging_takes_the_lowest_counter(void)
+{
+    boot(64, CONFIG_POLICY_AGING, 3);
+    struct sim_proc p;
+    spawn(&p, 8);
+    for (unsigned i = 0; i < 3; i++)
+        sim_write(&p, PG(i), tag(1, i));
+    rp_tick(1);                                  /* 0x80 0x80 0x80 */
+    CHECK_EQ(sim_read(&p, PG(0)), tag(1, 0));
+    rp_tick(2);                                  /* 0xC0 0x40 0x40 */
+    CHECK_EQ(sim_read(&p, PG(1)), tag(1, 1));
+    rp_tick(3);                                  /* 0x60 0xA0 0x20 */
+    CHECK_EQ(rp_samples(), 3);
+    SIM_EXPECT(sim_write(&p, PG(3), tag(1, 3)), VM_RESOLVED_ZERO_FILL);
+    CHECK(resident(&p, 0) && resident(&p, 1) && !resident(&p, 2), "page 2 (0x20) went");
+    /* page 3: counter 0 but A set this tick (256): page 0 (0x60) goes */
+    SIM_EXPECT(sim_write(&p, PG(4), tag(1, 4)), VM_RESOLVED_ZERO_FILL);
+    CHECK(!resident(&p, 0) && resident(&p, 1) && resident(&p, 3) && resident(&p, 4),
+          "page 0 (0x60) went, not page 3 (brought in this tick)");
+    /* a tick: 1 0x50, 3 0x80, 4 0x80; equal counters: the older goes */
+    rp_tick(4);
+    SIM_EXPECT(sim_access(&p, PG(2), SIM_READ, &(uint8_t){ 0 }), VM_RESOLVED_SWAP_IN);
+    CHECK(!resident(&p, 1), "page 1 (0x50) went");
+    rp_tick(5);                                  /* 3 0x40, 4 0x40, 2 0x80 */
+    SIM_EXPECT(sim_write(&p, PG(5), tag(1, 5)), VM_RESOLVED_ZERO_FILL);
+    CHECK(!resident(&p, 3) && resident(&p, 4), "page 3, older than page 4, went");
+    for (unsigned i = 0; i < 6; i++)
+        CHECK_EQ(sim_read(&p, PG(i)), tag(1, i));
+    sim_exit(&p);
+    all_back();
+}
+
+/* FIFO, Clock and OPT take no samples at ticks. */
+static void test_only_nru_and_aging_sample(void)
+{
+    static const enum config_policy quiet[] = { CONFIG_POLICY_FIFO, CONFIG_POLICY_CLOCK,
+                                                CONFIG_POLICY_OPT };
+    for (unsigned k = 0; k < 3; k++) {
+        boot(8, quiet[k], 2);
+        struct sim_proc p;
+        spawn(&p, 2);
+        sim_write(&p, PG(0), 1);
+        rp_tick(1);
+        CHECK_EQ(rp_samples(), 0);
+        CHECK(entry_of(&p, 0) & PTE_A, "%s left A alone", config_policy_name(quiet[k]));
+        sim_exit(&p);
+        all_back();
+    }
+}
+
+/* scope=pff: at each window's end a quota moves by one frame: up after
+ * more than high faults at the quota (within max, and while the quotas
+ * add up to less than the limit), down after fewer than low (within
+ * min); a process over a shrunk quota gives its own pages up. */
+static void test_pff_moves_each_quota_by_its_fault_rate_within_bounds(void)
+{
+    boot(64, CONFIG_POLICY_FIFO, 5);
+    struct rp_pff cfg = { .window = 2, .low = 1, .high = 2, .min = 1, .max = 4, .start = 2 };
+    rp_configure_pff(&cfg);
+    struct sim_proc a, b;
+    spawn(&a, 8);
+    spawn(&b, 8);
+    CHECK_EQ(rp_owner_quota(a.vm.rp), 2);
+    /* a loops over 3 pages with a quota of 2: every reference faults */
+    unsigned want[] = { 3, 4, 4 };     /* 4: max (and 4 + b's 1 = the limit 5) */
+    for (unsigned w = 0; w < 3; w++) {
+        for (unsigned k = 0; k < 6; k++)
+            sim_write(&a, PG(k % (3 + w)), tag(1, k % (3 + w)));
+        fake_capture_start();
+        rp_tick(2 * w + 1);
+        rp_tick(2 * w + 2);                      /* the window's end */
+        const char *said = fake_capture_end();
+        CHECK_EQ(rp_owner_quota(a.vm.rp), want[w]);
+        CHECK(w == 2 || strstr(said, "pff: tick ") != NULL, "window %u said: %s", w, said);
+    }
+    /* b took no faults in three windows: 2 -> 1, and no lower than min */
+    CHECK_EQ(rp_owner_quota(b.vm.rp), 1);
+    CHECK(rp_owner_resident(a.vm.rp) <= 4, "a within its quota: %u",
+          rp_owner_resident(a.vm.rp));
+    /* a quiet now: 4 -> 3 -> 2 -> 1 over three windows, its pages kept until
+     * its next fault, which gives them up down to one below the quota */
+    fake_capture_start();
+    for (unsigned t = 7; t <= 12; t++)
+        rp_tick(t);
+    const char *said = fake_capture_end();
+    CHECK(strcmp(said, "pff: tick 8: pid 0 quota 4 -> 3 (0 faults in 2 ticks)\n"
+                       "pff: tick 10: pid 0 quota 3 -> 2 (0 faults in 2 ticks)\n"
+                       "pff: tick 12: pid 0 quota 2 -> 1 (0 faults in 2 ticks)\n") == 0,
+          "said: %s", said);
+    CHECK_EQ(rp_owner_quota(a.vm.rp), 1);
+    CHECK(rp_owner_resident(a.vm.rp) > 1, "the pages stay until a fault: %u",
+          rp_owner_resident(a.vm.rp));
+    sim_write(&a, PG(7), tag(1, 7));
+    CHECK_EQ(rp_owner_resident(a.vm.rp), 1);
+    for (unsigned i = 0; i < 5; i++)
+        CHECK_EQ(sim_read(&a, PG(i)), tag(1, i));
+    CHECK_EQ(sim_read(&a, PG(7)), tag(1, 7));
+    sim_exit(&a);
+    sim_exit(&b);
+    all_back();
+}
+
 /* ---- counts, clean pages ---- */
 
 /* A sequential write and read of 4q pages with q frames: the counts
@@ -345,6 +481,10 @@ static void test_without_swap_the_limit_is_out_of_memory_by_name(void)
 static const struct check_test tests[] = {
     CHECK_TEST(test_fifo_evicts_the_oldest_page_whatever_was_used_since),
     CHECK_TEST(test_clock_passes_over_a_page_used_since_its_bit_was_cleared),
+    CHECK_TEST(test_nru_takes_the_lowest_class_and_a_clean_page_first),
+    CHECK_TEST(test_aging_takes_the_lowest_counter),
+    CHECK_TEST(test_only_nru_and_aging_sample),
+    CHECK_TEST(test_pff_moves_each_quota_by_its_fault_rate_within_bounds),
     CHECK_CASE("fifo: 4q pages written then read with q frames: exact counts", case_sequential,
                (const void *)(uintptr_t)CONFIG_POLICY_FIFO),
     CHECK_CASE("clock: 4q pages written then read with q frames: the same counts",

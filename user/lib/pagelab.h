@@ -36,6 +36,8 @@ long translate(const void *va, struct sys_translation *out);
 long vmstat(struct sys_vmstat *out);
 /* Blocks until the boot ends (the address space stays for the listing). */
 long pause(void);
+/* Blocks for that many timer ticks (1 ms each), 1 to SYS_SLEEP_MAX. */
+long sleep(unsigned long ticks);
 
 /* A pointer result (sbrk, mmap) that carries a negative SYS_E* instead. */
 static inline int sys_failed(const void *p)

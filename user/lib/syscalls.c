@@ -77,6 +77,7 @@ long translate(const void *va, struct sys_translation *out)
 
 long vmstat(struct sys_vmstat *out) { return syscall3(SYS_VMSTAT, (long)out, 0, 0); }
 long pause(void) { return syscall3(SYS_PAUSE, 0, 0, 0); }
+long sleep(unsigned long ticks) { return syscall3(SYS_SLEEP, (long)ticks, 0, 0); }
 
 const char *sys_strerror(long err)
 {
