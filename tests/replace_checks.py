@@ -48,8 +48,8 @@ BELADY_FIFO = {3: 9, 4: 10}
 def paced(out, name):
     """Whether workload name's run took exactly one tick per sleep (no tick
     fell between references other than where its pace puts them)."""
-    m = re.search(r"^refs: %s: (\d+) sleeps, (\d+) ticks between the first and the last$"
-                  % name, out, re.M)
+    m = re.search(r"^refs: %s: (\d+) sleeps, (\d+) ticks between the first and the last"
+                  r" \(\d+ to \d+\)$" % name, out, re.M)
     return bool(m) and int(m.group(1)) == int(m.group(2)) + 1
 
 

@@ -28,6 +28,7 @@
  *   refs: <name>: frames <q> references <n> faults <f> evictions <e>
  *       writebacks <w> swapins <s>
  *   refs: <name>: <s> sleeps, <t> ticks between the first and the last
+ *       (<tick> to <tick>)
  */
 #ifndef USER_REFS_H
 #define USER_REFS_H
@@ -111,8 +112,9 @@ static inline int refs_run_rw(const char *name, const unsigned *string,
            (unsigned long)(v1.evictions - v0.evictions),
            (unsigned long)(v1.writebacks - v0.writebacks),
            (unsigned long)(v1.swap_ins - v0.swap_ins));
-    printf("refs: %s: %u sleeps, %lu ticks between the first and the last\n", name, sleeps,
-           (unsigned long)(v1.ticks - first));
+    printf("refs: %s: %u sleeps, %lu ticks between the first and the last (%lu to %lu)\n",
+           name, sleeps, (unsigned long)(v1.ticks - first), (unsigned long)first,
+           (unsigned long)v1.ticks);
     return 0;
 }
 

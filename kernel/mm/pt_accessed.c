@@ -4,14 +4,16 @@
  * sample it (Clock's second chance, NRU's classes, aging's counters).
  *
  * Why the invalidation: the CPU sets A when it walks to a page and loads
- * the translation into the TLB (SDM Vol. 3A 4.8); while that TLB entry
- * lives, further accesses use it and do not write A again. So an A bit
+ * the translation into the TLB (SDM Vol. 3A 4.8), and never caches a
+ * translation from an entry whose A is 0 (4.10.4.3): a cached translation
+ * is a stale A = 1, and while it lives, further accesses use it and do
+ * not write A again. So an A bit
  * cleared under a cached translation stays 0 however often the page is
  * used until the entry is evicted: the page looks idle when it is not.
  * In the active space pagelab therefore invalidates the page after
  * clearing its A (one INVLPG, rule 2 of tlb_policy.c), so the next access
  * walks and sets A again: the policies see every reference, which is what
- * lets tests/host/replacement_sim.py predict their faults exactly. In an
+ * lets tests/replacement_sim.py predict their faults exactly. In an
  * inactive space nothing is cached (a CR3 write drops every non-global
  * translation, SDM Vol. 3A 4.10.4.1, and user pages are not global;
  * no PCIDs: rule 6), so no invalidation is needed. Linux on x86 does
