@@ -397,6 +397,12 @@ enum pt_status pt_space_next_leaf_below(const struct pt_space *as, vaddr_t from,
  * costs in tables beyond its PML4. Reads only. */
 uint64_t pt_space_tables(const struct pt_space *as);
 
+/* The same by level: n[L] = as's tables of level L, for L = 3 .. 1 those
+ * below its own slots (1-255), n[4] = 1 (its PML4; the kernel's shared
+ * tables below slot 0 and the upper half are not counted), n[0] = 0. The
+ * page-size trade-off's measurement (NOTES.md) reads it. Reads only. */
+void pt_space_tables_by_level(const struct pt_space *as, uint64_t n[PT_LEVELS + 1]);
+
 /* The space whose lower half the pt_* operations edit and translate from
  * now on (NULL: the kernel's). Writes nothing. */
 void pt_space_select(const struct pt_space *as);

@@ -335,27 +335,38 @@ enum pt_status pt_space_next_swap_below(const struct pt_space *as, vaddr_t from,
     return found ? PT_OK : PT_ERR_UNMAPPED;
 }
 
-static uint64_t count_tables(unsigned level, pte_t *t, uint64_t base, unsigned first, unsigned end)
+/* Adds the tables below the level-`level` table t (entries [first, end))
+ * to n[level - 1] .. n[1], one level down at a time (the strategy holds
+ * one table per level, so t stays valid while its children are read). */
+static void count_tables(unsigned level, pte_t *t, uint64_t base, unsigned first, unsigned end,
+                         uint64_t n[PT_LEVELS + 1])
 {
-    uint64_t n = 0;
     for (unsigned i = first; i < end; i++) {
         pte_t e = pte_get(t, i) & (i == 0 ? ~PT_COUNT_MASK : ~0ULL);
         if (!pte_present(e) || pte_is_leaf(e, level))
             continue;
         uint64_t va = base + ((uint64_t)i << PT_LEVEL_SHIFT(level));
-        n += 1 + count_tables(level - 1, table_get(level - 1, vaddr(va), pte_addr(e, level)), va,
-                              0, PT_ENTRIES);
+        n[level - 1]++;
+        count_tables(level - 1, table_get(level - 1, vaddr(va), pte_addr(e, level)), va, 0,
+                     PT_ENTRIES, n);
     }
-    return n;
+}
+
+void pt_space_tables_by_level(const struct pt_space *as, uint64_t n[PT_LEVELS + 1])
+{
+    op_begin(PT_OP_OTHER);
+    for (unsigned l = 0; l <= PT_LEVELS; l++)
+        n[l] = 0;
+    n[PT_LEVELS] = 1;
+    const struct pt_space *prev = selected;
+    pt_space_select(as);
+    count_tables(PT_LEVELS, table_get(PT_LEVELS, vaddr(0), as->root), 0, 1, UPPER_FIRST, n);
+    pt_space_select(prev);
 }
 
 uint64_t pt_space_tables(const struct pt_space *as)
 {
-    op_begin(PT_OP_OTHER);
-    const struct pt_space *prev = selected;
-    pt_space_select(as);
-    uint64_t n = count_tables(PT_LEVELS, table_get(PT_LEVELS, vaddr(0), as->root), 0, 1,
-                              UPPER_FIRST);
-    pt_space_select(prev);
-    return n;
+    uint64_t n[PT_LEVELS + 1];
+    pt_space_tables_by_level(as, n);
+    return n[3] + n[2] + n[1];
 }

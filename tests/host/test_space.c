@@ -247,6 +247,43 @@ static void test_destroy_gives_back_exactly_what_the_space_took(void)
     CHECK_EQ(pmm_verify(strategy_table_zone()), PMM_OK);
 }
 
+/* pt_space_tables_by_level counts each level's tables of the space's own
+ * slots: 513 pages (two PTs under one PD), a 2 MiB leaf under a second PD
+ * and a 1 GiB leaf, all in one PDPT, and the last user page (a PDPT, PD
+ * and PT of their own): 2 PDPTs, 3 PDs, 3 PTs and the PML4, which are
+ * exactly the frames the space took; an empty space is its PML4 alone.
+ * The leaves map one frame's neighbourhood (nothing reads them). */
+static void test_tables_by_level_count_each_levels_tables_of_the_space(void)
+{
+    boot();
+    uint64_t before = used_all();
+    struct pt_space as;
+    CHECK_EQ(pt_space_create(&as), PT_OK);
+    uint64_t n[PT_LEVELS + 1];
+    pt_space_tables_by_level(&as, n);
+    CHECK_EQ(n[4], 1);
+    CHECK_EQ(n[3] + n[2] + n[1] + n[0], 0);
+    pt_space_select(&as);
+    uint32_t prot = PT_PROT_USER | PT_PROT_WRITE;
+    CHECK_EQ(pt_map_range(vaddr(USER_BASE), paddr(0), 513 * PAGE_SIZE, prot, PT_RANGE_4K_ONLY,
+                          NULL), PT_OK);
+    CHECK_EQ(pt_map(vaddr(USER_BASE + PAGE_SIZE_1G), paddr(0), PAGE_SIZE_2M, prot, NULL), PT_OK);
+    CHECK_EQ(pt_map(vaddr(USER_BASE + 2ULL * PAGE_SIZE_1G), paddr(0), PAGE_SIZE_1G, prot, NULL),
+             PT_OK);
+    CHECK_EQ(pt_map(vaddr(USER_LAST_PAGE), paddr(0), PAGE_SIZE, prot, NULL), PT_OK);
+    pt_space_select(NULL);
+    pt_space_tables_by_level(&as, n);
+    CHECK_EQ(n[0], 0);
+    CHECK_EQ(n[1], 3);
+    CHECK_EQ(n[2], 3);
+    CHECK_EQ(n[3], 2);
+    CHECK_EQ(n[4], 1);
+    CHECK_EQ(pt_space_tables(&as), 8);
+    CHECK_EQ(used_all() - before, 9);
+    CHECK_EQ(pt_space_destroy(&as, NULL, NULL), PT_OK);
+    CHECK_EQ(used_all(), before);
+}
+
 static void test_destroy_refuses_the_kernels_the_active_the_selected_and_a_dead_space(void)
 {
     boot();
@@ -1038,6 +1075,7 @@ static const struct check_test tests[] = {
     CHECK_TEST(test_a_kernel_pdpt_linked_later_reaches_every_space_and_stays),
     CHECK_TEST(test_without_other_spaces_an_emptied_kernel_pdpt_is_freed),
     CHECK_TEST(test_destroy_gives_back_exactly_what_the_space_took),
+    CHECK_TEST(test_tables_by_level_count_each_levels_tables_of_the_space),
     CHECK_TEST(test_destroy_refuses_the_kernels_the_active_the_selected_and_a_dead_space),
     CHECK_TEST(test_the_user_halfs_end_at_below_and_above),
 #if defined(FAKE_STRATEGY_IS_IDENTITY) || defined(FAKE_STRATEGY_IS_TABLE_OFFSET)
