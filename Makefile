@@ -212,7 +212,8 @@ $(1)_K_TEST   := build/$(1)/k/$(GUEST_DIR)/variant_selftest.c.o build/$(1)/k/$(G
                  build/$(1)/k/$(GUEST_DIR)/access.c.o build/$(1)/k/$(GUEST_DIR)/spaces.c.o \
                  build/$(1)/k/$(GUEST_DIR)/images.c.o build/$(1)/k/$(GUEST_DIR)/procs.c.o \
                  build/$(1)/k/$(GUEST_DIR)/frames.c.o build/$(1)/k/$(GUEST_DIR)/swapio.c.o \
-                 build/$(1)/k/$(GUEST_DIR)/swapent.c.o $$($(1)_K_RING3)
+                 build/$(1)/k/$(GUEST_DIR)/swapent.c.o build/$(1)/k/$(GUEST_DIR)/pagesize.c.o \
+                 $$($(1)_K_RING3)
 $(1)_K_BENCH  := build/$(1)/k/$(GUEST_DIR)/variant_bench.c.o build/$(1)/k/$(GUEST_DIR)/measure.c.o \
                  $$($(1)_K_RING3)
 

@@ -244,6 +244,15 @@
  * stack page here, in the kernel's own address space (the harness of
  * kernel/user.c, not a process). */
 #define RING3_TEST_BASE         0x0000480000000000  /* slot 144 */
+/* Test kernels: the page-size trade-off (tests/guest/pagesize.c, NOTES.md
+ * "The page-size trade-off"): the process sizes it maps at USER_BASE, in a
+ * space of their own each, with pages of 4 KiB, 2 MiB and 1 GiB; issue
+ * 15's four, from the textbook's 1 MiB example up to a 1 GiB process. */
+#define PAGESIZE_SIZES          4
+#define PAGESIZE_SIZE_1         0x10000     /* 64 KiB */
+#define PAGESIZE_SIZE_2         0x100000    /* 1 MiB */
+#define PAGESIZE_SIZE_3         0x1000000   /* 16 MiB */
+#define PAGESIZE_SIZE_4         0x40000000  /* 1 GiB */
 /* ---- user space (a process's lower half) ---- */
 /* User programs are linked at USER_BASE (user/user.ld), the start of PML4
  * slot 1: slot 0 stays the kernel's in every address space, because the

@@ -19,6 +19,7 @@
 #include "frames.h"
 #include "swapio.h"
 #include "swapent.h"
+#include "pagesize.h"
 #include "images.h"
 #include "procs.h"
 #include "console.h"
@@ -601,6 +602,7 @@ void variant_run(const struct boot_info *bi)
     access_run(info);
     spaces_run(info);
     swapent_run(info);
+    pagesize_run(info);
     images_run(info);
     procs_run(info);
     test_wx_check_finds();
