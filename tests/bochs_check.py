@@ -39,6 +39,7 @@ import qemu  # noqa: E402
 import ring3_checks  # noqa: E402
 import vm_checks  # noqa: E402
 import swap_checks  # noqa: E402
+import pagesize_check  # noqa: E402
 
 STRATEGIES = ["identity", "table-offset", "offset", "temporary", "recursive"]
 TIMEOUT = 60
@@ -402,10 +403,12 @@ def run_to_halt(record, name, image, what, checks, timeout=300):
 
 def check_ring3(record, name, image):
     """The test image to its halt, for the ring-3 checks
-    (tests/ring3_checks.py): the whole in-guest suite runs, about a minute."""
+    (tests/ring3_checks.py), the swap checks and the page-size trade-off's
+    (tests/pagesize_check.py): the whole in-guest suite runs, about a minute."""
     run_to_halt(record, name, image, "the test image",
                 lambda out: (ring3_checks.check(record, name, out),
-                             swap_checks.check_test_image(record, name, out)))
+                             swap_checks.check_test_image(record, name, out),
+                             pagesize_check.check_test_image(record, name, out)))
 
 
 def check_vm(record, name, strategy):

@@ -12,8 +12,10 @@ guard page is not mapped, ...). Then the Bochs runs of the debug images
 (bochs_check.py), gdb's pagewalk against QEMU (gdb_check.py), the user
 programs and boot modules (modules_check.py), the address-space blocks
 walked from guest physical memory (aspace_check.py, in every boot), the
-kernel's page-fault log against QEMU's exception log (faultlog_check.py)
-and the strategy comparison table (compare.py). Ends with
+kernel's page-fault log against QEMU's exception log (faultlog_check.py),
+the page-size trade-off's tables against the address bits
+(pagesize_check.py, in every test-image boot) and the strategy comparison
+table (compare.py). Ends with
 virtual-memory suite booted alone (vm_checks.py) and the strategy
 comparison table (compare.py). Ends with
 "N passed, N failed"; exit status 1 on any failure.
@@ -41,6 +43,7 @@ import aspace_check  # noqa: E402
 import faultlog_check  # noqa: E402
 import vm_checks  # noqa: E402
 import swap_checks  # noqa: E402
+import pagesize_check  # noqa: E402
 import replace_checks  # noqa: E402
 from robustness import constant  # noqa: E402  (tools/layout.py)
 
@@ -158,6 +161,7 @@ def check_boot(name, image, strategy, mem, cpu="max", extra=(), test_image=True,
             ring3_checks.check(record, name, out)
             proc_checks.check_test_image(record, name, out, nx="-nx" not in cpu)
             swap_checks.check_test_image(record, name, out)
+            pagesize_check.check_test_image(record, name, out, cpu)
         else:
             proc_checks.check_normal_image(record, name, out)
         finals = qemu.final_translations(out)
