@@ -414,8 +414,10 @@ bench: deps-bench images bench-images
 
 # page replacement's experiments (tests/experiments.py): the workloads of
 # user/refs.h in copies of build/$(STRATEGY)/swap.img, one boot per policy,
-# limit and workload: build/experiments/replacement.csv and its plots
-experiments: deps-bench build/$(STRATEGY)/swap.img
+# limit and workload: build/experiments/replacement.csv and its plots; and
+# the page-size trade-off (tests/pagesize.py), one boot of the test image:
+# build/experiments/pagesize.csv
+experiments: deps-bench build/$(STRATEGY)/swap.img build/$(STRATEGY)/test.img
 	@$(PYTHON) tests/experiments.py --strategy $(STRATEGY)
 
 clean:
@@ -430,7 +432,8 @@ help:
 	@echo "make test   [KVM=1]           host tests + boot tests of all strategies (KVM=1: also under KVM)"
 	@echo "make fuzz   [FUZZ_SECONDS=60] each libFuzzer harness for that long (tests/fuzz)"
 	@echo "make bench  [KVM=1]           costs per strategy and memory size: build/bench/results.csv, PNGs, summary.md"
-	@echo "make experiments [STRATEGY=]  page replacement: build/experiments/replacement.csv and PNGs"
+	@echo "make experiments [STRATEGY=]  page replacement: build/experiments/replacement.csv and PNGs,"
+	@echo "                              the page-size trade-off: pagesize.csv"
 	@echo "make clean                    remove build/"
 	@echo "NO_DEPS=1 on any target: no Debian package check (tools/deps.sh)"
 	@echo "strategies: $(STRATEGIES)"
