@@ -26,7 +26,8 @@ build/experiments/replacement.csv:
 Plots (gnuplot, as make bench's): faults-vs-frames.png (one panel per
 workload, one line per policy), local-vs-global.png (each process's
 faults under the three scopes) and pff-quotas.png (each process's quota
-against time).
+against time). Then the page-size trade-off (tests/pagesize.py, one boot of
+the test image): pagesize.csv.
 """
 import argparse
 import csv
@@ -37,6 +38,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402  (its gnuplot runner)
+import pagesize  # noqa: E402  (the page-size trade-off: pagesize.csv)
 import replace_checks  # noqa: E402
 import replacement_sim  # noqa: E402
 import swap_checks  # noqa: E402
@@ -273,6 +275,8 @@ def main():
           % (len(sims) + 3 * len(POLICIES), len(rows), len(off),
              "" if not off else ": " + ", ".join("%(workload)s/%(policy)s/%(frames)d" % s
                                                   for s in off[:5])))
+    if not pagesize.experiment(a.strategy, OUT):
+        return 1
     return 1 if off or not rows or not quotas else 0
 
 
