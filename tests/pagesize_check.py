@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""pagesize_check.py - the page-size trade-off's lines (tests/guest/pagesize.c)
-against the 4-level structure, for tests/run_tests.py (every QEMU boot of a
-test image) and on its own (`python3 tests/pagesize_check.py [--cpu C] [strategy...]`
-boots each strategy's build/<strategy>/test.img at 512M).
+"""pagesize_check.py - the page-size trade-off's lines
+(tests/guest/pagesize.c) against the 4-level structure, for
+tests/run_tests.py (every QEMU boot of a test image), tests/bochs_check.py
+(the test image under Bochs) and on its own:
+`python3 tests/pagesize_check.py [--cpu C] [strategy...]` boots each
+strategy's build/<strategy>/test.img at 512M.
 
 The guest maps each process size of include/layout.h (PAGESIZE_SIZE_*) at
 USER_BASE with 4 KiB, 2 MiB and 1 GiB pages, one fresh address space each,
