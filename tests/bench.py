@@ -68,7 +68,12 @@ FORK_POINT = re.compile(r"faultbench: fork_pages (\d+) (\d+)$")
 FAULT_KINDS = re.compile(r"faultbench: kinds (\w+) (\d+) of (\d+)$")
 
 
-def bench_boot(image, mem, cpu, extra, marker="bench: done", timeout=300):
+# the bench kernel's last line, at the start of a line: "faultbench: done"
+# ends with the same words
+DONE = "\nbench: done"
+
+
+def bench_boot(image, mem, cpu, extra, marker=DONE, timeout=300):
     b = qemu.Boot(image, mem=mem, cpu=cpu, extra=extra + memory_args(mem), timeout=timeout)
     try:
         if not b.wait_for(marker):
