@@ -21,8 +21,8 @@ policies' rules, not from its output:
     turn (k = L: all L cleared, the first examined again);
 every sample one fault. In every strategy under both policies with L =
 16; in offset also at swapbench's limits (FRAMES_MIN and SAMPLES, where
-Clock's largest k below L is L - 2) and just outside them (refused, by
-name). At the end of each boot no slot is in use and no page resident.
+Clock's largest k below L is L - 2), just outside them and under
+scope=local (refused, by name). At the end of each boot no slot is in use and no page resident.
 """
 import os
 import re
@@ -92,8 +92,8 @@ def parse(log):
     return kinds, counts
 
 
-def boot(strategy, policy, frames):
-    text = "run=swapbench\nuser_frames=%d\nreplace=%s\n" % (frames, policy)
+def boot(strategy, policy, frames, scope=""):
+    text = "run=swapbench\nuser_frames=%d\nreplace=%s\n%s" % (frames, policy, scope)
     return swap_checks.boot_config(strategy, "%s-%d" % (policy, frames), text, out=OUT)
 
 
@@ -132,14 +132,15 @@ def check_run(record, strategy, policy, frames):
             "got %s" % counts.get(fig))
 
 
-def check_refused(record, strategy, policy, frames):
-    """A limit outside FRAMES_MIN..SAMPLES: refused by name, nothing measured."""
-    name = "swapbench/%s/%s/%d" % (strategy, policy, frames)
-    log = boot(strategy, policy, frames)
+def check_refused(record, strategy, policy, frames, scope=""):
+    """A limit outside FRAMES_MIN..SAMPLES, or a local scope: refused by
+    name, nothing measured."""
+    name = "swapbench/%s/%s/%d%s" % (strategy, policy, frames, "/local" if scope else "")
+    log = boot(strategy, policy, frames, scope)
     if not record(log is not None, "%s: the boot halts" % name, "no halt"):
         return
     check_common(record, name, log, frames, policy)
-    record("swapbench: needs a user_frames= limit from %d to %d and no pages yet\n"
+    record("swapbench: needs scope=global, user_frames= from %d to %d, no pages yet\n"
            % (FRAMES_MIN, SAMPLES) in log and "swapbench: kinds" not in log,
            "%s: refused by name, nothing measured" % name, log[-600:])
 
@@ -154,6 +155,7 @@ def run(record, strategies=STRATEGIES):
                 check_run(record, "offset", policy, frames)
         for frames in (FRAMES_MIN - 1, SAMPLES + 1):
             check_refused(record, "offset", "clock", frames)
+        check_refused(record, "offset", "fifo", FRAMES, "scope=local\nquota=%d\n" % FRAMES)
     shutil.rmtree(OUT, ignore_errors=True)
 
 

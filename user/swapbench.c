@@ -5,7 +5,8 @@
  * variant_bench.c runs it under replace=fifo and again under
  * replace=clock, with a user_frames= limit; tests/bench.py reads its
  * lines; tests/swapbench_check.py boots it from a run list and checks its
- * counts). The limit L and the policy come from vmstat; the program's
+ * counts). The limit L and the policy come from vmstat (scope=global:
+ * any page may be the victim of any fault); the program's
  * anonymous mappings are its only pages in the replacement domain, so
  * which page each fault evicts follows from the policy's rule alone.
  *
@@ -349,8 +350,8 @@ int main(void)
     vmstat(&v);
     unsigned long L = v.user_frames;
     printf("swapbench: policy %s, user_frames=%lu\n", v.policy, L);
-    if (L < FRAMES_MIN || L > SAMPLES || v.resident) {
-        printf("swapbench: needs a user_frames= limit from %u to %u and no pages yet\n",
+    if (L < FRAMES_MIN || L > SAMPLES || v.quota || v.resident) {
+        printf("swapbench: needs scope=global, user_frames= from %u to %u, no pages yet\n",
                FRAMES_MIN, SAMPLES);
         return 1;
     }
