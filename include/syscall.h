@@ -123,6 +123,20 @@ struct sys_vmstat {
                              0 under scope=global */
     uint64_t ticks;       /* timer ticks since boot (the whole system's) */
     uint64_t samples;     /* ticks that sampled the Accessed bits (replace=nru, aging) */
+    /* swap transfers (kernel/mm/swap.h), the whole system's: pages read and
+       written, and the TSC cycles spent in the disk commands that moved them
+       (the ATA PIO data transfer and its status waits; under QEMU's -icount
+       shift=0, guest instructions): a fault's cost less these is the
+       kernel's own work (user/swapbench.c) */
+    uint64_t swap_reads;
+    uint64_t swap_read_tsc;
+    uint64_t swap_writes;
+    uint64_t swap_write_tsc;
+    uint64_t a_cleared;   /* its pages' Accessed bits cleared by Clock (second chances) */
+    uint64_t scanned;     /* replacement-list entries the policy looked at, the whole
+                             system's (Clock: each one under its hand) */
+    char policy[8];       /* the replacement policy in force, by its replace= name
+                             ("fifo", "clock", ...: kernel/config.h), NUL-terminated */
 };
 
 #endif

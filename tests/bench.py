@@ -7,7 +7,10 @@ and the frame allocator scale with memory.
    every "_insns" figure is exact and repeatable (medians over 201 runs
    inside the guest). At its end the kernel runs user/faultbench.c alone:
    page faults of each kind, fork against the pages it maps, munmap and
-   mprotect, timed from ring 3 ("faultbench: <metric> <value>" lines).
+   mprotect, timed from ring 3 ("faultbench: <metric> <value>" lines),
+   then user/swapbench.c under FIFO and under Clock with user_frames=32:
+   a swap-in, evictions with and without write-back, Clock's scan per
+   frame ("swapbench: ..." lines).
 2. The offset bench kernel at 128 MiB, 1 GiB, 8 GiB and 512 GiB of RAM
    (512 GiB backed by a sparse file), with and without 1 GiB pages: boot
    stages, window page-table frames, allocation and free cost.
@@ -17,8 +20,8 @@ and the frame allocator scale with memory.
 4. With --kvm and /dev/kvm present: the same kernels under KVM, where the
    TSC counts cycles.
 Writes build/bench/results.csv (strategy,metric,value,unit), the plots
-strategies.png, memory.png, faults.png and fork.png, and summary.md, and
-ends on their paths.
+strategies.png, memory.png, faults.png, fork.png, swap.png and clock.png,
+and summary.md, and ends on their paths.
 --plot-only CSV measures nothing: it redraws the plots and summary.md from
 a results.csv (this run's, or docs/bench's for NOTES.md) into --out.
 """
@@ -68,7 +71,12 @@ FORK_POINT = re.compile(r"faultbench: fork_pages (\d+) (\d+)$")
 FAULT_KINDS = re.compile(r"faultbench: kinds (\w+) (\d+) of (\d+)$")
 
 
-def bench_boot(image, mem, cpu, extra, marker="bench: done", timeout=300):
+# the bench kernel's last line, at the start of a line: "faultbench: done"
+# and "swapbench: done" end with the same words
+DONE = "\nbench: done"
+
+
+def bench_boot(image, mem, cpu, extra, marker=DONE, timeout=300):
     b = qemu.Boot(image, mem=mem, cpu=cpu, extra=extra + memory_args(mem), timeout=timeout)
     try:
         if not b.wait_for(marker):
@@ -85,6 +93,7 @@ def bench_boot(image, mem, cpu, extra, marker="bench: done", timeout=300):
             if m:
                 pingpong.append(int(m.group(2)) / (2.0 * int(m.group(1))))
             faultbench_line(line, out, image)
+            swapbench_line(line, out, image)
         # user/pingpong.c: each copy's window holds 2 x N one-way switches;
         # the mean of the two copies
         if len(pingpong) == 2:
@@ -110,6 +119,41 @@ def faultbench_line(line, out, image):
                              % (image, m.group(1), m.group(2), m.group(3)))
         return
     m = FAULTBENCH.match(line)
+    if m:
+        out[m.group(1)] = (number(m.group(2)), "tsc")
+
+
+# user/swapbench.c (run twice by the bench kernel: replace=fifo, then
+# replace=clock, with a user_frames= limit): its figures (medians, guest instructions),
+# Clock's cost against the pages it passes over, and the kinds lines (how
+# many of a figure's samples vmstat saw do exactly that figure's fault);
+# its counts lines are for tests/swapbench_check.py
+SWAPBENCH = re.compile(r"swapbench: (\w+_insns) (-?\d+(?:\.\d+)?)$")
+CLOCK_POINT = re.compile(r"swapbench: clock_scan (\d+) (\d+)$")
+SWAP_KINDS = re.compile(r"swapbench: kinds (\w+) (\d+) of (\d+)$")
+SWAP_LIMIT = re.compile(r"swapbench: policy \w+, user_frames=(\d+)$")
+
+
+def swapbench_line(line, out, image):
+    """One line of user/swapbench.c into out: its figures as they are, the
+    Clock points as clock_scan_k<k>_insns, the limit it ran with as
+    swapbench_user_frames; a kinds line with fewer exact samples than
+    samples is said on stderr (the figure then mixes kinds)."""
+    m = SWAP_LIMIT.match(line)
+    if m:
+        out["swapbench_user_frames"] = (int(m.group(1)), "frames")
+        return
+    m = CLOCK_POINT.match(line)
+    if m:
+        out["clock_scan_k%s_insns" % m.group(1)] = (int(m.group(2)), "tsc")
+        return
+    m = SWAP_KINDS.match(line)
+    if m:
+        if m.group(2) != m.group(3):
+            sys.stderr.write("bench: %s: swapbench %s: only %s of its %s samples were that "
+                             "fault\n" % (image, m.group(1), m.group(2), m.group(3)))
+        return
+    m = SWAPBENCH.match(line)
     if m:
         out[m.group(1)] = (number(m.group(2)), "tsc")
 
@@ -489,11 +533,105 @@ def gnuplot(script, png):
     return png
 
 
+# swap.png and summary.md's swap table: user/swapbench.c's figures. The
+# transfers are QEMU answering the ATA polls: they follow the host, the
+# kernel's work does not.
+SWAP_ROWS = (("swapin_kernel_insns", "swap-in fault with a free frame: the kernel's work, "
+              "the transfer apart", 2000),
+             ("swapin_transfer_insns", "its transfer: READ SECTORS, PIO, polled (follows the "
+              "host)", None),
+             ("swapin_total_insns", "the whole swap-in fault", None),
+             ("evict_writeback_insns", "eviction with write-back (a dirty victim), "
+              "the transfer apart", None),
+             ("evict_writeback_transfer_insns", "its transfer: WRITE SECTORS and FLUSH CACHE "
+              "(follows the host)", None),
+             ("evict_clean_insns", "eviction without write-back (clean, a valid copy on swap)",
+              None),
+             ("evict_base_zero_fill_insns", "the demand-zero fault both are measured against "
+              "(under the limit)", None),
+             ("swapin_evict_kernel_insns", "swap-in at the limit evicting a dirty page: the "
+              "kernel's work, both transfers apart", None),
+             ("clock_scan_per_frame_insns", "Clock: per frame passed over with its Accessed "
+              "bit set (slope)", None))
+SWAP_SERIES = (("swapin_kernel_insns", "swap-in: kernel's work", "#440154"),
+               ("swapin_transfer_insns", "swap-in: transfer", "#3b528b"),
+               ("evict_writeback_insns", "eviction with write-back", "#21918c"),
+               ("evict_writeback_transfer_insns", "write-back: transfer", "#5ec962"),
+               ("evict_clean_insns", "clean eviction", "#addc30"),
+               ("clock_scan_per_frame_insns", "Clock, per frame passed over", "#fde725"))
+
+
+def swap_limit(strategies):
+    """The user_frames= limit swapbench ran with (the first strategy's)."""
+    return next((value(s, "swapbench_user_frames") for s in strategies
+                 if value(s, "swapbench_user_frames") is not None), None)
+
+
+def plot_swap(strategies, out):
+    return plot_bars(out, "swap", SWAP_SERIES, strategies, value, width=1100, keyrows=2,
+                     title="Swap's costs timed from ring 3 by user/swapbench.c, by strategy "
+                     "(user_frames=%s; FIFO, Clock for its scan)\\n(guest instructions under "
+                     "QEMU -icount shift=0, medians; the transfers follow the host)"
+                     % cell(swap_limit(strategies)),
+                     xlabel="page-table access strategy",
+                     ylabel="guest instructions per fault or frame")
+
+
+CLOCK_PLOT = """
+set terminal pngcairo size 900,560 noenhanced font 'sans,11'
+set output '{png}'
+set title "A Clock fault against the pages it passes over (Accessed bit set) before its \
+victim\\n\
+(user_frames={frames}; guest instructions under QEMU -icount shift=0, medians; \
+the write-back's transfer apart)"
+set style data linespoints
+set xlabel 'pages passed over (their Accessed bits cleared)'
+set ylabel "the fault's kernel work (guest instructions)"
+set xrange [0:*]
+set yrange [0:*]
+set grid xtics ytics lc rgb '#d0d0d0'
+set key top left reverse Left samplen 3
+plot {series}
+"""
+
+
+def clock_points(strategies):
+    """The k values some strategy has a clock_scan_k<k>_insns row for."""
+    ks = set()
+    for s, m, _, _ in rows:
+        g = re.match(r"clock_scan_k(\d+)_insns$", m)
+        if g and s in strategies:
+            ks.add(int(g.group(1)))
+    return sorted(ks)
+
+
+def plot_clock(strategies, out):
+    """clock.png: each strategy's Clock fault against k, its slope in the
+    key; None when the run has no Clock points."""
+    ks = clock_points(strategies)
+    if not ks:
+        return None
+    data = os.path.join(out, "clock.dat")
+    with open(data, "w") as f:
+        f.write("k " + " ".join(strategies) + "\n")
+        for k in ks:
+            f.write("%d %s\n" % (k, " ".join(dat_value(value(s, "clock_scan_k%d_insns" % k))
+                                            for s in strategies)))
+    items = ["'%s' using 1:%d title '%s: %s insns per frame' lc rgb '%s' lw 2 pt %d ps 1.3"
+             % (data, i + 2, s, cell(value(s, "clock_scan_per_frame_insns")),
+                FORK_COLOURS[i % len(FORK_COLOURS)], 4 + 2 * i)
+             for i, s in enumerate(strategies)]
+    png = os.path.join(out, "clock.png")
+    return gnuplot(CLOCK_PLOT.format(png=png, frames=cell(swap_limit(strategies)), series=", \\\n     ".join(items)), png)
+
+
 def plot(strategies, out=OUT):
-    """strategies.png, memory.png, faults.png and fork.png (with their .dat
-    files) in out; the paths of the plots written."""
+    """strategies.png, memory.png, faults.png, fork.png, swap.png and
+    clock.png (with their .dat files) in out; the paths of the plots
+    written."""
     return [p for p in (plot_strategies(strategies, out), plot_memory(out),
-                        plot_faults(strategies, out), plot_fork(strategies, out)) if p]
+                        plot_faults(strategies, out), plot_fork(strategies, out),
+                        plot_swap(strategies, out), plot_clock(strategies, out)) if p]
 
 
 def cell(v, unit=""):
@@ -518,8 +656,9 @@ milliseconds from starting QEMU to the boot's last line, noisy on a busy
 host) and the guest's own TSC from stage1's first instruction to the final
 translations; "over bare" is pagelab's median minus the bare MBR's median
 (fastest minus fastest), not a median of differences. The page faults
-are timed from ring 3 by user/faultbench.c (its table says how). Plots:
-strategies.png, memory.png, faults.png, fork.png.
+are timed from ring 3 by user/faultbench.c, swap's costs by
+user/swapbench.c (their tables say how). Plots: strategies.png,
+memory.png, faults.png, fork.png, swap.png, clock.png.
 """
 
 
@@ -580,6 +719,32 @@ def summary_faults(strategies):
     for p in FORK_PAGES:
         lines.append("| P = %d | %s |" % (p, " | ".join(
             cell(value(s, "fork_%d_pages_insns" % p)) for s in strategies)))
+    return lines
+
+
+def summary_swap(strategies):
+    """user/swapbench.c's figures per strategy, with the issue's target;
+    then Clock's points."""
+    lines = ["## Swap", "",
+             "Timed from ring 3 by user/swapbench.c under `user_frames=%s` (FIFO; Clock for its "
+             "scan): each sample one access between two vmstat calls, the window less the same "
+             "access again, and less the TSC the kernel counted inside the ATA commands "
+             "(vmstat's swap_read_tsc, swap_write_tsc) where a figure says the transfer apart; "
+             "medians over each figure's samples (swapbench's kinds lines count them)."
+             % cell(swap_limit(strategies)), "",
+             "| operation (insns) | %s | pagelab target |" % " | ".join(strategies),
+             "|---" * (len(strategies) + 2) + "|"]
+    for metric, label, target in SWAP_ROWS:
+        lines.append("| %s | %s | %s |" % (
+            label, " | ".join(cell(value(s, metric)) for s in strategies),
+            "-" if target is None else "≤ %d" % target))
+    ks = clock_points(strategies)
+    if ks:
+        lines += ["", "| Clock fault passing k pages (insns) | %s |" % " | ".join(strategies),
+                  "|---" * (len(strategies) + 1) + "|"]
+        for k in ks:
+            lines.append("| k = %d | %s |" % (k, " | ".join(
+                cell(value(s, "clock_scan_k%d_insns" % k)) for s in strategies)))
     return lines
 
 
@@ -651,11 +816,11 @@ def summary_wall():
 
 def summary(strategies, out=OUT):
     """summary.md in out: a title, how the figures are measured, and the
-    tables NOTES.md carries (per strategy, processes, page faults, per
-    memory size, boot time)."""
+    tables NOTES.md carries (per strategy, processes, page faults, swap,
+    per memory size, boot time)."""
     lines = [SUMMARY_INTRO] + summary_strategies(strategies) + [""] \
         + summary_processes(strategies) + [""] + summary_faults(strategies) + [""] \
-        + summary_fork(strategies) + [""] \
+        + summary_fork(strategies) + [""] + summary_swap(strategies) + [""] \
         + summary_memory() + [""] + summary_wall()
     path = os.path.join(out, "summary.md")
     with open(path, "w") as f:
@@ -668,8 +833,10 @@ OUTPUTS = {"results.csv": "every figure, one row each (strategy,metric,value,uni
            "memory.png": "plot: frame allocator and window page tables against guest RAM",
            "faults.png": "plot: page faults, munmap, mprotect per strategy, with Linux 6.1",
            "fork.png": "plot: fork against touched pages per strategy, slopes in the key",
-           "summary.md": "the tables (per strategy, processes, page faults, per memory size, "
-                         "boot time) in Markdown"}
+           "swap.png": "plot: swap-in, evictions, Clock's scan per frame per strategy",
+           "clock.png": "plot: a Clock fault against the pages it passes over, slopes in the key",
+           "summary.md": "the tables (per strategy, processes, page faults, swap, per memory "
+                         "size, boot time) in Markdown"}
 
 
 def print_outputs(paths):

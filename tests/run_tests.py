@@ -13,11 +13,10 @@ guard page is not mapped, ...). Then the Bochs runs of the debug images
 programs and boot modules (modules_check.py), the address-space blocks
 walked from guest physical memory (aspace_check.py, in every boot), the
 kernel's page-fault log against QEMU's exception log (faultlog_check.py),
-the page-size trade-off's tables against the address bits
-(pagesize_check.py, in every test-image boot) and the strategy comparison
-table (compare.py). Ends with
-virtual-memory suite booted alone (vm_checks.py) and the strategy
-comparison table (compare.py). Ends with
+the virtual-memory suite booted alone (vm_checks.py), the page-size
+trade-off's tables against the address bits (pagesize_check.py, in every
+test-image boot), swap's benchmark program's counts (swapbench_check.py)
+and the strategy comparison table (compare.py). Ends with
 "N passed, N failed"; exit status 1 on any failure.
 """
 import argparse
@@ -45,6 +44,7 @@ import vm_checks  # noqa: E402
 import swap_checks  # noqa: E402
 import pagesize_check  # noqa: E402
 import replace_checks  # noqa: E402
+import swapbench_check  # noqa: E402
 from robustness import constant  # noqa: E402  (tools/layout.py)
 
 VGA = constant("VGA_TEXT_ADDR")
@@ -303,6 +303,8 @@ def main():
         swap_checks.run(record)
     # the replacement workloads against the reference simulator, every strategy
     replace_checks.run(record, strategies=a.strategies)
+    # swap's benchmark program: each figure's faults are of its kind, exactly
+    swapbench_check.run(record, strategies=a.strategies)
     if "offset" in a.strategies:
         # the timer must tick when QEMU counts instructions instead of time
         check_boot("boot/offset/icount", "build/offset/test.img", "offset", "512M",

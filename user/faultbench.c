@@ -5,12 +5,13 @@
  * -icount shift=0 the TSC counts retired instructions (RDTSC works in ring
  * 3: CR4.TSD is clear), so each figure is guest instructions.
  *
- * Each window is one asm block: RDTSC, two MOVs keeping its result, the
- * one access or SYSCALL, then RDTSC again. The same block on a page that
- * no longer faults (the access's second touch), or without the SYSCALL
- * (the system calls), is the baseline taken out of every sample, so a
- * figure is the fault's (or the call's) instructions alone: the exception
- * entry, the kernel's resolution, IRETQ and nothing of the access itself.
+ * Each window is one asm block (the accesses' in user/timing.h): RDTSC,
+ * two MOVs keeping its result, the one access or SYSCALL, then RDTSC
+ * again. The same block on a page that no longer faults (the access's
+ * second touch), or without the SYSCALL (the system calls), is the
+ * baseline taken out of every sample, so a figure is the fault's (or the
+ * call's) instructions alone: the exception entry, the kernel's
+ * resolution, IRETQ and nothing of the access itself.
  * Each figure is the median over PAGES pages (or RUNS calls); medians keep
  * out the few samples a timer tick lands in.
  *
@@ -21,7 +22,7 @@
  * window_store_insns and window_syscall_insns are the baselines themselves
  * (the empty windows: what each sample had taken out).
  */
-#include "pagelab.h"
+#include "timing.h"
 
 #define PAGE 4096UL
 #define PAGES 256           /* pages per fault kind: one sample each */
@@ -35,38 +36,6 @@ static unsigned long long samples[RUNS > PAGES ? RUNS : PAGES];
 static unsigned long long base[RUNS > PAGES ? RUNS : PAGES];
 
 /* ---- the windows ---- */
-
-#define TSC_JOIN(lo, hi) (((unsigned long long)(hi) << 32) | (lo))
-
-/* One byte stored at p, between two RDTSCs. */
-static inline unsigned long long time_store(volatile char *p)
-{
-    unsigned lo0, hi0, lo1, hi1;
-    __asm__ volatile("rdtsc\n\t"
-                     "mov %%eax, %0\n\t"
-                     "mov %%edx, %1\n\t"
-                     "movb $1, (%4)\n\t"
-                     "rdtsc"
-                     : "=&r"(lo0), "=&r"(hi0), "=&a"(lo1), "=&d"(hi1)
-                     : "r"(p)
-                     : "memory");
-    return TSC_JOIN(lo1, hi1) - TSC_JOIN(lo0, hi0);
-}
-
-/* One byte read at p (a compare with memory: no register written). */
-static inline unsigned long long time_load(const volatile char *p)
-{
-    unsigned lo0, hi0, lo1, hi1;
-    __asm__ volatile("rdtsc\n\t"
-                     "mov %%eax, %0\n\t"
-                     "mov %%edx, %1\n\t"
-                     "cmpb $0, (%4)\n\t"
-                     "rdtsc"
-                     : "=&r"(lo0), "=&r"(hi0), "=&a"(lo1), "=&d"(hi1)
-                     : "r"(p)
-                     : "memory", "cc");
-    return TSC_JOIN(lo1, hi1) - TSC_JOIN(lo0, hi0);
-}
 
 /* SYSCALL n(a, b, c) between two RDTSCs, its result in *ret. RDTSC takes
  * RAX and RDX, so the number and the third argument are loaded inside the
@@ -100,18 +69,6 @@ static inline unsigned long long time_nocall(long n, long a, long b, long c, lon
 }
 
 /* ---- medians and lines ---- */
-
-static unsigned long long median(unsigned long long *v, unsigned n)
-{
-    for (unsigned i = 1; i < n; i++) {          /* insertion sort: n is small */
-        unsigned long long x = v[i];
-        unsigned j = i;
-        for (; j > 0 && v[j - 1] > x; j--)
-            v[j] = v[j - 1];
-        v[j] = x;
-    }
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* The median of samples less the median of base: the fault's own cost. */
 static unsigned long long net(unsigned n)

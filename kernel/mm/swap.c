@@ -1,11 +1,13 @@
 /*
  * swap.c - the swap area (contract in swap.h): the partition found in the
  * boot disk's MBR, its header checked, and a slot map of one bit (in use)
- * and one count per slot, in BSS.
+ * and one count per slot, in BSS; each transfer counted, with the TSC
+ * cycles its ATA command took (swap_get_stats, vmstat's swap_*_tsc).
  */
 #include "swap.h"
 #include "ata.h"
 #include "console.h"
+#include "io.h"
 #include "kmap.h"
 #include "layout.h"
 #include "mem.h"
@@ -167,8 +169,14 @@ static enum swap_status transfer(uint32_t slot, paddr_t frame, bool write)
         return SWAP_ERR_BAD_SLOT;
     uint64_t lba = st.part_lba + (uint64_t)(SWAP_HEADER_SLOTS + slot) * SLOT_SECTORS;
     void *p = kmap(frame, KMAP_SCRATCH);
+    uint64_t t0 = rdtsc();
     enum ata_status as = write ? ata_write(lba, SLOT_SECTORS, p) : ata_read(lba, SLOT_SECTORS, p);
+    uint64_t t = rdtsc() - t0;
     kunmap(KMAP_SCRATCH);
+    if (write)
+        st.write_tsc += t;
+    else
+        st.read_tsc += t;
     if (as == ATA_OK) {
         if (write)
             st.writes++;

@@ -44,6 +44,12 @@ struct swap_stats {
     uint32_t used;          /* slots with a count above 0 */
     uint64_t writes, reads; /* pages moved, successful */
     uint64_t io_errors;     /* transfers the disk refused */
+    /* TSC cycles inside the ATA commands of every transfer, refused ones
+     * too (swap_write's, swap_read's): the command, the status waits, the
+     * PIO data moves and the write's FLUSH CACHE; not the kmap around
+     * them. Under QEMU's -icount shift=0 the TSC counts instructions, so
+     * a fault's cost less these is the kernel's own work (make bench). */
+    uint64_t write_tsc, read_tsc;
 };
 
 /* Once, after kmap_init: probes the disk and the partition, prints one

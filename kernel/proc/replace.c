@@ -770,6 +770,7 @@ uint64_t rp_samples(void) { return samples; }
 uint32_t rp_resident(void) { return resident; }
 uint32_t rp_owner_resident(uint8_t id) { return id < OWNERS ? owners[id].resident : 0; }
 uint32_t rp_limit(void) { return limit; }
+enum config_policy rp_policy(void) { return policy; }
 void rp_get_stats(struct rp_counters *out) { *out = all; }
 
 void rp_owner_stats(uint8_t id, struct rp_counters *out)

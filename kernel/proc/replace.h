@@ -167,6 +167,8 @@ uint32_t rp_resident(void);
 uint32_t rp_owner_resident(uint8_t id);
 /* The limit (0: none). */
 uint32_t rp_limit(void);
+/* The policy in force (rp_init's or rp_configure's). */
+enum config_policy rp_policy(void);
 
 void rp_get_stats(struct rp_counters *all);
 void rp_owner_stats(uint8_t id, struct rp_counters *out);

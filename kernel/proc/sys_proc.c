@@ -202,6 +202,24 @@ static long sys_translate(uint64_t va, uint64_t out)
     return put_user(out, &r, sizeof(r));
 }
 
+/* vmstat's swap-transfer counts, list scans and policy name (the whole
+ * system's). */
+static void vmstat_swap(struct sys_vmstat *v)
+{
+    struct swap_stats ss;
+    swap_get_stats(&ss);
+    v->swap_reads = ss.reads;
+    v->swap_read_tsc = ss.read_tsc;
+    v->swap_writes = ss.writes;
+    v->swap_write_tsc = ss.write_tsc;
+    struct rp_counters all;
+    rp_get_stats(&all);
+    v->scanned = all.scanned;
+    const char *name = config_policy_name(rp_policy());
+    size_t n = strlen(name);
+    memcpy(v->policy, name, n < sizeof v->policy - 1 ? n : sizeof v->policy - 1);
+}
+
 static long sys_vmstat(struct proc *p, uint64_t out)
 {
     const struct vm_counters *c = &p->vm.c;
@@ -224,6 +242,8 @@ static long sys_vmstat(struct proc *p, uint64_t out)
     v.evictions = rc.evictions;
     v.writebacks = rc.writebacks;
     v.clean_drops = rc.clean_drops;
+    v.a_cleared = rc.a_cleared;
+    vmstat_swap(&v);
     struct pt_leaf l;
     for (vaddr_t at = vaddr(0); pt_space_next_leaf(p->space, at, &l) == PT_OK;
          at = vaddr(l.va.va + l.size))

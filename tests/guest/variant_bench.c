@@ -31,6 +31,8 @@
 #include "kmap.h"
 #include "vm.h"
 #include "proc.h"
+#include "replace.h"
+#include "swap.h"
 #include "strategy.h"
 #include "kmain.h"
 
@@ -423,6 +425,31 @@ static void bench_faults(void)
         proc_run();
 }
 
+/* Swap's costs timed from ring 3 (user/swapbench.c): a swap-in and an
+ * eviction with and without a write-back under FIFO, then Clock's scan per
+ * frame examined under Clock, each run alone with SWAPBENCH_FRAMES frames
+ * for the replacement domain. The bench image has no configuration file:
+ * the policy and the limit are set here for the two runs and put back
+ * afterwards (no limit: nothing measured above ever evicts). */
+#define SWAPBENCH_FRAMES 32
+static void bench_swap(void)
+{
+    static const enum config_policy policies[] = { CONFIG_POLICY_FIFO, CONFIG_POLICY_CLOCK };
+    if (!swap_present()) {
+        kprintf("bench: no swap: swapbench not run\n");
+        return;
+    }
+    for (unsigned i = 0; i < sizeof policies / sizeof policies[0]; i++) {
+        long err;
+        rp_configure(policies[i], SWAPBENCH_FRAMES);
+        kprintf("bench: swapbench under replace=%s, user_frames=%u\n",
+                config_policy_name(policies[i]), SWAPBENCH_FRAMES);
+        if (proc_spawn("swapbench", NULL, &err))
+            proc_run();
+    }
+    rp_configure(config_get()->policy, config_get()->user_frames);
+}
+
 void variant_run(const struct boot_info *bi)
 {
     info = bi;
@@ -438,6 +465,7 @@ void variant_run(const struct boot_info *bi)
     bench_fork_ops();
     bench_yield();
     bench_faults();
+    bench_swap();
     emit("tables_after_bench", measure_tables(), "frames");
     kprintf("bench: done\n");
 }
