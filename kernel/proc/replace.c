@@ -402,6 +402,30 @@ static uint32_t choose_opt(uint8_t pin_id, uint64_t lo, uint64_t hi, uint8_t onl
     return best;        /* without strings: the oldest (all keys equal), as FIFO */
 }
 
+/* Every resident page of owner only (RP_NO_OWNER: of everyone) to
+ * visit(k, fn, m, ctx), k its place on the list from the head (the oldest
+ * is 0), one owner at a time with its space selected once around its
+ * pages (a select of an inactive space is a flush under the recursive
+ * strategy, so not one per page), the selection put back after. */
+typedef void page_visit(uint32_t k, uint32_t fn, struct frame_meta *m, void *ctx);
+
+static void each_page(uint8_t only, page_visit *visit, void *ctx)
+{
+    const struct pt_space *prev = pt_space_selected();
+    for (unsigned o = 0; o < OWNERS; o++) {
+        if (!owners[o].used || !owners[o].resident || (only != RP_NO_OWNER && only != o))
+            continue;
+        pt_space_select(owners[o].as);
+        uint32_t fn = head;
+        for (uint32_t k = 0; k < resident; k++, fn = rec(fn)->next) {
+            struct frame_meta *m = rec(fn);
+            if (m->owner == o)
+                visit(k, fn, m, ctx);
+        }
+    }
+    pt_space_select(prev);
+}
+
 /* NRU's and aging's victim among owner only's pages (RP_NO_OWNER:
  * everyone's): the lowest key, the oldest of equal keys. NRU's key is
  * its class, 2 * A + M: not referenced since the last tick before
@@ -413,44 +437,39 @@ static uint32_t choose_opt(uint8_t pin_id, uint64_t lo, uint64_t hi, uint8_t onl
  * (A * 256 + age): a page referenced since the last tick counts as the
  * most recent, as it will at the next tick, so a page brought in this
  * tick is not the first to go. Both read the owner's leaf of a page
- * shared after fork, as Clock does. The leaves are read one owner at a
- * time, its space selected once (a select of an inactive space is a
- * flush under the recursive strategy). */
+ * shared after fork, as Clock does. */
+struct sampled_choice {
+    uint8_t pin_id;
+    uint64_t lo, hi;
+    uint32_t best, best_key, best_pos;
+};
+
+static void weigh(uint32_t k, uint32_t fn, struct frame_meta *m, void *ctx)
+{
+    struct sampled_choice *c = ctx;
+    all.scanned++;
+    if (!evictable(m, c->pin_id, c->lo, c->hi))
+        return;
+    pte_t e = 0;
+    if (pt_entry_get(vaddr(m->va), &e) != PT_OK || !(e & PTE_P))
+        kpanic("replace: frame 0x%lx at 0x%lx has no leaf", (uint64_t)fn * PAGE_SIZE, m->va);
+    uint32_t a = (e & PTE_A) != 0, key;
+    if (policy == CONFIG_POLICY_NRU)
+        key = 2 * a + ((e & PTE_D) || !(m->flags & FRAME_F_SLOT));
+    else
+        key = a * 256 + m->age;
+    if (c->best == NONE || key < c->best_key || (key == c->best_key && k < c->best_pos)) {
+        c->best = fn;
+        c->best_key = key;
+        c->best_pos = k;
+    }
+}
+
 static uint32_t choose_sampled(uint8_t pin_id, uint64_t lo, uint64_t hi, uint8_t only)
 {
-    uint32_t best = NONE, best_key = 0, best_pos = 0;
-    const struct pt_space *prev = pt_space_selected();
-    for (unsigned o = 0; o < OWNERS; o++) {
-        if (!owners[o].used || !owners[o].resident || (only != RP_NO_OWNER && only != o))
-            continue;
-        pt_space_select(owners[o].as);
-        uint32_t fn = head;
-        for (uint32_t k = 0; k < resident; k++, fn = rec(fn)->next) {
-            struct frame_meta *m = rec(fn);
-            if (m->owner != o)
-                continue;
-            all.scanned++;
-            if (!evictable(m, pin_id, lo, hi))
-                continue;
-            pte_t e = 0;
-            if (pt_entry_get(vaddr(m->va), &e) != PT_OK || !(e & PTE_P))
-                kpanic("replace: frame 0x%lx at 0x%lx has no leaf", (uint64_t)fn * PAGE_SIZE,
-                       m->va);
-            uint32_t a = (e & PTE_A) != 0;
-            uint32_t key;
-            if (policy == CONFIG_POLICY_NRU)
-                key = 2 * a + ((e & PTE_D) || !(m->flags & FRAME_F_SLOT));
-            else
-                key = a * 256 + m->age;
-            if (best == NONE || key < best_key || (key == best_key && k < best_pos)) {
-                best = fn;
-                best_key = key;
-                best_pos = k;
-            }
-        }
-    }
-    pt_space_select(prev);
-    return best;
+    struct sampled_choice c = { .pin_id = pin_id, .lo = lo, .hi = hi, .best = NONE };
+    each_page(only, weigh, &c);
+    return c.best;
 }
 
 /* The victim by the policy, among owner only's pages (RP_NO_OWNER:
@@ -698,30 +717,24 @@ enum rp_status rp_frame_new(uint8_t id, uint64_t lo, uint64_t hi, paddr_t *out)
 /* NRU's and aging's sample: every resident page's Accessed bit read and
  * cleared (pt_clear_accessed: with an INVLPG in the active space, so the
  * next reference sets it again), and for aging shifted into its counter
- * from the left. One owner's space selected at a time. */
+ * from the left. */
+static void sample_page(uint32_t k, uint32_t fn, struct frame_meta *m, void *ctx)
+{
+    (void)k;
+    (void)ctx;
+    pte_t old = 0;
+    enum pt_status st = pt_clear_accessed(vaddr(m->va), &old);
+    if (st != PT_OK)
+        kpanic("replace: sample: the leaf of frame 0x%lx at 0x%lx: %s",
+               (uint64_t)fn * PAGE_SIZE, m->va, pt_status_name(st));
+    if (old & PTE_A)
+        all.a_cleared++;
+    m->age = (uint8_t)((m->age >> 1) | (old & PTE_A ? 0x80 : 0));
+}
+
 static void sample(void)
 {
-    const struct pt_space *prev = pt_space_selected();
-    for (unsigned o = 0; o < OWNERS; o++) {
-        if (!owners[o].used || !owners[o].resident)
-            continue;
-        pt_space_select(owners[o].as);
-        uint32_t fn = head;
-        for (uint32_t k = 0; k < resident; k++, fn = rec(fn)->next) {
-            struct frame_meta *m = rec(fn);
-            if (m->owner != o)
-                continue;
-            pte_t old = 0;
-            enum pt_status st = pt_clear_accessed(vaddr(m->va), &old);
-            if (st != PT_OK)
-                kpanic("replace: sample: the leaf of frame 0x%lx at 0x%lx: %s",
-                       (uint64_t)fn * PAGE_SIZE, m->va, pt_status_name(st));
-            if (old & PTE_A)
-                all.a_cleared++;
-            m->age = (uint8_t)((m->age >> 1) | (old & PTE_A ? 0x80 : 0));
-        }
-    }
-    pt_space_select(prev);
+    each_page(RP_NO_OWNER, sample_page, NULL);
     samples++;
 }
 
