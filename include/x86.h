@@ -58,6 +58,7 @@
  * pushes none. */
 #define X86_ERROR_CODE_VECTORS 0x60227D00
 #define X86_EXCEPTION_VECTORS  32
+#define X86_VECTOR_DB          1    /* debug: the single-step trap (RFLAGS.TF) among others */
 #define X86_VECTOR_DF          8    /* double fault */
 #define X86_VECTOR_GP          13   /* general protection */
 #define X86_VECTOR_PF          14   /* page fault: CR2 holds the address */

@@ -33,6 +33,7 @@
 #include "elf.h"
 #include "tlb.h"
 #include "fault_log.h"
+#include "livelock.h"
 #include "frame_meta.h"
 #include "replace.h"
 #include "swap.h"
@@ -503,14 +504,35 @@ void proc_exit(int status)
     kpanic("proc_exit: pid %d ran again", me->pid);
 }
 
-void proc_fault(const struct trap_frame *f)
+/* A resolved fault that leaves the process in a livelock (livelock.h):
+ * the instruction at its RIP needs more pages at once than it can ever
+ * have. May set or clear TF in f. */
+static bool livelocked(struct proc *me, struct trap_frame *f, uint64_t domain_before,
+                       uint64_t cr2)
+{
+    const char *key;
+    uint32_t bound = rp_owner_bound(me->vm.rp, &key);
+    return livelock_fault(&me->ll, f, me->vm.c.domain_faults != domain_before, cr2,
+                          f->error_code, bound, key);
+}
+
+void proc_fault(struct trap_frame *f)
 {
     struct proc *me = current;
     uint64_t cr2 = f->vector == X86_VECTOR_PF ? read_cr2() : 0;
     enum vm_outcome o = VM_OUTCOME_COUNT;
+    if (f->vector == X86_VECTOR_DB && livelock_step(&me->ll, f))
+        return;         /* the single step livelock_fault asked for: it retired */
     if (f->vector == X86_VECTOR_PF) {
+        uint64_t domain_before = me->vm.c.domain_faults;
         o = vm_fault(&me->vm, cr2, f->error_code);
-        fault_log(me->pid, cr2, f->error_code, f->rip, VM_RESOLVED(o) ? vm_outcome_name(o) : "killed");
+        bool stuck = VM_RESOLVED(o) && livelocked(me, f, domain_before, cr2);
+        fault_log(me->pid, cr2, f->error_code, f->rip,
+                  VM_RESOLVED(o) && !stuck ? vm_outcome_name(o) : "killed");
+        if (stuck) {
+            livelock_report(&me->ll, me->pid, me->name, f->rip);
+            proc_exit(PROC_KILLED_STATUS);
+        }
         if (VM_RESOLVED(o))
             return;
     }

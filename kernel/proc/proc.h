@@ -19,6 +19,7 @@
 #include "image.h"
 #include "pt.h"
 #include "syscalls.h"
+#include "livelock.h"
 #include "trap.h"
 #include "vm.h"
 
@@ -50,6 +51,7 @@ struct proc {
     uint64_t wake_tick;        /* PROC_SLEEPING: the tick it runs again at */
     int exit_status;
     struct vm vm;              /* its regions and fault counters */
+    struct livelock ll;        /* one instruction's faults (kernel/proc/livelock.h) */
     uint64_t kstack_top;       /* its kernel stack's top (TSS.RSP0, SYSCALL's RSP) */
     uint64_t kctx;             /* saved kernel RSP while it does not run */
     uint64_t ticks_left;       /* of its time slice */
@@ -97,7 +99,13 @@ void proc_timer(void);
 /* SYS_SLEEP: the current process sleeps `ticks` ticks (1 to
  * SYS_SLEEP_MAX; the caller checked). */
 void proc_sleep(uint64_t ticks);
-void proc_fault(const struct trap_frame *f);
+
+/* An exception from ring 3 (proc_tick's comment above): a page fault
+ * resolved returns, unless its instruction is in a livelock
+ * (kernel/proc/livelock.h: killed, two named lines); the single-step #DB
+ * that livelock detection asked for returns, TF cleared. f may be
+ * changed (RFLAGS.TF). */
+void proc_fault(struct trap_frame *f);
 
 /* For uaccess_ok: resolves the pages of [va, va + len) the current
  * process's regions allow but that are not mapped as `write` needs yet

@@ -200,6 +200,18 @@ uint32_t rp_owner_quota(uint8_t id)
          : scope == CONFIG_SCOPE_LOCAL ? quota : 0;
 }
 
+uint32_t rp_owner_bound(uint8_t id, const char **key)
+{
+    (void)id;           /* the same for every owner: quotas of the moment do not count */
+    uint32_t own = scope == CONFIG_SCOPE_LOCAL ? quota : scope == CONFIG_SCOPE_PFF ? pff.max : 0;
+    *key = "user_frames";
+    if (own && (!limit || own < limit)) {
+        *key = scope == CONFIG_SCOPE_LOCAL ? "quota" : "pff_max";
+        return own;
+    }
+    return limit;
+}
+
 void rp_owner_free(uint8_t id)
 {
     if (id >= OWNERS)

@@ -133,6 +133,12 @@ void rp_owner_free(uint8_t id);
 void rp_owner_label(uint8_t id, int pid);
 /* Its quota now: scope=local's quota=, scope=pff's own (0: none, global). */
 uint32_t rp_owner_quota(uint8_t id);
+/* The most frames owner id's pages can ever hold at once in this
+ * configuration, and the key that sets it (*key): the lowest of the
+ * limit (user_frames=, on every page together), scope=local's quota= and
+ * scope=pff's pff_max= (above which its quota never rises); 0 and
+ * "user_frames" without any of them. kernel/proc/livelock.c's bound. */
+uint32_t rp_owner_bound(uint8_t id, const char **key);
 
 /* A frame (refs 1, contents undefined) for the domain page va of owner
  * id, evicting a page first when the limit (or an empty allocator) asks

@@ -13,7 +13,8 @@
 # (and -Icommon for its mem.h). test_vm and test_vm_model add
 # kernel/proc/vm.c on top of that, with tests/host/fake_vm_env.c for kmap
 # and the fault handler's two uaccess helpers (vm_sim.h: the simulated
-# processes). test_pmm does not involve a strategy and is built once, with
+# processes); test_replace and test_livelock replace.c and swap.c (and
+# livelock.c) over a disk in memory. test_pmm does not involve a strategy and is built once, with
 # offset.
 
 HOST_CC ?= cc
@@ -50,7 +51,8 @@ HOST_TESTS += $$($(1)_HOST_DIR)/test_pt $$($(1)_HOST_DIR)/test_pt_model \
               $$($(1)_HOST_DIR)/test_pt_levels $$($(1)_HOST_DIR)/test_space \
               $$($(1)_HOST_DIR)/test_swap \
               $$($(1)_HOST_DIR)/test_frame_meta $$($(1)_HOST_DIR)/test_vm \
-              $$($(1)_HOST_DIR)/test_vm_model $$($(1)_HOST_DIR)/test_replace
+              $$($(1)_HOST_DIR)/test_vm_model $$($(1)_HOST_DIR)/test_replace \
+              $$($(1)_HOST_DIR)/test_livelock
 
 # The per-frame records (kernel/mm/frame_meta.c) on the real core.
 $$($(1)_HOST_DIR)/test_frame_meta: tests/host/test_frame_meta.c kernel/mm/frame_meta.c \
@@ -69,6 +71,14 @@ $$($(1)_HOST_DIR)/test_vm $$($(1)_HOST_DIR)/test_vm_model $$($(1)_HOST_DIR)/test
 	@mkdir -p $$(@D)
 	$$(HOST_CC) $$($(1)_HOST_FLAGS) -Icommon -Ikernel/proc -Ikernel/dev -o $$@ $$< $(VM_HOST_SRC) \
 	    $$($(1)_HOST_SRC)
+
+# Livelock detection (kernel/proc/livelock.c): the rule on frames of its
+# own, and instructions run on the fault path as in test_replace.
+$$($(1)_HOST_DIR)/test_livelock: tests/host/test_livelock.c kernel/proc/livelock.c \
+        kernel/proc/livelock.h $(VM_HOST_SRC) $(VM_HOST_DEPS) $(PAGING_DEPS) $$($(1)_HOST_SRC)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $$($(1)_HOST_FLAGS) -Icommon -Ikernel/proc -Ikernel/dev -o $$@ $$< \
+	    kernel/proc/livelock.c $(VM_HOST_SRC) $$($(1)_HOST_SRC)
 
 # Address spaces (kernel/mm/pt_space.c, pt_clone.c): create, edit inactive,
 # destroy, clone, remap.
