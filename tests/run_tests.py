@@ -45,6 +45,7 @@ import swap_checks  # noqa: E402
 import pagesize_check  # noqa: E402
 import replace_checks  # noqa: E402
 import swapbench_check  # noqa: E402
+import livelock_checks  # noqa: E402
 from robustness import constant  # noqa: E402  (tools/layout.py)
 
 VGA = constant("VGA_TEXT_ADDR")
@@ -305,6 +306,8 @@ def main():
     replace_checks.run(record, strategies=a.strategies)
     # swap's benchmark program: each figure's faults are of its kind, exactly
     swapbench_check.run(record, strategies=a.strategies)
+    # one instruction that needs more pages than the limit: killed by name
+    livelock_checks.run(record, strategies=a.strategies)
     if "offset" in a.strategies:
         # the timer must tick when QEMU counts instructions instead of time
         check_boot("boot/offset/icount", "build/offset/test.img", "offset", "512M",
