@@ -44,9 +44,9 @@ COLUMNS = layout.constant("VGA_COLS")
 STRATEGIES = swap_checks.STRATEGIES
 
 
-def symbols():
-    """{name: address} of the program's symbols (nm)."""
-    r = subprocess.run(["nm", ELF], capture_output=True, text=True, check=True)
+def symbols(elf=ELF):
+    """{name: address} of a program's symbols (nm)."""
+    r = subprocess.run(["nm", elf], capture_output=True, text=True, check=True)
     return {m.group(2): int(m.group(1), 16)
             for m in re.finditer(r"^([0-9a-f]+) \w (\w+)$", r.stdout, re.M)}
 

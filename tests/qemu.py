@@ -51,10 +51,12 @@ class RunDir:
 
 
 class Boot:
-    """One QEMU run: start(), wait_for(text), gva2gpa(va), close()."""
+    """One QEMU run: start(), wait_for(text), gva2gpa(va), close(). drive:
+    a whole -drive specification in place of the image's own (raw, IDE,
+    snapshot=on), e.g. a blkdebug node (tests/diskerr_checks.py)."""
 
     def __init__(self, image, mem="512M", cpu="max", extra=(), accel="tcg", timeout=60,
-                 cache=None):
+                 cache=None, drive=None):
         extra = list(extra)
         if "-accel" in extra:           # the caller picks the accelerator
             i = extra.index("-accel")
@@ -67,7 +69,7 @@ class Boot:
         self.mon_name = "pagelab-monitor-" + os.path.basename(self.dir.path)
         self.timeout = timeout
         cmd = ["qemu-system-x86_64", "-accel", accel, "-m", mem, "-cpu", cpu,
-               "-drive", "file=%s,format=raw,if=ide,snapshot=on%s"
+               "-drive", drive or "file=%s,format=raw,if=ide,snapshot=on%s"
                % (image, ",cache=" + cache if cache else ""),
                "-display", "none", "-no-reboot", "-no-shutdown",
                "-serial", "file:" + self.serial_path,

@@ -46,6 +46,7 @@ import pagesize_check  # noqa: E402
 import replace_checks  # noqa: E402
 import swapbench_check  # noqa: E402
 import livelock_checks  # noqa: E402
+import diskerr_checks  # noqa: E402
 from robustness import constant  # noqa: E402  (tools/layout.py)
 
 VGA = constant("VGA_TEXT_ADDR")
@@ -302,6 +303,8 @@ def main():
     if "offset" in a.strategies:
         # the swap partition, its header's variants, and q35 without ATA
         swap_checks.run(record)
+        # a write and a read of swap refused by the disk (QEMU's blkdebug)
+        diskerr_checks.run(record)
     # the replacement workloads against the reference simulator, every strategy
     replace_checks.run(record, strategies=a.strategies)
     # swap's benchmark program: each figure's faults are of its kind, exactly
