@@ -40,6 +40,7 @@ $(FUZZ_DIR)/fuzz_elf: tests/fuzz/fuzz_elf.c common/elf.c common/elf.h
 # reference model, tests/host/pt_model.c, is shared with test_pt_model.
 FUZZ_PT_SRC := kernel/mm/pt_walk.c kernel/mm/pt_range.c kernel/mm/tlb_policy.c \
                kernel/mm/pt_visit.c kernel/mm/pt_dump.c kernel/mm/phys_window.c kernel/mm/pt_space.c \
+               kernel/mm/pt_clone.c kernel/mm/pt_swap.c \
                kernel/mm/pmm.c kernel/mm/strategy_offset.c kernel/mm/spaces_plain.c tests/host/fake_cpu.c \
                tests/host/pt_model.c
 $(FUZZ_DIR)/fuzz_pt: tests/fuzz/fuzz_pt.c $(FUZZ_PT_SRC) kernel/mm/pt.h kernel/mm/pt_internal.h \

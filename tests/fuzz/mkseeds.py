@@ -10,7 +10,8 @@ says where they came from:
   fat/   FAT12, FAT16 and FAT32 volumes from mkfs.fat holding
          /boot/kernel.elf and a long-named directory, in fuzz_fat.c's
          sparse-disk format (only the non-zero sectors);
-  pt/    operation streams (fixed pseudo-random bytes).
+  pt/    operation streams (fixed pseudo-random bytes), with and without the swap
+         and clone operations (byte 0, bit 1).
 """
 import os
 import random
@@ -107,6 +108,11 @@ def pt_seeds():
     for i in range(6):
         write("pt", "ops-%d" % i, bytes([i & 1]) + bytes(rnd.getrandbits(8)
                                                          for _ in range(400 + 200 * i)))
+    # byte 0 bit 1: fork's copy and the swap entries join the operations
+    # (fuzz_pt.c); drawn after the six above, which stay as they were
+    for i in range(6):
+        write("pt", "ops-swap-%d" % i, bytes([2 | (i & 1)]) + bytes(rnd.getrandbits(8)
+                                                                    for _ in range(400 + 200 * i)))
 
 
 if __name__ == "__main__":

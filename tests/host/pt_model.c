@@ -20,6 +20,8 @@
 struct leaf {
     uint8_t present;
     uint8_t prot;
+    uint8_t swapped;      /* 4 KiB only: a swap entry (present is 0) */
+    uint32_t slot;        /* swapped: its slot */
     uint64_t pa;
 };
 
@@ -36,6 +38,7 @@ static struct {
     unsigned *in_pdpt;    /* per cluster: PDPT entries in use */
     size_t clusters, regions, slots; /* totals the arrays hold */
     unsigned leaves;
+    unsigned swaps;       /* swap entries: used entries of their PTs, not leaves */
     bool nx;              /* the CPU has NX, so prot reads back as mapped */
     bool failed;
     uint64_t baseline_used; /* frames in use as booted (the PML4, the loader's) */
@@ -167,7 +170,7 @@ void model_start(const struct model_config *cfg, uint32_t cpu_features)
 {
     clear_arrays(cfg);
     m.cfg = *cfg;
-    m.leaves = 0;
+    m.leaves = m.swaps = 0;
     m.nx = (cpu_features & (1u << CPU_NX)) != 0;
     m.failed = false;
     fake_boot(cpu_features);
@@ -220,13 +223,12 @@ static unsigned model_tables(void)
     return n;
 }
 
-/* A leaf of size at q appeared (delta +1) or went (-1): its table gains or
- * loses an entry, and a table that thereby appeared or emptied does the
- * same in its parent. */
-static void count_leaf(struct model_pos q, uint64_t size, int delta)
+/* An entry of size at q (a leaf, or a 4 KiB swap entry) appeared (delta
+ * +1) or went (-1): its table gains or loses an entry, and a table that
+ * thereby appeared or emptied does the same in its parent. */
+static void count_entry(struct model_pos q, uint64_t size, int delta)
 {
     unsigned d = (unsigned)delta, edge = delta > 0; /* count of a new / gone table */
-    m.leaves += d;
     if (size == MODEL_4K && (m.in_pt[slot_ix(q)] += d) != edge)
         return; /* the PT existed before and still exists */
     if (size <= MODEL_2M && (m.in_pd[region_ix(q)] += d) != edge)
@@ -234,15 +236,21 @@ static void count_leaf(struct model_pos q, uint64_t size, int delta)
     m.in_pdpt[q.c] += d;
 }
 
+static void count_leaf(struct model_pos q, uint64_t size, int delta)
+{
+    m.leaves += (unsigned)delta;
+    count_entry(q, size, delta);
+}
+
 static void leaf_add(struct model_pos q, uint64_t size, uint64_t pa, uint32_t prot)
 {
-    *leaf_at(q, size) = (struct leaf){ 1, (uint8_t)prot, pa };
+    *leaf_at(q, size) = (struct leaf){ .present = 1, .prot = (uint8_t)prot, .pa = pa };
     count_leaf(q, size, 1);
 }
 
 static void leaf_remove(struct model_pos q, uint64_t size)
 {
-    *leaf_at(q, size) = (struct leaf){ 0, 0, 0 };
+    *leaf_at(q, size) = (struct leaf){ 0 };
     count_leaf(q, size, -1);
 }
 
@@ -302,6 +310,8 @@ static enum pt_status predict_map(struct model_pos q, uint64_t size, int frames)
         return PT_ERR_HUGE_IN_WAY;
     if (l && csize == size)
         return PT_ERR_ALREADY_MAPPED;
+    if (size == MODEL_4K && leaf_at(q, MODEL_4K)->swapped)
+        return PT_ERR_ALREADY_MAPPED;   /* nothing maps over a swap entry */
     if (table_in_way(q, size))
         return PT_ERR_TABLE_IN_WAY;
     if (frames != MODEL_FRAMES_UNLIMITED && (int)tables_missing(q, size) > frames)
@@ -445,7 +455,7 @@ static enum pt_status range_map(struct model_span r, uint64_t pa, uint32_t prot,
             q = pos_add(q, MODEL_PAGES), at += MODEL_2M, left -= MODEL_PAGES;
             continue;
         }
-        if (leaf_at(q, MODEL_4K)->present)
+        if (leaf_at(q, MODEL_4K)->present || leaf_at(q, MODEL_4K)->swapped)
             return PT_ERR_ALREADY_MAPPED;
         if (!budget_tables(&b, q, MODEL_4K))
             return PT_ERR_NO_FRAMES;
@@ -589,10 +599,308 @@ void model_unmap_region(struct model_pos q)
         edit_leaves((struct model_span){ q, (uint64_t)m.cfg.slots * MODEL_PAGES }, EDIT_UNMAP, 0);
 }
 
+/* ---- swap entries (pt_swap.c) ---- */
+
+static bool pos_of(uint64_t va, struct model_pos *q);
+
+/* The level-1 entry a present 4 KiB leaf of the model reads as (count
+ * bits masked): its frame, P, and the permission bits of its prot. */
+static bool leaf_entry_matches(const struct leaf *l, pte_t e)
+{
+    bool nx_ok = !m.nx || ((e & PTE_NX) != 0) == !(l->prot & PT_PROT_EXEC);
+    return (e & PTE_P) && (e & PTE_ADDR_MASK) == l->pa &&
+           ((e & PTE_W) != 0) == ((l->prot & PT_PROT_WRITE) != 0) &&
+           ((e & PTE_U) != 0) == ((l->prot & PT_PROT_USER) != 0) && nx_ok;
+}
+
+/* What walk_down to level 1 finds at q: PT_ERR_HUGE_IN_WAY under a huge
+ * leaf, PT_ERR_UNMAPPED without a PT, else PT_OK. */
+static enum pt_status walk_to_pt(struct model_pos q)
+{
+    if (m.g1[region_ix(q)].present || m.m2[slot_ix(q)].present)
+        return PT_ERR_HUGE_IN_WAY;
+    return m.in_pt[slot_ix(q)] ? PT_OK : PT_ERR_UNMAPPED;
+}
+
+enum pt_status model_entry_get(struct model_pos q)
+{
+    enum pt_status want = walk_to_pt(q);
+    struct leaf *l = leaf_at(q, MODEL_4K);
+    pte_t e = 1;
+    enum pt_status got = pt_entry_get(vaddr(pos_va(q)), &e);
+    EXPECT(got == want, "entry_get 0x%llx: %s, want %s", U64(pos_va(q)), pt_status_name(got),
+           pt_status_name(want));
+    if (got != PT_OK) {
+        EXPECT(e == 0, "entry_get 0x%llx failed with entry 0x%llx", U64(pos_va(q)), U64(e));
+        return got;
+    }
+    if (l->present)
+        EXPECT(leaf_entry_matches(l, e), "entry_get 0x%llx: 0x%llx, the model's leaf 0x%llx"
+               " prot 0x%x", U64(pos_va(q)), U64(e), U64(l->pa), l->prot);
+    else
+        EXPECT(e == (l->swapped ? pte_swap_entry(l->slot) : 0),
+               "entry_get 0x%llx: 0x%llx, want %s", U64(pos_va(q)), U64(e),
+               l->swapped ? "its swap entry" : "0");
+    return got;
+}
+
+enum pt_status model_swap_out(struct model_pos q, pte_t swap)
+{
+    struct leaf *l = leaf_at(q, MODEL_4K);
+    enum pt_status walked = walk_to_pt(q);
+    bool valid = pte_is_swap(swap) && !(swap & ~(PTE_SWAP | PTE_SWAP_SLOT_MASK));
+    enum pt_status want = !valid ? PT_ERR_BAD_PROT
+                        : walked == PT_ERR_HUGE_IN_WAY ? PT_ERR_NOT_LEAF_OF_SIZE
+                        : walked != PT_OK || !l->present ? PT_ERR_UNMAPPED : PT_OK;
+    uint64_t inv = fake_cpu.invlpgs, fl = fake_cpu.flushes;
+    pte_t old = 0;
+    enum pt_status got = pt_swap_out(vaddr(pos_va(q)), swap, &old);
+    EXPECT(got == want, "swap_out 0x%llx (0x%llx): %s, want %s", U64(pos_va(q)), U64(swap),
+           pt_status_name(got), pt_status_name(want));
+    if (want != PT_OK) {
+        EXPECT(fake_cpu.invlpgs == inv && fake_cpu.flushes == fl, "a refused swap_out"
+               " invalidated");
+        return got;
+    }
+    EXPECT(leaf_entry_matches(l, old), "swap_out 0x%llx: old 0x%llx, the model's leaf 0x%llx",
+           U64(pos_va(q)), U64(old), U64(l->pa));
+    /* the kernel's space is the active one: the leaf's translation goes */
+    EXPECT(fake_cpu.invlpgs - inv == 1 && fake_cpu.flushes == fl,
+           "swap_out: %llu invlpgs, %llu flushes", U64(fake_cpu.invlpgs - inv),
+           U64(fake_cpu.flushes - fl));
+    *l = (struct leaf){ .swapped = 1, .slot = pte_swap_slot(swap), .prot = l->prot };
+    m.leaves--;
+    m.swaps++;
+    return got;
+}
+
+enum pt_status model_swap_in(struct model_pos q, uint64_t pa, uint32_t prot)
+{
+    struct leaf *l = leaf_at(q, MODEL_4K);
+    enum pt_status walked = walk_to_pt(q);
+    enum pt_status want = prot & ~PT_PROT_ALL ? PT_ERR_BAD_PROT
+                        : walked == PT_ERR_HUGE_IN_WAY || l->present ? PT_ERR_ALREADY_MAPPED
+                        : walked != PT_OK || !l->swapped ? PT_ERR_UNMAPPED : PT_OK;
+    /* U stays what the page had: pt_swap_in adds no U above the leaf */
+    if (l->swapped)
+        prot = (prot & ~PT_PROT_USER) | (l->prot & PT_PROT_USER);
+    uint64_t inv = fake_cpu.invlpgs, fl = fake_cpu.flushes;
+    pte_t old = 0;
+    enum pt_status got = pt_swap_in(vaddr(pos_va(q)), paddr(pa), prot, &old);
+    EXPECT(got == want, "swap_in 0x%llx: %s, want %s", U64(pos_va(q)), pt_status_name(got),
+           pt_status_name(want));
+    EXPECT(fake_cpu.invlpgs == inv && fake_cpu.flushes == fl,
+           "swap_in invalidated (a not-present entry is never cached)");
+    if (want != PT_OK)
+        return got;
+    EXPECT(old == pte_swap_entry(l->slot), "swap_in 0x%llx: old 0x%llx, want slot %u",
+           U64(pos_va(q)), U64(old), l->slot);
+    *l = (struct leaf){ .present = 1, .prot = (uint8_t)prot, .pa = pa };
+    m.leaves++;
+    m.swaps--;
+    return got;
+}
+
+enum pt_status model_swap_clear(struct model_pos q)
+{
+    struct leaf *l = leaf_at(q, MODEL_4K);
+    enum pt_status want = walk_to_pt(q) == PT_OK && l->swapped ? PT_OK : PT_ERR_UNMAPPED;
+    unsigned tables = model_tables();
+    uint64_t inv = fake_cpu.invlpgs, fl = fake_cpu.flushes;
+    pte_t old = 0;
+    enum pt_status got = pt_swap_clear(vaddr(pos_va(q)), &old);
+    EXPECT(got == want, "swap_clear 0x%llx: %s, want %s", U64(pos_va(q)), pt_status_name(got),
+           pt_status_name(want));
+    if (want != PT_OK)
+        return got;
+    EXPECT(old == pte_swap_entry(l->slot), "swap_clear 0x%llx: old 0x%llx, want slot %u",
+           U64(pos_va(q)), U64(old), l->slot);
+    *l = (struct leaf){ 0 };
+    m.swaps--;
+    count_entry(q, MODEL_4K, -1);
+    /* the entry was never cached; tables it emptied cost one INVLPG (rule 4) */
+    unsigned freed = tables - model_tables();
+    EXPECT(fake_cpu.invlpgs - inv == (freed ? 1 : 0) && fake_cpu.flushes == fl,
+           "swap_clear freed %u tables: %llu invlpgs, %llu flushes", freed,
+           U64(fake_cpu.invlpgs - inv), U64(fake_cpu.flushes - fl));
+    return got;
+}
+
+/* ---- fork's copy (pt_clone.c) ---- */
+
+struct clone_seen {
+    struct model_span r;
+    unsigned leaves, swaps, tables, reported, reported_swaps;
+    unsigned pt_entries[8];        /* used entries of dst's PTs, by slot from r's */
+};
+
+/* pt_space_clone's leaves(): n entries of one new PT of dst, from the
+ * range's first in it; each must be the model's entry, W gone if COW. */
+static struct {
+    struct clone_seen *seen;
+    uint32_t clear;
+} clone_ctx;
+
+static void clone_reported(const pte_t *leaf, unsigned n, void *ctx)
+{
+    (void)ctx;
+    struct clone_seen *c = clone_ctx.seen;
+    for (unsigned k = 0; k < n; k++) {
+        c->reported += (leaf[k] & PTE_P) != 0;
+        c->reported_swaps += pte_is_swap(leaf[k]);
+    }
+}
+
+/* An entry of dst as pt_visit reports it: in r, the model's, W gone if
+ * the copy was COW; its PT's used count as the model's entries there. */
+static void clone_check_entry(const struct pt_visit_entry *x, void *ctx)
+{
+    struct clone_seen *c = ctx;
+    uint64_t first = pos_va(c->r.q), end = first + c->r.pages * MODEL_4K;
+    uint64_t base = m.cfg.cluster_base[c->r.q.c];
+    if (x->va.va + x->span <= base || x->va.va >= base + m.cfg.regions * MODEL_1G)
+        return;                    /* another cluster, or the kernel's shared half */
+    if (x->kind == PT_VISIT_TABLE) {
+        c->tables++;
+        return;
+    }
+    struct model_pos q;
+    if (!EXPECT(x->level == 1 && x->va.va >= first && x->va.va < end,
+                "clone: dst has a level-%u entry at 0x%llx outside 0x%llx-0x%llx", x->level,
+                U64(x->va.va), U64(first), U64(end)) || !pos_of(x->va.va, &q))
+        return;
+    struct leaf *l = leaf_at(q, MODEL_4K);
+    if (x->kind == PT_VISIT_SWAP) {
+        c->swaps++;
+        EXPECT(l->swapped && x->entry == pte_swap_entry(l->slot),
+               "clone: dst's swap entry 0x%llx at 0x%llx is not the model's", U64(x->entry),
+               U64(x->va.va));
+    } else {
+        c->leaves++;
+        uint32_t prot = l->prot & ~clone_ctx.clear;
+        EXPECT(x->kind == PT_VISIT_LEAF && l->present && x->phys.pa == l->pa &&
+                   x->span == MODEL_4K && x->prot == seen_prot(prot),
+               "clone: dst's entry at 0x%llx (kind %d, 0x%llx, prot 0x%x) is not the model's",
+               U64(x->va.va), x->kind, U64(x->phys.pa), x->prot);
+    }
+}
+
+/* Used entries of the PT of each slot of dst in r, from pt_visit's level-2
+ * table entries. */
+static void clone_count_pts(const struct pt_visit_entry *x, void *ctx)
+{
+    struct clone_seen *c = ctx;
+    uint64_t region = pos_va((struct model_pos){ c->r.q.c, c->r.q.g, 0, 0 });
+    if (x->kind != PT_VISIT_TABLE || x->level != 2 || x->va.va < region ||
+        x->va.va >= region + MODEL_1G)
+        return;
+    unsigned s = (unsigned)((x->va.va - region) / MODEL_2M);
+    if (EXPECT(s >= c->r.q.s && s - c->r.q.s < 8, "clone: dst has a PT at 0x%llx",
+               U64(x->va.va)))
+        c->pt_entries[s - c->r.q.s] = x->used;
+}
+
+static void clone_leaf_gone(vaddr_t va, paddr_t frame, uint64_t size, void *ctx)
+{
+    (void)va, (void)frame, (void)size;
+    ((struct clone_seen *)ctx)->leaves--;
+}
+
+static void clone_swap_gone(vaddr_t va, pte_t e, void *ctx)
+{
+    (void)va, (void)e;
+    ((struct clone_seen *)ctx)->swaps--;
+}
+
+enum pt_status model_clone(struct model_span r, uint32_t opts)
+{
+    EXPECT(m.cfg.cluster_base[r.q.c] < USER_END &&
+               r.q.s + (r.q.p + r.pages + MODEL_PAGES - 1) / MODEL_PAGES <= 8,
+           "model_clone: a span of a lower-half cluster, at most 8 slots");
+    struct pmm_counters pc;
+    pmm_get_counters(strategy_table_zone(), &pc);
+    uint64_t used_before = pc.used;
+    struct pt_space dst;
+    if (!EXPECT(pt_space_create(&dst) == PT_OK, "clone: no space for dst"))
+        return PT_ERR_NO_FRAMES;
+    /* the model's view of r: the leaves (those with W), the swap entries,
+     * the PTs that get entries, and whether a huge leaf is there */
+    unsigned leaves = 0, writable = 0, swaps = 0, pts = 0, per_pt[8] = { 0 };
+    bool huge = m.g1[region_ix(r.q)].present;
+    struct model_pos q = r.q;
+    for (uint64_t k = 0; k < r.pages; k++, q = pos_add(q, 1)) {
+        struct leaf *l = leaf_at(q, MODEL_4K);
+        huge |= m.m2[slot_ix(q)].present;
+        leaves += l->present;
+        writable += l->present && (l->prot & PT_PROT_WRITE);
+        swaps += l->swapped;
+        per_pt[q.s - r.q.s] += l->present || l->swapped;
+    }
+    for (unsigned i = 0; i < 8; i++)
+        pts += per_pt[i] != 0;
+    enum pt_status want = opts & ~PT_CLONE_COW ? PT_ERR_BAD_PROT
+                        : huge ? PT_ERR_HUGE_IN_WAY : PT_OK;
+    struct clone_seen seen = { .r = r };
+    clone_ctx.seen = &seen;
+    clone_ctx.clear = (opts & PT_CLONE_COW) ? PT_PROT_WRITE : 0;
+    uint64_t inv = fake_cpu.invlpgs, fl = fake_cpu.flushes, copied = 7;
+    enum pt_status got = pt_space_clone(&dst, &pt_kernel_space, vaddr(pos_va(r.q)),
+                                        r.pages * MODEL_4K, opts, clone_reported, NULL, &copied);
+    EXPECT(got == want, "clone 0x%llx +%llu pages opts %u: %s, want %s", U64(pos_va(r.q)),
+           U64(r.pages), opts, pt_status_name(got), pt_status_name(want));
+    EXPECT(pt_space_selected() == &pt_kernel_space, "clone left another space selected");
+    if (got == PT_OK) {
+        EXPECT(copied == leaves && seen.reported == leaves && seen.reported_swaps == swaps,
+               "clone: %llu copied, %u leaves and %u swap entries reported, model %u and %u",
+               U64(copied), seen.reported, seen.reported_swaps, leaves, swaps);
+        /* src (active) lost W on its writable leaves: one INVLPG each, or
+         * one full flush past PT_FLUSH_THRESHOLD */
+        unsigned lost = opts & PT_CLONE_COW ? writable : 0;
+        bool flush = lost > PT_FLUSH_THRESHOLD;
+        EXPECT(fake_cpu.invlpgs - inv == (flush ? 0 : lost) && fake_cpu.flushes - fl == flush,
+               "clone: %u leaves lost W: %llu invlpgs, %llu flushes", lost,
+               U64(fake_cpu.invlpgs - inv), U64(fake_cpu.flushes - fl));
+        if (opts & PT_CLONE_COW) {
+            q = r.q;
+            for (uint64_t k = 0; k < r.pages; k++, q = pos_add(q, 1))
+                if (leaf_at(q, MODEL_4K)->present)
+                    leaf_at(q, MODEL_4K)->prot &= (uint8_t)~PT_PROT_WRITE;
+        }
+        pt_space_select(&dst);
+        pt_visit(1, clone_check_entry, &seen);
+        pt_visit(2, clone_count_pts, &seen);
+        pt_space_select(NULL);
+        /* dst: a PDPT and a PD when anything was copied, a PT per slot */
+        unsigned want_tables = pts ? 2 + pts : 0;
+        EXPECT(seen.leaves == leaves && seen.swaps == swaps && seen.tables == want_tables &&
+                   pt_space_tables(&dst) == want_tables,
+               "clone: dst has %u leaves, %u swap entries, %u tables (%llu counted), model"
+               " %u, %u, %u", seen.leaves, seen.swaps, seen.tables,
+               U64(pt_space_tables(&dst)), leaves, swaps, want_tables);
+        for (unsigned i = 0; i < 8; i++)
+            EXPECT(seen.pt_entries[i] == per_pt[i], "clone: dst's PT %u holds %u entries,"
+                   " model %u", i, seen.pt_entries[i], per_pt[i]);
+    } else {
+        EXPECT(copied == 0 && fake_cpu.invlpgs == inv && fake_cpu.flushes == fl &&
+                   pt_space_tables(&dst) == 0,
+               "a refused clone changed something: %llu copied, %llu tables", U64(copied),
+               U64(pt_space_tables(&dst)));
+    }
+    /* the copy goes: every leaf and swap entry reported once, every
+     * table frame back */
+    EXPECT(pt_space_destroy_swapped(&dst, clone_leaf_gone, clone_swap_gone, &seen) == PT_OK,
+           "clone: dst could not be destroyed");
+    pmm_get_counters(strategy_table_zone(), &pc);
+    EXPECT(seen.leaves == 0 && seen.swaps == 0 && pc.used == used_before,
+           "clone: destroying dst left %d leaves, %d swap entries and %lld frames",
+           (int)seen.leaves, (int)seen.swaps, (long long)(pc.used - used_before));
+    return got;
+}
+
 /* ---- whole-state checks ---- */
 
 struct visit_count {
-    unsigned leaves, tables;
+    unsigned leaves, tables, swaps;
     unsigned foreign; /* leaves outside the clusters: the loader's only */
 };
 
@@ -620,11 +928,36 @@ static bool pos_of(uint64_t va, struct model_pos *q)
     return EXPECT(q->s < cfg->slots, "leaf at 0x%llx outside the hot slots", U64(va));
 }
 
+/* A table entry of the hot area: its child's used entries (leaves and, in
+ * a PT, swap entries) are the model's count. */
+static void check_used(const struct pt_visit_entry *x)
+{
+    struct model_pos q;
+    if (!in_clusters(x->va.va) || !pos_of(x->va.va, &q))
+        return;
+    unsigned want = x->level == 4 ? m.in_pdpt[q.c]
+                  : x->level == 3 ? m.in_pd[region_ix(q)] : m.in_pt[slot_ix(q)];
+    EXPECT(x->used == want, "the level-%u table at 0x%llx holds %u entries, model %u",
+           x->level - 1, U64(x->va.va), x->used, want);
+}
+
 static void check_entry(const struct pt_visit_entry *x, void *ctx)
 {
     struct visit_count *v = ctx;
-    if (x->kind == PT_VISIT_TABLE)
+    if (x->kind == PT_VISIT_TABLE) {
         v->tables++;
+        check_used(x);
+    }
+    if (x->kind == PT_VISIT_SWAP) {
+        struct model_pos q;
+        v->swaps++;
+        if (pos_of(x->va.va, &q))
+            EXPECT(leaf_at(q, MODEL_4K)->swapped &&
+                       x->entry == pte_swap_entry(leaf_at(q, MODEL_4K)->slot),
+                   "swap entry 0x%llx at 0x%llx not in the model", U64(x->entry),
+                   U64(x->va.va));
+        return;
+    }
     if (x->kind != PT_VISIT_LEAF)
         return;
     if (!in_clusters(x->va.va) && v->foreign < m.boot_leaves) {
@@ -649,16 +982,26 @@ void model_check(void)
     pmm_get_counters(strategy_table_zone(), &pc);
     EXPECT(pc.used == m.baseline_used + model_tables() - 1,
            "%llu frames used, the model has %u tables", U64(pc.used), model_tables());
-    struct visit_count v = { 0, 0, 0 };
+    struct visit_count v = { 0, 0, 0, 0 };
     pt_visit(1, check_entry, &v);
     EXPECT(v.leaves == m.leaves && v.foreign == m.boot_leaves &&
-               v.tables + 1 == model_tables() + m.boot_tables,
-           "%u leaves (+%u the loader's) and %u tables, model %u (+%u) and %u (+%u)", v.leaves,
-           v.foreign, v.tables + 1, m.leaves, m.boot_leaves, model_tables(), m.boot_tables);
+               v.tables + 1 == model_tables() + m.boot_tables && v.swaps == m.swaps,
+           "%u leaves (+%u the loader's), %u swap entries and %u tables, model %u (+%u), %u"
+           " and %u (+%u)", v.leaves, v.foreign, v.swaps, v.tables + 1, m.leaves,
+           m.boot_leaves, m.swaps, model_tables(), m.boot_tables);
 }
 
 void model_finish(void)
 {
+    /* swap entries stay through an unmap: cleared first, one by one */
+    for (size_t i = 0; i < m.slots * MODEL_PAGES && m.swaps && !m.failed; i++)
+        if (m.k4[i].swapped) {
+            size_t slot = i / MODEL_PAGES, region = slot / m.cfg.slots;
+            struct model_pos q = { (unsigned)(region / m.cfg.regions),
+                                   (unsigned)(region % m.cfg.regions),
+                                   (unsigned)(slot % m.cfg.slots), (unsigned)(i % MODEL_PAGES) };
+            model_swap_clear(q);
+        }
     for (unsigned c = 0; c < m.cfg.clusters && !m.failed; c++)
         for (unsigned g = 0; g < m.cfg.regions && !m.failed; g++)
             model_unmap_region((struct model_pos){ c, g, 0, 0 });

@@ -129,9 +129,40 @@ enum pt_status model_protect_range(struct model_span r, uint32_t prot);
  * its leaves leave the model. */
 void model_unmap_region(struct model_pos q);
 
-/* Whole-state check: frames in use match the model's tables, and pt_visit
- * finds exactly the model's leaves (address, size, frame, prot) and
- * tables. Changes nothing. */
+/*
+ * Swap entries (pt_swap.c), 4 KiB pages of the lower half only (the
+ * calls' contract: clusters below USER_END): a swap entry is a used entry of its PT but no
+ * leaf; nothing maps over it, pt_unmap and the range edits step over it,
+ * and model_finish clears every one left before it unmaps.
+ */
+/* pt_entry_get at q: the status, and the entry (0, the leaf's frame and
+ * bits, or the swap entry). */
+enum pt_status model_entry_get(struct model_pos q);
+/* pt_swap_out of q's leaf to swap (a valid swap entry, or anything else
+ * for PT_ERR_BAD_PROT): the old leaf returned, one INVLPG (the kernel's
+ * space is active). */
+enum pt_status model_swap_out(struct model_pos q, pte_t swap);
+/* pt_swap_in of q's swap entry to pa with prot (its U kept as the page
+ * had it: pt_swap_in adds no U above the leaf): no invalidation. */
+enum pt_status model_swap_in(struct model_pos q, uint64_t pa, uint32_t prot);
+/* pt_swap_clear of q's swap entry: its table count drops, emptied tables
+ * are freed (one INVLPG then, none otherwise). */
+enum pt_status model_swap_clear(struct model_pos q);
+
+/* pt_space_clone of r (a cluster of the lower half, at most 8 slots) from the kernel's space
+ * (active, selected) into a fresh space with opts (PT_CLONE_SHARE,
+ * PT_CLONE_COW, or an unknown bit for PT_ERR_BAD_PROT): the status (a huge
+ * leaf in r: PT_ERR_HUGE_IN_WAY, nothing changed), every leaf and swap
+ * entry of r in the copy as in the model (W gone with COW, in both
+ * spaces), reported to leaves() and counted in *copied, the copy's tables
+ * and their counts, src's invalidations; then the copy is destroyed and
+ * every frame it took must be back. */
+enum pt_status model_clone(struct model_span r, uint32_t opts);
+
+/* Whole-state check: frames in use match the model's tables, pt_visit
+ * finds exactly the model's leaves (address, size, frame, prot), swap
+ * entries (address, slot) and tables, and each table of the hot area
+ * holds the model's count of entries. Changes nothing. */
 void model_check(void);
 
 /* Unmaps every region (model_unmap_region), then checks that every table

@@ -9,16 +9,22 @@
  * part of three clusters of virtual space. The model predicts every
  * status, translation and the exact number of page tables, so frames must
  * come back to the allocator exactly when tables empty. This file only
- * draws the operations and their operands. Usage: test_pt_model [seed
- * [ops]] (or PT_MODEL_SEED);
+ * draws the operations and their operands. A second run adds fork's
+ * copy (pt_space_clone into a fresh space, checked entry by entry and
+ * destroyed) and swap entries (pt_entry_get, pt_swap_out, pt_swap_in,
+ * pt_swap_clear) in the two lower-half clusters, aimed half of the time
+ * at pages an earlier operation mapped or swapped out. Usage:
+ * test_pt_model [seed [ops]] (or PT_MODEL_SEED);
  * the seed is printed with any failure.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bootinfo.h"
 #include "check.h"
 #include "pt_model.h"
+#include "pte.h"
 #include "strategy.h"
 
 #define CLUSTERS 3
@@ -154,33 +160,126 @@ static void op_unmap_region(void)
     model_unmap_region(random_pos());
 }
 
-/* The operation mix: below(1000) < upto picks the first row that fits. */
-static const struct {
+/* ---- fork's copy and swap entries, in the lower-half clusters ---- */
+
+#define LOW_CLUSTERS 2  /* cluster_base[0] and [1] are below USER_END */
+#define RECENT 16
+
+static struct model_pos recent[RECENT];
+static unsigned recent_n, recent_next;
+
+static void remember(struct model_pos q)
+{
+    if (q.c >= LOW_CLUSTERS)
+        return;
+    recent[recent_next] = q;
+    recent_next = (recent_next + 1) % RECENT;
+    if (recent_n < RECENT)
+        recent_n++;
+}
+
+static struct model_pos low_pos(void)
+{
+    if (recent_n && below(2))
+        return recent[below(recent_n)];
+    struct model_pos q = random_pos();
+    q.c = (unsigned)below(LOW_CLUSTERS);
+    return q;
+}
+
+static void op_map_remembered(void)
+{
+    uint64_t size = random_size();
+    struct model_pos q = model_align(random_pos(), size);
+    uint64_t pa = below(1ULL << 20) * MODEL_4K;
+    uint32_t prot = (uint32_t)below(PT_PROT_ALL + 1);
+    if (size == MODEL_4K)
+        remember(q);
+    count(model_map(q, size, size == MODEL_4K ? pa : pa & ~(size - 1), prot,
+                    MODEL_FRAMES_UNLIMITED));
+}
+
+static void op_entry_get(void)
+{
+    count(model_entry_get(low_pos()));
+}
+
+static void op_swap_out(void)
+{
+    struct model_pos q = low_pos();
+    pte_t swap = pte_swap_entry((uint32_t)below(1u << 20));
+    if (below(20) == 0)
+        swap |= PTE_P;              /* refused: PT_ERR_BAD_PROT */
+    enum pt_status st = model_swap_out(q, swap);
+    count(st);
+    if (st == PT_OK)
+        remember(q);
+}
+
+static void op_swap_in(void)
+{
+    count(model_swap_in(low_pos(), below(1ULL << 20) * MODEL_4K,
+                        (uint32_t)below(PT_PROT_ALL + 1)));
+}
+
+static void op_swap_clear(void)
+{
+    count(model_swap_clear(low_pos()));
+}
+
+static void op_clone(void)
+{
+    struct model_span r = random_span();
+    r.q.c = (unsigned)below(LOW_CLUSTERS);
+    if (recent_n && below(2)) {
+        struct model_pos at = recent[below(recent_n)];
+        uint64_t room = (uint64_t)(SLOTS - at.s) * MODEL_PAGES - at.p;
+        r.q = at;
+        if (r.pages > room)
+            r.pages = room;
+    }
+    count(model_clone(r, (uint32_t)below(2) * PT_CLONE_COW));
+}
+
+/* The operation mixes: below(1000) < upto picks the first row that fits. */
+struct mix_row {
     unsigned upto;
     void (*op)(void);
-} mix[] = {
+};
+
+static const struct mix_row mix[] = {
     { 330, op_map },          { 560, op_unmap },         { 650, op_protect },
     { 770, op_translate },    { 850, op_map_range },     { 920, op_unmap_range },
     { 970, op_protect_range }, { 990, op_map_region },   { 1000, op_unmap_region },
 };
 
-static void run_one(void)
+static const struct mix_row mix_swap[] = {
+    { 150, op_map },          { 300, op_map_remembered }, { 450, op_unmap },
+    { 500, op_protect },      { 560, op_translate },      { 620, op_map_range },
+    { 660, op_unmap_range },  { 690, op_protect_range },  { 700, op_map_region },
+    { 705, op_unmap_region }, { 750, op_entry_get },      { 850, op_swap_out },
+    { 910, op_swap_in },      { 960, op_swap_clear },     { 1000, op_clone },
+};
+
+static void run_one(const struct mix_row *rows)
 {
     uint64_t r = below(1000);
     unsigned i = 0;
-    while (r >= mix[i].upto)
+    while (r >= rows[i].upto)
         i++;
-    mix[i].op();
+    rows[i].op();
 }
 
 static uint64_t ops = 100000;
 
-static void test_random_operations_match_the_model(void)
+static void run_model(const struct mix_row *rows, uint64_t n)
 {
     model_start(&config, (1u << CPU_NX) | (1u << CPU_PAGE1GB));
     rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
-    for (op_index = 0; op_index < ops && !model_failed(); op_index++) {
-        run_one();
+    recent_n = recent_next = 0;
+    memset(seen, 0, sizeof(seen));
+    for (op_index = 0; op_index < n && !model_failed(); op_index++) {
+        run_one(rows);
         if (op_index % CHECK_EVERY == 0)
             model_check();
     }
@@ -195,8 +294,19 @@ static void test_random_operations_match_the_model(void)
     fprintf(stderr, "\n");
 }
 
+static void test_random_operations_match_the_model(void)
+{
+    run_model(mix, ops);
+}
+
+static void test_random_operations_with_fork_copies_and_swap_entries_match_the_model(void)
+{
+    run_model(mix_swap, ops / 4);
+}
+
 static const struct check_test tests[] = {
     CHECK_TEST(test_random_operations_match_the_model),
+    CHECK_TEST(test_random_operations_with_fork_copies_and_swap_entries_match_the_model),
 };
 
 int main(int argc, char **argv)
