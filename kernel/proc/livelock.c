@@ -4,10 +4,12 @@
  *
  * The premise: while TF is set, nothing retired. pagelab sets TF in the
  * frame of a fault and IRETQ returns with it; the single-step trap comes
- * after the first instruction that completes with TF set (and after each
- * iteration of a REP string instruction), before any other instruction
- * or interrupt (SDM Vol. 3B 17.3.1.4; Vol. 3A 6.9, priorities: the trap
- * of the previous instruction before external interrupts). So a page
+ * after the first instruction that completes with TF set, before any
+ * other instruction or interrupt (SDM Vol. 3B 17.3.1.4; Vol. 3A 6.9, the
+ * priorities: the trap of the previous instruction before external
+ * interrupts), and after each iteration of a REP string instruction
+ * (seen under QEMU: one #DB per iteration, at the instruction's RIP with
+ * RCX, RSI and RDI moved on). So a page
  * fault that arrives while the rule is stepping, before that #DB, is the
  * same instruction again, restarted: a fault leaves the state as it was
  * before the instruction (SDM Vol. 3A 6.5, faults), which is why the
@@ -60,10 +62,6 @@
 #include "mem.h"
 #include "x86.h"
 
-/* RF, bit 16: set in the frame of a fault (SDM Vol. 3B 17.3.1.1), so
- * that the restart does not break on an instruction breakpoint. */
-#define RFLAGS_RF 0x00010000u
-
 void livelock_reset(struct livelock *ll)
 {
     memset(ll, 0, sizeof(*ll));
@@ -100,8 +98,11 @@ static void seen(struct livelock *ll, uint64_t page)
 bool livelock_fault(struct livelock *ll, struct trap_frame *f, bool domain, uint64_t cr2,
                     uint64_t err, uint32_t bound, const char *key)
 {
-    if (!domain)
-        return false;       /* code, data, stack: resident for good once mapped */
+    /* code, data, stack: resident for good once mapped; and without a
+     * bound below LIVELOCK_PAGES nothing can fire (no limit, or one no
+     * instruction reaches: nothing to follow, nothing to pay) */
+    if (!domain || !bound || bound >= LIVELOCK_PAGES)
+        return false;
     uint64_t r[LIVELOCK_REGS];
     state_of(f, r);
     bool same = ll->same && memcmp(r, ll->regs, sizeof(r)) == 0;
@@ -115,8 +116,7 @@ bool livelock_fault(struct livelock *ll, struct trap_frame *f, bool domain, uint
     uint64_t page = ALIGN_DOWN(cr2, PAGE_SIZE);
     if (!ll->stepping) {
         /* a program's own TF (it would die at its #DB anyway) is left alone */
-        if (ll->same < 2 || (err & PF_ERR_FETCH) || (f->rflags & RFLAGS_TF) || !bound ||
-            bound >= LIVELOCK_PAGES)
+        if (ll->same < 2 || (err & PF_ERR_FETCH) || (f->rflags & RFLAGS_TF))
             return false;
         f->rflags |= RFLAGS_TF;
         ll->stepping = true;

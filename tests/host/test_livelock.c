@@ -62,7 +62,7 @@ static void test_the_second_domain_fault_of_a_data_access_in_one_state_sets_tf(v
     livelock_reset(&l2);
     struct trap_frame g = frame_at(0x401000, 0);
     livelock_fault(&l2, &g, true, PG(0), DATA_FAULT, 1, "user_frames");
-    g.rflags |= 0x10000;
+    g.rflags |= RFLAGS_RF;
     livelock_fault(&l2, &g, true, PG(1), DATA_FAULT, 1, "user_frames");
     CHECK(tf(&g), "RF made the state another");
 }
