@@ -15,8 +15,10 @@ walked from guest physical memory (aspace_check.py, in every boot), the
 kernel's page-fault log against QEMU's exception log (faultlog_check.py),
 the virtual-memory suite booted alone (vm_checks.py), the page-size
 trade-off's tables against the address bits (pagesize_check.py, in every
-test-image boot), swap's benchmark program's counts (swapbench_check.py)
-and the strategy comparison table (compare.py). Ends with
+test-image boot), swap's benchmark program's counts (swapbench_check.py),
+livelock detection (livelock_checks.py), swap writes and reads the disk
+refuses (diskerr_checks.py) and the strategy comparison table
+(compare.py). Ends with
 "N passed, N failed"; exit status 1 on any failure.
 """
 import argparse
