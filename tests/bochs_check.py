@@ -40,6 +40,7 @@ import ring3_checks  # noqa: E402
 import vm_checks  # noqa: E402
 import swap_checks  # noqa: E402
 import pagesize_check  # noqa: E402
+import livelock_checks  # noqa: E402
 
 STRATEGIES = ["identity", "table-offset", "offset", "temporary", "recursive"]
 TIMEOUT = 60
@@ -430,6 +431,32 @@ def check_swap(record, name):
                 lambda out: swap_checks.check_swaptest_out(record, name, "fifo", True, out))
 
 
+def check_livelock(record, name):
+    """user/livelock.c (tests/livelock_checks.py) under Bochs's CPU, whose
+    single-step trap the detection relies on: with user_frames=1 both
+    instructions killed by name at their addresses, with 2 both complete
+    with FIFO's exact counts."""
+    syms = livelock_checks.symbols()
+    for frames in (1, 2):
+        tag = "frames%d" % frames
+        path = swap_checks.image_with_config("offset", "bochs-livelock-" + tag,
+                                             livelock_checks.config(frames),
+                                             out=livelock_checks.OUT)
+
+        def checks(out, frames=frames, n="%s/%s" % (name, tag)):
+            if frames == 1:
+                livelock_checks.check_killed(record, n, out, syms, "user_frames", 1)
+            else:
+                livelock_checks.check_completed(record, n, out, frames)
+            livelock_checks.check_end(record, n, out)
+        try:
+            run_to_halt(record, "%s/%s" % (name, tag), path, "the livelock image", checks)
+        finally:
+            os.remove(path)
+    if os.path.isdir(livelock_checks.OUT) and not os.listdir(livelock_checks.OUT):
+        os.rmdir(livelock_checks.OUT)
+
+
 def run(record, strategies=STRATEGIES):
     for s in strategies:
         check_no_magic(record, s)
@@ -442,6 +469,7 @@ def run(record, strategies=STRATEGIES):
                    sizes=("4K", "2M"))
         check_ring3(record, "bochs/offset/ring3", "build/offset/test.img")
         check_swap(record, "bochs/offset/swap")
+        check_livelock(record, "bochs/offset/livelock")
     # every run's Bochs is gone: a leaked bochs-bin keeps a CPU busy for good
     left = subprocess.run(["pgrep", "-f", "bochs-bin .*build/test/runs/bochs-"],
                           capture_output=True, text=True).stdout.split()
