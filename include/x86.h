@@ -38,7 +38,7 @@
 #define RFLAGS_DF       0x00000400  /* string instructions count down */
 #define RFLAGS_IOPL     0x00003000  /* I/O privilege level: 0 keeps ring 3 off the ports */
 #define RFLAGS_NT       0x00004000  /* nested task */
-#define RFLAGS_RF       0x00010000  /* resume: set in the frame a fault pushes (SDM Vol. 3B 17.3.1.1) */
+#define RFLAGS_RF       0x00010000  /* resume: set in the RFLAGS a fault pushes (SDM 3B 17.3.1.1) */
 #define RFLAGS_AC       0x00040000  /* alignment check; with CR4.SMAP: supervisor may touch user pages */
 /* MXCSR after reset: every SIMD exception masked, round to nearest (SDM
  * Vol. 1, 10.2.3; Vol. 2, LDMXCSR). stage2 leaves it so (longmode.asm);
