@@ -161,21 +161,74 @@ def sequential_counts(q):
     return written, read
 
 
-def image_with_config(strategy, tag, text, out=OUT):
-    """A copy of build/<strategy>/swap.img under out whose
-    /boot/pagelab.cfg is text (mtools, at the FAT partition's offset)."""
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "%s-%s.img" % (strategy, tag))
-    with open("build/%s/swap.img" % strategy, "rb") as f, open(path, "wb") as g:
-        g.write(f.read())
-    cfg = os.path.join(out, "%s-%s.cfg" % (strategy, tag))
+def set_config(path, text):
+    """The image at path gets text as its /boot/pagelab.cfg (mtools, at the
+    FAT partition's offset)."""
+    cfg = path + ".cfg"
     with open(cfg, "w") as f:
         f.write(text)
     _, first, _ = entry(bytearray(open(path, "rb").read(512)), 0)
     subprocess.run(["mcopy", "-o", "-i", "%s@@%d" % (path, first * SECTOR), cfg,
                     "::" + layout.constant("BOOT_CONFIG_PATH")], check=True, capture_output=True)
     os.remove(cfg)
+
+
+def image_with_config(strategy, tag, text, out=OUT):
+    """A copy of build/<strategy>/swap.img under out whose
+    /boot/pagelab.cfg is text."""
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "%s-%s.img" % (strategy, tag))
+    with open("build/%s/swap.img" % strategy, "rb") as f, open(path, "wb") as g:
+        g.write(f.read())
+    set_config(path, text)
     return path
+
+
+FULL_KILL = re.compile(r"^pagelab: killed pid \d+ \(swaptest\): page fault at 0x[0-9a-f]{16}[^\n]*"
+                       r"out of memory: a page had to be evicted for it and swap is full", re.M)
+
+
+def check_swap_full(record, strategy="offset"):
+    """Swap full, under QEMU: swaptest (user_frames=QUOTA, FIFO) on a swap
+    area whose header counts fewer slots than its write step needs (3 *
+    QUOTA evictions of dirty pages, none with a copy), and exactly as
+    many. Below: swaptest killed by name when its last page needs a slot,
+    hello beside it unharmed, every frame and slot free at the end. At:
+    the write step completes with its exact counts (the later steps may
+    run out and must be named the same way); the boot ends clean."""
+    base = bytearray(open("build/%s/swap.img" % strategy, "rb").read())
+    _, first, _ = entry(base, 1)
+    need = 3 * QUOTA
+    written, _ = sequential_counts(QUOTA)
+    for slots in (need - 1, need):
+        name = "swap/%s/full-%d-slots" % (strategy, slots)
+        img, size = resized(base, first, slots, slots)
+        path = write_variant("full-%d" % slots, img, size)
+        set_config(path, "run=swaptest\nrun=hello\nuser_frames=%d\nreplace=fifo\n" % QUOTA)
+        log = boot_lines(path) or ""
+        os.remove(path)
+        step = {m.group(2): m for m in STEP.finditer(log)}.get("written")
+        if slots < need:
+            record(FULL_KILL.search(log) is not None and step is None,
+                   name + ": swaptest killed by name (swap is full) before its write step ends",
+                   log[-600:].replace("\n", " | "))
+        else:
+            got = tuple(int(step.group(i)) for i in range(5, 10)) if step else None
+            record(step is not None and int(step.group(4)) == 0 and got == written,
+                   name + ": the write step completes in exactly %d slots, counts %s"
+                   % (need, written), "got %s" % (got,))
+        record("hello: pid " in log and "pagelab: halted" in log,
+               name + ": hello runs beside it and the boot ends", log[-300:].replace("\n", " | "))
+        m = re.search(r"pagelab: frames: (\d+) free at boot, (\d+) free now; (\d+) references"
+                      r" held\npagelab: shared objects: (\d+) alive; frame records: (\d+) frames,"
+                      r" (\d+) at boot\npagelab: swap: (\d+) slots in use; replacement: (\d+)"
+                      r" pages resident", log)
+        ok = False
+        if m:
+            at_boot, now, refs, _, rec_now, rec_boot, used, res = (int(x) for x in m.groups())
+            ok = now == at_boot - (rec_now - rec_boot) and refs == 0 and used == 0 and res == 0
+        record(ok, name + ": every frame and every slot free at the end",
+               m.group(0).replace("\n", " | ") if m else "no frame report")
 
 
 # Where the guest's clock counts instructions (a tick every million):
@@ -397,6 +450,7 @@ def run(record):
            "exit %d: %s" % (r.returncode, r.stderr.strip()))
     for strategy, policy, scope in swaptest_runs(STRATEGIES):
         check_swaptest(record, strategy, policy, scope)
+    check_swap_full(record)
     for name in os.listdir(OUT):
         os.remove(os.path.join(OUT, name))
     os.rmdir(OUT)
