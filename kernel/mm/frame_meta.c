@@ -303,6 +303,11 @@ struct frame_meta *frame_meta_of(paddr_t frame)
     return m && m->refs ? m : NULL;
 }
 
+struct frame_meta *frame_meta_known(uint64_t frame_no)
+{
+    return record_ptr(frame_no);
+}
+
 uint32_t frame_refs(paddr_t frame)
 {
     struct frame_meta *m = record_of(frame, "frame_refs");

@@ -78,6 +78,11 @@ bool frame_new(paddr_t *out);
  * frame_new (which may map a record page) only on the host, where each
  * record page is its own allocation; in the kernel for good. Maps nothing. */
 struct frame_meta *frame_meta_of(paddr_t frame);
+/* The record of frame number frame_no without a check: only for a frame
+ * whose record is known to be mapped and in use, such as one on page
+ * replacement's list (kernel/proc/replace.c follows the list's links
+ * with it: a link names a frame rp_track checked). */
+struct frame_meta *frame_meta_known(uint64_t frame_no);
 
 /* One more reference to a frame frame_new handed out. Panics, naming the
  * frame, at FRAME_REFS_MAX or on a frame with no reference. */

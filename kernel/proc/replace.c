@@ -69,13 +69,18 @@ static struct opt_string {
 } opt[OWNERS];
 static uint16_t opt_refs[OWNERS][SYS_REFS_MAX];
 
+/* A frame on the list, by number (its record checked when it joined). */
 static struct frame_meta *rec(uint32_t fn)
 {
-    return frame_meta_of(paddr((uint64_t)fn * PAGE_SIZE));
+    return frame_meta_known(fn);
 }
 static uint32_t fn_of(paddr_t f) { return (uint32_t)(f.pa / PAGE_SIZE); }
 
 static uint32_t arrivals;
+/* Whether any owner has a Clock hand of its own (a local scope's): until
+ * one has, a page leaving the list has no hand to move on (list_remove
+ * skips the look at every owner, a munmap's and an exit's cost). */
+static bool hands;
 
 void rp_reset(void)
 {
@@ -86,6 +91,7 @@ void rp_reset(void)
     resident = 0;
     head = NONE;
     arrivals = 0;
+    hands = false;
     all = (struct rp_counters){ 0 };
     limit = quota = 0;
     pff = (struct rp_pff){ 0 };
@@ -253,9 +259,10 @@ static void list_remove(uint32_t fn, struct frame_meta *m)
         if (head == fn)
             head = next;
     }
-    for (unsigned i = 0; i < OWNERS; i++)       /* a hand on it moves on */
-        if (owners[i].hand == fn)
-            owners[i].hand = next;
+    if (hands)                                  /* a hand on it moves on */
+        for (unsigned i = 0; i < OWNERS; i++)
+            if (owners[i].hand == fn)
+                owners[i].hand = next;
     m->next = m->prev = 0;
 }
 
@@ -509,6 +516,7 @@ static uint32_t choose(uint8_t pin_id, uint64_t lo, uint64_t hi, uint8_t only)
     uint32_t *hand = only == RP_NO_OWNER ? &head : &owners[only].hand;
     if (*hand == NONE)
         *hand = head;
+    hands |= only != RP_NO_OWNER;
     for (uint32_t k = 0; k < 2 * resident + 1 && *hand != NONE; k++) {
         uint32_t fn = *hand;
         struct frame_meta *m = rec(fn);
