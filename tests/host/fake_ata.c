@@ -7,6 +7,7 @@
  * makes the next n writes fail as a device error (ABRT), for the
  * swap-error paths.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ata.h"
@@ -82,4 +83,28 @@ const char *ata_status_name(enum ata_status st)
 {
     return st == ATA_OK ? "ok" : st == ATA_ERR_DEVICE ? "the device reported an error"
                                                       : "fake disk error";
+}
+
+void fake_ata_swap_disk(uint32_t slots)
+{
+    static uint8_t *disk;
+    uint64_t sectors = FAKE_SWAP_LBA +
+                       (uint64_t)(SWAP_HEADER_SLOTS + slots) * (PAGE_SIZE / SECTOR_SIZE);
+    free(disk);
+    disk = calloc(sectors, SECTOR_SIZE);
+    uint8_t *e = disk + MBR_PART_TABLE_OFFSET + 16;
+    e[4] = SWAP_PART_TYPE;
+    uint32_t first = FAKE_SWAP_LBA, n = (uint32_t)(sectors - FAKE_SWAP_LBA);
+    memcpy(e + 8, &first, 4);
+    memcpy(e + 12, &n, 4);
+    disk[510] = 0x55;
+    disk[511] = 0xAA;
+    uint8_t *h = disk + FAKE_SWAP_LBA * SECTOR_SIZE;
+    memcpy(h, SWAP_MAGIC, sizeof(SWAP_MAGIC));
+    uint32_t version = SWAP_VERSION, size = PAGE_SIZE;
+    uint64_t count = slots;
+    memcpy(h + 16, &version, 4);
+    memcpy(h + 20, &size, 4);
+    memcpy(h + 24, &count, 8);
+    fake_ata_attach(disk, sectors);
 }

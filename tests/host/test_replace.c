@@ -22,34 +22,6 @@
 #define ANON USER_MMAP_BASE
 #define PG(i) (ANON + (uint64_t)(i) * PAGE_SIZE)
 #define RW PT_PROT_WRITE
-#define SLOT_SECTORS (PAGE_SIZE / SECTOR_SIZE)
-#define PART_LBA 8u
-
-static uint8_t *disk;
-
-/* A disk with an MBR whose second entry is a swap partition of `slots`
- * slots after its header page, as disk/mkimage.py writes them. */
-static void make_disk(uint32_t slots)
-{
-    uint64_t sectors = PART_LBA + (uint64_t)(SWAP_HEADER_SLOTS + slots) * SLOT_SECTORS;
-    free(disk);
-    disk = calloc(sectors, SECTOR_SIZE);
-    uint8_t *e = disk + MBR_PART_TABLE_OFFSET + 16;
-    e[4] = SWAP_PART_TYPE;
-    uint32_t first = PART_LBA, n = (uint32_t)(sectors - PART_LBA);
-    memcpy(e + 8, &first, 4);
-    memcpy(e + 12, &n, 4);
-    disk[510] = 0x55;
-    disk[511] = 0xAA;
-    uint8_t *h = disk + PART_LBA * SECTOR_SIZE;
-    memcpy(h, SWAP_MAGIC, sizeof(SWAP_MAGIC));
-    uint32_t version = SWAP_VERSION, size = PAGE_SIZE;
-    uint64_t count = slots;
-    memcpy(h + 16, &version, 4);
-    memcpy(h + 20, &size, 4);
-    memcpy(h + 24, &count, 8);
-    fake_ata_attach(disk, sectors);
-}
 
 static uint64_t taken(void) { return sim_used(PMM_ZONE_GENERAL) + sim_used(PMM_ZONE_TABLE_POOL); }
 static uint64_t boot_taken;
@@ -59,7 +31,7 @@ static uint64_t boot_taken;
 static void boot(uint32_t slots, enum config_policy policy, uint32_t frames)
 {
     sim_boot();
-    make_disk(slots);
+    fake_ata_swap_disk(slots);
     fake_capture_start();
     swap_init();
     fake_capture_end();
