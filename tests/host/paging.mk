@@ -39,7 +39,7 @@ VM_HOST_SRC := kernel/proc/vm.c kernel/proc/replace.c kernel/mm/frame_meta.c ker
 VM_HOST_DEPS := kernel/proc/vm.h kernel/proc/replace.h kernel/mm/swap.h kernel/dev/ata.h \
                 tests/host/fake_ata.h \
                 kernel/config.h kernel/proc/image.h kernel/mm/frame_meta.h kernel/mm/kmap.h \
-                kernel/uaccess.h kernel/trap.h include/syscall.h tests/host/vm_sim.h
+                kernel/uaccess.h kernel/trap.h include/syscall.h tests/host/vm_sim.h tests/host/swap_sim.h
 
 # host_paging_rules(strategy): that strategy's test programs.
 define host_paging_rules

@@ -20,6 +20,7 @@
 #include "livelock.h"
 #include "replace.h"
 #include "swap.h"
+#include "swap_sim.h"
 #include "vm_sim.h"
 #include "x86.h"
 
@@ -172,31 +173,6 @@ static void test_the_step_trap_is_taken_only_while_stepping(void)
 
 /* ---- instructions on the fault path ---- */
 
-static uint64_t taken(void) { return sim_used(PMM_ZONE_GENERAL) + sim_used(PMM_ZONE_TABLE_POOL); }
-static uint64_t boot_taken;
-
-static void boot(enum config_policy policy, uint32_t frames)
-{
-    sim_boot();
-    fake_ata_swap_disk(256);
-    fake_capture_start();
-    swap_init();
-    fake_capture_end();
-    rp_configure(policy, frames);
-    sim_sets_ad = true;
-    boot_taken = taken();
-}
-
-static void all_back(void)
-{
-    struct frame_meta_census c;
-    frame_meta_census(&c);
-    CHECK_EQ(taken(), boot_taken);
-    CHECK_EQ(c.refs, 0);
-    CHECK_EQ(swap_slots_used(), 0);
-    CHECK_EQ(rp_resident(), 0);
-}
-
 static void spawn(struct sim_proc *p, unsigned pages)
 {
     sim_spawn(p);
@@ -302,7 +278,7 @@ struct movsq_case {
 static void movsq_under(const void *arg)
 {
     const struct movsq_case *c = arg;
-    boot(c->policy, c->user_frames);
+    swap_sim_boot(256, c->policy, c->user_frames);
     if (c->quota)
         rp_configure_local(c->quota);
     if (c->pff_max) {
@@ -327,7 +303,7 @@ static void movsq_under(const void *arg)
         CHECK(ll.bound == c->bound && strcmp(ll.key, c->key) == 0 && ll.n == c->bound + 1,
               "named %s=%u with %u pages", ll.key, ll.bound, ll.n);
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 static const struct movsq_case movsq_cases[] = {
@@ -351,7 +327,7 @@ static const struct movsq_case movsq_cases[] = {
 static void test_a_rep_movsb_over_many_pages_with_two_frames_completes(void)
 {
     const unsigned pages = 12;
-    boot(CONFIG_POLICY_FIFO, 2);
+    swap_sim_boot(256, CONFIG_POLICY_FIFO, 2);
     struct sim_proc p;
     spawn(&p, 2 * pages);
     for (unsigned k = 0; k < pages; k++)
@@ -374,7 +350,7 @@ static void test_a_rep_movsb_over_many_pages_with_two_frames_completes(void)
     for (unsigned k = 0; k < pages; k++)
         CHECK_EQ(sim_read(&p, PG(pages + k)), 0x10 + k);
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 /* Another process that writes two pages of its own after each fault of
@@ -400,7 +376,7 @@ static void rival_runs(void *ctx)
 
 static void test_another_process_taking_the_frames_in_between_does_not_fire(void)
 {
-    boot(CONFIG_POLICY_FIFO, 2);
+    swap_sim_boot(256, CONFIG_POLICY_FIFO, 2);
     struct sim_proc p, q;
     spawn(&p, 8);
     spawn(&q, 8);
@@ -416,7 +392,7 @@ static void test_another_process_taking_the_frames_in_between_does_not_fire(void
     CHECK(sim_read(&p, PG(1)) == 0x40, "B holds 0x%x", sim_read(&p, PG(1)));
     sim_exit(&p);
     sim_exit(&q);
-    all_back();
+    swap_sim_all_back();
 }
 
 /* The same rival with 1 frame: while it runs the movsq faults on A only
@@ -424,7 +400,7 @@ static void test_another_process_taking_the_frames_in_between_does_not_fire(void
  * brings A and B back and the rule fires: the rounds' faults and two. */
 static void test_another_process_in_between_does_not_hide_a_livelock(void)
 {
-    boot(CONFIG_POLICY_FIFO, 1);
+    swap_sim_boot(256, CONFIG_POLICY_FIFO, 1);
     struct sim_proc p, q;
     spawn(&p, 8);
     spawn(&q, 8);
@@ -438,7 +414,7 @@ static void test_another_process_in_between_does_not_hide_a_livelock(void)
           "%s after %u faults, %u of the rival's rounds", end_names[r.end], r.faults, riv.turn);
     sim_exit(&p);
     sim_exit(&q);
-    all_back();
+    swap_sim_all_back();
 }
 
 /* rp_owner_bound: the lowest of what applies, named by its key. */

@@ -17,38 +17,12 @@
 #include "fake_ata.h"
 #include "replace.h"
 #include "swap.h"
+#include "swap_sim.h"
 #include "vm_sim.h"
 
 #define ANON USER_MMAP_BASE
 #define PG(i) (ANON + (uint64_t)(i) * PAGE_SIZE)
 #define RW PT_PROT_WRITE
-
-static uint64_t taken(void) { return sim_used(PMM_ZONE_GENERAL) + sim_used(PMM_ZONE_TABLE_POOL); }
-static uint64_t boot_taken;
-
-/* A fresh machine with `slots` of swap and a limit of `frames` under
- * policy; A and D set by every access. */
-static void boot(uint32_t slots, enum config_policy policy, uint32_t frames)
-{
-    sim_boot();
-    fake_ata_swap_disk(slots);
-    fake_capture_start();
-    swap_init();
-    fake_capture_end();
-    rp_configure(policy, frames);
-    sim_sets_ad = true;
-    boot_taken = taken();
-}
-
-static void all_back(void)
-{
-    struct frame_meta_census c;
-    frame_meta_census(&c);
-    CHECK_EQ(taken(), boot_taken);
-    CHECK_EQ(c.refs, 0);
-    CHECK_EQ(swap_slots_used(), 0);
-    CHECK_EQ(rp_resident(), 0);
-}
 
 static void spawn(struct sim_proc *p, unsigned pages)
 {
@@ -81,7 +55,7 @@ static pte_t entry_of(struct sim_proc *p, unsigned page)
 
 static void test_fifo_evicts_the_oldest_page_whatever_was_used_since(void)
 {
-    boot(64, CONFIG_POLICY_FIFO, 3);
+    swap_sim_boot(64, CONFIG_POLICY_FIFO, 3);
     struct sim_proc p;
     spawn(&p, 8);
     for (unsigned i = 0; i < 3; i++)
@@ -99,12 +73,12 @@ static void test_fifo_evicts_the_oldest_page_whatever_was_used_since(void)
     CHECK_EQ(sim_read(&p, PG(0)), tag(1, 0));
     CHECK(!resident(&p, 1), "page 1 is the oldest now");
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 static void test_clock_passes_over_a_page_used_since_its_bit_was_cleared(void)
 {
-    boot(64, CONFIG_POLICY_CLOCK, 3);
+    swap_sim_boot(64, CONFIG_POLICY_CLOCK, 3);
     struct sim_proc p;
     spawn(&p, 8);
     for (unsigned i = 0; i < 3; i++)
@@ -126,14 +100,14 @@ static void test_clock_passes_over_a_page_used_since_its_bit_was_cleared(void)
     for (unsigned i = 0; i < 5; i++)
         CHECK_EQ(sim_read(&p, PG(i)), tag(1, i));
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 /* NRU: a tick clears every A bit; the lowest class 2A + M goes, the
  * oldest of a class; M is "must be written": D, or no copy on swap. */
 static void test_nru_takes_the_lowest_class_and_a_clean_page_first(void)
 {
-    boot(64, CONFIG_POLICY_NRU, 3);
+    swap_sim_boot(64, CONFIG_POLICY_NRU, 3);
     struct sim_proc p;
     spawn(&p, 8);
     for (unsigned i = 0; i < 3; i++)
@@ -158,14 +132,14 @@ static void test_nru_takes_the_lowest_class_and_a_clean_page_first(void)
     for (unsigned i = 0; i < 5; i++)
         CHECK_EQ(sim_read(&p, PG(i)), tag(1, i));
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 /* Aging: each tick shifts A into the top of an 8-bit counter; the lowest
  * (the running tick's A counted above it) goes, the oldest of equals. */
 static void test_aging_takes_the_lowest_counter(void)
 {
-    boot(64, CONFIG_POLICY_AGING, 3);
+    swap_sim_boot(64, CONFIG_POLICY_AGING, 3);
     struct sim_proc p;
     spawn(&p, 8);
     for (unsigned i = 0; i < 3; i++)
@@ -192,7 +166,7 @@ static void test_aging_takes_the_lowest_counter(void)
     for (unsigned i = 0; i < 6; i++)
         CHECK_EQ(sim_read(&p, PG(i)), tag(1, i));
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 /* FIFO, Clock and OPT take no samples at ticks. */
@@ -201,7 +175,7 @@ static void test_only_nru_and_aging_sample(void)
     static const enum config_policy quiet[] = { CONFIG_POLICY_FIFO, CONFIG_POLICY_CLOCK,
                                                 CONFIG_POLICY_OPT };
     for (unsigned k = 0; k < 3; k++) {
-        boot(8, quiet[k], 2);
+        swap_sim_boot(8, quiet[k], 2);
         struct sim_proc p;
         spawn(&p, 2);
         sim_write(&p, PG(0), 1);
@@ -209,7 +183,7 @@ static void test_only_nru_and_aging_sample(void)
         CHECK_EQ(rp_samples(), 0);
         CHECK(entry_of(&p, 0) & PTE_A, "%s left A alone", config_policy_name(quiet[k]));
         sim_exit(&p);
-        all_back();
+        swap_sim_all_back();
     }
 }
 
@@ -219,7 +193,7 @@ static void test_only_nru_and_aging_sample(void)
  * min); a process over a shrunk quota gives its own pages up. */
 static void test_pff_moves_each_quota_by_its_fault_rate_within_bounds(void)
 {
-    boot(64, CONFIG_POLICY_FIFO, 5);
+    swap_sim_boot(64, CONFIG_POLICY_FIFO, 5);
     struct rp_pff cfg = { .window = 2, .low = 1, .high = 2, .min = 1, .max = 4, .start = 2 };
     rp_configure_pff(&cfg);
     struct sim_proc a, b;
@@ -262,7 +236,7 @@ static void test_pff_moves_each_quota_by_its_fault_rate_within_bounds(void)
     CHECK_EQ(sim_read(&a, PG(7)), tag(1, 7));
     sim_exit(&a);
     sim_exit(&b);
-    all_back();
+    swap_sim_all_back();
 }
 
 /* ---- counts, clean pages ---- */
@@ -273,7 +247,7 @@ static void case_sequential(const void *arg)
 {
     enum config_policy policy = (enum config_policy)(uintptr_t)arg;
     const unsigned q = 4, pages = 4 * q;
-    boot(64, policy, q);
+    swap_sim_boot(64, policy, q);
     struct sim_proc p;
     spawn(&p, pages);
     for (unsigned i = 0; i < pages; i++)
@@ -297,12 +271,12 @@ static void case_sequential(const void *arg)
     CHECK_EQ(fake_ata_writes - writes0, q);     /* the clean ones cost no write */
     CHECK_EQ(rp_resident(), q);
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 static void test_a_page_written_after_its_swap_in_is_written_again(void)
 {
-    boot(64, CONFIG_POLICY_FIFO, 1);
+    swap_sim_boot(64, CONFIG_POLICY_FIFO, 1);
     struct sim_proc p;
     spawn(&p, 4);
     sim_write(&p, PG(0), 1);
@@ -315,14 +289,14 @@ static void test_a_page_written_after_its_swap_in_is_written_again(void)
     CHECK_EQ(sim_read(&p, PG(0)), 9);
     CHECK_EQ(sim_read(&p, PG(1)), 2);
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 /* ---- fork, munmap, exit ---- */
 
 static void test_a_forked_page_is_evicted_from_both_spaces_and_read_back_in_each(void)
 {
-    boot(64, CONFIG_POLICY_FIFO, 2);
+    swap_sim_boot(64, CONFIG_POLICY_FIFO, 2);
     struct sim_proc p, c;
     spawn(&p, 4);
     sim_write(&p, PG(0), tag(1, 0));
@@ -345,12 +319,12 @@ static void test_a_forked_page_is_evicted_from_both_spaces_and_read_back_in_each
     for (unsigned i = 0; i < 3; i++)
         CHECK_EQ(sim_read(&p, PG(i)), tag(1, i));
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 static void test_munmap_of_swapped_pages_gives_their_slots_back(void)
 {
-    boot(64, CONFIG_POLICY_FIFO, 2);
+    swap_sim_boot(64, CONFIG_POLICY_FIFO, 2);
     struct sim_proc p;
     spawn(&p, 8);
     for (unsigned i = 0; i < 8; i++)
@@ -362,14 +336,14 @@ static void test_munmap_of_swapped_pages_gives_their_slots_back(void)
     for (unsigned i = 4; i < 8; i++)
         CHECK_EQ(sim_read(&p, PG(i)), tag(1, i));
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 /* ---- errors: nothing lost ---- */
 
 static void test_swap_full_kills_the_one_that_needs_a_frame_and_the_other_goes_on(void)
 {
-    boot(2, CONFIG_POLICY_FIFO, 2);
+    swap_sim_boot(2, CONFIG_POLICY_FIFO, 2);
     struct sim_proc a, b;
     spawn(&a, 8);
     spawn(&b, 8);
@@ -388,12 +362,12 @@ static void test_swap_full_kills_the_one_that_needs_a_frame_and_the_other_goes_o
     for (unsigned i = 0; i < 3; i++)
         CHECK_EQ(sim_read(&b, PG(i)), tag(2, i));
     sim_exit(&b);
-    all_back();
+    swap_sim_all_back();
 }
 
 static void test_a_refused_write_leaves_the_victim_resident_and_whole(void)
 {
-    boot(8, CONFIG_POLICY_FIFO, 2);
+    swap_sim_boot(8, CONFIG_POLICY_FIFO, 2);
     struct sim_proc p;
     spawn(&p, 4);
     sim_write(&p, PG(0), tag(1, 0));
@@ -411,12 +385,12 @@ static void test_a_refused_write_leaves_the_victim_resident_and_whole(void)
     SIM_EXPECT(sim_write(&p, PG(2), 7), VM_RESOLVED_ZERO_FILL);
     CHECK_EQ(sim_read(&p, PG(0)), tag(1, 0));
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 static void test_the_pages_a_system_call_uses_are_not_evicted(void)
 {
-    boot(64, CONFIG_POLICY_FIFO, 2);
+    swap_sim_boot(64, CONFIG_POLICY_FIFO, 2);
     struct sim_proc p;
     spawn(&p, 4);
     sim_write(&p, PG(0), 1);
@@ -429,7 +403,7 @@ static void test_the_pages_a_system_call_uses_are_not_evicted(void)
     SIM_EXPECT(sim_write(&p, PG(2), 3), VM_RESOLVED_ZERO_FILL);
     CHECK(!resident(&p, 0), "unpinned, the oldest goes");
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 static void test_without_swap_the_limit_is_out_of_memory_by_name(void)
@@ -440,14 +414,14 @@ static void test_without_swap_the_limit_is_out_of_memory_by_name(void)
     swap_init();
     fake_capture_end();
     rp_configure(CONFIG_POLICY_FIFO, 1);
-    boot_taken = taken();
+    swap_sim_boot_taken = swap_sim_taken();
     struct sim_proc p;
     spawn(&p, 4);
     sim_write(&p, PG(0), 1);
     SIM_EXPECT(sim_write(&p, PG(1), 2), VM_KILL_NO_SWAP);
     CHECK_EQ(sim_read(&p, PG(0)), 1);
     sim_exit(&p);
-    all_back();
+    swap_sim_all_back();
 }
 
 static const struct check_test tests[] = {
